@@ -1,0 +1,20 @@
+// Where Bock keeps things. Rootless:
+//   store:   $BOCK_ROOT, else $XDG_DATA_HOME/bock, else ~/.local/share/bock
+//   runtime: $XDG_RUNTIME_DIR, else /tmp/bock-run-$UID (0700, owner checked)
+//   runroot: $BOCK_RUNROOT, else <runtime>/bock   (container state, session)
+// Root: /var/lib/bock and /run/bock, with the same overrides.
+#pragma once
+
+#include <string>
+
+#include "bock/common/error.hpp"
+
+namespace bock::paths {
+
+bool running_as_root();  // real uid 0 in the initial user namespace
+Result<std::string> store_root();
+Result<std::string> runtime_dir();  // creates /tmp/bock-run-$UID if needed
+Result<std::string> run_root();     // creates it (0700) if needed
+std::string home_dir();
+
+}  // namespace bock::paths

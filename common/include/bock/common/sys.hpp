@@ -1,0 +1,51 @@
+// Typed wrappers over the system calls Bock uses. Two layers:
+//  - bock::sys::*   return Result<>, allocate freely, add the path to errors;
+//  - bock::sys::raw return 0 / -errno, never allocate: the only kind allowed
+//    in a child between clone and exec.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bock/common/error.hpp"
+#include "bock/common/fd.hpp"
+
+namespace bock::sys {
+
+Result<Fd> open(const std::string& path, int flags, mode_t mode = 0);           // adds O_CLOEXEC
+Result<Fd> openat(int dirfd, const std::string& path, int flags, mode_t mode = 0);  // adds O_CLOEXEC
+// openat2(2) with RESOLVE_* flags (e.g. RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS).
+Result<Fd> openat2(int dirfd, const std::string& path, int flags, mode_t mode, uint64_t resolve);
+Result<FdPair> pipe();                   // O_CLOEXEC
+Result<FdPair> socketpair_seqpacket();   // AF_UNIX SOCK_SEQPACKET, O_CLOEXEC
+
+Result<void> mount(const std::string& source, const std::string& target, const char* fstype,
+                   unsigned long flags, const std::string& data = {});
+Result<void> umount(const std::string& target, int flags = 0);
+Result<void> setns(int fd, int nstype);
+Result<void> unshare(int flags);
+Result<Fd> pidfd_open(pid_t pid);
+
+// Fork-like clone(2) with namespace flags: returns the child's pid in the
+// parent, 0 in the child. The child runs on a copy of the parent's stack.
+Result<pid_t> clone_fork(unsigned long flags);
+
+namespace raw {
+// All return 0 (or a value >= 0) on success and -errno on failure.
+int mount(const char* source, const char* target, const char* fstype, unsigned long flags,
+          const void* data);
+int umount2(const char* target, int flags);
+int pivot_root(const char* new_root, const char* put_old);
+int openat2(int dirfd, const char* path, int flags, mode_t mode, uint64_t resolve);
+int setns(int fd, int nstype);
+int write_all(int fd, const void* buf, size_t len);
+int read_all(int fd, void* buf, size_t len);  // returns bytes read (short only at EOF)
+// Writes "/proc/self/fd/N" into buf (at least 32 bytes).
+void fd_path(char* buf, int fd);
+}  // namespace raw
+
+}  // namespace bock::sys

@@ -1,0 +1,148 @@
+// The only place Bock calls raw system calls. Result-returning wrappers
+// first, then the allocation-free `raw` layer for code between clone and exec.
+#include "bock/common/sys.hpp"
+
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace bock::sys {
+
+Result<Fd> open(const std::string& path, int flags, mode_t mode) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    if (fd < 0) return errno_error("open `{}`", path);
+    return Fd(fd);
+}
+
+Result<Fd> openat(int dirfd, const std::string& path, int flags, mode_t mode) {
+    int fd = ::openat(dirfd, path.c_str(), flags | O_CLOEXEC, mode);
+    if (fd < 0) return errno_error("open `{}`", path);
+    return Fd(fd);
+}
+
+Result<Fd> openat2(int dirfd, const std::string& path, int flags, mode_t mode, uint64_t resolve) {
+    int fd = raw::openat2(dirfd, path.c_str(), flags | O_CLOEXEC, mode, resolve);
+    if (fd < 0) return Error(-fd, fmt::format("open `{}`", path));
+    return Fd(fd);
+}
+
+Result<FdPair> pipe() {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) < 0) return errno_error("pipe");
+    return FdPair{Fd(p[0]), Fd(p[1])};
+}
+
+Result<FdPair> socketpair_seqpacket() {
+    int p[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0) return errno_error("socketpair");
+    return FdPair{Fd(p[0]), Fd(p[1])};
+}
+
+Result<void> mount(const std::string& source, const std::string& target, const char* fstype,
+                   unsigned long flags, const std::string& data) {
+    if (::mount(source.c_str(), target.c_str(), fstype, flags, data.empty() ? nullptr : data.c_str()) < 0)
+        return errno_error("mount `{}` on `{}`", source, target);
+    return ok();
+}
+
+Result<void> umount(const std::string& target, int flags) {
+    if (::umount2(target.c_str(), flags) < 0) return errno_error("unmount `{}`", target);
+    return ok();
+}
+
+Result<void> setns(int fd, int nstype) {
+    if (::setns(fd, nstype) < 0) return errno_error("setns");
+    return ok();
+}
+
+Result<void> unshare(int flags) {
+    if (::unshare(flags) < 0) return errno_error("unshare");
+    return ok();
+}
+
+Result<Fd> pidfd_open(pid_t pid) {
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) return errno_error("pidfd_open {}", pid);
+    return Fd(fd);
+}
+
+Result<pid_t> clone_fork(unsigned long flags) {
+    long r = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (r < 0) return errno_error("clone");
+    return static_cast<pid_t>(r);
+}
+
+namespace raw {
+
+int mount(const char* source, const char* target, const char* fstype, unsigned long flags,
+          const void* data) {
+    return ::mount(source, target, fstype, flags, data) < 0 ? -errno : 0;
+}
+
+int umount2(const char* target, int flags) { return ::umount2(target, flags) < 0 ? -errno : 0; }
+
+int pivot_root(const char* new_root, const char* put_old) {
+    return ::syscall(SYS_pivot_root, new_root, put_old) < 0 ? -errno : 0;
+}
+
+int openat2(int dirfd, const char* path, int flags, mode_t mode, uint64_t resolve) {
+    struct open_how how {};
+    how.flags = static_cast<uint64_t>(flags);
+    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+    how.resolve = resolve;
+    long r = ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    return r < 0 ? -errno : static_cast<int>(r);
+}
+
+int setns(int fd, int nstype) { return ::setns(fd, nstype) < 0 ? -errno : 0; }
+
+int write_all(int fd, const void* buf, size_t len) {
+    auto p = static_cast<const char*>(buf);
+    while (len > 0) {
+        ssize_t n = ::write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        p += n;
+        len -= static_cast<size_t>(n);
+    }
+    return 0;
+}
+
+int read_all(int fd, void* buf, size_t len) {
+    auto p = static_cast<char*>(buf);
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = ::read(fd, p + got, len - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if (n == 0) break;
+        got += static_cast<size_t>(n);
+    }
+    return static_cast<int>(got);
+}
+
+void fd_path(char* buf, int fd) {
+    static const char prefix[] = "/proc/self/fd/";
+    size_t i = 0;
+    for (; prefix[i]; ++i) buf[i] = prefix[i];
+    char digits[16];
+    int n = 0;
+    unsigned v = fd < 0 ? 0u : static_cast<unsigned>(fd);
+    do {
+        digits[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v && n < 15);
+    while (n) buf[i++] = digits[--n];
+    buf[i] = '\0';
+}
+
+}  // namespace raw
+}  // namespace bock::sys

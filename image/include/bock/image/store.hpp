@@ -1,0 +1,83 @@
+// The content-addressed image store (layout in docs/storage.md):
+//   <root>/blobs/sha256/<hex>     manifests, configs, layer blobs
+//   <root>/layers/<diffid-hex>/   one extracted directory per layer
+//   <root>/images.json            reference -> manifest digest (the index)
+//   <root>/tmp/                   work in progress; cleared under the lock
+//   <root>/lock                   flock: exclusive for writers
+// Everything is written to tmp/ first and renamed into place; the index is
+// replaced atomically last, so no reference ever points at incomplete
+// content and a SIGKILL at any point leaves only tmp/ debris.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bock/common/error.hpp"
+#include "bock/image/digest.hpp"
+#include "bock/image/oci.hpp"
+#include "bock/image/reference.hpp"
+
+namespace bock::image {
+
+struct ImageRecord {
+    std::string name;  // full reference, e.g. "localhost/busybox:latest"
+    Digest manifest;
+    Digest config;     // the image id is config.hex
+    std::vector<Digest> diff_ids;  // bottom to top
+    int64_t created = 0;  // unix seconds, from the config (0 if absent)
+    uint64_t size = 0;    // bytes of the extracted layers
+};
+
+struct StoreOptions {
+    // Rootless: whiteouts/opaque dirs use user.overlay.* xattrs (overlay
+    // mounted with userxattr) instead of trusted.overlay.*.
+    bool rootless = false;
+    // Single-ID mapping: owners that cannot be chown'ed are recorded in the
+    // user.containers.override_stat xattr instead.
+    bool single_id = false;
+};
+
+class Store {
+public:
+    static Result<Store> open(const std::string& root, StoreOptions opts);
+
+    const std::string& root() const { return root_; }
+
+    Result<std::vector<ImageRecord>> list() const;
+    // Exact lookup of a full reference.
+    Result<std::optional<ImageRecord>> find(const Reference& ref) const;
+    // Lookup by what the user typed: a short name tries local_candidates();
+    // also accepts an image id (config hex, or a unique prefix of >= 4 chars).
+    // The record's name is the one chosen (print it when it differs).
+    Result<std::optional<ImageRecord>> lookup(std::string_view typed) const;
+    Result<ImageConfig> config(const ImageRecord& rec) const;
+    // Extracted layer directories, bottom to top.
+    std::vector<std::string> layer_dirs(const ImageRecord& rec) const;
+
+    // Imports every image in an OCI image layout directory; `name` overrides
+    // the reference for an index with a single image.
+    Result<std::vector<ImageRecord>> import_oci_layout(const std::string& dir,
+                                                       std::optional<std::string> name = {});
+    // Loads an OCI archive or a `docker save` archive from a file ("-" for
+    // stdin). An archive that is neither is refused with a clear error.
+    Result<std::vector<ImageRecord>> load_archive(const std::string& path);
+    // Stores a complete image given its parts (used by the default image and
+    // by test fixtures): layer blobs are uncompressed tars on disk.
+    Result<ImageRecord> add_image(const Reference& ref, const ImageConfig& config,
+                                  const std::vector<std::string>& layer_tar_paths);
+    // Writes the image as an OCI archive (oci-layout, index.json with the
+    // ref.name annotation, blobs/) to a file, or to stdout for "-".
+    Result<void> save_oci_archive(const ImageRecord& rec, const std::string& path) const;
+    // Removes a reference (name or id); blobs and layers no longer used by
+    // any reference are deleted. Returns the names untagged.
+    Result<std::vector<std::string>> remove(std::string_view typed);
+
+private:
+    Store(std::string root, StoreOptions opts) : root_(std::move(root)), opts_(opts) {}
+    std::string root_;
+    StoreOptions opts_;
+};
+
+}  // namespace bock::image

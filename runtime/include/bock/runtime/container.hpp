@@ -1,0 +1,37 @@
+// Running a container from a parsed spec. The process model (docs/
+// process-model.md): the caller clones the container's first process into
+// its new namespaces; the two talk through typed messages over a
+// SOCK_SEQPACKET pair; the child sets up the root filesystem, devices,
+// hostname, user and working directory from a plan prepared before clone
+// (no allocation in the child) and execs the process, which is PID 1 of its
+// pid namespace.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "bock/common/error.hpp"
+#include "bock/runtime/spec.hpp"
+
+namespace bock::runtime {
+
+struct RunOptions {
+    std::string id;
+    std::string bundle;  // root.path is relative to it unless absolute
+    // Rootless: device nodes are bind-mounted from the host instead of
+    // created with mknod; sysfs is bound if it cannot be mounted.
+    bool rootless = false;
+    // Forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH
+    // received by the caller to the container process.
+    bool forward_signals = true;
+};
+
+// Creates, starts and waits for the container. Returns Docker's exit code:
+// the process's own, or 128+signal if it was killed. When the process
+// cannot be executed the Error carries exit_status 127 (not found) or 126
+// (not executable) and names the command; any other setup failure is an
+// Error with exit_status 125.
+Result<int> run_container(const Spec& spec, const RunOptions& opts);
+
+}  // namespace bock::runtime

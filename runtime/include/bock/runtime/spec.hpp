@@ -1,0 +1,103 @@
+// The OCI runtime config (config.json, runtime-spec v1.1) as Bock reads it.
+// The foundation covers the fields a first container needs; the runtime
+// issue grows this to the whole spec. Unknown fields are kept in `raw`.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bock/common/error.hpp"
+
+namespace bock::runtime {
+
+struct Mount {
+    std::string destination;
+    std::string type;
+    std::string source;
+    std::vector<std::string> options;
+};
+
+struct User {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    std::vector<uint32_t> additional_gids;
+    std::optional<uint32_t> umask;
+};
+
+struct Rlimit {
+    std::string type;  // "RLIMIT_NOFILE"
+    uint64_t soft = 0;
+    uint64_t hard = 0;
+};
+
+struct Process {
+    bool terminal = false;
+    User user;
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+    std::string cwd = "/";
+    bool no_new_privileges = false;
+    std::vector<Rlimit> rlimits;
+    // Capability sets by name ("CAP_CHOWN"); nullopt: leave as they are.
+    std::optional<std::vector<std::string>> cap_bounding, cap_effective, cap_inheritable,
+        cap_permitted, cap_ambient;
+};
+
+struct Namespace {
+    std::string type;  // pid network mount ipc uts user cgroup time
+    std::string path;  // join instead of create when set
+};
+
+struct IdMap {
+    uint32_t container_id = 0;
+    uint32_t host_id = 0;
+    uint32_t size = 0;
+};
+
+struct Device {
+    std::string path;
+    std::string type;  // c b u p
+    int64_t major = 0, minor = 0;
+    std::optional<uint32_t> file_mode;
+    std::optional<uint32_t> uid, gid;
+};
+
+struct Spec {
+    std::string oci_version;
+    Process process;
+    std::string root_path = "rootfs";
+    bool root_readonly = false;
+    std::string hostname;
+    std::string domainname;
+    std::vector<Mount> mounts;
+    std::vector<Namespace> namespaces;
+    std::vector<IdMap> uid_mappings, gid_mappings;
+    std::vector<Device> devices;
+    std::vector<std::string> masked_paths, readonly_paths;
+    std::map<std::string, std::string> sysctl;
+    std::string rootfs_propagation;
+    std::map<std::string, std::string> annotations;
+    nlohmann::json raw;  // the whole document as read
+
+    bool has_namespace(std::string_view type) const;
+};
+
+// Parses config.json text; `source` names the file in errors
+// ("config.json: process.args: must be an array of strings").
+Result<Spec> parse_spec(std::string_view json_text, std::string_view source);
+Result<Spec> load_spec(const std::string& bundle_dir);
+nlohmann::json to_json(const Spec& s);
+
+// A default spec in the shape of `runc spec` (rootless: no user namespace
+// mappings needed by the caller, /sys bound instead of mounted, no gid= on
+// devpts). The caller fills in process.args, env, root.
+Spec default_spec(bool rootless);
+
+}  // namespace bock::runtime
