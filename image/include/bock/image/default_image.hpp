@@ -16,6 +16,10 @@ inline constexpr const char* default_image_name = "localhost/busybox:latest";
 // /usr/bin/busybox); an error naming the package when none is static.
 Result<std::string> find_static_busybox();
 
+// Writes the default image's single layer (busybox, applet links, /etc
+// files) as an uncompressed tar; returns its digest (the diff_id).
+Result<Digest> write_busybox_layer(const std::string& busybox, const std::string& tar_path);
+
 // Adds localhost/busybox:latest if the store lacks it (config with Cmd
 // ["sh"], Env PATH, /bin with one link per applet, /etc/passwd and group).
 Result<ImageRecord> ensure_default_image(Store& store);

@@ -1,0 +1,349 @@
+// Layer extraction. libarchive only decodes; every entry is written here with
+// *at() calls relative to a parent directory that was opened without
+// following any symlink (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH), so no
+// entry can write outside `dest`, whatever came before it in the archive.
+#include "bock/image/extract.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <string_view>
+#include <vector>
+
+#include "archive_util.hpp"
+#include "path_util.hpp"
+#include "bock/common/fs.hpp"
+#include "bock/common/log.hpp"
+#include "bock/common/sys.hpp"
+
+namespace bock::image {
+
+namespace {
+
+constexpr std::string_view whiteout_prefix = ".wh.";
+constexpr std::string_view opaque_name = ".wh..wh..opq";
+constexpr const char* override_stat_xattr = "user.containers.override_stat";
+
+using detail::join_components;
+using detail::split_entry_path;
+
+int open_component(int dir, const std::string& name, int flags) { return detail::open_beneath(dir, name, flags); }
+
+struct DeferredDir {
+    std::vector<std::string> comps;
+    mode_t mode;
+    struct timespec mtime;
+};
+
+class Extractor {
+public:
+    Extractor(Fd root, std::string dest, const ExtractOptions& opts)
+        : root_(std::move(root)), dest_(std::move(dest)), opts_(opts) {}
+
+    Result<ExtractStats> run(struct archive* a);
+
+private:
+    // Opens the directory made of comps[0..n), creating missing directories
+    // (0755) when `create`. A symlink or non-directory on the way is refused.
+    Result<Fd> open_dir(const std::vector<std::string>& comps, size_t n, bool create);
+    Result<void> remove_existing(int parent, const std::vector<std::string>& comps, bool keep_dir);
+    Result<void> entry(struct archive* a, struct archive_entry* e);
+    Result<void> apply_owner(int parent, const std::string& name, const std::string& shown,
+                             uid_t uid, gid_t gid, mode_t mode, mode_t type, int fd);
+    void apply_xattrs(struct archive_entry* e, int fd, const std::string& shown);
+    Result<void> write_data(struct archive* a, int fd, int64_t size, const std::string& shown);
+    Result<void> finish_dirs();
+
+    Fd root_;
+    std::string dest_;
+    ExtractOptions opts_;
+    ExtractStats stats_;
+    uint64_t skipped_devices_ = 0;
+    std::vector<DeferredDir> dirs_;
+};
+
+Result<Fd> Extractor::open_dir(const std::vector<std::string>& comps, size_t n, bool create) {
+    int cur = ::fcntl(root_.get(), F_DUPFD_CLOEXEC, 3);
+    if (cur < 0) return errno_error("dup `{}`", dest_);
+    Fd fd(cur);
+    for (size_t i = 0; i < n; i++) {
+        int next = open_component(fd.get(), comps[i], O_PATH | O_DIRECTORY);
+        if (next == -ENOENT && create) {
+            if (::mkdirat(fd.get(), comps[i].c_str(), 0755) < 0 && errno != EEXIST)
+                return errno_error("create directory `{}`", join_components(comps, i + 1));
+            next = open_component(fd.get(), comps[i], O_PATH | O_DIRECTORY);
+        }
+        if (next == -ELOOP || next == -EXDEV || next == -ENOTDIR)
+            return Error(EPERM, fmt::format("`{}` is a symlink or not a directory: refusing to write through it",
+                                            join_components(comps, i + 1)));
+        if (next < 0) return Error(-next, fmt::format("open `{}`", join_components(comps, i + 1)));
+        fd.reset(next);
+    }
+    return fd;
+}
+
+// Last entry wins: whatever is at the name goes, except a directory that a
+// directory entry merges into.
+Result<void> Extractor::remove_existing(int parent, const std::vector<std::string>& comps, bool keep_dir) {
+    const std::string& name = comps.back();
+    struct stat st;
+    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT) return ok();
+        return errno_error("stat `{}`", join_components(comps, comps.size()));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (keep_dir) return ok();
+        return fs::remove_all(fs::join(dest_, join_components(comps, comps.size())));
+    }
+    if (::unlinkat(parent, name.c_str(), 0) < 0 && errno != ENOENT)
+        return errno_error("remove `{}`", join_components(comps, comps.size()));
+    return ok();
+}
+
+void Extractor::apply_xattrs(struct archive_entry* e, int fd, const std::string& shown) {
+    if (archive_entry_xattr_reset(e) == 0) return;
+    const char* key;
+    const void* value;
+    size_t size;
+    while (archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
+        std::string_view k = key;
+        // Overlay's own attributes are ours to set (whiteouts, opaque dirs),
+        // never the archive's: a crafted redirect could escape the layer.
+        if (k.starts_with("trusted.overlay.") || k.starts_with("user.overlay.")) continue;
+        if (::fsetxattr(fd, key, value, size, 0) < 0)
+            log::debug("extract `{}`: cannot set xattr {}: {}", shown, k, std::strerror(errno));
+    }
+}
+
+Result<void> Extractor::apply_owner(int parent, const std::string& name, const std::string& shown,
+                                    uid_t uid, gid_t gid, mode_t mode, mode_t type, int fd) {
+    int r = fd >= 0 ? ::fchown(fd, uid, gid) : ::fchownat(parent, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
+    if (r == 0) return ok();
+    int err = errno;
+    if ((err == EINVAL || err == EPERM) && opts_.single_id) {
+        std::string v = fmt::format("{}:{}:0{:o}", uid, gid, mode & 07777);
+        if (S_ISLNK(type)) return ok();  // user.* xattrs are not allowed on symlinks
+        int x;
+        if (fd >= 0) {
+            x = ::fsetxattr(fd, override_stat_xattr, v.data(), v.size(), 0);
+        } else {
+            char p[64];
+            sys::raw::fd_path(p, parent);
+            std::string path = std::string(p) + "/" + name;
+            x = ::lsetxattr(path.c_str(), override_stat_xattr, v.data(), v.size(), 0);
+        }
+        if (x < 0) log::debug("extract `{}`: cannot record owner {}:{}: {}", shown, uid, gid, std::strerror(errno));
+        return ok();
+    }
+    return Error(err, fmt::format("chown `{}` to {}:{}", shown, uid, gid));
+}
+
+Result<void> Extractor::write_data(struct archive* a, int fd, int64_t size, const std::string& shown) {
+    const void* buf;
+    size_t len;
+    la_int64_t off;
+    for (;;) {
+        int r = archive_read_data_block(a, &buf, &len, &off);
+        if (r == ARCHIVE_EOF) break;
+        if (r < ARCHIVE_WARN) return make_error("read data of `{}`: {}", shown, detail::archive_err(a));
+        const char* p = static_cast<const char*>(buf);
+        while (len > 0) {
+            ssize_t n = ::pwrite(fd, p, len, off);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                return errno_error("write `{}`", shown);
+            }
+            p += n;
+            len -= static_cast<size_t>(n);
+            off += n;
+            stats_.bytes += static_cast<uint64_t>(n);
+        }
+    }
+    if (::ftruncate(fd, size) < 0) return errno_error("truncate `{}`", shown);  // sparse tail
+    return ok();
+}
+
+Result<void> Extractor::entry(struct archive* a, struct archive_entry* e) {
+    const char* raw_path = archive_entry_pathname(e);
+    if (!raw_path) return make_error("entry without a path name");
+    auto comps = BOCK_TRY(split_entry_path(raw_path));
+    const std::string shown = join_components(comps, comps.size());
+    const mode_t type = archive_entry_filetype(e);
+    const mode_t mode = archive_entry_perm(e);
+    const uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
+    const gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+    const char* hardlink = archive_entry_hardlink(e);
+
+    if (comps.empty()) {  // "./": the layer's root directory
+        if (type != AE_IFDIR || hardlink) return make_error("entry `{}`: not a directory", raw_path);
+        dirs_.push_back({comps, mode, {archive_entry_mtime(e), 0}});
+        return apply_owner(root_.get(), ".", ".", uid, gid, mode, S_IFDIR, -1);
+    }
+    Fd parent = BOCK_TRY(open_dir(comps, comps.size() - 1, true));
+    const std::string& name = comps.back();
+
+    if (name == opaque_name) {
+        const char* key = opts_.rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
+        char p[64];
+        sys::raw::fd_path(p, parent.get());
+        Fd dir = BOCK_TRY(sys::open(p, O_RDONLY | O_DIRECTORY));
+        if (::fsetxattr(dir.get(), key, "y", 1, 0) < 0)
+            return errno_error("mark `{}` opaque ({})", join_components(comps, comps.size() - 1), key);
+        return ok();
+    }
+    if (std::string_view(name).starts_with(whiteout_prefix)) {
+        std::vector<std::string> target = comps;
+        target.back() = name.substr(whiteout_prefix.size());
+        if (target.back().empty() || target.back() == "." || target.back() == "..")
+            return make_error("entry `{}`: invalid whiteout", raw_path);
+        BOCK_TRY(remove_existing(parent.get(), target, false));
+        if (::mknodat(parent.get(), target.back().c_str(), S_IFCHR | 0, makedev(0, 0)) < 0)
+            return errno_error("create whiteout `{}`", join_components(target, target.size()));
+        return ok();
+    }
+
+    if (hardlink) {
+        auto tcomps = BOCK_TRY(split_entry_path(hardlink));
+        if (tcomps.empty()) return make_error("hardlink `{}`: empty target", shown);
+        if (tcomps == comps) return ok();
+        auto tparent = BOCK_TRY(open_dir(tcomps, tcomps.size() - 1, false).context(
+            fmt::format("hardlink `{}` to `{}`", shown, hardlink)));
+        struct stat st;
+        if (::fstatat(tparent.get(), tcomps.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return errno_error("hardlink `{}` to `{}`", shown, hardlink);
+        if (S_ISDIR(st.st_mode)) return make_error("hardlink `{}` to `{}`: target is a directory", shown, hardlink);
+        BOCK_TRY(remove_existing(parent.get(), comps, false));
+        if (::linkat(tparent.get(), tcomps.back().c_str(), parent.get(), name.c_str(), 0) < 0)
+            return errno_error("hardlink `{}` to `{}`", shown, hardlink);
+        return ok();
+    }
+
+    const struct timespec times[2] = {{archive_entry_mtime(e), 0}, {archive_entry_mtime(e), 0}};
+    switch (type) {
+    case AE_IFREG: {
+        BOCK_TRY(remove_existing(parent.get(), comps, false));
+        int fdn = ::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fdn < 0) return errno_error("create `{}`", shown);
+        Fd fd(fdn);
+        BOCK_TRY(write_data(a, fd.get(), archive_entry_size(e), shown));
+        BOCK_TRY(apply_owner(parent.get(), name, shown, uid, gid, mode, S_IFREG, fd.get()));
+        if (::fchmod(fd.get(), mode) < 0) return errno_error("chmod `{}`", shown);
+        apply_xattrs(e, fd.get(), shown);
+        ::futimens(fd.get(), times);
+        return ok();
+    }
+    case AE_IFDIR: {
+        BOCK_TRY(remove_existing(parent.get(), comps, true));
+        if (::mkdirat(parent.get(), name.c_str(), 0755) < 0 && errno != EEXIST)
+            return errno_error("create directory `{}`", shown);
+        int dfd = open_component(parent.get(), name, O_RDONLY | O_DIRECTORY);
+        if (dfd < 0) return Error(-dfd, fmt::format("open directory `{}`", shown));
+        Fd dir(dfd);
+        BOCK_TRY(apply_owner(parent.get(), name, shown, uid, gid, mode, S_IFDIR, dir.get()));
+        apply_xattrs(e, dir.get(), shown);
+        dirs_.push_back({comps, mode, times[0]});  // mode and times once children exist
+        return ok();
+    }
+    case AE_IFLNK: {
+        const char* target = archive_entry_symlink(e);
+        if (!target) return make_error("symlink `{}` without a target", shown);
+        BOCK_TRY(remove_existing(parent.get(), comps, false));
+        if (::symlinkat(target, parent.get(), name.c_str()) < 0) return errno_error("create symlink `{}`", shown);
+        BOCK_TRY(apply_owner(parent.get(), name, shown, uid, gid, 0777, S_IFLNK, -1));
+        ::utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+        return ok();
+    }
+    case AE_IFCHR:
+    case AE_IFBLK: {
+        dev_t rdev = archive_entry_rdev(e);
+        bool whiteout = type == AE_IFCHR && rdev == makedev(0, 0);
+        if (opts_.rootless && !whiteout) {
+            skipped_devices_++;
+            return ok();
+        }
+        BOCK_TRY(remove_existing(parent.get(), comps, false));
+        if (::mknodat(parent.get(), name.c_str(), (type == AE_IFCHR ? S_IFCHR : S_IFBLK) | (mode & 0777), rdev) < 0) {
+            if (errno == EPERM && !whiteout) {
+                skipped_devices_++;
+                return ok();
+            }
+            return errno_error("create device `{}`", shown);
+        }
+        BOCK_TRY(apply_owner(parent.get(), name, shown, uid, gid, mode, type, -1));
+        ::fchmodat(parent.get(), name.c_str(), mode, 0);
+        ::utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+        return ok();
+    }
+    case AE_IFIFO: {
+        BOCK_TRY(remove_existing(parent.get(), comps, false));
+        if (::mkfifoat(parent.get(), name.c_str(), 0600) < 0) return errno_error("create fifo `{}`", shown);
+        BOCK_TRY(apply_owner(parent.get(), name, shown, uid, gid, mode, S_IFIFO, -1));
+        ::fchmodat(parent.get(), name.c_str(), mode, 0);
+        ::utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+        return ok();
+    }
+    default:
+        log::debug("extract `{}`: skipping entry of type {:o}", shown, type);
+        return ok();
+    }
+}
+
+// Directory modes and times are set last (deepest first), so a read-only
+// directory does not stop its own entries from being written.
+Result<void> Extractor::finish_dirs() {
+    std::set<std::string> done;  // the last entry for a directory wins
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+        if (!done.insert(join_components(it->comps, it->comps.size())).second) continue;
+        auto dir = open_dir(it->comps, it->comps.size(), false);
+        if (!dir) continue;  // replaced by a later entry
+        char p[64];
+        sys::raw::fd_path(p, dir->get());
+        Fd fd = BOCK_TRY(sys::open(p, O_RDONLY | O_DIRECTORY));
+        if (::fchmod(fd.get(), it->mode) < 0)
+            return errno_error("chmod `{}`", it->comps.empty() ? "." : join_components(it->comps, it->comps.size()));
+        const struct timespec times[2] = {it->mtime, it->mtime};
+        ::futimens(fd.get(), times);
+    }
+    return ok();
+}
+
+Result<ExtractStats> Extractor::run(struct archive* a) {
+    for (;;) {
+        struct archive_entry* e = nullptr;
+        int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF) break;
+        if (r < ARCHIVE_WARN) return make_error("read layer: {}", detail::archive_err(a));
+        stats_.entries++;
+        const char* p = archive_entry_pathname(e);
+        BOCK_TRY_CTX(entry(a, e), fmt::format("extract `{}`", p ? p : "?"));
+    }
+    BOCK_TRY(finish_dirs());
+    if (skipped_devices_ > 0)
+        log::warn("layer: skipped {} device node{} (device nodes cannot be created rootless)",
+                  skipped_devices_, skipped_devices_ == 1 ? "" : "s");
+    return stats_;
+}
+
+}  // namespace
+
+Result<ExtractStats> extract_layer(int fd, const std::string& dest, const ExtractOptions& opts) {
+    Fd root = BOCK_TRY(sys::open(dest, O_RDONLY | O_DIRECTORY));
+    detail::ArchiveReader a(archive_read_new());
+    if (!a) return make_error("extract into `{}`: out of memory", dest);
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_tar(a.get());
+    archive_read_support_format_gnutar(a.get());
+    archive_read_support_format_empty(a.get());
+    if (archive_read_open_fd(a.get(), fd, 1 << 16) != ARCHIVE_OK)
+        return make_error("extract into `{}`: {}", dest, detail::archive_err(a.get()));
+    Extractor x(std::move(root), dest, opts);
+    return x.run(a.get());
+}
+
+}  // namespace bock::image

@@ -1,0 +1,234 @@
+#include "bock/image/extract.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+
+#include <catch2/catch.hpp>
+
+#include "bock/common/fs.hpp"
+#include "bock/common/sys.hpp"
+#include "test_util.hpp"
+
+using namespace bock;
+using namespace bock::image;
+using namespace bock::image::testing;
+
+namespace {
+
+ExtractOptions default_opts() {
+    ExtractOptions o;
+    o.rootless = ::getuid() != 0;
+    o.single_id = ::getuid() != 0;
+    return o;
+}
+
+// base/root/dest is the destination; everything else under base must stay empty.
+struct Sandbox {
+    TempDir base;
+    std::string dest;
+    Sandbox() {
+        dest = base / "root/dest";
+        REQUIRE(fs::mkdir_p(dest));
+    }
+    Result<ExtractStats> extract(const std::vector<TarEntry>& entries, ExtractOptions o = default_opts()) {
+        std::string tar = base / "layer.tar";
+        REQUIRE(write_tar(tar, entries));
+        auto fd = sys::open(tar, O_RDONLY);
+        REQUIRE(fd);
+        auto r = extract_layer(fd->get(), dest, o);
+        ::unlink(tar.c_str());
+        return r;
+    }
+    void check_nothing_outside() {
+        CHECK_FALSE(lexists(base / "evil"));
+        CHECK_FALSE(lexists(base / "root/evil"));
+        CHECK_FALSE(lexists("/evil"));
+        CHECK_FALSE(lexists("/tmp/evil"));
+    }
+};
+
+std::string read(const std::string& p) {
+    auto r = fs::read_file(p);
+    return r ? *r : std::string("<missing>");
+}
+
+}  // namespace
+
+TEST_CASE("extract: regular content, absolute paths made relative") {
+    Sandbox s;
+    auto r = s.extract({{.path = "dir", .type = AE_IFDIR, .mode = 0755},
+                        {.path = "dir/file", .content = "hello"},
+                        {.path = "/abs/file", .content = "abs"},
+                        {.path = "./dot/file", .content = "dot"},
+                        {.path = "sl", .type = AE_IFLNK, .link = "/etc/passwd"},
+                        {.path = "hl", .hardlink = "dir/file"}});
+    REQUIRE(r);
+    CHECK(r->entries == 6);
+    CHECK(read(s.dest + "/dir/file") == "hello");
+    CHECK(read(s.dest + "/abs/file") == "abs");
+    CHECK(read(s.dest + "/dot/file") == "dot");
+    CHECK(read(s.dest + "/hl") == "hello");
+    CHECK(*fs::readlink(s.dest + "/sl") == "/etc/passwd");
+}
+
+TEST_CASE("extract: .. is refused") {
+    Sandbox s;
+    auto r = s.extract({{.path = "../evil", .content = "x"}});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("..") != std::string::npos);
+    s.check_nothing_outside();
+    auto r2 = s.extract({{.path = "/abs/../../evil", .content = "x"}});
+    REQUIRE_FALSE(r2);
+    s.check_nothing_outside();
+}
+
+TEST_CASE("extract: no write through a symlink") {
+    Sandbox s;
+    auto r = s.extract({{.path = "link", .type = AE_IFLNK, .link = s.base.path},
+                        {.path = "link/evil", .content = "x"}});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("symlink") != std::string::npos);
+    s.check_nothing_outside();
+    Sandbox s2;
+    auto r2 = s2.extract({{.path = "up", .type = AE_IFLNK, .link = "../.."},
+                          {.path = "up/evil", .content = "x"}});
+    REQUIRE_FALSE(r2);
+    s2.check_nothing_outside();
+}
+
+TEST_CASE("extract: hardlink outside refused") {
+    Sandbox s;
+    auto r = s.extract({{.path = "h", .hardlink = "../../etc/passwd"}});
+    REQUIRE_FALSE(r);
+    CHECK_FALSE(lexists(s.dest + "/h"));
+    Sandbox s2;
+    auto r2 = s2.extract({{.path = "link", .type = AE_IFLNK, .link = "/etc"},
+                          {.path = "h", .hardlink = "link/passwd"}});
+    REQUIRE_FALSE(r2);
+    CHECK_FALSE(lexists(s2.dest + "/h"));
+}
+
+TEST_CASE("extract: duplicates, last entry wins") {
+    Sandbox s;
+    auto r = s.extract({{.path = "a", .content = "1"},
+                        {.path = "a", .content = "2"},
+                        {.path = "d", .type = AE_IFDIR},
+                        {.path = "d/x", .content = "x"},
+                        {.path = "d", .content = "now a file"},
+                        {.path = "s", .type = AE_IFLNK, .link = s.base / "target"},
+                        {.path = "s", .content = "replaced"},
+                        {.path = "m", .type = AE_IFDIR, .mode = 0700},
+                        {.path = "m", .type = AE_IFDIR, .mode = 0755}});
+    REQUIRE(r);
+    CHECK(read(s.dest + "/a") == "2");
+    CHECK(read(s.dest + "/d") == "now a file");
+    CHECK(read(s.dest + "/s") == "replaced");
+    CHECK_FALSE(lexists(s.base / "target"));
+    struct stat st;
+    REQUIRE(::stat((s.dest + "/m").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0755);
+}
+
+TEST_CASE("extract: modes, setuid and read-only directories") {
+    Sandbox s;
+    auto r = s.extract({{.path = "ro", .type = AE_IFDIR, .mode = 0555},
+                        {.path = "ro/f", .content = "f", .mode = 0444},
+                        {.path = "suid", .content = "x", .mode = 04755},
+                        {.path = "sparse", .content = std::string(100000, '\0') + "end"}});
+    REQUIRE(r);
+    struct stat st;
+    REQUIRE(::stat((s.dest + "/ro").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0555);
+    REQUIRE(::stat((s.dest + "/suid").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 04755);
+    REQUIRE(::stat((s.dest + "/sparse").c_str(), &st) == 0);
+    CHECK(st.st_size == 100003);
+}
+
+TEST_CASE("extract: whiteouts and opaque directories") {
+    if (::getuid() != 0) {
+        WARN("skipped: mknod of a whiteout needs root or a user namespace");
+        return;
+    }
+    for (bool rootless : {false, true}) {
+        Sandbox s;
+        ExtractOptions o;
+        o.rootless = rootless;
+        auto r = s.extract({{.path = "dir/.wh.gone", .content = ""},
+                            {.path = "op", .type = AE_IFDIR},
+                            {.path = "op/.wh..wh..opq", .content = ""}},
+                           o);
+        REQUIRE(r);
+        struct stat st;
+        REQUIRE(::lstat((s.dest + "/dir/gone").c_str(), &st) == 0);
+        CHECK(S_ISCHR(st.st_mode));
+        CHECK(st.st_rdev == makedev(0, 0));
+        CHECK_FALSE(lexists(s.dest + "/dir/.wh.gone"));
+        CHECK_FALSE(lexists(s.dest + "/op/.wh..wh..opq"));
+        char v[8] = {};
+        const char* key = rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
+        REQUIRE(::getxattr((s.dest + "/op").c_str(), key, v, sizeof v) == 1);
+        CHECK(v[0] == 'y');
+    }
+}
+
+TEST_CASE("extract: device nodes skipped rootless") {
+    Sandbox s;
+    ExtractOptions o;
+    o.rootless = true;
+    o.single_id = true;
+    auto r = s.extract({{.path = "null", .type = AE_IFCHR, .mode = 0666, .rdev = makedev(1, 3)},
+                        {.path = "f", .content = "ok"}},
+                       o);
+    REQUIRE(r);
+    CHECK_FALSE(lexists(s.dest + "/null"));
+    CHECK(read(s.dest + "/f") == "ok");
+}
+
+TEST_CASE("extract: unmappable owners recorded with single_id") {
+    Sandbox s;
+    std::string tar = s.base / "owners.tar";
+    REQUIRE(write_tar(tar, {{.path = "d", .type = AE_IFDIR, .mode = 0750, .uid = 1000, .gid = 1000},
+                            {.path = "d/f", .content = "x", .mode = 04711, .uid = 1000, .gid = 5}}));
+    uid_t uid = ::geteuid();
+    gid_t gid = ::getegid();
+    // In a user namespace mapping only our own id, chown to 1000 fails with EINVAL.
+    auto run = [&](bool single_id) {
+        pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            if (::unshare(CLONE_NEWUSER) < 0) ::_exit(77);
+            (void)fs::write_file("/proc/self/setgroups", "deny");
+            if (!fs::write_file("/proc/self/uid_map", fmt::format("0 {} 1", uid))) ::_exit(78);
+            if (!fs::write_file("/proc/self/gid_map", fmt::format("0 {} 1", gid))) ::_exit(78);
+            (void)fs::remove_all(s.dest);
+            (void)fs::mkdir_p(s.dest);
+            int fd = ::open(tar.c_str(), O_RDONLY);
+            ExtractOptions o;
+            o.rootless = true;
+            o.single_id = single_id;
+            auto r = extract_layer(fd, s.dest, o);
+            ::_exit(r ? 0 : 1);
+        }
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+    };
+    int rc = run(true);
+    if (rc == 77) {
+        WARN("skipped: cannot create a user namespace");
+        return;
+    }
+    REQUIRE(rc == 0);
+    char v[64] = {};
+    ssize_t n = ::getxattr((s.dest + "/d/f").c_str(), "user.containers.override_stat", v, sizeof v - 1);
+    REQUIRE(n > 0);
+    CHECK(std::string(v, static_cast<size_t>(n)) == "1000:5:04711");
+    n = ::getxattr((s.dest + "/d").c_str(), "user.containers.override_stat", v, sizeof v - 1);
+    REQUIRE(n > 0);
+    CHECK(std::string(v, static_cast<size_t>(n)) == "1000:1000:0750");
+    CHECK(run(false) == 1);  // without single_id a chown failure is an error
+}

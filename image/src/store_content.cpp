@@ -1,0 +1,264 @@
+// Store content: the writer session, the index file, blobs and extracted
+// layers. Every file is written under tmp/ and renamed into place.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <ftw.h>
+
+#include "archive_util.hpp"
+#include "bock/common/fs.hpp"
+#include "bock/common/sys.hpp"
+#include "bock/common/test_hooks.hpp"
+#include "bock/image/extract.hpp"
+#include "store_internal.hpp"
+
+namespace bock::image::detail {
+
+using nlohmann::json;
+
+Result<WriteSession> WriteSession::begin(const StorePaths& p) {
+    WriteSession s;
+    s.lock_ = BOCK_TRY(FileLock::acquire(p.lock(), FileLock::Mode::exclusive, "the image store " + p.root));
+    // Whatever is in tmp/ belongs to a writer that died: we hold the lock.
+    BOCK_TRY(fs::remove_all(p.tmp()).context("clear store tmp"));
+    BOCK_TRY(fs::mkdir_p(p.tmp(), 0700));
+    return s;
+}
+
+// ---- index ----------------------------------------------------------------
+
+Result<std::vector<ImageRecord>> read_index(const StorePaths& p) {
+    std::vector<ImageRecord> out;
+    if (!fs::exists(p.index())) return out;
+    auto text = BOCK_TRY(fs::read_file(p.index()));
+    auto bad = [&](std::string_view why) { return make_error("read image index `{}`: {}", p.index(), why); };
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::exception& e) {
+        return bad(fmt::format("invalid json: {}", e.what()));
+    }
+    try {
+        for (const auto& i : j.at("images")) {
+            ImageRecord r;
+            r.name = i.at("name").get<std::string>();
+            r.manifest = BOCK_TRY_CTX(Digest::parse(i.at("manifest").get<std::string>()), "read image index");
+            r.config = BOCK_TRY_CTX(Digest::parse(i.at("config").get<std::string>()), "read image index");
+            for (const auto& d : i.at("diff_ids"))
+                r.diff_ids.push_back(BOCK_TRY_CTX(Digest::parse(d.get<std::string>()), "read image index"));
+            r.created = i.value("created", int64_t{0});
+            r.size = i.value("size", uint64_t{0});
+            out.push_back(std::move(r));
+        }
+    } catch (const json::exception& e) {
+        return bad(e.what());
+    }
+    return out;
+}
+
+Result<void> write_index(const StorePaths& p, const std::vector<ImageRecord>& records) {
+    json images = json::array();
+    for (const auto& r : records) {
+        json ids = json::array();
+        for (const auto& d : r.diff_ids) ids.push_back(d.str());
+        images.push_back({{"name", r.name},
+                          {"manifest", r.manifest.str()},
+                          {"config", r.config.str()},
+                          {"diff_ids", ids},
+                          {"created", r.created},
+                          {"size", r.size}});
+    }
+    json j = {{"images", images}};
+    return fs::write_file_atomic(p.index(), j.dump(1, ' ', false, json::error_handler_t::replace) + "\n", 0644)
+        .context("write image index");
+}
+
+Result<void> add_to_index(const StorePaths& p, const std::vector<ImageRecord>& added) {
+    auto records = BOCK_TRY(read_index(p));
+    for (const auto& a : added) {
+        std::erase_if(records, [&](const ImageRecord& r) { return r.name == a.name; });
+        records.push_back(a);
+    }
+    test_hooks::kill_point("load-before-index");
+    return write_index(p, records);
+}
+
+// ---- blobs ----------------------------------------------------------------
+
+namespace {
+
+Result<void> write_all(int fd, const void* buf, size_t len, const std::string& what) {
+    int r = sys::raw::write_all(fd, buf, len);
+    if (r < 0) return Error(-r, fmt::format("write `{}`", what));
+    return ok();
+}
+
+// Moves a finished tmp file into blobs/ (an existing blob is kept: same content).
+Result<void> commit_blob(const StorePaths& p, const std::string& tmp, const Digest& d) {
+    test_hooks::kill_point("load-blob-before-rename");
+    if (::rename(tmp.c_str(), p.blob(d).c_str()) < 0) return errno_error("rename `{}` into the store", tmp);
+    return ok();
+}
+
+Result<std::pair<Fd, std::string>> tmp_file(const StorePaths& p) {
+    std::string path = p.tmp() + "/blob-XXXXXX";
+    int fd = ::mkostemp(path.data(), O_CLOEXEC);
+    if (fd < 0) return errno_error("create temporary file in `{}`", p.tmp());
+    return std::pair<Fd, std::string>{Fd(fd), path};
+}
+
+}  // namespace
+
+Result<Descriptor> put_blob_fd(const StorePaths& p, int fd, const std::optional<Descriptor>& expected,
+                               const std::string& what) {
+    if (expected && fs::exists(p.blob(expected->digest))) return *expected;
+    auto [out, tmp] = BOCK_TRY(tmp_file(p));
+    Sha256 h;
+    int64_t size = 0;
+    char buf[1 << 16];
+    bool announced = false;
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno_error("read {}", what);
+        if (n == 0) break;
+        h.update(buf, static_cast<size_t>(n));
+        BOCK_TRY(write_all(out.get(), buf, static_cast<size_t>(n), tmp));
+        size += n;
+        if (!announced) {
+            test_hooks::kill_point("load-blob-partial");
+            announced = true;
+        }
+        if (expected && size > expected->size)
+            return make_error("{}: larger than its descriptor says ({} bytes)", what, expected->size);
+    }
+    Digest d = h.finish();
+    if (expected) {
+        if (d != expected->digest) return make_error("{}: digest mismatch (got {})", what, d.str());
+        if (size != expected->size)
+            return make_error("{}: size mismatch (descriptor says {}, got {})", what, expected->size, size);
+    }
+    if (::fsync(out.get()) < 0) return errno_error("fsync `{}`", tmp);
+    out.reset();
+    if (fs::exists(p.blob(d))) {
+        ::unlink(tmp.c_str());
+    } else {
+        BOCK_TRY(commit_blob(p, tmp, d));
+    }
+    Descriptor desc = expected ? *expected : Descriptor{};
+    desc.digest = d;
+    desc.size = size;
+    return desc;
+}
+
+Result<Descriptor> put_blob_data(const StorePaths& p, std::string_view data, const std::string& what) {
+    Digest d = sha256_of(data);
+    Descriptor desc;
+    desc.digest = d;
+    desc.size = static_cast<int64_t>(data.size());
+    if (fs::exists(p.blob(d))) return desc;
+    auto [out, tmp] = BOCK_TRY(tmp_file(p));
+    BOCK_TRY(write_all(out.get(), data.data(), data.size(), tmp).context(what));
+    if (::fsync(out.get()) < 0) return errno_error("fsync `{}`", tmp);
+    out.reset();
+    BOCK_TRY(commit_blob(p, tmp, d));
+    return desc;
+}
+
+Result<std::string> read_blob(const StorePaths& p, const Digest& d) {
+    return fs::read_file(p.blob(d)).context(fmt::format("read blob {}", d.str()));
+}
+
+// ---- layers ---------------------------------------------------------------
+
+namespace {
+
+// sha256 of the decompressed stream of a (possibly compressed) tar blob.
+Result<Digest> uncompressed_digest(const std::string& path) {
+    ArchiveReader a(archive_read_new());
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_raw(a.get());
+    archive_read_support_format_empty(a.get());
+    if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
+        return make_error("read `{}`: {}", path, archive_err(a.get()));
+    Sha256 h;
+    struct archive_entry* e;
+    int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF) return h.finish();
+    if (r < ARCHIVE_WARN) return make_error("read `{}`: {}", path, archive_err(a.get()));
+    char buf[1 << 16];
+    for (;;) {
+        la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
+        if (n < 0) return make_error("decompress `{}`: {}", path, archive_err(a.get()));
+        if (n == 0) break;
+        h.update(buf, static_cast<size_t>(n));
+    }
+    return h.finish();
+}
+
+thread_local uint64_t tree_size_acc = 0;
+int tree_size_cb(const char*, const struct stat* st, int type, struct FTW*) {
+    if (type == FTW_F && S_ISREG(st->st_mode)) tree_size_acc += static_cast<uint64_t>(st->st_size);
+    return 0;
+}
+
+uint64_t tree_size(const std::string& dir) {
+    tree_size_acc = 0;
+    ::nftw(dir.c_str(), tree_size_cb, 16, FTW_PHYS | FTW_MOUNT);
+    return tree_size_acc;
+}
+
+}  // namespace
+
+Result<uint64_t> ensure_layer(const StorePaths& p, const Digest& diff_id, const Digest& blob,
+                              const StoreOptions& opts) {
+    std::string dest = p.layer(diff_id);
+    if (fs::is_dir(dest)) return tree_size(dest);  // extracted once, shared
+    std::string blob_path = p.blob(blob);
+    if (blob != diff_id) {
+        Digest got = BOCK_TRY(uncompressed_digest(blob_path));
+        if (got != diff_id)
+            return make_error("layer {}: diff_id mismatch (uncompressed content is {})", diff_id.str(), got.str());
+    }
+    std::string tmp = BOCK_TRY(fs::make_temp_dir(p.tmp(), "extract-"));
+    ::chmod(tmp.c_str(), 0755);  // the layer root's mode unless the tar has "./"
+    Fd fd = BOCK_TRY(sys::open(blob_path, O_RDONLY));
+    ExtractOptions eo{opts.rootless, opts.single_id};
+    auto stats = BOCK_TRY_CTX(extract_layer(fd.get(), tmp, eo), fmt::format("layer {}", diff_id.str()));
+    test_hooks::kill_point("load-layer-partial");
+    BOCK_TRY(fs::mkdir_p(p.layers(), 0700));
+    if (::rename(tmp.c_str(), dest.c_str()) < 0) return errno_error("rename `{}` to `{}`", tmp, dest);
+    return stats.bytes;
+}
+
+Result<ImageRecord> commit_image(const StorePaths& p, const std::string& name, const Digest& manifest_digest,
+                                 const StoreOptions& opts) {
+    auto mtext = BOCK_TRY(read_blob(p, manifest_digest));
+    auto m = BOCK_TRY_CTX(parse_manifest(mtext), fmt::format("manifest {}", manifest_digest.str()));
+    auto ctext = BOCK_TRY(read_blob(p, m.config.digest));
+    auto c = BOCK_TRY_CTX(parse_image_config(ctext), fmt::format("config {}", m.config.digest.str()));
+    if (c.diff_ids.size() != m.layers.size())
+        return make_error("image `{}`: manifest has {} layers but config lists {} diff_ids", name,
+                          m.layers.size(), c.diff_ids.size());
+    ImageRecord r;
+    r.name = name;
+    r.manifest = manifest_digest;
+    r.config = m.config.digest;
+    r.diff_ids = c.diff_ids;
+    r.created = parse_created(c.created);
+    for (size_t i = 0; i < m.layers.size(); i++)
+        r.size += BOCK_TRY(ensure_layer(p, c.diff_ids[i], m.layers[i].digest, opts).context(fmt::format("image `{}`", name)));
+    return r;
+}
+
+int64_t parse_created(const std::string& created) {
+    struct tm tm{};
+    const char* end = ::strptime(created.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end) return 0;
+    return static_cast<int64_t>(::timegm(&tm));
+}
+
+}  // namespace bock::image::detail

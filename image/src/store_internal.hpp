@@ -1,0 +1,69 @@
+// Private pieces of the image store shared by store*.cpp: paths, the index
+// file, blob and layer writers. Writers must hold a WriteSession.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bock/common/error.hpp"
+#include "bock/common/lock.hpp"
+#include "bock/image/oci.hpp"
+#include "bock/image/store.hpp"
+
+namespace bock::image::detail {
+
+struct StorePaths {
+    std::string root;
+    std::string blobs() const { return root + "/blobs/sha256"; }
+    std::string blob(const Digest& d) const { return blobs() + "/" + d.hex; }
+    std::string layers() const { return root + "/layers"; }
+    std::string layer(const Digest& diff_id) const { return layers() + "/" + diff_id.hex; }
+    std::string index() const { return root + "/images.json"; }
+    std::string tmp() const { return root + "/tmp"; }
+    std::string lock() const { return root + "/lock"; }
+};
+
+// The exclusive writer lock, with tmp/ emptied once it is held (no other
+// writer can be using it).
+class WriteSession {
+public:
+    static Result<WriteSession> begin(const StorePaths& p);
+
+private:
+    FileLock lock_;
+};
+
+Result<std::vector<ImageRecord>> read_index(const StorePaths& p);
+Result<void> write_index(const StorePaths& p, const std::vector<ImageRecord>& records);
+// Replaces records with the same name and appends the new ones, then
+// writes the index (kill point "load-before-index" first).
+Result<void> add_to_index(const StorePaths& p, const std::vector<ImageRecord>& added);
+
+// Copies the blob read from `fd` into blobs/ through tmp/, checking its
+// digest and size against `expected` when given. Returns the digest and size.
+Result<Descriptor> put_blob_fd(const StorePaths& p, int fd, const std::optional<Descriptor>& expected,
+                               const std::string& what);
+Result<Descriptor> put_blob_data(const StorePaths& p, std::string_view data, const std::string& what);
+Result<std::string> read_blob(const StorePaths& p, const Digest& d);
+
+// Makes sure layers/<diff_id> holds the extracted layer blob (verifying the
+// uncompressed stream's digest), extracting through tmp/. Returns its size.
+Result<uint64_t> ensure_layer(const StorePaths& p, const Digest& diff_id, const Digest& blob,
+                              const StoreOptions& opts);
+
+// Stores an image whose manifest, config and layer blobs are all in blobs/:
+// extracts its layers and returns the record (the index is not touched).
+Result<ImageRecord> commit_image(const StorePaths& p, const std::string& name, const Digest& manifest_digest,
+                                 const StoreOptions& opts);
+
+// Imports every image of an OCI layout directory (blobs copied into the
+// store); the caller holds the session.
+Result<std::vector<ImageRecord>> import_oci_layout_locked(const StorePaths& p, const std::string& dir,
+                                                          std::optional<std::string> name,
+                                                          const StoreOptions& opts);
+
+// Parses a created timestamp (RFC 3339) into unix seconds; 0 if unparsable.
+int64_t parse_created(const std::string& created);
+
+}  // namespace bock::image::detail

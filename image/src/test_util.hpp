@@ -1,0 +1,75 @@
+// Helpers for the image library's unit tests: temporary directories and
+// tars written entry by entry (including hostile ones).
+#pragma once
+
+// Tests build TarEntry with designated initializers and leave fields out.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "bock/common/fs.hpp"
+
+namespace bock::image::testing {
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char t[] = "/tmp/bock-image-test-XXXXXX";
+        path = ::mkdtemp(t);
+    }
+    ~TempDir() { (void)fs::remove_all(path); }
+    std::string operator/(const std::string& s) const { return path + "/" + s; }
+};
+
+struct TarEntry {
+    std::string path;
+    mode_t type = AE_IFREG;
+    std::string content;
+    std::string link;       // symlink target
+    std::string hardlink;   // hardlink target
+    mode_t mode = 0644;
+    unsigned uid = 0, gid = 0;
+    dev_t rdev = 0;
+};
+
+inline bool write_tar(const std::string& out, const std::vector<TarEntry>& entries, bool gzip = false) {
+    struct archive* a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    if (gzip) archive_write_add_filter_gzip(a);
+    if (archive_write_open_filename(a, out.c_str()) != ARCHIVE_OK) return false;
+    for (const auto& t : entries) {
+        struct archive_entry* e = archive_entry_new();
+        archive_entry_set_pathname(e, t.path.c_str());
+        if (!t.hardlink.empty()) {
+            archive_entry_set_hardlink(e, t.hardlink.c_str());
+        } else {
+            archive_entry_set_filetype(e, t.type);
+            archive_entry_set_size(e, t.type == AE_IFREG ? static_cast<la_int64_t>(t.content.size()) : 0);
+        }
+        archive_entry_set_perm(e, t.mode);
+        archive_entry_set_uid(e, t.uid);
+        archive_entry_set_gid(e, t.gid);
+        if (t.type == AE_IFLNK) archive_entry_set_symlink(e, t.link.c_str());
+        if (t.type == AE_IFCHR || t.type == AE_IFBLK) archive_entry_set_rdev(e, t.rdev);
+        archive_write_header(a, e);
+        if (t.type == AE_IFREG && !t.content.empty()) archive_write_data(a, t.content.data(), t.content.size());
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+    return true;
+}
+
+inline bool lexists(const std::string& p) {
+    struct stat st;
+    return ::lstat(p.c_str(), &st) == 0;
+}
+
+}  // namespace bock::image::testing
