@@ -96,8 +96,9 @@ Result<Spec> load_spec(const std::string& bundle_dir);
 nlohmann::json to_json(const Spec& s);
 
 // A default spec in the shape of `runc spec` (rootless: no user namespace
-// mappings needed by the caller, /sys bound instead of mounted, no gid= on
-// devpts). The caller fills in process.args, env, root.
+// mappings needed by the caller, no gid= on devpts; /sys stays a sysfs
+// mount, which the runtime replaces with a read-only bind of the host's
+// /sys when the kernel refuses it). The caller fills in process.args, env, root.
 Spec default_spec(bool rootless);
 
 }  // namespace bock::runtime

@@ -1,0 +1,49 @@
+// bock-oci: Bock's OCI runtime, with runc's command line. Today: run, spec.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "bock/common/log.hpp"
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+    using namespace bock;
+    log::set_program("bock-oci");
+    log::init_from_env();
+
+    CLI::App app{"bock-oci: an OCI container runtime (runc's command line)", "bock-oci"};
+    app.set_version_flag("-v,--version", std::string("bock-oci version ") + BOCK_VERSION + "\nspec: 1.1.0");
+    app.require_subcommand(1);
+    oci::GlobalOptions g;
+    app.add_option("--root", g.root, "directory for the state of containers");
+    app.add_option("--log", g.log_file, "log to this file instead of stderr");
+    app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
+    app.add_flag("--debug", g.debug, "log debug messages");
+
+    int exit_code = 0;
+    oci::add_run_command(app, g, exit_code);
+    oci::add_spec_command(app, g, exit_code);
+
+    // Globals take effect before the subcommand's callback runs.
+    app.parse_complete_callback([&] {
+        if (g.debug) log::set_level(log::Level::debug);
+        int fd = 2;
+        if (!g.log_file.empty()) {
+            fd = ::open(g.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+            if (fd < 0) {
+                log::report(errno_error("open the log file `{}`", g.log_file));
+                std::exit(125);
+            }
+        }
+        log::set_sink(fd, g.log_format == "json" ? log::Format::json : log::Format::text);
+    });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return e.get_exit_code() == 0 ? 0 : (rc == 0 ? 0 : 125);
+    }
+    return exit_code;
+}

@@ -1,0 +1,118 @@
+// The container's first process from clone to exec, as a straight list of
+// steps (the process model is described at the top of run.cpp).
+#include "child.hpp"
+
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "bock/common/sys.hpp"
+
+namespace bock::runtime {
+
+namespace raw = bock::sys::raw;
+
+void child_fail(const Child& c, Step step, int err, int index, const char* detail) {
+    (void)send_message(c.sock, MessageKind::setup_failed, step, err, index, detail);
+    ::_exit(125);
+}
+
+void child_warn(const Child& c, Step step, int err, int index, const char* detail) {
+    (void)send_message(c.sock, MessageKind::warning, step, err, index, detail);
+}
+
+namespace {
+
+// Signal handlers and the mask come from the caller; the container starts
+// with the defaults (exec would keep ignored signals ignored).
+void reset_signals() {
+    struct sigaction sa = {};
+    sa.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        (void)::sigaction(sig, &sa, nullptr);  // glibc's internal signals refuse: fine
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+void wait_for(Child& c, MessageKind kind, Step step) {
+    Message m;
+    int r = recv_message(c.sock, m);
+    if (r == 0) ::_exit(125);  // the parent gave up (and said why)
+    if (r < 0) child_fail(c, step, -r);
+    if (m.kind != kind) child_fail(c, step, EPROTO);
+}
+
+void become_root(Child& c) {
+    if (::syscall(SYS_setresgid, 0, 0, 0) < 0) child_fail(c, Step::become_root, errno);
+    if (::syscall(SYS_setresuid, 0, 0, 0) < 0) child_fail(c, Step::become_root, errno);
+}
+
+void join_namespaces(Child& c) {
+    const Plan& p = c.plan;
+    for (size_t i = 0; i < p.joins.size(); ++i) {
+        int r = raw::setns(p.joins[i].fd.get(), p.joins[i].nstype);
+        if (r < 0) child_fail(c, Step::join_namespace, -r, static_cast<int>(i));
+    }
+}
+
+void set_names(Child& c) {
+    const Plan& p = c.plan;
+    if (p.set_hostname && ::sethostname(p.hostname.c_str(), p.hostname.size()) < 0)
+        child_fail(c, Step::hostname, errno);
+    if (p.set_domainname && ::setdomainname(p.domainname.c_str(), p.domainname.size()) < 0)
+        child_fail(c, Step::domainname, errno);
+}
+
+// After pivot_root: /proc/sys is the container's own.
+void write_sysctls(Child& c) {
+    const Plan& p = c.plan;
+    for (size_t i = 0; i < p.sysctls.size(); ++i) {
+        int idx = static_cast<int>(i);
+        int fd = open_in_root(c.rootfd, p.sysctls[i].path.c_str(), O_WRONLY | O_TRUNC);
+        if (fd < 0) child_fail(c, Step::sysctl, -fd, idx);
+        int r = raw::write_all(fd, p.sysctls[i].value.data(), p.sysctls[i].value.size());
+        if (r < 0) child_fail(c, Step::sysctl, -r, idx);
+        ::close(fd);
+    }
+}
+
+}  // namespace
+
+void child_main(const Plan& plan, int sock) {
+    Child c{plan, sock, -1};
+    // The runtime's death ends the container it was setting up (and, for a
+    // foreground run, the container too).
+    (void)::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    reset_signals();
+    if (plan.new_user) {
+        wait_for(c, MessageKind::mappings_written, Step::wait_mappings);
+        become_root(c);
+    }
+    join_namespaces(c);
+    ::umask(0);  // device nodes and mount points get exactly the planned modes
+    mount_rootfs(c);
+    create_devices(c);
+    set_names(c);
+    bring_up_loopback(c);
+    pivot_into_rootfs(c);
+    write_sysctls(c);
+    protect_paths(c);
+
+    // The root filesystem is ready. `create` stops here; `start` goes on.
+    if (send_message(c.sock, MessageKind::child_ready) < 0) ::_exit(125);
+    wait_for(c, MessageKind::start_container, Step::wait_start);
+
+    setup_process(c);
+    exec_process(c);
+}
+
+}  // namespace bock::runtime

@@ -1,0 +1,87 @@
+// The typed messages the runtime's parent and the container's first process
+// exchange over their SOCK_SEQPACKET socketpair (one message per packet).
+// Messages are fixed-size PODs so the child can build and send them without
+// allocating; the parent turns failures into Errors (describe_failure).
+#pragma once
+
+#include <cstdint>
+
+#include "bock/common/error.hpp"
+
+namespace bock::runtime {
+
+struct Plan;
+
+enum class MessageKind : uint32_t {
+    mappings_written = 1,  // parent -> child: uid/gid maps are in place
+    child_ready,           // child -> parent: root filesystem set up, waiting
+    start_container,       // parent -> child: go on and exec the process
+    setup_failed,          // child -> parent: a setup step failed (then _exit)
+    exec_failed,           // child -> parent: execve failed (then _exit 126/127)
+    warning,               // child -> parent: a step was skipped, not fatal
+};
+
+// The steps of the child, named in failure messages.
+enum class Step : uint32_t {
+    none = 0,
+    wait_mappings,
+    become_root,
+    join_namespace,
+    propagation,
+    bind_rootfs,
+    open_rootfs,
+    create_destination,
+    mount,
+    mount_propagation,
+    remount_readonly,
+    sysfs_fallback,
+    cgroup_mount,
+    device,
+    device_bind,
+    dev_symlink,
+    hostname,
+    domainname,
+    loopback,
+    pivot_root,
+    masked_path,
+    readonly_path,
+    root_readonly,
+    sysctl,
+    wait_start,
+    rlimit,
+    umask,
+    keep_caps,
+    setgroups,
+    setgid,
+    setuid,
+    chdir,
+    cap_bounding,
+    capset,
+    cap_ambient,
+    cap_unavailable,
+    no_new_privs,
+    close_fds,
+    exec,
+};
+
+struct Message {
+    MessageKind kind;
+    int32_t err;     // errno, 0 if none
+    Step step;
+    int32_t index;   // index into the plan's list for the step (mount, device, ...), -1 if none
+    char detail[256];  // a path or name, NUL-terminated, possibly truncated
+};
+
+// Allocation-free: safe in the child. Return 0 or -errno.
+int send_message(int fd, MessageKind kind, Step step = Step::none, int err = 0, int index = -1,
+                 const char* detail = nullptr);
+// Returns 1 when a message was read, 0 at EOF, -errno on error (EINTR retried).
+int recv_message(int fd, Message& out);
+
+const char* step_name(Step s);
+
+// Turns a setup_failed / warning message into an Error naming the step and
+// the thing it was working on ("mount `proc` on `/proc`: operation not permitted").
+Error describe_failure(const Message& m, const Plan& plan);
+
+}  // namespace bock::runtime

@@ -1,0 +1,115 @@
+// The plan: everything the container's first process needs between clone
+// and exec, computed by the parent before clone so the child allocates
+// nothing. Strings are read through c_str(), arrays through data(); the
+// child only reads the plan (its copy of the parent's memory).
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bock/common/error.hpp"
+#include "bock/common/fd.hpp"
+#include "bock/runtime/container.hpp"
+#include "bock/runtime/spec.hpp"
+#include "bock/userns/idmap.hpp"
+
+namespace bock::runtime {
+
+struct MountPlan {
+    enum class Kind { normal, sysfs, cgroup };
+    Kind kind = Kind::normal;
+    std::string source;       // host path for binds (absolute), else the fs source
+    std::string destination;  // as the spec wrote it (for messages)
+    std::string rel_dest;     // inside the rootfs, no leading '/', no "." or ".."
+    std::string fstype;       // empty for binds
+    std::string data;         // fs options not understood as flags
+    std::string data_nogid;   // devpts: the data without gid=, retried on EINVAL
+    unsigned long flags = 0;  // MS_* flags (no MS_BIND/MS_REC/propagation)
+    unsigned long propagation = 0;  // e.g. MS_PRIVATE|MS_REC, applied after
+    bool bind = false;
+    bool recursive = false;
+    bool dest_is_file = false;  // bind of a non-directory: create an empty file
+};
+
+struct DevicePlan {
+    std::string path;       // "/dev/null" (for messages and the host bind source)
+    std::string rel_path;   // "dev/null"
+    mode_t mode = 0;        // S_IFCHR | 0666
+    dev_t dev = 0;
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
+struct NamespaceJoin {
+    Fd fd;
+    int nstype = 0;
+    std::string path;
+};
+
+struct SysctlPlan {
+    std::string key;   // net.ipv4.ip_forward
+    std::string path;  // /proc/sys/net/ipv4/ip_forward
+    std::string value;
+};
+
+struct RlimitPlan {
+    std::string name;
+    int resource = 0;
+    rlim_t soft = 0, hard = 0;
+};
+
+struct Plan {
+    std::string command;  // process.args[0], for messages
+    std::string rootfs;   // absolute, symlinks resolved
+    unsigned long clone_flags = 0;
+    bool new_user = false, new_net = false;
+    userns::IdMappings mappings;     // when new_user
+    bool write_maps_directly = false;  // real root: write /proc/PID/*_map ourselves
+    std::vector<NamespaceJoin> joins;  // user first
+
+    unsigned long rootfs_propagation = 0;
+    std::vector<MountPlan> mounts;
+    bool make_devices = true;  // false when /dev is bound from the host
+    bool bind_devices = false; // rootless: bind host nodes instead of mknod
+    std::vector<DevicePlan> devices;
+
+    bool set_hostname = false, set_domainname = false;
+    std::string hostname, domainname;
+    std::vector<std::string> masked_paths, readonly_paths;
+    bool root_readonly = false;
+    std::vector<SysctlPlan> sysctls;
+
+    // Process.
+    std::vector<RlimitPlan> rlimits;
+    bool set_umask = false;
+    mode_t umask = 022;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;
+    std::string cwd;
+    bool set_caps = false;
+    int cap_last = 40;
+    uint64_t cap_bounding = 0, cap_effective = 0, cap_permitted = 0, cap_inheritable = 0,
+             cap_ambient = 0;
+    bool no_new_privs = false;
+    std::vector<std::string> arg_storage, env_storage;
+    std::vector<char*> argv, envp;    // NULL-terminated
+    std::vector<std::string> path_dirs;  // the container's PATH, for the exec lookup
+};
+
+Result<Plan> build_plan(const Spec& spec, const RunOptions& opts);
+// Points argv/envp at the plan's strings; call once the plan is in its final place.
+void link_exec_arrays(Plan& p);
+
+// Mount options to flags/data (exposed for unit tests).
+Result<void> apply_mount_options(MountPlan& m, const std::vector<std::string>& options);
+// "/a/b/../c" is refused; "/a//b/./c" -> "a/b/c".
+Result<std::string> relative_destination(std::string_view dest);
+// Capability names to a bit mask (cap_from_name); unknown names are an error.
+Result<uint64_t> cap_mask(const std::vector<std::string>& names, std::string_view field);
+
+}  // namespace bock::runtime

@@ -1,0 +1,166 @@
+// The child's last steps, after the parent said "start": limits, umask,
+// user and groups, working directory, capabilities, no_new_privs, fds, and
+// the exec with a lookup in the container's own PATH.
+//
+// Order (as runc): keep capabilities across setuid, drop the bounding set
+// while we still hold CAP_SETPCAP, switch user, then set the final
+// effective/permitted/inheritable sets and raise the ambient ones.
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "child.hpp"
+
+namespace bock::runtime {
+
+namespace {
+
+// setgroups(2) is not allowed when /proc/self/setgroups says "deny" (a
+// user namespace whose gid map was written without privilege).
+bool setgroups_allowed() {
+    int fd = ::open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return true;  // no user namespace support: allowed
+    char buf[16] = {};
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    return !(n >= 4 && buf[0] == 'd' && buf[1] == 'e' && buf[2] == 'n' && buf[3] == 'y');
+}
+
+void set_user(Child& c) {
+    const Plan& p = c.plan;
+    if (setgroups_allowed()) {
+        const gid_t* groups = p.groups.empty() ? nullptr : p.groups.data();
+        if (::syscall(SYS_setgroups, p.groups.size(), groups) < 0) child_fail(c, Step::setgroups, errno);
+    }
+    // Plain syscalls: glibc's wrappers would try to signal the parent's
+    // other threads, which do not exist here.
+    if (::syscall(SYS_setresgid, p.gid, p.gid, p.gid) < 0) child_fail(c, Step::setgid, errno);
+    if (::syscall(SYS_setresuid, p.uid, p.uid, p.uid) < 0) child_fail(c, Step::setuid, errno);
+}
+
+void set_capabilities(Child& c) {
+    const Plan& p = c.plan;
+    if (!p.set_caps) return;
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct cur[2] = {};
+    if (::syscall(SYS_capget, &hdr, cur) < 0) child_fail(c, Step::capset, errno);
+    uint64_t have = cur[0].permitted | (uint64_t{cur[1].permitted} << 32);
+    uint64_t permitted = p.cap_permitted & have;
+    uint64_t missing = (p.cap_permitted | p.cap_effective) & ~have;
+    for (int b = 0; b < 64; ++b)
+        if (missing & (uint64_t{1} << b)) child_warn(c, Step::cap_unavailable, 0, b);
+    uint64_t effective = p.cap_effective & permitted;
+    uint64_t inheritable = p.cap_inheritable & (permitted | cur[0].inheritable | (uint64_t{cur[1].inheritable} << 32));
+    struct __user_cap_data_struct data[2] = {};
+    data[0].effective = static_cast<uint32_t>(effective);
+    data[1].effective = static_cast<uint32_t>(effective >> 32);
+    data[0].permitted = static_cast<uint32_t>(permitted);
+    data[1].permitted = static_cast<uint32_t>(permitted >> 32);
+    data[0].inheritable = static_cast<uint32_t>(inheritable);
+    data[1].inheritable = static_cast<uint32_t>(inheritable >> 32);
+    hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    if (::syscall(SYS_capset, &hdr, data) < 0) child_fail(c, Step::capset, errno);
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        child_fail(c, Step::cap_ambient, errno);
+    for (int b = 0; b <= p.cap_last && b < 64; ++b) {
+        uint64_t bit = uint64_t{1} << b;
+        if (!(p.cap_ambient & bit)) continue;
+        if (!(permitted & inheritable & bit)) {
+            child_warn(c, Step::cap_unavailable, 0, b);
+            continue;
+        }
+        if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, b, 0, 0) < 0) child_fail(c, Step::cap_ambient, errno, b);
+    }
+}
+
+void drop_bounding(Child& c) {
+    const Plan& p = c.plan;
+    if (!p.set_caps) return;
+    for (int b = 0; b <= p.cap_last && b < 64; ++b) {
+        if (p.cap_bounding & (uint64_t{1} << b)) continue;
+        if (::prctl(PR_CAPBSET_READ, b, 0, 0, 0) != 1) continue;
+        if (::prctl(PR_CAPBSET_DROP, b, 0, 0, 0) < 0) child_fail(c, Step::cap_bounding, errno, b);
+    }
+}
+
+}  // namespace
+
+void setup_process(Child& c) {
+    const Plan& p = c.plan;
+    for (size_t i = 0; i < p.rlimits.size(); ++i) {
+        const RlimitPlan& r = p.rlimits[i];
+        struct rlimit rl = {r.soft, r.hard};
+        if (::setrlimit(r.resource, &rl) < 0)
+            child_fail(c, Step::rlimit, errno, static_cast<int>(i));
+    }
+    ::umask(p.set_umask ? p.umask : 022);
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(c, Step::keep_caps, errno);
+    drop_bounding(c);
+    // Change directory as root first (the user may not search the path
+    // leading there), again after switching if that failed.
+    bool in_cwd = ::chdir(p.cwd.c_str()) == 0;
+    set_user(c);
+    if (!in_cwd && ::chdir(p.cwd.c_str()) < 0) child_fail(c, Step::chdir, errno);
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) child_fail(c, Step::keep_caps, errno);
+    set_capabilities(c);
+    if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(c, Step::no_new_privs, errno);
+    // No descriptor of the caller may reach the container: everything above
+    // stdio becomes close-on-exec (the message socket already is).
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        if (errno != ENOSYS && errno != EINVAL) child_fail(c, Step::close_fds, errno);
+        for (int fd = 3; fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+}
+
+void exec_process(Child& c) {
+    const Plan& p = c.plan;
+    const char* cmd = p.argv[0];
+    char* const* argv = p.argv.data();
+    char* const* envp = p.envp.data();
+    int err = ENOENT;
+    bool has_slash = false;
+    for (const char* s = cmd; *s; ++s) has_slash = has_slash || *s == '/';
+    if (has_slash) {
+        ::execve(cmd, argv, envp);
+        err = errno;
+    } else {
+        bool saw_eacces = false;
+        char buf[PATH_MAX];
+        for (const auto& dir : p.path_dirs) {
+            size_t n = 0;
+            bool fits = true;
+            for (const char* s = dir.c_str(); *s && fits; ++s) {
+                if (n + 2 >= sizeof buf) fits = false;
+                else buf[n++] = *s;
+            }
+            if (n && buf[n - 1] != '/') buf[n++] = '/';
+            for (const char* s = cmd; *s && fits; ++s) {
+                if (n + 1 >= sizeof buf) fits = false;
+                else buf[n++] = *s;
+            }
+            if (!fits) continue;
+            buf[n] = '\0';
+            ::execve(buf, argv, envp);
+            int e = errno;
+            if (e == EACCES) saw_eacces = true;
+            else if (e != ENOENT && e != ENOTDIR && e != ELOOP && e != ENAMETOOLONG) {
+                err = e;  // found but not runnable (ENOEXEC, ETXTBSY, ...): stop here
+                saw_eacces = false;
+                break;
+            }
+        }
+        if (saw_eacces) err = EACCES;
+    }
+    (void)send_message(c.sock, MessageKind::exec_failed, Step::exec, err);
+    ::_exit(err == ENOENT ? 127 : 126);
+}
+
+}  // namespace bock::runtime
