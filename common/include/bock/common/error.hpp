@@ -90,6 +90,15 @@ public:
     const Error& error() const& { return std::get<1>(v_); }
     Error&& error() && { return std::get<1>(std::move(v_)); }
 
+    template <class U>
+    T value_or(U&& fallback) const& {
+        return has_value() ? value() : static_cast<T>(std::forward<U>(fallback));
+    }
+    template <class U>
+    T value_or(U&& fallback) && {
+        return has_value() ? std::move(value()) : static_cast<T>(std::forward<U>(fallback));
+    }
+
     // Wraps the error (if any) with context; passes a value through.
     Result&& context(std::string_view c) && {
         if (!has_value()) error().wrap(c);

@@ -1,0 +1,40 @@
+#include "bock/frontend/run.hpp"
+#include "commands.hpp"
+
+namespace bock::cli {
+
+void add_run(CLI::App& app) {
+    auto req = std::make_shared<frontend::RunRequest>();
+    auto* cmd = app.add_subcommand("run", "Run a command in a new container (foreground)");
+    cmd->add_flag("--rm", req->remove, "Remove the container when it exits");
+    cmd->add_option("-e,--env", req->env, "Set an environment variable (K=V, or K to copy it)")->take_all();
+    auto* w = cmd->add_option("-w,--workdir", "Working directory inside the container");
+    auto* u = cmd->add_option("-u,--user", "UID[:GID] or NAME[:GROUP] to run as");
+    auto* h = cmd->add_option("--hostname", "Container host name (default: the short id)");
+    auto* ep = cmd->add_option("--entrypoint", "Override the image's entrypoint");
+    cmd->prefix_command();  // IMAGE and everything after it belong to the container
+    cmd->footer("Usage: bock run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+                "Exit status: the command's; 125 if bock failed, 126 if the command cannot be\n"
+                "executed, 127 if it is not found.");
+    cmd->callback([=] {
+        auto rest = cmd->remaining();
+        if (rest.empty()) {
+            log::error("run: an image name is required");
+            log::notice("usage: bock run [OPTIONS] IMAGE [COMMAND [ARG...]]");
+            exit_code = 125;
+            return;
+        }
+        req->image = rest[0];
+        req->args.assign(rest.begin() + 1, rest.end());
+        if (w->count()) req->workdir = w->as<std::string>();
+        if (u->count()) req->user = u->as<std::string>();
+        if (h->count()) req->hostname = h->as<std::string>();
+        if (ep->count()) req->entrypoint = ep->as<std::string>();
+        guarded([&]() -> Result<int> {
+            auto ctx = BOCK_TRY(frontend::open_context());
+            return frontend::run_container(ctx, *req);
+        });
+    });
+}
+
+}  // namespace bock::cli

@@ -1,0 +1,39 @@
+// The `bock` commands: each file cmd_<verb>.cpp adds one subcommand to the
+// CLI11 app and runs it through the frontend library. A command's callback
+// stores its exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace bock::cli {
+
+extern int exit_code;
+
+void add_run(CLI::App& app);
+void add_images(CLI::App& app);
+void add_rmi(CLI::App& app);
+void add_load(CLI::App& app);
+void add_save(CLI::App& app);
+void add_doctor(CLI::App& app);
+void add_unshare(CLI::App& app);
+void add_ps(CLI::App& app);
+void add_rm(CLI::App& app);
+
+// Runs fn, turning an Error into one line (+ hint) and its exit status.
+template <class F>
+void guarded(F&& fn);
+
+}  // namespace bock::cli
+
+#include "bock/common/log.hpp"
+
+template <class F>
+void bock::cli::guarded(F&& fn) {
+    auto r = fn();
+    if (!r) {
+        log::report(r.error());
+        exit_code = r.error().exit_status();
+    } else {
+        exit_code = *r;
+    }
+}

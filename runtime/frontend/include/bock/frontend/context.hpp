@@ -1,0 +1,32 @@
+// What every `bock` command starts from: which mode it runs in (root or
+// rootless), where the store and the container state live, and — rootless —
+// the joined session. Built once at the start of a command, before any
+// thread exists.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "bock/common/error.hpp"
+#include "bock/image/store.hpp"
+#include "bock/userns/session.hpp"
+
+namespace bock::frontend {
+
+struct Context {
+    bool rootless = true;
+    bool single_id = false;  // rootless with a single-ID mapping
+    std::string store_root;  // BOCK_ROOT, ~/.local/share/bock, /var/lib/bock
+    std::string run_root;    // BOCK_RUNROOT, $XDG_RUNTIME_DIR/bock, /run/bock
+    std::optional<image::Store> store;
+};
+
+// Works out the paths and mode; rootless, joins (or creates) the session so
+// that the caller is root in the session's user and mount namespaces; opens
+// the image store.
+Result<Context> open_context();
+
+// The paths and mode only (no session, no store): for `bock doctor`.
+Result<Context> probe_context();
+
+}  // namespace bock::frontend

@@ -1,0 +1,23 @@
+// `bock doctor`: one line per check, each with the fix when it fails.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bock/frontend/context.hpp"
+
+namespace bock::frontend {
+
+enum class Severity { ok, info, warn, fail };
+
+struct DoctorCheck {
+    std::string name;
+    Severity severity = Severity::ok;
+    std::string detail;
+    std::string fix;
+};
+
+// Runs every check; `fail` means `bock run` cannot work.
+std::vector<DoctorCheck> run_doctor(const Context& ctx);
+
+}  // namespace bock::frontend

@@ -1,0 +1,41 @@
+#include "container_dirs.hpp"
+
+#include <sys/random.h>
+
+#include "bock/common/fs.hpp"
+
+namespace bock::frontend {
+
+ContainerDirs ContainerDirs::for_id(const Context& ctx, const std::string& id) {
+    ContainerDirs d;
+    d.id = id;
+    d.storage = fs::join(ctx.store_root, "containers/" + id);
+    d.upper = fs::join(d.storage, "upper");
+    d.work = fs::join(d.storage, "work");
+    d.bundle = fs::join(ctx.run_root, "containers/" + id);
+    d.rootfs = fs::join(d.bundle, "rootfs");
+    return d;
+}
+
+Result<void> ContainerDirs::create() const {
+    for (const auto* p : {&upper, &work, &rootfs}) BOCK_TRY(fs::mkdir_p(*p, 0700));
+    return ok();
+}
+
+Result<void> ContainerDirs::remove() const {
+    auto a = fs::remove_all(bundle);
+    auto b = fs::remove_all(storage);
+    if (!a) return std::move(a).error();
+    if (!b) return std::move(b).error();
+    return ok();
+}
+
+Result<std::string> new_container_id() {
+    unsigned char raw[32];
+    if (::getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw)) return errno_error("getrandom");
+    std::string id;
+    for (unsigned char c : raw) id += fmt::format("{:02x}", c);
+    return id;
+}
+
+}  // namespace bock::frontend

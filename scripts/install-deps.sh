@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs everything Bock builds with, runs with and is tested against,
+# from Debian 12's packages only. Run as root (a laptop user: sudo).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+build=(cmake g++ make pkg-config
+       libfmt-dev libcli11-dev nlohmann-json3-dev libssl-dev libarchive-dev
+       libcap-dev libseccomp-dev libyaml-cpp-dev libcurl4-openssl-dev
+       libslirp-dev libglib2.0-dev libfuse3-dev libtomlplusplus-dev catch2)
+run=(uidmap busybox-static fuse-overlayfs fuse3 iproute2 util-linux procps)
+# Peers used only by tests and benchmarks.
+peers=(podman runc crun containerd skopeo docker-registry hyperfine tar findutils)
+
+apt-get update
+apt-get install -y --no-install-recommends "${build[@]}" "${run[@]}" "${peers[@]}"
