@@ -13,15 +13,16 @@
 using namespace bock::test;
 
 TEST_CASE("SIGTERM and SIGINT sent to bock reach the container process", "[signals]") {
-    std::string out = tmp_dir() + "/sig.out";
     for (const char* sig : {"TERM", "INT"}) {
         INFO("signal " << sig);
+        // A fresh output file per signal: "ready" must come from this container.
+        std::string out = tmp_dir() + "/sig-" + sig + ".out";
         std::string script = fmt::format(
             "{} run --rm busybox sh -c 'trap \"exit 3\" TERM INT; echo ready; while :; do sleep 0.1; done' > {} & "
             "pid=$!; i=0; while ! grep -q ready {} 2>/dev/null; do i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done; "
             "kill -{} $pid; wait $pid; echo rc=$?",
             bin("bock"), out, out, sig);
-        auto r = run({"sh", "-c", script});
+        auto r = run({"timeout", "60", "sh", "-c", script});
         CHECK(r.out == "rc=3\n");
     }
 }
@@ -35,7 +36,7 @@ TEST_CASE("a container killed by a signal gives 128 + the signal", "[signals]") 
         "pid=$!; i=0; while ! grep -q ready {} 2>/dev/null; do i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done; "
         "kill -KILL $(pgrep -P $pid); wait $pid; echo rc=$?",
         bin("bock"), out, out);
-    auto r = run({"sh", "-c", script});
+    auto r = run({"timeout", "60", "sh", "-c", script});
     CHECK(r.out == "rc=137\n");
 }
 
