@@ -137,3 +137,45 @@ std::vector<std::string> lines(const std::string& text) {
 }
 
 }  // namespace bock::test
+
+namespace bock::test {
+
+std::string make_oci_bundle(const std::string& name) {
+    std::string b = tmp_dir() + "/" + name;
+    REQUIRE(fs::mkdir_p(b + "/rootfs/bin"));
+    for (const char* d : {"proc", "dev", "sys", "tmp", "etc"}) REQUIRE(fs::mkdir_p(b + "/rootfs/" + d));
+    REQUIRE(run({"cp", "/bin/busybox", b + "/rootfs/bin/busybox"}).code == 0);
+    for (const char* a : {"sh", "echo", "id", "cat", "true", "sleep", "ls", "touch", "hostname"})
+        REQUIRE(::symlink("busybox", (b + "/rootfs/bin/" + a).c_str()) == 0);
+    std::vector<std::string> argv{bin("bock-oci"), "spec", "--bundle", b};
+    if (!is_root()) argv.push_back("--rootless");
+    REQUIRE(run(argv).code == 0);
+    return b;
+}
+
+void check_oci_run_scenario(const std::string& p) {
+    std::string b = make_oci_bundle(p + "bundle");
+    auto text = fs::read_file(b + "/config.json");
+    REQUIRE(text);
+    auto cfg = nlohmann::json::parse(*text);
+    cfg["process"]["args"] = {"sh", "-c", "echo hi; id -u; exit 9"};
+    cfg["process"]["terminal"] = false;
+    REQUIRE(fs::write_file(b + "/config.json", cfg.dump()));
+    auto r = run({bin("bock-oci"), "run", "--bundle", b, p + "good"});
+    CHECK(r.code == 9);
+    CHECK(r.out == "hi\n0\n");
+
+    REQUIRE(fs::write_file(b + "/config.json", "{ \"ociVersion\": \"1.1.0\", \"process\": "));
+    auto bad = run({bin("bock-oci"), "run", "--bundle", b, p + "bad1"});
+    CHECK(bad.code == 125);
+    CHECK(lines(bad.err).size() == 1);
+    CHECK_THAT(bad.err, Catch::Contains("config.json"));
+
+    cfg["process"]["args"] = "not-an-array";
+    REQUIRE(fs::write_file(b + "/config.json", cfg.dump()));
+    auto wrong = run({bin("bock-oci"), "run", "--bundle", b, p + "bad2"});
+    CHECK(wrong.code == 125);
+    CHECK_THAT(wrong.err, Catch::Contains("process.args"));
+}
+
+}  // namespace bock::test

@@ -44,6 +44,14 @@ std::string probe_image();
 nlohmann::json probe(const std::vector<std::string>& run_flags = {},
                      const std::vector<std::string>& probe_args = {});
 
+// A busybox OCI bundle in the test's scratch dir: rootfs/bin with busybox
+// and a few applet links, config.json from `bock-oci spec` (--rootless when
+// not root). Returns the bundle directory.
+std::string make_oci_bundle(const std::string& name);
+// The shared bock-oci scenario of the root and rootless suites: a good
+// bundle runs, a malformed config is one error line and exit 125.
+void check_oci_run_scenario(const std::string& id_prefix);
+
 // Exits with the skip code (77) after saying why; the harness fails the
 // run on a skip under CI=true.
 [[noreturn]] void skip(const std::string& why);
