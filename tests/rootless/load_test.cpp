@@ -38,4 +38,13 @@ TEST_CASE("save then load round-trips an image from standard input", "[load]") {
     auto load = run({"sh", "-c", bin("bock") + " load < " + out});
     CHECK(load.code == 0);
     CHECK_THAT(load.out, Catch::Contains("localhost/busybox:latest"));
+
+    // The same image as an OCI layout directory.
+    std::string dir = tmp_dir() + "/layout";
+    REQUIRE(run({"mkdir", "-p", dir}).code == 0);
+    REQUIRE(run({"tar", "-C", dir, "-xf", out}).code == 0);
+    REQUIRE(cli({"rmi", "busybox"}).code == 0);
+    auto from_dir = cli({"load", "-i", dir});
+    CHECK(from_dir.code == 0);
+    CHECK(cli({"run", "--rm", "busybox", "echo", "layout"}).out == "layout\n");
 }
