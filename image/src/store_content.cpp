@@ -112,46 +112,67 @@ Result<std::pair<Fd, std::string>> tmp_file(const StorePaths& p) {
 
 }  // namespace
 
+Result<BlobWriter> BlobWriter::create(const StorePaths& p, std::optional<Descriptor> expected, std::string what) {
+    auto [out, tmp] = BOCK_TRY(tmp_file(p));
+    BlobWriter w;
+    w.paths_ = p;
+    w.out_ = std::move(out);
+    w.tmp_ = std::move(tmp);
+    w.expected_ = std::move(expected);
+    w.what_ = std::move(what);
+    return w;
+}
+
+BlobWriter::~BlobWriter() {
+    if (out_.valid()) ::unlink(tmp_.c_str());
+}
+
+Result<void> BlobWriter::write(const void* data, size_t len) {
+    if (expected_ && size_ + static_cast<int64_t>(len) > expected_->size)
+        return make_error("{}: larger than its descriptor says ({} bytes)", what_, expected_->size);
+    hash_.update(data, len);
+    BOCK_TRY(write_all(out_.get(), data, len, tmp_));
+    size_ += static_cast<int64_t>(len);
+    if (!announced_ && len > 0) {
+        test_hooks::kill_point("load-blob-partial");
+        announced_ = true;
+    }
+    return ok();
+}
+
+Result<Descriptor> BlobWriter::commit() {
+    Digest d = hash_.finish();
+    if (expected_) {
+        if (d != expected_->digest) return make_error("{}: digest mismatch (got {})", what_, d.str());
+        if (size_ != expected_->size)
+            return make_error("{}: size mismatch (descriptor says {}, got {})", what_, expected_->size, size_);
+    }
+    if (::fsync(out_.get()) < 0) return errno_error("fsync `{}`", tmp_);
+    out_.reset();
+    if (fs::exists(paths_.blob(d))) {
+        ::unlink(tmp_.c_str());
+    } else {
+        BOCK_TRY(commit_blob(paths_, tmp_, d));
+    }
+    Descriptor desc = expected_ ? *expected_ : Descriptor{};
+    desc.digest = d;
+    desc.size = size_;
+    return desc;
+}
+
 Result<Descriptor> put_blob_fd(const StorePaths& p, int fd, const std::optional<Descriptor>& expected,
                                const std::string& what) {
     if (expected && fs::exists(p.blob(expected->digest))) return *expected;
-    auto [out, tmp] = BOCK_TRY(tmp_file(p));
-    Sha256 h;
-    int64_t size = 0;
+    auto w = BOCK_TRY(BlobWriter::create(p, expected, what));
     char buf[1 << 16];
-    bool announced = false;
     for (;;) {
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno_error("read {}", what);
         if (n == 0) break;
-        h.update(buf, static_cast<size_t>(n));
-        BOCK_TRY(write_all(out.get(), buf, static_cast<size_t>(n), tmp));
-        size += n;
-        if (!announced) {
-            test_hooks::kill_point("load-blob-partial");
-            announced = true;
-        }
-        if (expected && size > expected->size)
-            return make_error("{}: larger than its descriptor says ({} bytes)", what, expected->size);
+        BOCK_TRY(w.write(buf, static_cast<size_t>(n)));
     }
-    Digest d = h.finish();
-    if (expected) {
-        if (d != expected->digest) return make_error("{}: digest mismatch (got {})", what, d.str());
-        if (size != expected->size)
-            return make_error("{}: size mismatch (descriptor says {}, got {})", what, expected->size, size);
-    }
-    if (::fsync(out.get()) < 0) return errno_error("fsync `{}`", tmp);
-    out.reset();
-    if (fs::exists(p.blob(d))) {
-        ::unlink(tmp.c_str());
-    } else {
-        BOCK_TRY(commit_blob(p, tmp, d));
-    }
-    Descriptor desc = expected ? *expected : Descriptor{};
-    desc.digest = d;
-    desc.size = size;
-    return desc;
+    return w.commit();
 }
 
 Result<Descriptor> put_blob_data(const StorePaths& p, std::string_view data, const std::string& what) {
@@ -252,6 +273,17 @@ Result<ImageRecord> commit_image(const StorePaths& p, const std::string& name, c
     for (size_t i = 0; i < m.layers.size(); i++)
         r.size += BOCK_TRY(ensure_layer(p, c.diff_ids[i], m.layers[i].digest, opts).context(fmt::format("image `{}`", name)));
     return r;
+}
+
+Result<ImageRecord> fetch_image(const StorePaths& p, const Descriptor& manifest, const std::string& name,
+                                const FetchBlob& fetch, const StoreOptions& opts) {
+    if (!fs::exists(p.blob(manifest.digest))) BOCK_TRY(fetch(manifest));
+    auto mtext = BOCK_TRY(read_blob(p, manifest.digest));
+    auto m = BOCK_TRY_CTX(parse_manifest(mtext), fmt::format("manifest {}", manifest.digest.str()));
+    if (!fs::exists(p.blob(m.config.digest))) BOCK_TRY(fetch(m.config));
+    for (const auto& l : m.layers)
+        if (!fs::exists(p.blob(l.digest))) BOCK_TRY(fetch(l));
+    return commit_image(p, name, manifest.digest, opts);
 }
 
 int64_t parse_created(const std::string& created) {

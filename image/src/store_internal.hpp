@@ -2,11 +2,13 @@
 // file, blob and layer writers. Writers must hold a WriteSession.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "bock/common/error.hpp"
+#include "bock/common/fd.hpp"
 #include "bock/common/lock.hpp"
 #include "bock/image/oci.hpp"
 #include "bock/image/store.hpp"
@@ -40,6 +42,34 @@ Result<void> write_index(const StorePaths& p, const std::vector<ImageRecord>& re
 // writes the index (kill point "load-before-index" first).
 Result<void> add_to_index(const StorePaths& p, const std::vector<ImageRecord>& added);
 
+// Writes one blob into blobs/ through a tmp/ file, hashing as it goes: the
+// data is checked against `expected` (digest and size; a blob larger than
+// its descriptor is refused as soon as it is) when given. The tmp file is
+// removed unless commit() succeeds. Readers of archives and the registry
+// client's download stream share it.
+class BlobWriter {
+public:
+    static Result<BlobWriter> create(const StorePaths& p, std::optional<Descriptor> expected, std::string what);
+    ~BlobWriter();
+    BlobWriter(BlobWriter&&) noexcept = default;
+    BlobWriter& operator=(BlobWriter&&) noexcept = delete;
+
+    Result<void> write(const void* data, size_t len);
+    // Verifies, fsyncs and renames into blobs/; returns the descriptor.
+    Result<Descriptor> commit();
+
+private:
+    BlobWriter() = default;
+    StorePaths paths_;
+    Fd out_;
+    std::string tmp_;
+    std::optional<Descriptor> expected_;
+    std::string what_;
+    Sha256 hash_;
+    int64_t size_ = 0;
+    bool announced_ = false;
+};
+
 // Copies the blob read from `fd` into blobs/ through tmp/, checking its
 // digest and size against `expected` when given. Returns the digest and size.
 Result<Descriptor> put_blob_fd(const StorePaths& p, int fd, const std::optional<Descriptor>& expected,
@@ -56,6 +86,20 @@ Result<uint64_t> ensure_layer(const StorePaths& p, const Digest& diff_id, const 
 // extracts its layers and returns the record (the index is not touched).
 Result<ImageRecord> commit_image(const StorePaths& p, const std::string& name, const Digest& manifest_digest,
                                  const StoreOptions& opts);
+
+// Puts the blob `d` into the store, verified against its descriptor (an OCI
+// layout copies it, the registry client downloads it).
+using FetchBlob = std::function<Result<void>(const Descriptor& d)>;
+
+// The path shared by load and pull: fetches the image manifest `manifest`
+// (unless already stored), its config and its layer blobs, then commits the
+// image (layers extracted, diff_ids verified). The index is not touched.
+Result<ImageRecord> fetch_image(const StorePaths& p, const Descriptor& manifest, const std::string& name,
+                                const FetchBlob& fetch, const StoreOptions& opts);
+
+// Store::pull with the options of the store (pull.cpp).
+Result<ImageRecord> pull_image(const StorePaths& p, const Reference& ref, const PullOptions& opts,
+                               const StoreOptions& so);
 
 // Imports every image of an OCI layout directory (blobs copied into the
 // store); the caller holds the session.

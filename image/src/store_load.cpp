@@ -83,16 +83,6 @@ Result<std::string> image_name(const Descriptor& d, const std::optional<std::str
                       ref_name_annotation);
 }
 
-std::string host_arch() {
-#if defined(__x86_64__)
-    return "amd64";
-#elif defined(__aarch64__)
-    return "arm64";
-#else
-    return "";
-#endif
-}
-
 // Picks the manifest for this machine out of an image index.
 Result<Descriptor> pick_platform(int root, const std::string& shown, const Descriptor& index_desc) {
     auto text = BOCK_TRY(read_in(root, blob_rel(index_desc.digest), shown));
@@ -103,25 +93,23 @@ Result<Descriptor> pick_platform(int root, const std::string& shown, const Descr
         for (const auto& m : j.at("manifests")) {
             auto d = BOCK_TRY(parse_descriptor(m));
             if (!d.platform) continue;
-            if (d.platform->value("os", "") == "linux" && d.platform->value("architecture", "") == host_arch())
-                return d;
+            if (Platform::host().matches(*d.platform)) return d;
         }
     } catch (const json::exception& e) {
         return make_error("index {} in `{}`: {}", index_desc.digest.str(), shown, e.what());
     }
-    return make_error("index {} in `{}`: no manifest for linux/{}", index_desc.digest.str(), shown, host_arch());
+    return make_error("index {} in `{}`: no manifest for {}", index_desc.digest.str(), shown, Platform::host().str());
 }
 
 Result<ImageRecord> import_one(const StorePaths& p, int root, const std::string& shown, Descriptor d,
                                const std::string& name, const StoreOptions& opts) {
     if (d.media_type == media::oci_index || d.media_type == media::docker_list)
         d = BOCK_TRY(pick_platform(root, shown, d));
-    BOCK_TRY(copy_blob(p, root, shown, d));
-    auto mtext = BOCK_TRY(read_blob(p, d.digest));
-    auto m = BOCK_TRY_CTX(parse_manifest(mtext), fmt::format("manifest {}", d.digest.str()));
-    BOCK_TRY(copy_blob(p, root, shown, m.config));
-    for (const auto& l : m.layers) BOCK_TRY(copy_blob(p, root, shown, l));
-    return commit_image(p, name, d.digest, opts);
+    auto fetch = [&](const Descriptor& b) -> Result<void> {
+        BOCK_TRY(copy_blob(p, root, shown, b));
+        return ok();
+    };
+    return fetch_image(p, d, name, fetch, opts);
 }
 
 Result<std::vector<ImageRecord>> import_oci(const StorePaths& p, int root, const std::string& shown,

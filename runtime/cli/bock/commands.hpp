@@ -13,6 +13,7 @@ void add_run(CLI::App& app);
 void add_images(CLI::App& app);
 void add_rmi(CLI::App& app);
 void add_load(CLI::App& app);
+void add_pull(CLI::App& app);
 void add_save(CLI::App& app);
 void add_doctor(CLI::App& app);
 void add_unshare(CLI::App& app);

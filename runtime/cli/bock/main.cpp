@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     cli::add_images(app);
     cli::add_rmi(app);
     cli::add_load(app);
+    cli::add_pull(app);
     cli::add_save(app);
     cli::add_ps(app);
     cli::add_rm(app);

@@ -18,6 +18,7 @@
 #include "bock/image/digest.hpp"
 #include "bock/image/oci.hpp"
 #include "bock/image/reference.hpp"
+#include "bock/image/registry.hpp"
 
 namespace bock::image {
 
@@ -60,6 +61,10 @@ public:
     // the reference for an index with a single image.
     Result<std::vector<ImageRecord>> import_oci_layout(const std::string& dir,
                                                        std::optional<std::string> name = {});
+    // Pulls an image from its registry (anonymous; see registry.hpp) and
+    // stores it like load does. Nothing is written when the manifest cannot
+    // be fetched; a failure later leaves only tmp/ debris.
+    Result<ImageRecord> pull(const Reference& ref, const PullOptions& opts);
     // Loads an OCI archive or a `docker save` archive from a file ("-" for
     // stdin). An archive that is neither is refused with a clear error.
     Result<std::vector<ImageRecord>> load_archive(const std::string& path);

@@ -1,0 +1,44 @@
+// Pulling from a registry (Docker Registry HTTP API v2 / OCI distribution):
+// what the front end passes to Store::pull. The HTTP client itself
+// (libcurl) is private to the image library.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "bock/common/error.hpp"
+
+namespace bock::image {
+
+// An image platform "os/arch[/variant]" (GOOS/GOARCH names: linux/amd64,
+// linux/arm64/v8).
+struct Platform {
+    std::string os;
+    std::string architecture;
+    std::string variant;  // empty: any
+
+    static Result<Platform> parse(std::string_view s);
+    // linux and the architecture this binary was built for.
+    static Platform host();
+    std::string str() const;
+    // Whether an index entry's "platform" object is this platform.
+    bool matches(const nlohmann::json& platform) const;
+};
+
+struct PullOptions {
+    // false: plain http and no certificate checks. Loopback registries
+    // (localhost, 127.0.0.0/8, ::1) always use http, as podman does.
+    bool tls_verify = true;
+    std::optional<Platform> platform;  // default: Platform::host()
+    // Called with one line per step ("Copying blob sha256:..."); may be empty.
+    std::function<void(std::string_view)> progress;
+};
+
+// Whether a registry domain ("127.0.0.1:5000", "localhost") is loopback.
+bool is_loopback_registry(std::string_view domain);
+
+}  // namespace bock::image

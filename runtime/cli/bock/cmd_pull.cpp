@@ -1,0 +1,36 @@
+#include <unistd.h>
+
+#include "bock/frontend/context.hpp"
+#include "bock/image/registry.hpp"
+#include "commands.hpp"
+
+namespace bock::cli {
+
+void add_pull(CLI::App& app) {
+    auto* cmd = app.add_subcommand("pull", "Pull an image from a registry (anonymous access)");
+    auto name = std::make_shared<std::string>();
+    auto tls_verify = std::make_shared<bool>(true);
+    auto platform = std::make_shared<std::string>();
+    auto quiet = std::make_shared<bool>(false);
+    cmd->add_flag("--tls-verify", *tls_verify,
+                  "Use https and verify certificates (default true; loopback registries use http)");
+    cmd->add_option("--platform", *platform, "Platform to pull from an index: OS/ARCH[/VARIANT] (default: this machine)");
+    cmd->add_flag("-q,--quiet", *quiet, "Print only the image id");
+    cmd->add_option("IMAGE", *name, "Image to pull: [REGISTRY/]NAME[:TAG|@DIGEST]")->required();
+    cmd->callback([=] {
+        guarded([&]() -> Result<int> {
+            auto ref = BOCK_TRY(image::Reference::parse(*name));
+            image::PullOptions opts;
+            opts.tls_verify = *tls_verify;
+            if (!platform->empty()) opts.platform = BOCK_TRY(image::Platform::parse(*platform));
+            if (!*quiet) opts.progress = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+            auto ctx = BOCK_TRY(frontend::open_context());
+            if (!*quiet) fmt::print(stderr, "Trying to pull {}...\n", ref.str());
+            auto rec = BOCK_TRY(ctx.store->pull(ref, opts));
+            fmt::print("{}\n", rec.config.hex);
+            return 0;
+        });
+    });
+}
+
+}  // namespace bock::cli
