@@ -85,13 +85,37 @@ void write_sysctls(Child& c) {
     }
 }
 
+// create: tell the parent we are set up (it records the state and exits),
+// then block until `start` opens the fifo for reading. The fifo is reached
+// through the O_PATH fd the parent opened before clone: its host path is
+// gone after pivot_root, and the magic link needs no search permission on
+// the state directory.
+void wait_exec_fifo(Child& c) {
+    char path[32];
+    sys::raw::fd_path(path, c.plan.exec_fifo_fd);
+    // Probe first, while the parent still listens: ENXIO (no reader yet)
+    // means the fifo is reachable.
+    int probe = ::open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (probe >= 0) ::close(probe);
+    else if (errno != ENXIO) child_fail(c, Step::exec_fifo, errno);
+    if (send_message(c.sock, MessageKind::created) < 0) ::_exit(125);
+    int fd;
+    do fd = ::open(path, O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) ::_exit(125);  // nobody is left to tell
+    if (raw::write_all(fd, "0", 1) < 0) ::_exit(125);
+    ::close(fd);
+    ::close(c.plan.exec_fifo_fd);
+}
+
 }  // namespace
 
 void child_main(const Plan& plan, int sock) {
     Child c{plan, sock, -1};
     // The runtime's death ends the container it was setting up (and, for a
-    // foreground run, the container too).
-    (void)::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    // foreground run, the container too). Not for `create`: its runtime
+    // exits and leaves the container waiting for `start`.
+    if (plan.parent_death_signal) (void)::prctl(PR_SET_PDEATHSIG, plan.parent_death_signal, 0, 0, 0);
     reset_signals();
     if (plan.new_user) {
         wait_for(c, MessageKind::mappings_written, Step::wait_mappings);
@@ -112,6 +136,7 @@ void child_main(const Plan& plan, int sock) {
     wait_for(c, MessageKind::start_container, Step::wait_start);
 
     setup_process(c);
+    if (plan.exec_fifo_fd >= 0) wait_exec_fifo(c);
     exec_process(c);
 }
 

@@ -82,7 +82,9 @@ const char* step_name(Step s) {
         case Step::cap_ambient: return "raise the ambient capability";
         case Step::cap_unavailable: return "capability not available, left out";
         case Step::no_new_privs: return "set no_new_privs";
+        case Step::seccomp: return "load the seccomp filter";
         case Step::close_fds: return "mark inherited file descriptors close-on-exec";
+        case Step::exec_fifo: return "open the exec fifo (is /proc mounted in the container?)";
         case Step::exec: return "exec";
     }
     return "set up the container";
@@ -136,6 +138,11 @@ Error describe_failure(const Message& m, const Plan& plan) {
             break;
         case Step::setgid:
             what = fmt::format("set the group id to {}", plan.gid);
+            break;
+        case Step::seccomp:
+            if (m.err == EACCES)
+                what = "load the seccomp filter (process.noNewPrivileges is false and the process lacks "
+                       "CAP_SYS_ADMIN)";
             break;
         case Step::hostname:
             what = fmt::format("set the hostname to `{}`", plan.hostname);

@@ -19,6 +19,7 @@ enum class MessageKind : uint32_t {
     setup_failed,          // child -> parent: a setup step failed (then _exit)
     exec_failed,           // child -> parent: execve failed (then _exit 126/127)
     warning,               // child -> parent: a step was skipped, not fatal
+    created,               // child -> parent: set up, about to block on the exec fifo
 };
 
 // The steps of the child, named in failure messages.
@@ -60,7 +61,9 @@ enum class Step : uint32_t {
     cap_ambient,
     cap_unavailable,
     no_new_privs,
+    seccomp,
     close_fds,
+    exec_fifo,
     exec,
 };
 

@@ -371,6 +371,7 @@ Result<Plan> build_plan(const Spec& spec, const RunOptions& opts) {
         p.sysctls.push_back({key, path, value});
     }
     BOCK_TRY(plan_process(spec, p));
+    if (spec.seccomp) p.seccomp = BOCK_TRY(build_seccomp(*spec.seccomp));
     return p;
 }
 

@@ -4,6 +4,7 @@
 // child only reads the plan (its copy of the parent's memory).
 #pragma once
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -16,6 +17,7 @@
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
 #include "bock/userns/idmap.hpp"
+#include "seccomp.hpp"
 
 namespace bock::runtime {
 
@@ -96,9 +98,17 @@ struct Plan {
     uint64_t cap_bounding = 0, cap_effective = 0, cap_permitted = 0, cap_inheritable = 0,
              cap_ambient = 0;
     bool no_new_privs = false;
+    SeccompProgram seccomp;  // built with libseccomp before clone; empty filter: none
     std::vector<std::string> arg_storage, env_storage;
     std::vector<char*> argv, envp;    // NULL-terminated
     std::vector<std::string> path_dirs;  // the container's PATH, for the exec lookup
+
+    // Lifecycle. A foreground run dies with its runtime; a created container
+    // outlives `create` (0: no parent-death signal).
+    int parent_death_signal = SIGKILL;
+    // create: O_PATH fd of <state>/exec.fifo; the child reopens it through
+    // /proc/self/fd and blocks on it before exec until `start` reads (-1: none).
+    int exec_fifo_fd = -1;
 };
 
 Result<Plan> build_plan(const Spec& spec, const RunOptions& opts);

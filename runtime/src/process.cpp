@@ -5,6 +5,15 @@
 // Order (as runc): keep capabilities across setuid, drop the bounding set
 // while we still hold CAP_SETPCAP, switch user, then set the final
 // effective/permitted/inheritable sets and raise the ambient ones.
+//
+// The seccomp filter (built by the parent) is loaded as runc and crun do:
+// with no_new_privs it is the very last step before execve, so the profile
+// need not allow the runtime's own setup syscalls, only execve. Without
+// no_new_privs the kernel lets only a holder of CAP_SYS_ADMIN (in its user
+// namespace) install a filter, so it goes in first, while the process is
+// still root with every capability: it must then also allow what follows
+// (prctl, chdir, setgroups, setres[ug]id, capget/capset, close_range,
+// execve). Bock never sets no_new_privs on its own to make the load work.
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
@@ -18,6 +27,7 @@
 #include <cerrno>
 
 #include "child.hpp"
+#include "seccomp.hpp"
 
 namespace bock::runtime {
 
@@ -91,6 +101,12 @@ void drop_bounding(Child& c) {
     }
 }
 
+void apply_seccomp(Child& c) {
+    if (c.plan.seccomp.filter.empty()) return;
+    int r = load_seccomp(c.plan.seccomp);
+    if (r < 0) child_fail(c, Step::seccomp, -r);
+}
+
 }  // namespace
 
 void setup_process(Child& c) {
@@ -102,6 +118,7 @@ void setup_process(Child& c) {
             child_fail(c, Step::rlimit, errno, static_cast<int>(i));
     }
     ::umask(p.set_umask ? p.umask : 022);
+    if (!p.no_new_privs) apply_seccomp(c);  // needs CAP_SYS_ADMIN: before the user switch
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(c, Step::keep_caps, errno);
     drop_bounding(c);
     // Change directory as root first (the user may not search the path
@@ -122,6 +139,9 @@ void setup_process(Child& c) {
 
 void exec_process(Child& c) {
     const Plan& p = c.plan;
+    // Last, after the exec-fifo handshake of a created container (as runc):
+    // only execve follows.
+    if (p.no_new_privs) apply_seccomp(c);
     const char* cmd = p.argv[0];
     char* const* argv = p.argv.data();
     char* const* envp = p.envp.data();

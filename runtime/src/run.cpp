@@ -25,11 +25,16 @@
 //                                            pivot_root(".", "."); sysctls;
 //                                            maskedPaths; readonlyPaths; ro root
 //                            <------------   ChildReady
-//   StartContainer --------------------->    ("create" will stop before this)
+//   StartContainer --------------------->    (the create/start boundary)
 //                                            rlimits, umask, bounding set,
 //                                            groups/gid/uid, cwd, capset,
 //                                            ambient, no_new_privs,
-//                                            close_range(3.., CLOEXEC), execve
+//                                            close_range(3.., CLOEXEC)
+//                            <------------   create only: Created; the parent
+//                                            records the state and exits; the
+//                                            child blocks opening exec.fifo
+//                                            O_WRONLY until `start` reads it
+//                                            [seccomp with no_new_privs], execve
 //                            <------------   EOF: exec succeeded (CLOEXEC socket)
 //                                            or ExecFailed{errno} / SetupFailed
 //                                            {step, errno, index, detail}
@@ -38,9 +43,12 @@
 // Warning messages (a skipped cgroup mount, the sysfs fallback, a missing
 // capability) can come at any time and are logged at debug level.
 // The child is PID 1 of its pid namespace. The parent holds it in a Pid, so
-// any error path kills and reaps it; the child has PDEATHSIG=SIGKILL.
+// any error path kills and reaps it; the child of a foreground run has
+// PDEATHSIG=SIGKILL. After create the Pid is detached: the process outlives
+// its creator, which exits (the engine's subreaper reaps it, as with runc).
 #include "bock/runtime/container.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +59,7 @@
 #include "bock/common/log.hpp"
 #include "bock/common/pid.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/runtime/state.hpp"
 #include "bock/userns/idmap.hpp"
 #include "child.hpp"
 #include "messages.hpp"
@@ -131,39 +140,22 @@ std::string describe_status(int status) {
 
 [[noreturn]] void run_child(const Plan& plan, int sock) { child_main(plan, sock); }
 
-}  // namespace
-
-Result<int> run_container(const Spec& spec, const RunOptions& opts) {
-    Plan plan = BOCK_TRY(build_plan(spec, opts));
-    link_exec_arrays(plan);
-    if (spec.process.terminal)
-        log::debug("process.terminal: not supported yet; the container uses the caller's stdio");
-    log::debug("container `{}`: rootfs `{}`, clone flags {:#x}", opts.id, plan.rootfs, plan.clone_flags);
-
-    FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
-    SignalForwarder forwarder(opts.forward_signals);
-    pid_t pid = BOCK_TRY_CTX(sys::clone_fork(plan.clone_flags), "create the container process");
-    if (pid == 0) {
-        ::close(socks.first.get());
-        run_child(plan, socks.second.get());
-    }
-    Pid child(pid);
-    socks.second.reset();
-    int sock = socks.first.get();
-    forwarder.target(pid);
-
+// Writes the mappings, then answers the child's messages: StartContainer
+// after ChildReady. Returns at EOF (exec done, or the child died) or, with
+// `until_created`, when the child says it blocks on the exec fifo. Sets
+// `started` once StartContainer is sent and `created` on that message.
+Result<void> converse(const Plan& plan, const std::string& id, Pid& child, int sock, bool until_created,
+                      bool& started, bool& created) {
     if (plan.new_user) {
-        BOCK_TRY_CTX(write_id_maps(plan, pid), "set up the container's user namespace");
+        BOCK_TRY_CTX(write_id_maps(plan, child.get()), "set up the container's user namespace");
         int r = send_message(sock, MessageKind::mappings_written);
         if (r < 0) return Error(-r, "tell the container process its id mappings are written");
     }
-
-    bool started = false;
     for (;;) {
         Message m;
         int r = recv_message(sock, m);
         if (r < 0) return Error(-r, "read from the container process");
-        if (r == 0) break;  // the socket closed on exec (or the child died)
+        if (r == 0) return ok();  // the socket closed on exec (or the child died)
         switch (m.kind) {
             case MessageKind::child_ready: {
                 int s = send_message(sock, MessageKind::start_container);
@@ -171,8 +163,12 @@ Result<int> run_container(const Spec& spec, const RunOptions& opts) {
                 started = true;
                 break;
             }
+            case MessageKind::created:
+                created = true;
+                if (until_created) return ok();
+                break;
             case MessageKind::warning:
-                log::debug("container `{}`: {}", opts.id, describe_failure(m, plan).to_string());
+                log::debug("container `{}`: {}", id, describe_failure(m, plan).to_string());
                 break;
             case MessageKind::setup_failed: {
                 Error e = describe_failure(m, plan);
@@ -186,10 +182,100 @@ Result<int> run_container(const Spec& spec, const RunOptions& opts) {
                 return make_error("unexpected message {} from the container process", static_cast<int>(m.kind));
         }
     }
+}
+
+Result<Plan> prepare(const Spec& spec, const RunOptions& opts) {
+    Plan plan = BOCK_TRY(build_plan(spec, opts));
+    link_exec_arrays(plan);
+    if (spec.process.terminal)
+        log::debug("process.terminal: not supported yet; the container uses the caller's stdio");
+    log::debug("container `{}`: rootfs `{}`, clone flags {:#x}", opts.id, plan.rootfs, plan.clone_flags);
+    return plan;
+}
+
+Result<void> write_pid_file(const std::string& path, pid_t pid) {
+    if (path.empty()) return ok();
+    return fs::write_file_atomic(path, std::to_string(pid), 0644).context("write the pid file");
+}
+
+}  // namespace
+
+Result<int> run_container(const Spec& spec, const RunOptions& opts) {
+    Plan plan = BOCK_TRY(prepare(spec, opts));
+    FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
+    SignalForwarder forwarder(opts.forward_signals);
+    pid_t pid = BOCK_TRY_CTX(sys::clone_fork(plan.clone_flags), "create the container process");
+    if (pid == 0) {
+        ::close(socks.first.get());
+        run_child(plan, socks.second.get());
+    }
+    Pid child(pid);
+    socks.second.reset();
+    forwarder.target(pid);
+    BOCK_TRY(write_pid_file(opts.pid_file, pid));
+
+    bool started = false, created = false;
+    BOCK_TRY(converse(plan, opts.id, child, socks.first.get(), false, started, created));
     int status = BOCK_TRY_CTX(child.wait(), "wait for the container process");
     if (!started)
         return make_error("the container process ended during setup ({})", describe_status(status));
     return exit_code_from_status(status);
+}
+
+Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts, const std::string& exec_fifo) {
+    Plan plan = BOCK_TRY(prepare(spec, opts));
+    // The container outlives this process: no parent-death signal. The
+    // fifo is opened O_PATH here, on the host, and reopened by the child
+    // through /proc/self/fd after pivot_root.
+    plan.parent_death_signal = 0;
+    Fd fifo = BOCK_TRY_CTX(sys::open(exec_fifo, O_PATH), "open the exec fifo");
+    plan.exec_fifo_fd = fifo.get();
+    FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
+    pid_t pid = BOCK_TRY_CTX(sys::clone_fork(plan.clone_flags), "create the container process");
+    if (pid == 0) {
+        ::close(socks.first.get());
+        run_child(plan, socks.second.get());
+    }
+    Pid child(pid);  // killed and reaped on any error below
+    socks.second.reset();
+
+    bool started = false, created = false;
+    BOCK_TRY(converse(plan, opts.id, child, socks.first.get(), true, started, created));
+    if (!created) {
+        int status = BOCK_TRY_CTX(child.wait(), "wait for the container process");
+        return make_error("the container process ended during setup ({})", describe_status(status));
+    }
+    auto start_time = process_start_time(pid);
+    if (!start_time) return make_error("the container process {} ended right after setup", pid);
+    BOCK_TRY(write_pid_file(opts.pid_file, pid));
+    // Left running, blocked on the fifo. When the caller exits it is
+    // reparented to the nearest subreaper (the engine's monitor) or init.
+    child.detach();
+    return CreatedProcess{pid, *start_time};
+}
+
+Result<void> start_container(const std::string& exec_fifo, pid_t pid) {
+    // Non-blocking open: a reader on a fifo does not wait for a writer. Then
+    // wait for the child's byte, or for the child to die (its pidfd).
+    Fd fifo = BOCK_TRY_CTX(sys::open(exec_fifo, O_RDONLY | O_NONBLOCK), "open the exec fifo");
+    Fd pidfd = BOCK_TRY_CTX(sys::pidfd_open(pid), "watch the container process");
+    for (;;) {
+        struct pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return errno_error("wait for the container process");
+        }
+        if (fds[0].revents & POLLIN) {
+            char byte;
+            ssize_t n = ::read(fifo.get(), &byte, 1);
+            if (n == 1) break;
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        }
+        if (fds[1].revents & POLLIN) return make_error("the container process {} exited before it was started", pid);
+        if (fds[0].revents & POLLHUP) return make_error("the container process {} closed the exec fifo", pid);
+    }
+    if (::unlink(exec_fifo.c_str()) < 0 && errno != ENOENT) return errno_error("remove `{}`", exec_fifo);
+    return ok();
 }
 
 }  // namespace bock::runtime

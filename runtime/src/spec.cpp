@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bock/common/fs.hpp"
+#include "seccomp.hpp"
 
 namespace bock::runtime {
 
@@ -174,6 +175,65 @@ Result<void> parse_id_maps(const json& l, const char* key, std::vector<IdMap>& o
     });
 }
 
+// linux.seccomp: names are checked here so that a typo is reported with
+// its field path; seccomp.cpp turns them into a filter.
+Result<void> parse_seccomp(const json& j, Seccomp& sc) {
+    const std::string base = "linux.seccomp";
+    constexpr uint64_t kMaxErrno = 0xffff;  // SECCOMP_RET_DATA
+    BOCK_TRY(read_string(j, "defaultAction", base, sc.default_action));
+    if (sc.default_action.empty()) return field_error(base + ".defaultAction", "missing (e.g. SCMP_ACT_ALLOW)");
+    if (!seccomp_action_known(sc.default_action))
+        return field_error(base + ".defaultAction", fmt::format("unknown action `{}`", sc.default_action));
+    if (auto it = j.find("defaultErrnoRet"); it != j.end() && !it->is_null()) {
+        sc.default_errno_ret = static_cast<uint32_t>(BOCK_TRY(as_u64(*it, base + ".defaultErrnoRet", kMaxErrno)));
+        if (!seccomp_action_takes_errno(sc.default_action))
+            return field_error(base + ".defaultErrnoRet", "only allowed with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
+    }
+    BOCK_TRY(read_strings(j, "architectures", base, sc.architectures));
+    for (size_t i = 0; i < sc.architectures.size(); ++i)
+        if (!seccomp_arch_known(sc.architectures[i]))
+            return field_error(fmt::format("{}.architectures[{}]", base, i),
+                               fmt::format("unknown architecture `{}`", sc.architectures[i]));
+    BOCK_TRY(read_strings(j, "flags", base, sc.flags));
+    for (size_t i = 0; i < sc.flags.size(); ++i)
+        if (!seccomp_flag_value(sc.flags[i]))
+            return field_error(fmt::format("{}.flags[{}]", base, i),
+                               fmt::format("unknown flag `{}` (known: SECCOMP_FILTER_FLAG_TSYNC, "
+                                           "SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW)",
+                                           sc.flags[i]));
+    BOCK_TRY(read_string(j, "listenerPath", base, sc.listener_path));
+    BOCK_TRY(read_string(j, "listenerMetadata", base, sc.listener_metadata));
+    return for_each_object(j, "syscalls", base, [&](const json& c, const std::string& path) -> Result<void> {
+        SeccompSyscall call;
+        BOCK_TRY(read_strings(c, "names", path, call.names));
+        if (call.names.empty()) return field_error(path + ".names", "must name at least one syscall");
+        BOCK_TRY(read_string(c, "action", path, call.action));
+        if (call.action.empty()) return field_error(path + ".action", "missing (e.g. SCMP_ACT_ERRNO)");
+        if (!seccomp_action_known(call.action))
+            return field_error(path + ".action", fmt::format("unknown action `{}`", call.action));
+        if (auto it = c.find("errnoRet"); it != c.end() && !it->is_null()) {
+            call.errno_ret = static_cast<uint32_t>(BOCK_TRY(as_u64(*it, path + ".errnoRet", kMaxErrno)));
+            if (!seccomp_action_takes_errno(call.action))
+                return field_error(path + ".errnoRet", "only allowed with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
+        }
+        BOCK_TRY(for_each_object(c, "args", path, [&](const json& a, const std::string& ap) -> Result<void> {
+            SeccompArg arg;
+            BOCK_TRY(read_u32(a, "index", ap, arg.index));
+            if (arg.index > 5) return field_error(ap + ".index", "must be 0 to 5");
+            auto max = std::numeric_limits<uint64_t>::max();
+            if (a.contains("value")) arg.value = BOCK_TRY(as_u64(a["value"], ap + ".value", max));
+            if (a.contains("valueTwo")) arg.value_two = BOCK_TRY(as_u64(a["valueTwo"], ap + ".valueTwo", max));
+            BOCK_TRY(read_string(a, "op", ap, arg.op));
+            if (!seccomp_op_known(arg.op))
+                return field_error(ap + ".op", fmt::format("unknown operator `{}`", arg.op));
+            call.args.push_back(std::move(arg));
+            return ok();
+        }));
+        sc.syscalls.push_back(std::move(call));
+        return ok();
+    });
+}
+
 Result<void> parse_linux(const json& l, Spec& s) {
     static const char* const known_ns[] = {"pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"};
     BOCK_TRY(for_each_object(l, "namespaces", "linux", [&](const json& n, const std::string& path) -> Result<void> {
@@ -214,6 +274,10 @@ Result<void> parse_linux(const json& l, Spec& s) {
     BOCK_TRY(read_strings(l, "readonlyPaths", "linux", s.readonly_paths));
     BOCK_TRY(read_string_map(l, "sysctl", "linux", s.sysctl));
     BOCK_TRY(read_string(l, "rootfsPropagation", "linux", s.rootfs_propagation));
+    if (auto sc = BOCK_TRY(object_field(l, "seccomp", "linux"))) {
+        s.seccomp.emplace();
+        BOCK_TRY(parse_seccomp(*sc, *s.seccomp));
+    }
     return ok();
 }
 
@@ -248,6 +312,29 @@ Result<Spec> parse_document(json doc) {
 }
 
 json caps_json(const std::optional<std::vector<std::string>>& v) { return v ? json(*v) : json(); }
+
+json seccomp_json(const Seccomp& sc) {
+    json j = {{"defaultAction", sc.default_action}};
+    if (sc.default_errno_ret) j["defaultErrnoRet"] = *sc.default_errno_ret;
+    if (!sc.architectures.empty()) j["architectures"] = sc.architectures;
+    if (!sc.flags.empty()) j["flags"] = sc.flags;
+    if (!sc.listener_path.empty()) j["listenerPath"] = sc.listener_path;
+    if (!sc.listener_metadata.empty()) j["listenerMetadata"] = sc.listener_metadata;
+    json calls = json::array();
+    for (const auto& c : sc.syscalls) {
+        json cj = {{"names", c.names}, {"action", c.action}};
+        if (c.errno_ret) cj["errnoRet"] = *c.errno_ret;
+        if (!c.args.empty()) {
+            json args = json::array();
+            for (const auto& a : c.args)
+                args.push_back({{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
+            cj["args"] = args;
+        }
+        calls.push_back(cj);
+    }
+    if (!calls.empty()) j["syscalls"] = calls;
+    return j;
+}
 
 }  // namespace
 
@@ -357,6 +444,7 @@ json to_json(const Spec& s) {
     if (!s.sysctl.empty()) l["sysctl"] = s.sysctl; else l.erase("sysctl");
     if (!s.rootfs_propagation.empty()) l["rootfsPropagation"] = s.rootfs_propagation;
     else l.erase("rootfsPropagation");
+    if (s.seccomp) l["seccomp"] = seccomp_json(*s.seccomp); else l.erase("seccomp");
     j["linux"] = l;
     if (!s.annotations.empty()) j["annotations"] = s.annotations; else j.erase("annotations");
     return j;

@@ -5,6 +5,13 @@
 //   bock-probe                       the report
 //   bock-probe read PATH             + {"read": {"path", "ok", "errno"}}
 //   bock-probe write PATH            + {"write": {...}} (creates/truncates PATH)
+//   bock-probe list DIR              + {"list": {"path", "ok", "errno", "entries"}}
+//   bock-probe syscall NAME          + {"syscall": {"name", "ret", "errno"}} and the same
+//                                    appended to "syscalls"; NAME is one of getcwd,
+//                                    chdir (to "/"), mkdir (/tmp/.bock-probe-dir, removed),
+//                                    getppid, umask (022, restored), personality
+//                                    (0xffffffff: a query), made with syscall(2) so a
+//                                    seccomp rule on that name is what decides
 //   bock-probe exit N                prints the report, then exits with N
 // Arguments may be combined: bock-probe read /etc/hostname exit 3
 #include <dirent.h>
@@ -13,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -205,6 +213,57 @@ json file_check(const std::string& path, bool write) {
     return r;
 }
 
+json list_dir(const std::string& path) {
+    json r = {{"path", path}, {"ok", false}, {"errno", 0}, {"entries", json::array()}};
+    DIR* d = ::opendir(path.c_str());
+    if (!d) {
+        r["errno"] = errno;
+        return r;
+    }
+    while (dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") r["entries"].push_back(n);
+    }
+    ::closedir(d);
+    r["ok"] = true;
+    return r;
+}
+
+// Returns false for a name it does not know.
+bool syscall_check(const std::string& name, json& out) {
+    long ret = -1;
+    errno = 0;
+    if (name == "getcwd") {
+        char buf[4096];
+        ret = ::syscall(SYS_getcwd, buf, sizeof buf);
+    } else if (name == "chdir") {
+        ret = ::syscall(SYS_chdir, "/");
+    } else if (name == "mkdir") {
+        const char* dir = "/tmp/.bock-probe-dir";
+#ifdef SYS_mkdir
+        ret = ::syscall(SYS_mkdir, dir, 0700);
+#else
+        ret = ::syscall(SYS_mkdirat, AT_FDCWD, dir, 0700);
+#endif
+        int saved = errno;
+        if (ret == 0) ::rmdir(dir);
+        errno = saved;
+    } else if (name == "getppid") {
+        ret = ::syscall(SYS_getppid);
+    } else if (name == "umask") {
+        ret = ::syscall(SYS_umask, 022);
+        int saved = errno;
+        if (ret >= 0) ::umask(static_cast<mode_t>(ret));
+        errno = saved;
+    } else if (name == "personality") {
+        ret = ::syscall(SYS_personality, 0xffffffffUL);
+    } else {
+        return false;
+    }
+    out = {{"name", name}, {"ret", ret}, {"errno", ret < 0 ? errno : 0}};
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -250,10 +309,21 @@ int main(int argc, char** argv) {
         std::string a = argv[i];
         if ((a == "read" || a == "write") && i + 1 < argc) {
             j[a] = file_check(argv[++i], a == "write");
+        } else if (a == "list" && i + 1 < argc) {
+            j["list"] = list_dir(argv[++i]);
+        } else if (a == "syscall" && i + 1 < argc) {
+            json r;
+            if (!syscall_check(argv[++i], r)) {
+                std::cerr << "bock-probe: unknown syscall `" << argv[i]
+                          << "` (use getcwd, chdir, mkdir, getppid, umask, personality)\n";
+                return 2;
+            }
+            j["syscall"] = r;
+            j["syscalls"].push_back(r);
         } else if (a == "exit" && i + 1 < argc) {
             exit_code = std::atoi(argv[++i]);
         } else {
-            std::cerr << "bock-probe: unknown argument `" << a << "` (use read PATH, write PATH, exit N)\n";
+            std::cerr << "bock-probe: unknown argument `" << a << "` (use read PATH, write PATH, list DIR, syscall NAME, exit N)\n";
             return 2;
         }
     }

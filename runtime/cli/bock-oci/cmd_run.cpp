@@ -1,8 +1,9 @@
-// bock-oci run [--bundle DIR] ID: create, start and wait for a container in
-// the foreground; exits with the container's exit code.
-#include <unistd.h>
-
-#include "bock/common/fs.hpp"
+// bock-oci run [--bundle DIR] [--pid-file F] [--detach] ID
+//
+// In the foreground: create, start and wait for the container; exits with
+// its exit code (125 when bock-oci failed, 126/127 when the command cannot
+// be executed). With --detach: create and start it, record its state under
+// --root as `create` does, and exit 0 (1 on an error).
 #include "bock/common/log.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
@@ -12,25 +13,22 @@ namespace bock::oci {
 
 namespace {
 
-// Not real root in the initial user namespace: rootless rules apply (no
-// mknod, sysfs maybe refused).
-bool is_rootless() {
-    if (::getuid() != 0) return true;
-    auto map = fs::read_file("/proc/self/uid_map");
-    if (!map) return false;
-    return map->find("4294967295") == std::string::npos;
-}
+struct RunArgs {
+    CreateArgs create;
+    bool detach = false;
+};
 
-int run(const std::string& bundle, const std::string& id) {
-    auto spec = runtime::load_spec(bundle);
+int run_foreground(const RunArgs& a) {
+    auto spec = runtime::load_spec(a.create.bundle);
     if (!spec) {
         log::report(spec.error());
         return spec.error().exit_status();
     }
     runtime::RunOptions opts;
-    opts.id = id;
-    opts.bundle = bundle;
+    opts.id = a.create.id;
+    opts.bundle = a.create.bundle;
     opts.rootless = is_rootless();
+    opts.pid_file = a.create.pid_file;
     auto code = runtime::run_container(*spec, opts);
     if (!code) {
         log::report(code.error());
@@ -41,13 +39,20 @@ int run(const std::string& bundle, const std::string& id) {
 
 }  // namespace
 
-void add_run_command(CLI::App& app, const GlobalOptions&, int& exit_code) {
-    auto* cmd = app.add_subcommand("run", "create and run a container, and wait for it to exit");
-    auto bundle = std::make_shared<std::string>(".");
-    auto id = std::make_shared<std::string>();
-    cmd->add_option("-b,--bundle", *bundle, "path to the bundle directory (config.json and root filesystem)");
-    cmd->add_option("container-id", *id, "a name for the container")->required();
-    cmd->callback([bundle, id, &exit_code] { exit_code = run(*bundle, *id); });
+void add_run_command(CLI::App& app, const GlobalOptions& g, int& exit_code) {
+    auto* cmd = app.add_subcommand("run", "create and run a container, and wait for it to exit (or --detach)");
+    auto a = std::make_shared<RunArgs>();
+    cmd->add_option("-b,--bundle", a->create.bundle, "path to the bundle directory (config.json and root filesystem)");
+    cmd->add_option("--pid-file", a->create.pid_file, "write the container process's pid to this file");
+    cmd->add_flag("-d,--detach", a->detach, "start the container and exit, leaving it running");
+    cmd->add_option("--console-socket", a->create.console_socket, "unix socket to receive the pty master");
+    cmd->add_flag("--no-pivot", a->create.no_pivot, "accepted for runc compatibility");
+    cmd->add_flag("--no-new-keyring", a->create.no_new_keyring, "accepted for runc compatibility");
+    cmd->add_option("--preserve-fds", a->create.preserve_fds, "pass N extra file descriptors (not supported yet)");
+    cmd->add_option("container-id", a->create.id, "a name for the container")->required();
+    cmd->callback([&g, a, &exit_code] {
+        exit_code = a->detach ? create_and_maybe_start(g, a->create, true) : run_foreground(*a);
+    });
 }
 
 }  // namespace bock::oci

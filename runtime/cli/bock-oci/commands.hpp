@@ -1,24 +1,61 @@
 // bock-oci's commands: each cmd_<verb>.cpp registers one subcommand that
 // parses its arguments and calls the runtime library.
+//
+// Exit status: `run` in the foreground exits with the container's code
+// (125 when bock-oci itself failed, 126/127 when the command cannot be
+// executed). Every other command exits 0 on success and 1 on an error,
+// as runc does.
 #pragma once
 
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "bock/common/error.hpp"
+
 namespace bock::oci {
 
 // runc's global options.
 struct GlobalOptions {
-    std::string root = "/run/bock-oci";  // container state (used by create/start later)
+    std::string root;  // container state; empty: runtime::default_state_root()
     std::string log_file;
     std::string log_format = "text";
     bool debug = false;
+    bool systemd_cgroup = false;  // accepted; cgroupfs is used
 };
 
 // Each adder registers a subcommand whose callback stores the process exit
 // status in `exit_code`.
+void add_create_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_start_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_state_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_kill_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_delete_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_list_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_run_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_spec_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+
+// common.cpp
+// Not real root in the initial user namespace: rootless rules apply (no
+// mknod, sysfs maybe refused).
+bool is_rootless();
+// --root, or the default state root.
+Result<std::string> state_root(const GlobalOptions& g);
+// Reports the error (one line, plus its hint) and returns 1.
+int fail(const Error& e);
+
+// cmd_create.cpp: create (and with `start_too`, start) a container whose
+// state goes to <root>/<id>; 0 or 1. Shared by `create` and `run --detach`.
+struct CreateArgs {
+    std::string bundle = ".";
+    std::string id;
+    std::string pid_file;
+    std::string console_socket;
+    bool no_pivot = false, no_new_keyring = false;
+    int preserve_fds = 0;
+};
+int create_and_maybe_start(const GlobalOptions& g, const CreateArgs& a, bool start_too);
+// cmd_start.cpp: releases a created container; 0 or 1.
+int start_by_id(const GlobalOptions& g, const std::string& id);
 
 }  // namespace bock::oci

@@ -1,4 +1,5 @@
-// bock-oci: Bock's OCI runtime, with runc's command line. Today: run, spec.
+// bock-oci: Bock's OCI runtime, with runc's command line. Today: create,
+// start, state, kill, delete, list, run, spec.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -20,8 +21,19 @@ int main(int argc, char** argv) {
     app.add_option("--log", g.log_file, "log to this file instead of stderr");
     app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
     app.add_flag("--debug", g.debug, "log debug messages");
+    app.add_flag("--systemd-cgroup", g.systemd_cgroup, "accepted; cgroupfs is used");
+    app.footer(
+        "Exit status: 0 on success, 1 on an error; `run` in the foreground exits with the container's own code\n"
+        "(125 when bock-oci failed, 126/127 when the command cannot be executed).\n"
+        "Default --root: /run/bock-oci as root; $XDG_RUNTIME_DIR/bock-oci or /tmp/bock-oci-$UID otherwise.");
 
     int exit_code = 0;
+    oci::add_create_command(app, g, exit_code);
+    oci::add_start_command(app, g, exit_code);
+    oci::add_state_command(app, g, exit_code);
+    oci::add_kill_command(app, g, exit_code);
+    oci::add_delete_command(app, g, exit_code);
+    oci::add_list_command(app, g, exit_code);
     oci::add_run_command(app, g, exit_code);
     oci::add_spec_command(app, g, exit_code);
 
@@ -37,6 +49,7 @@ int main(int argc, char** argv) {
             }
         }
         log::set_sink(fd, g.log_format == "json" ? log::Format::json : log::Format::text);
+        if (g.systemd_cgroup) log::warn("--systemd-cgroup: the systemd cgroup driver is not supported yet; using cgroupfs");
     });
 
     try {

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
 #include "bock/common/error.hpp"
@@ -25,6 +26,8 @@ struct RunOptions {
     // Forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH
     // received by the caller to the container process.
     bool forward_signals = true;
+    // Written (atomically) with the container process's pid once it exists.
+    std::string pid_file;
 };
 
 // Creates, starts and waits for the container. Returns Docker's exit code:
@@ -33,5 +36,22 @@ struct RunOptions {
 // (not executable) and names the command; any other setup failure is an
 // Error with exit_status 125.
 Result<int> run_container(const Spec& spec, const RunOptions& opts);
+
+// The create/start split (runc's exec-fifo design). create_container sets
+// the container up completely (root filesystem, user, capabilities) and
+// returns with its process left blocked before exec, opening `exec_fifo`
+// (a fifo the caller made, see state.hpp) for writing. The process has no
+// parent-death signal: the caller may exit, and the process is reparented
+// to the nearest subreaper. Setup failures are Errors as for run_container.
+struct CreatedProcess {
+    pid_t pid = 0;
+    uint64_t start_time = 0;  // /proc/PID/stat field 22, to detect pid reuse
+};
+Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts, const std::string& exec_fifo);
+
+// Releases a created container: reads the byte its process writes into
+// `exec_fifo` (waiting for it, or failing if `pid` exits first), then
+// removes the fifo; the process goes on to exec.
+Result<void> start_container(const std::string& exec_fifo, pid_t pid);
 
 }  // namespace bock::runtime

@@ -69,6 +69,30 @@ struct Device {
     std::optional<uint32_t> uid, gid;
 };
 
+// linux.seccomp. Names are kept as written ("SCMP_ACT_ERRNO"); the parser
+// checks them, the runtime turns them into a BPF program (seccomp.cpp).
+struct SeccompArg {
+    uint32_t index = 0;  // 0..5
+    uint64_t value = 0, value_two = 0;
+    std::string op;  // SCMP_CMP_EQ ...
+};
+
+struct SeccompSyscall {
+    std::vector<std::string> names;
+    std::string action;
+    std::optional<uint32_t> errno_ret;  // SCMP_ACT_ERRNO / SCMP_ACT_TRACE only
+    std::vector<SeccompArg> args;
+};
+
+struct Seccomp {
+    std::string default_action;
+    std::optional<uint32_t> default_errno_ret;
+    std::vector<std::string> architectures;  // SCMP_ARCH_X86_64 ...
+    std::vector<std::string> flags;          // SECCOMP_FILTER_FLAG_TSYNC ...
+    std::string listener_path, listener_metadata;
+    std::vector<SeccompSyscall> syscalls;
+};
+
 struct Spec {
     std::string oci_version;
     Process process;
@@ -83,6 +107,7 @@ struct Spec {
     std::vector<std::string> masked_paths, readonly_paths;
     std::map<std::string, std::string> sysctl;
     std::string rootfs_propagation;
+    std::optional<Seccomp> seccomp;
     std::map<std::string, std::string> annotations;
     nlohmann::json raw;  // the whole document as read
 
