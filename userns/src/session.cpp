@@ -266,6 +266,14 @@ Result<SessionInfo> create_session(const std::string& dir) {
     BOCK_TRY(fs::write_file_atomic(fs::join(dir, kStateFile), format_holder_state(state), 0600));
     BOCK_TRY(send_byte(to_child.second.get(), kCommitted));
     holder.detach();
+    // The holder closes its ends of both pipes right after that byte: wait
+    // for the EOF, so that when this returns it holds nothing of ours.
+    for (;;) {
+        char byte;
+        ssize_t n = ::read(to_parent.first.get(), &byte, 1);
+        if (n > 0 || (n < 0 && errno == EINTR)) continue;
+        break;
+    }
     log::debug("created the rootless session: holder {}, {} mapping", state.pid, plan.single ? "single-ID" : "range");
 
     if (plan.single) print_single_notice(who);
