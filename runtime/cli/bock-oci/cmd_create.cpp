@@ -82,6 +82,7 @@ Result<void> create(const GlobalOptions& g, const CreateArgs& a, bool start_too)
     st.rootless = opts.rootless;
     st.owner = ::getuid();
     st.annotations = spec.annotations;
+    st.cgroup = proc->cgroup.to_json();
     if (auto r = runtime::save_state(root, st); !r) {
         (void)::kill(proc->pid, SIGKILL);
         (void)runtime::remove_state(root, a.id);

@@ -36,6 +36,11 @@ int main(int argc, char** argv) {
     oci::add_list_command(app, g, exit_code);
     oci::add_run_command(app, g, exit_code);
     oci::add_spec_command(app, g, exit_code);
+    oci::add_pause_command(app, g, exit_code);
+    oci::add_resume_command(app, g, exit_code);
+    oci::add_update_command(app, g, exit_code);
+    oci::add_ps_command(app, g, exit_code);
+    oci::add_events_command(app, g, exit_code);
 
     // Globals take effect before the subcommand's callback runs.
     app.parse_complete_callback([&] {
