@@ -37,7 +37,7 @@ nlohmann::json v2_stats(const std::string& dir);
 uint64_t shares_to_weight(uint64_t shares);
 uint64_t blkio_weight_to_io_weight(uint64_t weight);
 
-// cgroup_devices.cpp: the v1 device rules, runc's order: the spec's rules
+// cgroup_v1.cpp: the v1 device rules, runc's order: the spec's rules
 // after "deny a", then the devices every container needs (null, zero, full,
 // tty, random, urandom, console, ptmx, pts, tun; mknod of any node) and
 // the spec's linux.devices.

@@ -3,6 +3,7 @@
 //   {"type":"stats","id":"ID","data":{"cpu":..,"memory":..,"pids":..,"blkio":..,"hugetlb":..}}
 // --stats prints one and exits; otherwise one every interval (default 5s;
 // "500ms", "2s", "1m") until the container stops.
+#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <thread>
