@@ -117,11 +117,14 @@ void child_main(const Plan& plan, int sock) {
     // exits and leaves the container waiting for `start`.
     if (plan.parent_death_signal) (void)::prctl(PR_SET_PDEATHSIG, plan.parent_death_signal, 0, 0, 0);
     reset_signals();
+    if (plan.wait_cgroup) wait_for(c, MessageKind::cgroup_joined, Step::cgroup_namespace);
     if (plan.new_user) {
         wait_for(c, MessageKind::mappings_written, Step::wait_mappings);
         become_root(c);
     }
     join_namespaces(c);
+    // Now that it is in its cgroup: the namespace's root is that cgroup.
+    if (plan.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) < 0) child_fail(c, Step::cgroup_namespace, errno);
     ::umask(0);  // device nodes and mount points get exactly the planned modes
     mount_rootfs(c);
     create_devices(c);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <string>
 
+#include "bock/runtime/cgroup.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/runtime/state.hpp"
@@ -122,6 +123,9 @@ Result<void> signal_container(const ContainerState& s, int sig, bool all) {
         // has one of its own (never the host's).
         std::string ns = pid_ns_of(s.pid);
         if (!ns.empty() && ns != pid_ns_of(::getpid())) signal_namespace(ns, s.pid, sig);
+        // With a cgroup, also every process in it (a container sharing the host's pid namespace).
+        if (auto pids = cgroup_pids(CgroupPaths::from_json(s.cgroup)))
+            for (pid_t p : *pids) (void)::kill(p, sig);
     }
     if (pidfd_send_signal(fd.get(), sig) < 0) {
         if (errno == ESRCH) return make_error("container `{}` is not running", s.id);

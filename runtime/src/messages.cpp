@@ -58,6 +58,7 @@ const char* step_name(Step s) {
         case Step::remount_readonly: return "remount read-only";
         case Step::sysfs_fallback: return "bind the host's /sys (sysfs could not be mounted)";
         case Step::cgroup_mount: return "mount the cgroup filesystem (skipped)";
+        case Step::cgroup_namespace: return "create the cgroup namespace";
         case Step::device: return "create device";
         case Step::device_bind: return "bind device";
         case Step::dev_symlink: return "create the /dev symlink";

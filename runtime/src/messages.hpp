@@ -20,6 +20,7 @@ enum class MessageKind : uint32_t {
     exec_failed,           // child -> parent: execve failed (then _exit 126/127)
     warning,               // child -> parent: a step was skipped, not fatal
     created,               // child -> parent: set up, about to block on the exec fifo
+    cgroup_joined,         // parent -> child: the child's pid is in its cgroup
 };
 
 // The steps of the child, named in failure messages.
@@ -65,6 +66,7 @@ enum class Step : uint32_t {
     close_fds,
     exec_fifo,
     exec,
+    cgroup_namespace,  // wait for CgroupJoined, unshare(CLONE_NEWCGROUP)
 };
 
 struct Message {

@@ -109,6 +109,10 @@ struct Plan {
     // create: O_PATH fd of <state>/exec.fifo; the child reopens it through
     // /proc/self/fd and blocks on it before exec until `start` reads (-1: none).
     int exec_fifo_fd = -1;
+
+    // Cgroups (cgroup_setup.cpp): wait for CgroupJoined before any other
+    // step; unshare the cgroup namespace then (rooted at the container's cgroup).
+    bool wait_cgroup = false, unshare_cgroupns = false;
 };
 
 Result<Plan> build_plan(const Spec& spec, const RunOptions& opts);

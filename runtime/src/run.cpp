@@ -15,9 +15,13 @@
 //
 //   parent                                   child (clone: new mount, pid,
 //   ------                                   uts, ipc, net, cgroup [, user] ns)
-//   clone ------------------------------->   [new user ns: wait MappingsWritten]
+//   [cgroup made, limits written]
+//   clone ------------------------------->   [in a cgroup: wait CgroupJoined]
+//   [pid -> cgroup.procs; CgroupJoined] -->
+//                                            [new user ns: wait MappingsWritten]
 //   [write uid/gid maps; MappingsWritten] -> setresuid/setresgid(0)
 //                                            setns into namespaces given by path
+//                                            unshare(CLONE_NEWCGROUP)
 //                                            / rslave; bind rootfs onto itself;
 //                                            spec mounts (openat2 IN_ROOT +
 //                                            /proc/self/fd/N); devices; /dev
@@ -61,6 +65,7 @@
 #include "bock/common/sys.hpp"
 #include "bock/runtime/state.hpp"
 #include "bock/userns/idmap.hpp"
+#include "cgroup_setup.hpp"
 #include "child.hpp"
 #include "messages.hpp"
 #include "plan.hpp"
@@ -202,6 +207,8 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
 
 Result<int> run_container(const Spec& spec, const RunOptions& opts) {
     Plan plan = BOCK_TRY(prepare(spec, opts));
+    Cgroup cgroup = BOCK_TRY(setup_container_cgroup(spec, opts));  // removed when this returns
+    plan_cgroup(plan, cgroup.paths());
     FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
     SignalForwarder forwarder(opts.forward_signals);
     pid_t pid = BOCK_TRY_CTX(sys::clone_fork(plan.clone_flags), "create the container process");
@@ -211,6 +218,7 @@ Result<int> run_container(const Spec& spec, const RunOptions& opts) {
     }
     Pid child(pid);
     socks.second.reset();
+    BOCK_TRY(join_cgroup(plan, cgroup.paths(), pid, socks.first.get()));
     forwarder.target(pid);
     BOCK_TRY(write_pid_file(opts.pid_file, pid));
 
@@ -228,6 +236,8 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
     // fifo is opened O_PATH here, on the host, and reopened by the child
     // through /proc/self/fd after pivot_root.
     plan.parent_death_signal = 0;
+    Cgroup cgroup = BOCK_TRY(setup_container_cgroup(spec, opts));  // removed on any error below
+    plan_cgroup(plan, cgroup.paths());
     Fd fifo = BOCK_TRY_CTX(sys::open(exec_fifo, O_PATH), "open the exec fifo");
     plan.exec_fifo_fd = fifo.get();
     FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
@@ -238,6 +248,7 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
     }
     Pid child(pid);  // killed and reaped on any error below
     socks.second.reset();
+    BOCK_TRY(join_cgroup(plan, cgroup.paths(), pid, socks.first.get()));
 
     bool started = false, created = false;
     BOCK_TRY(converse(plan, opts.id, child, socks.first.get(), true, started, created));
@@ -251,7 +262,8 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
     // Left running, blocked on the fifo. When the caller exits it is
     // reparented to the nearest subreaper (the engine's monitor) or init.
     child.detach();
-    return CreatedProcess{pid, *start_time};
+    cgroup.release();  // `delete` removes it (recorded in the state)
+    return CreatedProcess{pid, *start_time, cgroup.paths()};
 }
 
 Result<void> start_container(const std::string& exec_fifo, pid_t pid) {

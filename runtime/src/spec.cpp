@@ -274,6 +274,8 @@ Result<void> parse_linux(const json& l, Spec& s) {
     BOCK_TRY(read_strings(l, "readonlyPaths", "linux", s.readonly_paths));
     BOCK_TRY(read_string_map(l, "sysctl", "linux", s.sysctl));
     BOCK_TRY(read_string(l, "rootfsPropagation", "linux", s.rootfs_propagation));
+    BOCK_TRY(read_string(l, "cgroupsPath", "linux", s.cgroups_path));
+    if (auto r = BOCK_TRY(object_field(l, "resources", "linux"))) s.resources = BOCK_TRY(parse_resources(*r, "linux.resources"));
     if (auto sc = BOCK_TRY(object_field(l, "seccomp", "linux"))) {
         s.seccomp.emplace();
         BOCK_TRY(parse_seccomp(*sc, *s.seccomp));

@@ -11,6 +11,7 @@
 
 #include "bock/common/fs.hpp"
 #include "bock/common/paths.hpp"
+#include "bock/runtime/cgroup.hpp"
 
 namespace bock::runtime {
 
@@ -42,6 +43,7 @@ const char* status_name(Status s) {
         case Status::created: return "created";
         case Status::running: return "running";
         case Status::stopped: return "stopped";
+        case Status::paused: return "paused";
     }
     return "unknown";
 }
@@ -87,6 +89,7 @@ Result<void> save_state(const std::string& root, const ContainerState& s) {
     json j = {{"id", s.id},           {"ociVersion", s.oci_version}, {"bundle", s.bundle},
               {"created", s.created}, {"pid", s.pid},                {"pidStartTime", s.start_time},
               {"rootless", s.rootless}, {"owner", s.owner},          {"annotations", s.annotations}};
+    if (!s.cgroup.is_null()) j["cgroup"] = s.cgroup;
     std::string path = fs::join(state_dir(root, s.id), kStateFile);
     return fs::write_file_atomic(path, j.dump(2) + "\n", 0600).context("save the container state");
 }
@@ -112,6 +115,7 @@ Result<ContainerState> load_state(const std::string& root, const std::string& id
         s.rootless = j.value("rootless", false);
         s.owner = j.value("owner", uid_t{0});
         s.annotations = j.value("annotations", std::map<std::string, std::string>{});
+        s.cgroup = j.value("cgroup", json());
     } catch (const json::exception& e) {
         return make_error("state of container `{}`: `{}`: {}", id, path, e.what());
     }
@@ -144,7 +148,8 @@ Status container_status(const std::string& root, const ContainerState& s) {
     if (!process_alive(s)) return Status::stopped;
     struct stat st;
     bool fifo = ::lstat(exec_fifo_path(root, s.id).c_str(), &st) == 0;
-    return fifo ? Status::created : Status::running;
+    if (fifo) return Status::created;
+    return cgroup_frozen(CgroupPaths::from_json(s.cgroup)) ? Status::paused : Status::running;
 }
 
 json state_json(const ContainerState& s, Status status) {

@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "bock/common/log.hpp"
+#include "bock/runtime/cgroup.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
 #include "bock/runtime/state.hpp"
@@ -82,8 +83,10 @@ Result<void> create(const GlobalOptions& g, const CreateArgs& a, bool start_too)
     st.rootless = opts.rootless;
     st.owner = ::getuid();
     st.annotations = spec.annotations;
+    st.cgroup = proc->cgroup.to_json();
     if (auto r = runtime::save_state(root, st); !r) {
         (void)::kill(proc->pid, SIGKILL);
+        (void)runtime::cgroup_remove(proc->cgroup);  // retries while the process exits
         (void)runtime::remove_state(root, a.id);
         return r;
     }

@@ -34,6 +34,12 @@ void add_delete_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_list_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_run_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_spec_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+// Cgroups: cmd_pause.cpp (pause and resume), cmd_update.cpp, cmd_ps.cpp, cmd_events.cpp.
+void add_pause_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_resume_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_update_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_ps_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_events_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 
 // common.cpp
 // Not real root in the initial user namespace: rootless rules apply (no

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
     app.add_option("--log", g.log_file, "log to this file instead of stderr");
     app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
     app.add_flag("--debug", g.debug, "log debug messages");
-    app.add_flag("--systemd-cgroup", g.systemd_cgroup, "accepted; cgroupfs is used");
+    app.add_flag("--systemd-cgroup", g.systemd_cgroup, "accepted; cgroupfs is used (docs/process-model.md)");
     app.footer(
         "Exit status: 0 on success, 1 on an error; `run` in the foreground exits with the container's own code\n"
         "(125 when bock-oci failed, 126/127 when the command cannot be executed).\n"
@@ -36,6 +36,11 @@ int main(int argc, char** argv) {
     oci::add_list_command(app, g, exit_code);
     oci::add_run_command(app, g, exit_code);
     oci::add_spec_command(app, g, exit_code);
+    oci::add_pause_command(app, g, exit_code);
+    oci::add_resume_command(app, g, exit_code);
+    oci::add_update_command(app, g, exit_code);
+    oci::add_ps_command(app, g, exit_code);
+    oci::add_events_command(app, g, exit_code);
 
     // Globals take effect before the subcommand's callback runs.
     app.parse_complete_callback([&] {
@@ -49,7 +54,8 @@ int main(int argc, char** argv) {
             }
         }
         log::set_sink(fd, g.log_format == "json" ? log::Format::json : log::Format::text);
-        if (g.systemd_cgroup) log::warn("--systemd-cgroup: the systemd cgroup driver is not supported yet; using cgroupfs");
+        if (g.systemd_cgroup) log::warn("--systemd-cgroup: the systemd cgroup driver is not supported yet; using cgroupfs "
+                                        "(slice:prefix:name becomes /slice/prefix-name.scope)");
     });
 
     try {

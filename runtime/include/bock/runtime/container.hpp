@@ -13,6 +13,7 @@
 #include <string>
 
 #include "bock/common/error.hpp"
+#include "bock/runtime/cgroup.hpp"
 #include "bock/runtime/spec.hpp"
 
 namespace bock::runtime {
@@ -46,6 +47,7 @@ Result<int> run_container(const Spec& spec, const RunOptions& opts);
 struct CreatedProcess {
     pid_t pid = 0;
     uint64_t start_time = 0;  // /proc/PID/stat field 22, to detect pid reuse
+    CgroupPaths cgroup;       // the container's cgroup (mode none: none)
 };
 Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts, const std::string& exec_fifo);
 

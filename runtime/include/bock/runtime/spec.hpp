@@ -93,6 +93,63 @@ struct Seccomp {
     std::vector<SeccompSyscall> syscalls;
 };
 
+// linux.resources (runtime-spec config-linux.md#control-groups); every
+// field optional. Limits that may be -1 ("unlimited") are signed. Parsed by
+// spec_resources.cpp, applied by cgroup_v1.cpp / cgroup_v2.cpp.
+struct DeviceRule {
+    bool allow = false;
+    std::string type = "a";  // a c b
+    std::optional<int64_t> major, minor;  // nullopt: any ('*')
+    std::string access = "rwm";
+};
+struct ThrottleDevice {
+    int64_t major = 0, minor = 0;
+    uint64_t rate = 0;
+};
+struct WeightDevice {
+    int64_t major = 0, minor = 0;
+    std::optional<uint16_t> weight, leaf_weight;
+};
+struct Resources {
+    struct Memory {
+        std::optional<int64_t> limit, reservation, swap, kernel, kernel_tcp;
+        std::optional<uint64_t> swappiness;
+        std::optional<bool> disable_oom_killer, use_hierarchy;
+    };
+    struct Cpu {
+        std::optional<uint64_t> shares, period, realtime_period;
+        std::optional<int64_t> quota, realtime_runtime, idle;
+        std::string cpus, mems;
+    };
+    struct BlockIo {
+        std::optional<uint16_t> weight, leaf_weight;
+        std::vector<WeightDevice> weight_device;
+        std::vector<ThrottleDevice> read_bps, write_bps, read_iops, write_iops;
+    };
+    struct Hugepage {
+        std::string page_size;  // "2MB"
+        uint64_t limit = 0;
+    };
+    struct Network {
+        std::optional<uint32_t> class_id;
+        std::vector<std::pair<std::string, uint32_t>> priorities;  // interface, priority
+    };
+    std::optional<Memory> memory;
+    std::optional<Cpu> cpu;
+    std::optional<int64_t> pids_limit;
+    std::optional<BlockIo> block_io;
+    std::vector<Hugepage> hugepage_limits;
+    std::vector<DeviceRule> devices;
+    std::optional<Network> network;
+    std::map<std::string, std::string> unified;
+};
+// Parses a linux.resources object; errors name the field below `base`
+// ("linux.resources.memory.limit: must be an integer"). Also used for the
+// JSON that `bock-oci update --resources` reads.
+Result<Resources> parse_resources(const nlohmann::json& j, std::string_view base);
+// The field paths of the limits set in `r` ("memory.limit", "pids.limit").
+std::vector<std::string> requested_limits(const Resources& r);
+
 struct Spec {
     std::string oci_version;
     Process process;
@@ -108,6 +165,8 @@ struct Spec {
     std::map<std::string, std::string> sysctl;
     std::string rootfs_propagation;
     std::optional<Seccomp> seccomp;
+    std::optional<Resources> resources;  // linux.resources
+    std::string cgroups_path;            // linux.cgroupsPath
     std::map<std::string, std::string> annotations;
     nlohmann::json raw;  // the whole document as read
 

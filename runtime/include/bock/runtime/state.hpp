@@ -6,7 +6,8 @@
 //
 // The status is derived, never stored: the recorded process alive (same
 // start time, not a zombie) with the fifo present is `created`, alive
-// without it `running`, otherwise `stopped`.
+// without it `running` (`paused` while its cgroup is frozen), otherwise
+// `stopped`.
 #pragma once
 
 #include <sys/types.h>
@@ -24,7 +25,7 @@
 
 namespace bock::runtime {
 
-enum class Status { created, running, stopped };
+enum class Status { created, running, stopped, paused };
 const char* status_name(Status s);
 
 struct ContainerState {
@@ -37,6 +38,7 @@ struct ContainerState {
     bool rootless = false;
     uid_t owner = 0;
     std::map<std::string, std::string> annotations;
+    nlohmann::json cgroup;  // CgroupPaths::to_json() (cgroup.hpp); null: no cgroup
 };
 
 // The default state root: /run/bock-oci as root; rootless
