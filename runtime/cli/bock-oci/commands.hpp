@@ -34,6 +34,7 @@ void add_delete_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_list_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_run_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_spec_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_exec_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 
 // common.cpp
 // Not real root in the initial user namespace: rootless rules apply (no
