@@ -13,11 +13,17 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
     return a;
 }
 
-// "tty" prints /dev/pts/N, "stty size" the pty's size: one line each.
+// Prints the pty's name and size. podman may pass the caller's size on
+// through conmon after the process started (a resize racing with the
+// command, with runc as with bock-oci), so the size is polled for 2 s.
+const char* kTtyScript =
+    "tty; for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null); "
+    "[ -n \"$s\" ] && [ \"$s\" != \"0 0\" ] && break; sleep 0.2; done; echo \"size $s\"";
+
 void check_pty_output(const Run& r, const std::string& size) {
     CHECK(r.code == 0);
     CHECK_THAT(r.out, Catch::Matches("(.|\\r|\\n)*/dev/pts/[0-9]+\\r?\\n(.|\\r|\\n)*"));
-    CHECK_THAT(r.out, Catch::Contains(size));
+    CHECK_THAT(r.out, Catch::Contains("size " + size));
 }
 
 }  // namespace
@@ -32,6 +38,7 @@ void check_podman_runtime(const std::string& runtime, const std::string& name,
     CHECK(hi.code == 0);
     CHECK(hi.out == "hi\n");
     CHECK(pm.call(with(run_flags, {"--rm", image, "sh", "-c", "exit 3"})).code == 3);
+    CHECK(pm.call(with(run_flags, {"--rm", image, "no-such-command"})).code == 127);
 
     Run d = pm.call(with(run_flags, {"-d", image, "sleep", "1000"}));
     REQUIRE(d.code == 0);
@@ -44,11 +51,16 @@ void check_podman_runtime(const std::string& runtime, const std::string& name,
     CHECK(pm.call({"exec", id, "sh", "-c", "exit 5"}).code == 5);
     Run who = pm.call({"exec", "-e", "V=exec-env", "-w", "/tmp", id, "sh", "-c", "echo $V; pwd"});
     CHECK(who.out == "exec-env\n/tmp\n");
+    Run user = pm.call({"exec", "-u", "1234:5678", id, "id"});
+    CHECK(user.out == "uid=1234 gid=5678\n");
+    Run missing = pm.call({"exec", id, "no-such-command"});
+    CHECK(missing.code == 127);
+    CHECK_THAT(missing.err, Catch::Contains("no-such-command"));
 
     // Through a real pty: podman gives the container a terminal of the
     // caller's size (the runtime sends the master to conmon).
-    check_pty_output(pm.tty({"exec", "-it", id, "sh", "-c", "tty; stty size"}, 41, 101), "41 101");
-    check_pty_output(pm.tty(with(run_flags, {"--rm", "-it", image, "sh", "-c", "tty; stty size"}), 42, 102),
+    check_pty_output(pm.tty({"exec", "-it", id, "sh", "-c", kTtyScript}, 41, 101), "41 101");
+    check_pty_output(pm.tty(with(run_flags, {"--rm", "-it", image, "sh", "-c", kTtyScript}), 42, 102),
                      "42 102");
 
     CHECK(pm.call({"stop", "-t", "1", id}).code == 0);
