@@ -247,6 +247,16 @@ inline void check_terminal(const std::string& p) {
     std::string bye = "exit\n";
     (void)::write(emaster.get(), bye.data(), bye.size());
 
+    // exec -t with runc's flags (the size is left as the pty's default).
+    ConsoleReceiver tconsole(p + "tconsole");
+    REQUIRE(oci.call({"exec", "-t", "-d", "--console-socket", tconsole.path(), id, "sh", "-c",
+                      "tty; echo flags-$((2*3))"})
+                .code == 0);
+    Fd tmaster = tconsole.receive(name);
+    std::string tout = read_pty(tmaster.get(), "flags-6");
+    CHECK_THAT(tout, Catch::Contains("/dev/pts/"));
+    CHECK_THAT(tout, Catch::Contains("flags-6"));
+
     // exec -t without a socket is refused like create.
     Run etty = oci.call({"exec", "-t", id, "sh"});
     CHECK(etty.code != 0);
