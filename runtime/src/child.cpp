@@ -13,6 +13,7 @@
 #include <cerrno>
 
 #include "bock/common/sys.hpp"
+#include "terminal.hpp"
 
 namespace bock::runtime {
 
@@ -27,8 +28,6 @@ void child_warn(const Child& c, Step step, int err, int index, const char* detai
     (void)send_message(c.sock, MessageKind::warning, step, err, index, detail);
 }
 
-namespace {
-
 // Signal handlers and the mask come from the caller; the container starts
 // with the defaults (exec would keep ignored signals ignored).
 void reset_signals() {
@@ -42,6 +41,8 @@ void reset_signals() {
     sigemptyset(&none);
     (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
+
+namespace {
 
 void wait_for(Child& c, MessageKind kind, Step step) {
     Message m;
@@ -133,6 +134,7 @@ void child_main(const Plan& plan, int sock) {
     pivot_into_rootfs(c);
     write_sysctls(c);
     protect_paths(c);
+    setup_terminal(c);  // the container's /dev/pts is in place
 
     // The root filesystem is ready. `create` stops here; `start` goes on.
     if (send_message(c.sock, MessageKind::child_ready) < 0) ::_exit(125);

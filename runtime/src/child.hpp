@@ -19,6 +19,9 @@ struct Child {
 // The whole sequence (child.cpp); never returns.
 [[noreturn]] void child_main(const Plan& plan, int sock);
 
+// Default handlers for every signal, an empty mask (child.cpp).
+void reset_signals();
+
 // Reports a failed step and exits with 125 (child.cpp).
 [[noreturn]] void child_fail(const Child& c, Step step, int err, int index = -1,
                              const char* detail = nullptr);

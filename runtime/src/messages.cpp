@@ -87,6 +87,10 @@ const char* step_name(Step s) {
         case Step::close_fds: return "mark inherited file descriptors close-on-exec";
         case Step::exec_fifo: return "open the exec fifo (is /proc mounted in the container?)";
         case Step::exec: return "exec";
+        case Step::terminal: return "open a pty in the container's /dev/pts";
+        case Step::console_send: return "send the pty master over the console socket";
+        case Step::controlling_tty: return "make the pty the controlling terminal";
+        case Step::exec_fork: return "fork into the container's pid namespace";
     }
     return "set up the container";
 }

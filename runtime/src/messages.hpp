@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "bock/common/error.hpp"
 
@@ -21,6 +22,7 @@ enum class MessageKind : uint32_t {
     warning,               // child -> parent: a step was skipped, not fatal
     created,               // child -> parent: set up, about to block on the exec fifo
     cgroup_joined,         // parent -> child: the child's pid is in its cgroup
+    exec_pid,              // exec's first child -> parent: `index` is the pid of the process (exec.cpp)
 };
 
 // The steps of the child, named in failure messages.
@@ -67,6 +69,10 @@ enum class Step : uint32_t {
     exec_fifo,
     exec,
     cgroup_namespace,  // wait for CgroupJoined, unshare(CLONE_NEWCGROUP)
+    terminal,        // open the pty (terminal.cpp)
+    console_send,    // send the pty master over --console-socket
+    controlling_tty, // setsid, TIOCSCTTY, dup2 onto stdio
+    exec_fork,       // exec: fork into the container's pid namespace
 };
 
 struct Message {
@@ -84,6 +90,11 @@ int send_message(int fd, MessageKind kind, Step step = Step::none, int err = 0, 
 int recv_message(int fd, Message& out);
 
 const char* step_name(Step s);
+
+// run.cpp: an execve errno as the Error a caller shows (exit 127 for a
+// command not found, 126 for one that cannot run), and a wait status in words.
+Error exec_error(int err, const std::string& cmd);
+std::string describe_status(int wait_status);
 
 // Turns a setup_failed / warning message into an Error naming the step and
 // the thing it was working on ("mount `proc` on `/proc`: operation not permitted").

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "bock/common/fs.hpp"
@@ -224,6 +225,8 @@ Result<void> plan_devices(const Spec& spec, Plan& p) {
     return ok();
 }
 
+}  // namespace
+
 Result<void> plan_process(const Spec& spec, Plan& p) {
     const Process& proc = spec.process;
     p.command = proc.args.at(0);
@@ -248,6 +251,10 @@ Result<void> plan_process(const Spec& spec, Plan& p) {
         p.umask = static_cast<mode_t>(*proc.user.umask);
     }
     p.cwd = proc.cwd;
+    if (proc.terminal && proc.console_size) {
+        p.console_rows = static_cast<unsigned short>(std::min<uint32_t>(proc.console_size->height, 0xffff));
+        p.console_cols = static_cast<unsigned short>(std::min<uint32_t>(proc.console_size->width, 0xffff));
+    }
     p.no_new_privs = proc.no_new_privileges;
     for (size_t i = 0; i < proc.rlimits.size(); ++i) {
         const Rlimit& r = proc.rlimits[i];
@@ -275,8 +282,6 @@ Result<void> plan_process(const Spec& spec, Plan& p) {
     }
     return ok();
 }
-
-}  // namespace
 
 Result<std::string> relative_destination(std::string_view dest) {
     std::string out;
@@ -371,6 +376,7 @@ Result<Plan> build_plan(const Spec& spec, const RunOptions& opts) {
         p.sysctls.push_back({key, path, value});
     }
     BOCK_TRY(plan_process(spec, p));
+    p.preserve_fds = opts.preserve_fds;
     if (spec.seccomp) p.seccomp = BOCK_TRY(build_seccomp(*spec.seccomp));
     return p;
 }

@@ -113,9 +113,19 @@ struct Plan {
     // Cgroups (cgroup_setup.cpp): wait for CgroupJoined before any other
     // step; unshare the cgroup namespace then (rooted at the container's cgroup).
     bool wait_cgroup = false, unshare_cgroupns = false;
+    // process.terminal (terminal.cpp): the child opens a pty in the
+    // container's devpts and sends its master over the connected
+    // --console-socket (invalid: no terminal).
+    Fd console_socket;
+    unsigned short console_rows = 0, console_cols = 0;  // 0: leave the size
+    // --preserve-fds N: fds 3..3+N-1 of the caller stay open across exec.
+    int preserve_fds = 0;
 };
 
 Result<Plan> build_plan(const Spec& spec, const RunOptions& opts);
+// The process part of the plan (user, cwd, limits, capabilities, argv/envp
+// storage, PATH); also used by exec (exec.cpp).
+Result<void> plan_process(const Spec& spec, Plan& p);
 // Points argv/envp at the plan's strings; call once the plan is in its final place.
 void link_exec_arrays(Plan& p);
 

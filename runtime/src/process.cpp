@@ -130,10 +130,13 @@ void setup_process(Child& c) {
     set_capabilities(c);
     if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(c, Step::no_new_privs, errno);
     // No descriptor of the caller may reach the container: everything above
-    // stdio becomes close-on-exec (the message socket already is).
-    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    // stdio becomes close-on-exec (the message socket already is), except
+    // the --preserve-fds ones, which stay open whatever their flag was.
+    unsigned first = 3U + static_cast<unsigned>(p.preserve_fds);
+    for (unsigned fd = 3; fd < first; ++fd) (void)::fcntl(static_cast<int>(fd), F_SETFD, 0);
+    if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
         if (errno != ENOSYS && errno != EINVAL) child_fail(c, Step::close_fds, errno);
-        for (int fd = 3; fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        for (int fd = static_cast<int>(first); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
 }
 

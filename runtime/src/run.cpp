@@ -69,6 +69,7 @@
 #include "child.hpp"
 #include "messages.hpp"
 #include "plan.hpp"
+#include "terminal.hpp"
 
 namespace bock::runtime {
 
@@ -120,6 +121,8 @@ Result<void> write_id_maps(const Plan& plan, pid_t pid) {
     return ok();
 }
 
+}  // namespace
+
 Error exec_error(int err, const std::string& cmd) {
     bool has_slash = cmd.find('/') != std::string::npos;
     switch (err) {
@@ -142,6 +145,8 @@ std::string describe_status(int status) {
     if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
     return "unknown status";
 }
+
+namespace {
 
 [[noreturn]] void run_child(const Plan& plan, int sock) { child_main(plan, sock); }
 
@@ -192,8 +197,7 @@ Result<void> converse(const Plan& plan, const std::string& id, Pid& child, int s
 Result<Plan> prepare(const Spec& spec, const RunOptions& opts) {
     Plan plan = BOCK_TRY(build_plan(spec, opts));
     link_exec_arrays(plan);
-    if (spec.process.terminal)
-        log::debug("process.terminal: not supported yet; the container uses the caller's stdio");
+    BOCK_TRY(plan_terminal(plan, spec.process.terminal, opts.console_socket));
     log::debug("container `{}`: rootfs `{}`, clone flags {:#x}", opts.id, plan.rootfs, plan.clone_flags);
     return plan;
 }
@@ -269,8 +273,10 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
 Result<void> start_container(const std::string& exec_fifo, pid_t pid) {
     // Non-blocking open: a reader on a fifo does not wait for a writer. Then
     // wait for the child's byte, or for the child to die (its pidfd).
-    Fd fifo = BOCK_TRY_CTX(sys::open(exec_fifo, O_RDONLY | O_NONBLOCK), "open the exec fifo");
+    // The pidfd first: opening the fifo releases the process, which may
+    // exec, exit and be reaped (by the engine) before we look at it.
     Fd pidfd = BOCK_TRY_CTX(sys::pidfd_open(pid), "watch the container process");
+    Fd fifo = BOCK_TRY_CTX(sys::open(exec_fifo, O_RDONLY | O_NONBLOCK), "open the exec fifo");
     for (;;) {
         struct pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
         if (::poll(fds, 2, -1) < 0) {

@@ -135,6 +135,12 @@ Result<void> parse_process(const json& j, Process& p) {
     BOCK_TRY(read_string(j, "cwd", "process", p.cwd));
     if (p.cwd.empty() || p.cwd[0] != '/') return field_error("process.cwd", "must be an absolute path");
     BOCK_TRY(read_bool(j, "noNewPrivileges", "process", p.no_new_privileges));
+    if (auto cs = BOCK_TRY(object_field(j, "consoleSize", "process"))) {
+        ConsoleSize size;
+        BOCK_TRY(read_u32(*cs, "height", "process.consoleSize", size.height));
+        BOCK_TRY(read_u32(*cs, "width", "process.consoleSize", size.width));
+        p.console_size = size;
+    }
     BOCK_TRY(for_each_object(j, "rlimits", "process", [&](const json& r, const std::string& path) -> Result<void> {
         Rlimit rl;
         BOCK_TRY(read_string(r, "type", path, rl.type));

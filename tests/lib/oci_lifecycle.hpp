@@ -256,14 +256,15 @@ inline void check_errors(const std::string& p) {
     CHECK(badid.code == 1);
     CHECK_FALSE(fs::exists(tmp_dir() + "/escape"));
 
-    // A bundle with process.terminal is refused clearly, nothing left behind.
+    // A bundle with process.terminal but no --console-socket is refused
+    // clearly, nothing left behind.
     std::string b = make_oci_bundle(p + "tty");
     auto cfg = nlohmann::json::parse(fs::read_file(b + "/config.json").value_or("{}"));
     cfg["process"]["terminal"] = true;
     REQUIRE(fs::write_file(b + "/config.json", cfg.dump()));
     Run tty = oci.call({"create", "--bundle", b, oci.id("tty")});
     CHECK(tty.code == 1);
-    CHECK_THAT(tty.err, Catch::Contains("process.terminal: not supported yet"));
+    CHECK_THAT(tty.err, Catch::Contains("process.terminal: a terminal needs --console-socket"));
     CHECK(oci.call({"state", p + "tty"}).code == 1);
 }
 

@@ -5,6 +5,7 @@
 // <root>/<id>/exec.fifo) in state `created`; `start` releases it. This
 // process then exits: the container's process is reparented to the
 // caller's subreaper (the engine's monitor), as with runc.
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -43,11 +44,10 @@ Result<std::string> absolute_bundle(const std::string& bundle) {
 
 // What this runtime cannot do yet is refused before anything is touched.
 Result<void> check_supported(const runtime::Spec& spec, const CreateArgs& a) {
-    if (spec.process.terminal)
-        return make_error("process.terminal: not supported yet").with_hint("set \"terminal\": false in config.json");
-    if (!a.console_socket.empty())
-        return make_error("--console-socket: process.terminal is false, there is no console to send");
-    if (a.preserve_fds > 0) return make_error("--preserve-fds {}: not supported yet", a.preserve_fds);
+    (void)spec;
+    if (a.preserve_fds < 0) return make_error("--preserve-fds {}: must not be negative", a.preserve_fds);
+    for (int fd = 3; fd < 3 + a.preserve_fds; ++fd)
+        if (::fcntl(fd, F_GETFD) < 0) return errno_error("--preserve-fds {}: fd {}", a.preserve_fds, fd);
     if (a.no_pivot) log::debug("--no-pivot: ignored, pivot_root is always used");
     if (a.no_new_keyring) log::debug("--no-new-keyring: ignored, no session keyring is created");
     return ok();
@@ -66,6 +66,8 @@ Result<void> create(const GlobalOptions& g, const CreateArgs& a, bool start_too)
     opts.rootless = is_rootless();
     opts.forward_signals = false;
     opts.pid_file = a.pid_file;
+    opts.console_socket = a.console_socket;
+    opts.preserve_fds = a.preserve_fds;
     std::string fifo = runtime::exec_fifo_path(root, a.id);
     auto proc = runtime::create_container(spec, opts, fifo);
     if (!proc) {
@@ -109,7 +111,7 @@ void add_create_command(CLI::App& app, const GlobalOptions& g, int& exit_code) {
     cmd->add_option("--console-socket", a->console_socket, "unix socket to receive the pty master (terminal: true)");
     cmd->add_flag("--no-pivot", a->no_pivot, "accepted for runc compatibility (pivot_root is always used)");
     cmd->add_flag("--no-new-keyring", a->no_new_keyring, "accepted for runc compatibility");
-    cmd->add_option("--preserve-fds", a->preserve_fds, "pass N extra file descriptors (not supported yet)");
+    cmd->add_option("--preserve-fds", a->preserve_fds, "pass fds 3..3+N-1 to the container process");
     cmd->add_option("container-id", a->id, "a name for the container")->required();
     cmd->callback([&g, a, &exit_code] { exit_code = create_and_maybe_start(g, *a, false); });
 }

@@ -29,6 +29,8 @@ int run_foreground(const RunArgs& a) {
     opts.bundle = a.create.bundle;
     opts.rootless = is_rootless();
     opts.pid_file = a.create.pid_file;
+    opts.console_socket = a.create.console_socket;
+    opts.preserve_fds = a.create.preserve_fds;
     auto code = runtime::run_container(*spec, opts);
     if (!code) {
         log::report(code.error());
@@ -48,7 +50,7 @@ void add_run_command(CLI::App& app, const GlobalOptions& g, int& exit_code) {
     cmd->add_option("--console-socket", a->create.console_socket, "unix socket to receive the pty master");
     cmd->add_flag("--no-pivot", a->create.no_pivot, "accepted for runc compatibility");
     cmd->add_flag("--no-new-keyring", a->create.no_new_keyring, "accepted for runc compatibility");
-    cmd->add_option("--preserve-fds", a->create.preserve_fds, "pass N extra file descriptors (not supported yet)");
+    cmd->add_option("--preserve-fds", a->create.preserve_fds, "pass fds 3..3+N-1 to the container process");
     cmd->add_option("container-id", a->create.id, "a name for the container")->required();
     cmd->callback([&g, a, &exit_code] {
         exit_code = a->detach ? create_and_maybe_start(g, a->create, true) : run_foreground(*a);

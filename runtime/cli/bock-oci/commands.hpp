@@ -40,6 +40,7 @@ void add_resume_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_update_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_ps_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_events_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_exec_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 
 // common.cpp
 // Not real root in the initial user namespace: rootless rules apply (no

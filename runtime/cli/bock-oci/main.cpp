@@ -1,5 +1,5 @@
 // bock-oci: Bock's OCI runtime, with runc's command line. Today: create,
-// start, state, kill, delete, list, run, spec.
+// start, state, kill, delete, list, run, spec, exec.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     oci::add_update_command(app, g, exit_code);
     oci::add_ps_command(app, g, exit_code);
     oci::add_events_command(app, g, exit_code);
+    oci::add_exec_command(app, g, exit_code);
 
     // Globals take effect before the subcommand's callback runs.
     app.parse_complete_callback([&] {

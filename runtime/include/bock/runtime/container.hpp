@@ -29,6 +29,11 @@ struct RunOptions {
     bool forward_signals = true;
     // Written (atomically) with the container process's pid once it exists.
     std::string pid_file;
+    // process.terminal: a unix socket that receives the pty master (runc's
+    // --console-socket); required with terminal, refused without.
+    std::string console_socket;
+    // Fds 3..3+N-1 of the caller stay open in the container process.
+    int preserve_fds = 0;
 };
 
 // Creates, starts and waits for the container. Returns Docker's exit code:

@@ -37,8 +37,14 @@ struct Rlimit {
     uint64_t hard = 0;
 };
 
+struct ConsoleSize {
+    uint32_t height = 0;  // rows
+    uint32_t width = 0;   // columns
+};
+
 struct Process {
     bool terminal = false;
+    std::optional<ConsoleSize> console_size;  // process.consoleSize (terminal only)
     User user;
     std::vector<std::string> args;
     std::vector<std::string> env;

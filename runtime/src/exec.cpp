@@ -1,0 +1,291 @@
+// exec: another process in a running container (exec.hpp).
+//
+// THE PROCESS MODEL (as runc's nsexec, with Bock's typed messages)
+//
+//   parent (bock-oci exec)          first child              the process
+//   ----------------------          -----------              -----------
+//   open /proc/INIT/ns/* that
+//   differ from ours (user first)
+//   [connect --console-socket]
+//   clone ------------------------> wait
+//   write its pid into INIT's
+//   cgroups (cgroup.procs)
+//   StartContainer --------------> setns: user, then ipc,
+//                                  uts, net, pid, cgroup,
+//                                  time, mnt (root and cwd
+//                                  become the container's)
+//                                  clone(CLONE_PARENT) ----> (inside the pid
+//                   <------------  ExecPid{pid}; _exit(0)     namespace; a child
+//   reap the first child                                      of the parent)
+//   StartContainer ------------------------------------------> [pty: open the
+//                                                              container's ptmx,
+//                                                              send the master]
+//                                                              limits, user, cwd,
+//                                                              caps, no_new_privs,
+//                                                              fds, seccomp, execve
+//                   <------------------------------------------ EOF, or
+//                                                              SetupFailed /
+//                                                              ExecFailed
+//   foreground: forward signals, wait, exit code; detach: pid file, return 0
+//
+// The second clone is needed because setns into a pid namespace only
+// applies to children. CLONE_PARENT makes the process the parent's own
+// child, so it can be waited for (foreground) or is reparented with the
+// parent's other children to the engine's subreaper (detach). The
+// children follow child.hpp's rules: no allocation, failures as messages.
+#include "bock/runtime/exec.hpp"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "bock/common/fs.hpp"
+#include "bock/common/log.hpp"
+#include "bock/common/pid.hpp"
+#include "bock/common/sys.hpp"
+#include "child.hpp"
+#include "messages.hpp"
+#include "plan.hpp"
+#include "seccomp.hpp"
+#include "terminal.hpp"
+
+namespace bock::runtime {
+
+namespace {
+
+// ---- the children (no allocation from here to exec) ----------------------
+
+void wait_start(Child& c) {
+    Message m;
+    int r = recv_message(c.sock, m);
+    if (r == 0) ::_exit(125);  // the parent gave up
+    if (r < 0) child_fail(c, Step::wait_start, -r);
+    if (m.kind != MessageKind::start_container) child_fail(c, Step::wait_start, EPROTO);
+}
+
+[[noreturn]] void run_process(Child& c) {
+    if (c.plan.parent_death_signal) (void)::prctl(PR_SET_PDEATHSIG, c.plan.parent_death_signal, 0, 0, 0);
+    wait_start(c);
+    setup_terminal(c);
+    setup_process(c);
+    exec_process(c);
+}
+
+[[noreturn]] void join_and_fork(const Plan& plan, int sock) {
+    Child c{plan, sock, -1};
+    reset_signals();
+    wait_start(c);
+    for (size_t i = 0; i < plan.joins.size(); ++i) {
+        int r = sys::raw::setns(plan.joins[i].fd.get(), plan.joins[i].nstype);
+        if (r < 0) child_fail(c, Step::join_namespace, -r, static_cast<int>(i));
+    }
+    long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid < 0) child_fail(c, Step::exec_fork, errno);
+    if (pid == 0) run_process(c);
+    (void)send_message(sock, MessageKind::exec_pid, Step::none, 0, static_cast<int>(pid));
+    ::_exit(0);
+}
+
+// ---- the parent -----------------------------------------------------------
+
+std::atomic<pid_t> g_exec_target{0};
+
+void forward_to_process(int sig) {
+    pid_t pid = g_exec_target.load(std::memory_order_relaxed);
+    if (pid > 0) ::kill(pid, sig);
+}
+
+// Forwards the usual signals to the exec'd process in the foreground (as
+// run_container does for a container).
+class Forwarder {
+public:
+    static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    explicit Forwarder(bool on) : on_(on) {
+        if (!on_) return;
+        struct sigaction sa = {};
+        sa.sa_handler = forward_to_process;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < std::size(kSignals); ++i) ::sigaction(kSignals[i], &sa, &old_[i]);
+    }
+    ~Forwarder() {
+        if (!on_) return;
+        g_exec_target.store(0);
+        for (size_t i = 0; i < std::size(kSignals); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
+    }
+    Forwarder(const Forwarder&) = delete;
+    Forwarder& operator=(const Forwarder&) = delete;
+    void target(pid_t pid) {
+        if (on_) g_exec_target.store(pid);
+    }
+
+private:
+    bool on_;
+    struct sigaction old_[std::size(kSignals)] = {};
+};
+
+struct NsType {
+    const char* name;
+    int flag;
+};
+// The user namespace first (it decides what the others allow), the mount
+// namespace last (it changes root and working directory).
+constexpr NsType kJoinOrder[] = {{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},
+                                 {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID},   {"cgroup", CLONE_NEWCGROUP},
+                                 {"time", CLONE_NEWTIME}, {"mnt", CLONE_NEWNS}};
+
+// Opens every namespace of the container's first process that is not
+// already ours (setns into one's own user namespace is refused).
+Result<void> plan_joins(const ContainerState& st, Plan& p) {
+    for (const auto& ns : kJoinOrder) {
+        std::string path = fmt::format("/proc/{}/ns/{}", st.pid, ns.name);
+        auto fd = sys::open(path, O_RDONLY);
+        if (!fd) {
+            if (fd.error().code() == ENOENT && std::string_view(ns.name) == "time") continue;  // older kernels
+            return std::move(fd).error().wrap(fmt::format("join the container's {} namespace", ns.name));
+        }
+        struct stat theirs, ours;
+        std::string self = fmt::format("/proc/self/ns/{}", ns.name);
+        if (::fstat(fd->get(), &theirs) == 0 && ::stat(self.c_str(), &ours) == 0 && theirs.st_ino == ours.st_ino &&
+            theirs.st_dev == ours.st_dev)
+            continue;
+        p.joins.push_back({std::move(*fd), ns.flag, path});
+    }
+    // The namespaces must be those of the recorded process, not of a
+    // process that reused its pid meanwhile.
+    if (!process_alive(st)) return make_error("container `{}` is not running", st.id);
+    return ok();
+}
+
+// The cgroup directory on this host for one line of /proc/PID/cgroup
+// ("4:memory:/x", "1:name=systemd:/x", "0::/x"); empty if unknown.
+std::string cgroup_dir(std::string_view controllers, std::string_view path) {
+    std::string base;
+    if (controllers.empty())
+        base = fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+    else if (controllers.rfind("name=", 0) == 0)
+        base = fmt::format("/sys/fs/cgroup/{}", controllers.substr(5));
+    else
+        base = fmt::format("/sys/fs/cgroup/{}", controllers);
+    return base + std::string(path);
+}
+
+// Moves `pid` into each cgroup of the container's first process. A cgroup
+// that cannot be written (rootless without delegation, a hierarchy that is
+// not mounted) is skipped: the process then stays where its caller is.
+void join_cgroups(pid_t init, pid_t pid) {
+    auto text = fs::read_file(fmt::format("/proc/{}/cgroup", init));
+    if (!text) return;
+    size_t start = 0;
+    while (start < text->size()) {
+        size_t end = text->find('\n', start);
+        if (end == std::string::npos) end = text->size();
+        std::string_view line(text->data() + start, end - start);
+        start = end + 1;
+        size_t a = line.find(':'), b = a == std::string_view::npos ? a : line.find(':', a + 1);
+        if (b == std::string_view::npos) continue;
+        std::string dir = cgroup_dir(line.substr(a + 1, b - a - 1), line.substr(b + 1));
+        auto r = fs::write_file(dir + "/cgroup.procs", std::to_string(pid));
+        if (!r) log::debug("exec: not joining cgroup `{}`: {}", dir, r.error().to_string());
+    }
+}
+
+Result<Plan> exec_plan(const ContainerState& st, const Process& proc, const ExecOptions& opts) {
+    Spec config = BOCK_TRY_CTX(load_spec(st.bundle), fmt::format("exec in container `{}`", st.id));
+    Spec s;
+    s.process = proc;
+    Plan p;
+    BOCK_TRY(plan_process(s, p));
+    // The container's seccomp filter applies to every process in it (runc).
+    if (config.seccomp) p.seccomp = BOCK_TRY(build_seccomp(*config.seccomp));
+    p.preserve_fds = opts.preserve_fds;
+    p.parent_death_signal = opts.detach ? 0 : SIGKILL;
+    link_exec_arrays(p);
+    BOCK_TRY(plan_joins(st, p));
+    BOCK_TRY(plan_terminal(p, proc.terminal, opts.console_socket));
+    return p;
+}
+
+// Until EOF: the process exec'd. A failure report is turned into an Error.
+Result<void> wait_exec(const Plan& plan, Pid& proc, int sock) {
+    for (;;) {
+        Message m;
+        int r = recv_message(sock, m);
+        if (r < 0) return Error(-r, "read from the exec'd process");
+        if (r == 0) return ok();
+        switch (m.kind) {
+            case MessageKind::warning:
+                log::debug("exec: {}", describe_failure(m, plan).to_string());
+                break;
+            case MessageKind::setup_failed: {
+                Error e = describe_failure(m, plan);
+                (void)proc.wait();
+                return e;
+            }
+            case MessageKind::exec_failed:
+                (void)proc.wait();
+                return exec_error(m.err, plan.command);
+            default:
+                return make_error("unexpected message {} from the exec'd process", static_cast<int>(m.kind));
+        }
+    }
+}
+
+// Starts the first child and returns the process it forks in the container.
+Result<Pid> start_in_container(const ContainerState& st, const Plan& plan, int sock, Pid& first) {
+    join_cgroups(st.pid, first.get());
+    if (int r = send_message(sock, MessageKind::start_container); r < 0) return Error(-r, "start the exec process");
+    Message m;
+    int r = recv_message(sock, m);
+    if (r < 0) return Error(-r, "read from the exec process");
+    if (r > 0 && m.kind == MessageKind::setup_failed) {
+        (void)first.wait();
+        return describe_failure(m, plan);
+    }
+    if (r == 0 || m.kind != MessageKind::exec_pid || m.index <= 0) {
+        int status = BOCK_TRY(first.wait());
+        return make_error("the exec process ended while joining the container ({})", describe_status(status));
+    }
+    Pid proc(m.index);
+    (void)first.wait();
+    return proc;
+}
+
+}  // namespace
+
+Result<int> exec_in_container(const ContainerState& st, const Process& proc, const ExecOptions& opts) {
+    if (!process_alive(st))
+        return make_error("container `{}` is not running", st.id).with_hint("`exec` needs a created or running container");
+    Plan plan = BOCK_TRY(exec_plan(st, proc, opts));
+    FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
+    Forwarder forwarder(!opts.detach);
+    pid_t pid = BOCK_TRY_CTX(sys::clone_fork(0), "create the exec process");
+    if (pid == 0) {
+        ::close(socks.first.get());
+        join_and_fork(plan, socks.second.get());
+    }
+    Pid first(pid);
+    socks.second.reset();
+    plan.console_socket.reset();  // the process holds it now
+
+    Pid process = BOCK_TRY(start_in_container(st, plan, socks.first.get(), first));
+    forwarder.target(process.get());
+    if (int r = send_message(socks.first.get(), MessageKind::start_container); r < 0)
+        return Error(-r, "start the exec process");
+    BOCK_TRY(wait_exec(plan, process, socks.first.get()));
+    if (!opts.pid_file.empty())
+        BOCK_TRY_CTX(fs::write_file_atomic(opts.pid_file, std::to_string(process.get()), 0644), "write the pid file");
+    if (opts.detach) {
+        process.detach();  // reparented to the caller's subreaper when it exits
+        return 0;
+    }
+    int status = BOCK_TRY_CTX(process.wait(), "wait for the exec'd process");
+    return exit_code_from_status(status);
+}
+
+}  // namespace bock::runtime
