@@ -2,6 +2,8 @@
 // writer against a fake cgroup filesystem (BOCK_CGROUP_ROOT): a directory
 // tree with the interface files a real cgroup2 mount would have.
 #include <stdlib.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -9,6 +11,7 @@
 #include "bock/common/fs.hpp"
 #include "bock/runtime/cgroup.hpp"
 #include "cgroup_impl.hpp"
+#include "cgroup_setup.hpp"
 
 using namespace bock;
 using namespace bock::runtime;
@@ -294,4 +297,51 @@ TEST_CASE("cgroup v1: a fake tree with one hierarchy per directory", "[cgroup]")
     CHECK(rules[1].line == "c 10:229 rwm");
     CHECK(rules[1].allow);
     (void)fs::remove_all(root);
+}
+
+TEST_CASE("cgroup: the plan unshares the cgroup namespace late and expands v1 cgroup mounts", "[cgroup]") {
+    Plan plan;
+    plan.clone_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP;
+    MountPlan m;
+    m.kind = MountPlan::Kind::cgroup;
+    m.source = m.fstype = "cgroup";
+    m.destination = "/sys/fs/cgroup";
+    m.rel_dest = "sys/fs/cgroup";
+    m.flags = MS_RDONLY | MS_NOSUID;
+    plan.mounts.push_back(m);
+
+    CgroupPaths cg;
+    cg.mode = CgroupMode::v1;
+    cg.v1 = {{"memory", "/sys/fs/cgroup/memory/bock/c1"}, {"pids", "/sys/fs/cgroup/pids/bock/c1"}};
+    plan_cgroup(plan, cg);
+    CHECK_FALSE(plan.clone_flags & CLONE_NEWCGROUP);
+    CHECK(plan.unshare_cgroupns);
+    CHECK(plan.wait_cgroup);
+    REQUIRE(plan.mounts.size() == 3);
+    CHECK(plan.mounts[0].fstype == "tmpfs");
+    CHECK(plan.mounts[0].rel_dest == "sys/fs/cgroup");
+    CHECK(plan.mounts[1].bind);
+    CHECK(plan.mounts[1].source == "/sys/fs/cgroup/memory/bock/c1");
+    CHECK(plan.mounts[1].rel_dest == "sys/fs/cgroup/memory");
+    CHECK(plan.mounts[1].flags & MS_RDONLY);
+    CHECK(plan.mounts[2].rel_dest == "sys/fs/cgroup/pids");
+
+    // No cgroup (rootless): nothing to wait for, the mount is left to be tried.
+    Plan rootless;
+    rootless.clone_flags = CLONE_NEWCGROUP;
+    rootless.mounts.push_back(m);
+    plan_cgroup(rootless, CgroupPaths{});
+    CHECK_FALSE(rootless.wait_cgroup);
+    CHECK(rootless.unshare_cgroupns);
+    CHECK(rootless.mounts.size() == 1);
+
+    // v2: one cgroup2 mount.
+    Plan v2;
+    v2.mounts.push_back(m);
+    CgroupPaths u;
+    u.mode = CgroupMode::v2;
+    u.unified = "/sys/fs/cgroup/bock/c1";
+    plan_cgroup(v2, u);
+    REQUIRE(v2.mounts.size() == 1);
+    CHECK(v2.mounts[0].fstype == "cgroup2");
 }

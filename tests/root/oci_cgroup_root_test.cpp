@@ -137,6 +137,11 @@ TEST_CASE("root: pause, resume, update, ps, events, delete", "[root-oci-cgroup]"
     REQUIRE(oci.call({"update", "--resources", res, id}).code == 0);
     CHECK(fs::read_file(cg_dir("pids", id) + "/pids.max").value_or("") == "50\n");
     CHECK(fs::read_file(cg_dir("memory", id) + "/memory.limit_in_bytes").value_or("") == "100663296\n");
+    // containerd and podman pass the resources on stdin.
+    Run in = run({bin("bock-oci"), "--root", oci.root(), "update", "--resources", "-", id},
+                 std::string(R"({"pids": {"limit": 60}})"));
+    CHECK(in.code == 0);
+    CHECK(fs::read_file(cg_dir("pids", id) + "/pids.max").value_or("") == "60\n");
     Run badres = oci.call({"update", "--memory", "lots", id});
     CHECK(badres.code == 1);
     CHECK_THAT(badres.err, Catch::Contains("--memory `lots`"));
