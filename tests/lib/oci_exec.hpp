@@ -194,6 +194,17 @@ inline void check_exec(const std::string& p) {
     CHECK(fs::read_file(fmt::format("/proc/{}/cmdline", pid)).value_or("") == std::string("sleep\0" "300\0", 10));
     CHECK(::kill(pid, SIGKILL) == 0);
 
+    // Foreground: SIGTERM to bock-oci reaches the process, whose exit code
+    // comes back (the shell waits 10 s at most for it to be ready).
+    std::string ready = b + "/rootfs/tmp/exec-ready";
+    Run fwd = run({"timeout", "30", "sh", "-c",
+                   "\"$@\" </dev/null >/dev/null 2>&1 & p=$!; i=0; while [ ! -e \"$R\" ] && [ $i -lt 100 ]; do "
+                   "sleep 0.1; i=$((i+1)); done; kill -TERM $p; wait $p",
+                   "sh", bin("bock-oci"), "--root", oci.root(), "exec", id, "sh", "-c",
+                   "trap 'exit 7' TERM; touch /tmp/exec-ready; sleep 100 & wait"},
+                  std::nullopt, {"R=" + ready});
+    CHECK(fwd.code == 7);
+
     CHECK(oci.call({"kill", id, "KILL"}).code == 0);
     CHECK(oci.wait_status(id, "stopped"));
     Run stopped = oci.call({"exec", id, "true"});

@@ -5,7 +5,6 @@
 // <root>/<id>/exec.fifo) in state `created`; `start` releases it. This
 // process then exits: the container's process is reparented to the
 // caller's subreaper (the engine's monitor), as with runc.
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -45,9 +44,7 @@ Result<std::string> absolute_bundle(const std::string& bundle) {
 // What this runtime cannot do yet is refused before anything is touched.
 Result<void> check_supported(const runtime::Spec& spec, const CreateArgs& a) {
     (void)spec;
-    if (a.preserve_fds < 0) return make_error("--preserve-fds {}: must not be negative", a.preserve_fds);
-    for (int fd = 3; fd < 3 + a.preserve_fds; ++fd)
-        if (::fcntl(fd, F_GETFD) < 0) return errno_error("--preserve-fds {}: fd {}", a.preserve_fds, fd);
+    BOCK_TRY(check_preserved_fds(a.preserve_fds));
     if (a.no_pivot) log::debug("--no-pivot: ignored, pivot_root is always used");
     if (a.no_new_keyring) log::debug("--no-new-keyring: ignored, no session keyring is created");
     return ok();

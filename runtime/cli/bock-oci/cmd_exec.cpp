@@ -8,8 +8,6 @@
 // exits with the process's code (126/127 when the command cannot be
 // executed, 125 when bock-oci failed); with --detach it exits 0 once the
 // process is running (1 on an error), leaving it to the caller's subreaper.
-#include <fcntl.h>
-
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/runtime/exec.hpp"
@@ -38,15 +36,6 @@ Result<runtime::Process> exec_process(const runtime::ContainerState& st, const E
     }
     runtime::Spec spec = BOCK_TRY_CTX(runtime::load_spec(st.bundle), fmt::format("exec in container `{}`", st.id));
     return runtime::overlay_exec_flags(spec.process, a.flags);
-}
-
-// The caller's fds 3..3+N-1 must exist: anything opened by bock-oci itself
-// would otherwise end up in the container.
-Result<void> check_preserved_fds(int n) {
-    if (n < 0) return make_error("--preserve-fds {}: must not be negative", n);
-    for (int fd = 3; fd < 3 + n; ++fd)
-        if (::fcntl(fd, F_GETFD) < 0) return errno_error("--preserve-fds {}: fd {}", n, fd);
-    return ok();
 }
 
 Result<int> exec(const GlobalOptions& g, ExecArgs& a, std::vector<std::string> rest) {

@@ -19,6 +19,10 @@ struct RunArgs {
 };
 
 int run_foreground(const RunArgs& a) {
+    if (auto fds = check_preserved_fds(a.create.preserve_fds); !fds) {
+        log::report(fds.error());
+        return fds.error().exit_status();
+    }
     auto spec = runtime::load_spec(a.create.bundle);
     if (!spec) {
         log::report(spec.error());

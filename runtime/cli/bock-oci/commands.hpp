@@ -48,6 +48,9 @@ void add_exec_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 bool is_rootless();
 // --root, or the default state root.
 Result<std::string> state_root(const GlobalOptions& g);
+// --preserve-fds N: the caller's fds 3..3+N-1 must be open (checked before
+// bock-oci opens anything that could land in that range).
+Result<void> check_preserved_fds(int n);
 // Reports the error (one line, plus its hint) and returns 1.
 int fail(const Error& e);
 
