@@ -2,7 +2,8 @@
 // `ctr run --runc-binary`. Each test starts a private containerd (its own
 // root, state and socket under the test's scratch dir, the CRI plugin off),
 // imports the busybox image that `bock save` writes, and runs the same
-// commands with runc and with bock-oci, which must agree.
+// commands with runc and with bock-oci, which must agree: run --rm (output,
+// exit code, PID 1), run -d, task exec, pause/resume, ps, kill, rm.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -114,6 +115,28 @@ TEST_CASE("root: containerd runs containers with bock-oci as its runc binary", "
         r = d.ctr({"run", "--rm", "--snapshotter", "native", "--runc-binary", runtime, image, id + "c", "sh", "-c",
                    "echo $$"});
         CHECK(r.out == "1\n");
+        // Detached: exec into it, pause/resume (v1 freezer), ps, kill, rm.
+        REQUIRE(d.ctr({"run", "-d", "--snapshotter", "native", "--runc-binary", runtime, image, id + "d", "sleep",
+                       "1000"})
+                    .code == 0);
+        r = d.ctr({"task", "exec", "--exec-id", "e1", id + "d", "sh", "-c", "echo in-exec; exit 4"});
+        CHECK(r.out == "in-exec\n");
+        CHECK(r.code == 4);
+        CHECK(d.ctr({"task", "pause", id + "d"}).code == 0);
+        CHECK_THAT(d.ctr({"task", "ls"}).out, Catch::Contains("PAUSED"));
+        CHECK(d.ctr({"task", "resume", id + "d"}).code == 0);
+        CHECK_THAT(d.ctr({"task", "ls"}).out, Catch::Contains("RUNNING"));
+        r = d.ctr({"task", "ps", id + "d"});
+        CHECK(r.code == 0);
+        CHECK(lines(r.out).size() >= 2);  // header and the sleep
+        CHECK(d.ctr({"task", "kill", "-s", "KILL", id + "d"}).code == 0);
+        bool gone = false;
+        for (int i = 0; i < 100 && !gone; i++) {
+            gone = d.ctr({"task", "rm", id + "d"}).code == 0;
+            if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        CHECK(gone);
+        CHECK(d.ctr({"container", "rm", id + "d"}).code == 0);
         // Nothing is left: no task, no container.
         CHECK(d.ctr({"task", "ls", "-q"}).out.empty());
         CHECK(d.ctr({"container", "ls", "-q"}).out.empty());
