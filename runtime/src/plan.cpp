@@ -90,6 +90,11 @@ int namespace_flag(std::string_view type) {
 }
 
 Result<std::string> absolute_dir(const std::string& path, std::string_view what) {
+    // A root filesystem that is itself a symlink could be swapped to point
+    // anywhere on the host between checks: refused, as runc does.
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+        return make_error("{} `{}`: is a symbolic link; the root filesystem must be a directory", what, path);
     char buf[PATH_MAX];
     if (!::realpath(path.c_str(), buf)) return errno_error("{} `{}`", what, path);
     if (!fs::is_dir(buf)) return Error(ENOTDIR, fmt::format("{} `{}`", what, path));

@@ -121,11 +121,17 @@ void setup_process(Child& c) {
     if (!p.no_new_privs) apply_seccomp(c);  // needs CAP_SYS_ADMIN: before the user switch
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(c, Step::keep_caps, errno);
     drop_bounding(c);
+    // The working directory is resolved inside the root filesystem without
+    // magic links: a symlink pointing out, or /proc/self/fd/N naming an
+    // inherited host directory, cannot become the cwd (CVE-2024-21626).
     // Change directory as root first (the user may not search the path
     // leading there), again after switching if that failed.
-    bool in_cwd = ::chdir(p.cwd.c_str()) == 0;
+    int cwd_fd = open_in_root(c.rootfd, p.cwd.c_str(), O_PATH | O_DIRECTORY);
+    if (cwd_fd < 0) child_fail(c, Step::chdir, -cwd_fd);
+    bool in_cwd = ::fchdir(cwd_fd) == 0;
     set_user(c);
-    if (!in_cwd && ::chdir(p.cwd.c_str()) < 0) child_fail(c, Step::chdir, errno);
+    if (!in_cwd && ::fchdir(cwd_fd) < 0) child_fail(c, Step::chdir, errno);
+    ::close(cwd_fd);
     if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) child_fail(c, Step::keep_caps, errno);
     set_capabilities(c);
     if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(c, Step::no_new_privs, errno);

@@ -34,6 +34,7 @@ void add_delete_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_list_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_run_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_spec_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_features_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 
 // common.cpp
 // Not real root in the initial user namespace: rootless rules apply (no
@@ -43,6 +44,9 @@ bool is_rootless();
 Result<std::string> state_root(const GlobalOptions& g);
 // Reports the error (one line, plus its hint) and returns 1.
 int fail(const Error& e);
+// sealed_args.cpp: true for the commands that put a process into a
+// container (create, run, exec): they re-execute from a sealed memfd.
+bool needs_sealed_exe(int argc, char** argv);
 
 // cmd_create.cpp: create (and with `start_too`, start) a container whose
 // state goes to <root>/<id>; 0 or 1. Shared by `create` and `run --detach`.
