@@ -122,6 +122,7 @@ void child_main(const Plan& plan, int sock) {
         become_root(c);
     }
     join_namespaces(c);
+    enter_time_namespace(c);
     ::umask(0);  // device nodes and mount points get exactly the planned modes
     mount_rootfs(c);
     create_devices(c);

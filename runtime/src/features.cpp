@@ -85,12 +85,13 @@ json features() {
     json mount_options = json::array();
     for (const char* o : kMountOptions) mount_options.push_back(o);
     json linux_ = {
-        {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},
+        {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
         {"capabilities", capabilities()},
         {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", false}}},
         {"seccomp", seccomp()},
-        {"apparmor", {{"enabled", false}}},
-        {"selinux", {{"enabled", false}}},
+        // Applied where the host has them; refused with an error otherwise.
+        {"apparmor", {{"enabled", true}}},
+        {"selinux", {{"enabled", true}}},
         {"intelRdt", {{"enabled", false}}},
         {"mountExtensions", {{"idmap", {{"enabled", false}}}}},
     };

@@ -86,6 +86,8 @@ const char* step_name(Step s) {
         case Step::close_fds: return "mark inherited file descriptors close-on-exec";
         case Step::exec_fifo: return "open the exec fifo (is /proc mounted in the container?)";
         case Step::exec: return "exec";
+        case Step::process_attr: return "apply";
+        case Step::time_namespace: return "set up the time namespace";
     }
     return "set up the container";
 }

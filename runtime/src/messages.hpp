@@ -65,6 +65,8 @@ enum class Step : uint32_t {
     close_fds,
     exec_fifo,
     exec,
+    process_attr,    // detail: the config field
+    time_namespace,
 };
 
 struct Message {

@@ -105,8 +105,7 @@ Result<void> plan_namespaces(const Spec& spec, Plan& p) {
     for (const auto& ns : spec.namespaces) {
         int flag = namespace_flag(ns.type);
         if (ns.path.empty()) {
-            if (flag == CLONE_NEWTIME)
-                return make_error("linux.namespaces: a new `time` namespace is not supported yet");
+            if (flag == CLONE_NEWTIME) continue;  // unshared by the child (process_attrs.cpp)
             p.clone_flags |= static_cast<unsigned long>(flag);
             continue;
         }
@@ -376,6 +375,7 @@ Result<Plan> build_plan(const Spec& spec, const RunOptions& opts) {
         p.sysctls.push_back({key, path, value});
     }
     BOCK_TRY(plan_process(spec, p));
+    BOCK_TRY(plan_process_attrs(spec, p));
     if (spec.seccomp) p.seccomp = BOCK_TRY(build_seccomp(*spec.seccomp));
     return p;
 }

@@ -17,6 +17,7 @@
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
 #include "bock/userns/idmap.hpp"
+#include "process_attrs.hpp"
 #include "seccomp.hpp"
 
 namespace bock::runtime {
@@ -99,6 +100,7 @@ struct Plan {
              cap_ambient = 0;
     bool no_new_privs = false;
     SeccompProgram seccomp;  // built with libseccomp before clone; empty filter: none
+    ProcessAttrs attrs;      // oomScoreAdj, ioPriority, scheduler, personality, LSM labels, time ns
     std::vector<std::string> arg_storage, env_storage;
     std::vector<char*> argv, envp;    // NULL-terminated
     std::vector<std::string> path_dirs;  // the container's PATH, for the exec lookup

@@ -111,6 +111,7 @@ void apply_seccomp(Child& c) {
 
 void setup_process(Child& c) {
     const Plan& p = c.plan;
+    apply_process_attrs(c);  // process_attrs.cpp: while still privileged
     for (size_t i = 0; i < p.rlimits.size(); ++i) {
         const RlimitPlan& r = p.rlimits[i];
         struct rlimit rl = {r.soft, r.hard};
