@@ -128,6 +128,10 @@ void child_main(const Plan& plan, int sock) {
     create_devices(c);
     set_names(c);
     bring_up_loopback(c);
+    if (plan.hooks.any_at_create()) {  // hooks.hpp: before pivot_root
+        if (send_message(c.sock, MessageKind::run_hooks) < 0) ::_exit(125);
+        wait_for(c, MessageKind::hooks_done, Step::wait_hooks);
+    }
     pivot_into_rootfs(c);
     write_sysctls(c);
     protect_paths(c);

@@ -88,6 +88,7 @@ const char* step_name(Step s) {
         case Step::exec: return "exec";
         case Step::process_attr: return "apply";
         case Step::time_namespace: return "set up the time namespace";
+        case Step::wait_hooks: return "wait for the createRuntime hooks";
     }
     return "set up the container";
 }

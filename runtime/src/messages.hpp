@@ -20,6 +20,8 @@ enum class MessageKind : uint32_t {
     exec_failed,           // child -> parent: execve failed (then _exit 126/127)
     warning,               // child -> parent: a step was skipped, not fatal
     created,               // child -> parent: set up, about to block on the exec fifo
+    run_hooks,             // child -> parent: mounts done, run createRuntime/prestart/createContainer
+    hooks_done,            // parent -> child: they ran, go on to pivot_root
 };
 
 // The steps of the child, named in failure messages.
@@ -67,6 +69,7 @@ enum class Step : uint32_t {
     exec,
     process_attr,    // detail: the config field
     time_namespace,
+    wait_hooks,
 };
 
 struct Message {

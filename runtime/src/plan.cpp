@@ -376,6 +376,10 @@ Result<Plan> build_plan(const Spec& spec, const RunOptions& opts) {
     }
     BOCK_TRY(plan_process(spec, p));
     BOCK_TRY(plan_process_attrs(spec, p));
+    p.hooks = BOCK_TRY(parse_hooks(spec.raw));
+    p.bundle = opts.bundle;
+    p.oci_version = spec.oci_version;
+    p.annotations = spec.annotations;
     if (spec.seccomp) p.seccomp = BOCK_TRY(build_seccomp(*spec.seccomp));
     return p;
 }

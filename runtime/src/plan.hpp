@@ -9,12 +9,14 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "bock/common/error.hpp"
 #include "bock/common/fd.hpp"
 #include "bock/runtime/container.hpp"
+#include "bock/runtime/hooks.hpp"
 #include "bock/runtime/spec.hpp"
 #include "bock/userns/idmap.hpp"
 #include "process_attrs.hpp"
@@ -101,6 +103,10 @@ struct Plan {
     bool no_new_privs = false;
     SeccompProgram seccomp;  // built with libseccomp before clone; empty filter: none
     ProcessAttrs attrs;      // oomScoreAdj, ioPriority, scheduler, personality, LSM labels, time ns
+    // Hooks (hooks.hpp) and what their state JSON says.
+    Hooks hooks;
+    std::string bundle, oci_version;
+    std::map<std::string, std::string> annotations;
     std::vector<std::string> arg_storage, env_storage;
     std::vector<char*> argv, envp;    // NULL-terminated
     std::vector<std::string> path_dirs;  // the container's PATH, for the exec lookup

@@ -13,3 +13,7 @@ TEST_CASE("root: bock-oci applies oomScoreAdj, ioPriority, scheduler, personalit
 TEST_CASE("root: bock-oci features, --version, and spec configs that run", "[root-oci-fields]") {
     bock::test::check_features_scenario("rt-features-");
 }
+
+TEST_CASE("root: bock-oci runs hooks where and when the spec says", "[root-oci-hooks]") {
+    bock::test::check_hooks_scenario("rt-hooks-");
+}

@@ -12,3 +12,7 @@ TEST_CASE("bock-oci applies oomScoreAdj, ioPriority, scheduler, personality, tim
 TEST_CASE("bock-oci features, --version, and spec configs that run", "[oci-fields]") {
     bock::test::check_features_scenario("rl-features-");
 }
+
+TEST_CASE("bock-oci runs hooks where and when the spec says", "[oci-hooks]") {
+    bock::test::check_hooks_scenario("rl-hooks-");
+}

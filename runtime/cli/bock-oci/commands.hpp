@@ -13,6 +13,10 @@
 
 #include "bock/common/error.hpp"
 
+namespace bock::runtime {
+struct ContainerState;
+}
+
 namespace bock::oci {
 
 // runc's global options.
@@ -61,5 +65,7 @@ struct CreateArgs {
 int create_and_maybe_start(const GlobalOptions& g, const CreateArgs& a, bool start_too);
 // cmd_start.cpp: releases a created container; 0 or 1.
 int start_by_id(const GlobalOptions& g, const std::string& id);
+// cmd_start.cpp: startContainer hooks, release, poststart hooks.
+Result<void> start_created(const runtime::ContainerState& st, const std::string& fifo);
 
 }  // namespace bock::oci
