@@ -19,10 +19,11 @@ using nlohmann::json;
 
 constexpr const char* kMountOptions[] = {
     "async",      "atime",       "bind",      "dev",         "diratime",    "dirsync",   "exec",
-    "mand",       "noatime",     "nodev",     "nodiratime",  "noexec",      "nomand",    "norelatime",
-    "nostrictatime", "nosuid",   "private",   "rbind",       "relatime",    "ro",        "rprivate",
+    "mand",        "noatime",   "nodev",       "nodiratime",  "noexec",    "nomand",
+    "norelatime", "nostrictatime", "nosuid",  "nosymfollow", "private",     "rbind",     "relatime",
+    "ro",          "rprivate",
     "rshared",    "rslave",      "runbindable", "rw",        "shared",      "slave",     "strictatime",
-    "suid",       "sync",        "unbindable",
+    "suid",       "symfollow",   "sync",      "unbindable",
 };
 
 constexpr const char* kSeccompActions[] = {
@@ -93,6 +94,8 @@ json features() {
         {"apparmor", {{"enabled", true}}},
         {"selinux", {{"enabled", true}}},
         {"intelRdt", {{"enabled", false}}},
+        // idmap/ridmap are tried in the container's user namespace, where the
+        // kernel refuses host filesystems: not advertised.
         {"mountExtensions", {{"idmap", {{"enabled", false}}}}},
     };
     return {

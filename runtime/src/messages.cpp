@@ -89,6 +89,7 @@ const char* step_name(Step s) {
         case Step::process_attr: return "apply";
         case Step::time_namespace: return "set up the time namespace";
         case Step::wait_hooks: return "wait for the createRuntime hooks";
+        case Step::idmap_mount: return "id-map the bind mount";
     }
     return "set up the container";
 }
@@ -105,6 +106,7 @@ Error describe_failure(const Message& m, const Plan& plan) {
             }
             break;
         case Step::create_destination:
+        case Step::idmap_mount:
         case Step::mount_propagation:
         case Step::remount_readonly:
         case Step::sysfs_fallback:

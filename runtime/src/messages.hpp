@@ -70,6 +70,7 @@ enum class Step : uint32_t {
     process_attr,    // detail: the config field
     time_namespace,
     wait_hooks,
+    idmap_mount,
 };
 
 struct Message {

@@ -42,6 +42,7 @@ constexpr FlagOption kFlagOptions[] = {
     {"diratime", true, MS_NODIRATIME}, {"relatime", false, MS_RELATIME},
     {"norelatime", true, MS_RELATIME}, {"strictatime", false, MS_STRICTATIME},
     {"nostrictatime", true, MS_STRICTATIME},
+    {"nosymfollow", false, MS_NOSYMFOLLOW}, {"symfollow", true, MS_NOSYMFOLLOW},
 };
 
 struct PropagationOption {
@@ -323,7 +324,11 @@ Result<void> apply_mount_options(MountPlan& m, const std::vector<std::string>& o
             done = true;
         }
         if (o == "tmpcopyup" || o == "remount") done = true;  // not supported; harmless to ignore
-        if (o == "idmap" || o == "ridmap") return make_error("`{}`: id-mapped mounts are not supported yet", o);
+        if (o == "idmap" || o == "ridmap") {
+            m.idmap = true;
+            m.idmap_recursive = o == "ridmap";
+            done = true;
+        }
         if (!done) {
             if (!m.data.empty()) m.data += ',';
             m.data += o;
@@ -376,6 +381,7 @@ Result<Plan> build_plan(const Spec& spec, const RunOptions& opts) {
     }
     BOCK_TRY(plan_process(spec, p));
     BOCK_TRY(plan_process_attrs(spec, p));
+    BOCK_TRY(check_idmap_mounts(spec, p));
     p.hooks = BOCK_TRY(parse_hooks(spec.raw));
     p.bundle = opts.bundle;
     p.oci_version = spec.oci_version;

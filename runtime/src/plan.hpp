@@ -38,6 +38,7 @@ struct MountPlan {
     bool bind = false;
     bool recursive = false;
     bool dest_is_file = false;  // bind of a non-directory: create an empty file
+    bool idmap = false, idmap_recursive = false;  // idmap / ridmap (idmap_mount.cpp)
 };
 
 struct DevicePlan {
@@ -127,6 +128,9 @@ void link_exec_arrays(Plan& p);
 Result<void> apply_mount_options(MountPlan& m, const std::vector<std::string>& options);
 // "/a/b/../c" is refused; "/a//b/./c" -> "a/b/c".
 Result<std::string> relative_destination(std::string_view dest);
+// idmap_mount.cpp: `idmap` needs a bind and a new user namespace.
+Result<void> check_idmap_mounts(const Spec& spec, const Plan& p);
+
 // Capability names to a bit mask (cap_from_name); unknown names are an error.
 Result<uint64_t> cap_mask(const std::vector<std::string>& names, std::string_view field);
 

@@ -16,3 +16,12 @@ void check_hooks_scenario(const std::string& id_prefix);
 void check_features_scenario(const std::string& id_prefix);
 
 }  // namespace bock::test
+
+namespace bock::test {
+
+// Mount options: nosymfollow, tmpfs size/mode, bind of a file, propagation,
+// idmap (as root an id-mapped bind works; rootless the kernel refuses it:
+// one clear error).
+void check_mount_options_scenario(const std::string& id_prefix);
+
+}  // namespace bock::test

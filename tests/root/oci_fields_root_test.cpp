@@ -17,3 +17,7 @@ TEST_CASE("root: bock-oci features, --version, and spec configs that run", "[roo
 TEST_CASE("root: bock-oci runs hooks where and when the spec says", "[root-oci-hooks]") {
     bock::test::check_hooks_scenario("rt-hooks-");
 }
+
+TEST_CASE("root: bock-oci mount options: nosymfollow, tmpfs size/mode, file binds, idmap", "[root-oci-mounts]") {
+    bock::test::check_mount_options_scenario("rt-mounts-");
+}

@@ -16,3 +16,7 @@ TEST_CASE("bock-oci features, --version, and spec configs that run", "[oci-field
 TEST_CASE("bock-oci runs hooks where and when the spec says", "[oci-hooks]") {
     bock::test::check_hooks_scenario("rl-hooks-");
 }
+
+TEST_CASE("bock-oci mount options: nosymfollow, tmpfs size/mode, file binds, idmap", "[oci-mounts]") {
+    bock::test::check_mount_options_scenario("rl-mounts-");
+}
