@@ -305,6 +305,21 @@ void check_mount_options_scenario(const std::string& p) {
     CHECK(r.code == 0);
     CHECK(r.out == "data\nnosym-refused\n1770\n1024\nsingle\nsingle-ro\n");
 
+    // linux.devices: mknod as root (any name), a bind of the host's node
+    // rootless (the same path must exist on the host).
+    json dev = original;
+    if (is_root())
+        dev["linux"]["devices"] = {{{"path", "/dev/bock-null"}, {"type", "c"}, {"major", 1}, {"minor", 3},
+                                    {"fileMode", 0600}, {"uid", 0}, {"gid", 0}}};
+    else
+        dev["linux"]["devices"] = {{{"path", "/dev/net/tun"}, {"type", "c"}, {"major", 10}, {"minor", 200},
+                                    {"fileMode", 0666}, {"uid", 0}, {"gid", 0}}};
+    std::string node = dev["linux"]["devices"][0]["path"];
+    dev["process"]["args"] = {"sh", "-c", "busybox stat -c '%F %t:%T' " + node};
+    Run d = oci_run(b, dev, p + "devices");
+    CHECK(d.code == 0);
+    CHECK(d.out == (is_root() ? "character special file 1:3\n" : "character special file a:c8\n"));
+
     // idmap: the container's uid 0 sees the files the host's uid 0 owns.
     json idm = original;
     idm["mounts"].push_back({{"destination", "/idm"}, {"type", "bind"}, {"source", shared},
