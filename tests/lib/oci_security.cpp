@@ -123,6 +123,24 @@ void check_sealed_exe_scenario(const std::string& p) {
     CHECK(rd.code == 0);
     CHECK(rd.out.rfind("\x7f" "ELF", 0) == 0);
     CHECK(rd.out.size() <= fs::read_file(runtime).value_or("").size());
+    // A container process that reaches the waiting runtime's exe (here
+    // through a bind of the host's /proc) cannot write it either.
+    std::string b2 = make_oci_bundle(p + "attacker");
+    json cfg2 = read_config(b2);
+    cfg2["mounts"].push_back({{"destination", "/hostproc"}, {"type", "bind"}, {"source", "/proc"},
+                              {"options", {"rbind"}}});
+    cfg2["process"]["args"] = {
+        "sh", "-c",
+        fmt::format("busybox readlink /hostproc/{0}/exe; "
+                    "if printf pwned > /hostproc/{0}/exe; then echo wrote; else echo refused; fi",
+                    pid)};
+    write_config(b2, cfg2);
+    Run attack = oci.call({"run", "--bundle", b2, oci.id("attacker")});
+    CHECK(attack.code == 0);
+    // Rootless the link is not even readable from another user namespace
+    // (the waiting process is not dumpable there); as root it is the memfd.
+    CHECK(attack.out == (is_root() ? "/memfd:bock-oci (deleted)\nrefused\n" : "refused\n"));
+    CHECK(sha256(runtime) == before);
     CHECK(oci.call({"delete", "--force", id}).code == 0);
 
     // The protection is what makes the difference: turned off (debugging
