@@ -37,6 +37,8 @@ void mount_rootfs(Child& c);
 void pivot_into_rootfs(Child& c);
 // idmap_mount.cpp: an id-mapped bind of m.source on target; 0 or -errno.
 int idmap_bind(const MountPlan& m, const char* target);
+// Root: asks the parent to make it (IdmapRequest/IdmapDone); 0 or -errno.
+int idmap_from_parent(Child& c, int index);
 // maskedPaths, readonlyPaths, root.readonly (after pivot_root).
 void protect_paths(Child& c);
 

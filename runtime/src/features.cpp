@@ -18,12 +18,11 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kMountOptions[] = {
-    "async",      "atime",       "bind",      "dev",         "diratime",    "dirsync",   "exec",
-    "mand",        "noatime",   "nodev",       "nodiratime",  "noexec",    "nomand",
-    "norelatime", "nostrictatime", "nosuid",  "nosymfollow", "private",     "rbind",     "relatime",
-    "ro",          "rprivate",
-    "rshared",    "rslave",      "runbindable", "rw",        "shared",      "slave",     "strictatime",
-    "suid",       "symfollow",   "sync",      "unbindable",
+    "async",       "atime",       "bind",       "dev",         "diratime",  "dirsync",  "exec",
+    "idmap",       "mand",        "noatime",    "nodev",       "nodiratime", "noexec",  "nomand",
+    "norelatime",  "nostrictatime", "nosuid",   "nosymfollow", "private",   "rbind",    "relatime",
+    "ridmap",      "ro",          "rprivate",   "rshared",     "rslave",    "runbindable", "rw",
+    "shared",      "slave",       "strictatime", "suid",       "symfollow", "sync",     "unbindable",
 };
 
 constexpr const char* kSeccompActions[] = {
@@ -94,9 +93,8 @@ json features() {
         {"apparmor", {{"enabled", true}}},
         {"selinux", {{"enabled", true}}},
         {"intelRdt", {{"enabled", false}}},
-        // idmap/ridmap are tried in the container's user namespace, where the
-        // kernel refuses host filesystems: not advertised.
-        {"mountExtensions", {{"idmap", {{"enabled", false}}}}},
+        // As root; rootless the kernel refuses to id-map host filesystems.
+        {"mountExtensions", {{"idmap", {{"enabled", true}}}}},
     };
     return {
         {"ociVersionMin", "1.0.0"},

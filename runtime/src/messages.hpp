@@ -22,6 +22,8 @@ enum class MessageKind : uint32_t {
     created,               // child -> parent: set up, about to block on the exec fifo
     run_hooks,             // child -> parent: mounts done, run createRuntime/prestart/createContainer
     hooks_done,            // parent -> child: they ran, go on to pivot_root
+    idmap_request,         // child -> parent: make the id-mapped bind of mounts[index] (root)
+    idmap_done,            // parent -> child: it is in place (err: errno if not)
 };
 
 // The steps of the child, named in failure messages.

@@ -39,6 +39,7 @@ struct MountPlan {
     bool recursive = false;
     bool dest_is_file = false;  // bind of a non-directory: create an empty file
     bool idmap = false, idmap_recursive = false;  // idmap / ridmap (idmap_mount.cpp)
+    bool idmap_by_parent = false;  // root: the parent makes and places it (IdmapRequest)
 };
 
 struct DevicePlan {
@@ -128,8 +129,11 @@ void link_exec_arrays(Plan& p);
 Result<void> apply_mount_options(MountPlan& m, const std::vector<std::string>& options);
 // "/a/b/../c" is refused; "/a//b/./c" -> "a/b/c".
 Result<std::string> relative_destination(std::string_view dest);
-// idmap_mount.cpp: `idmap` needs a bind and a new user namespace.
-Result<void> check_idmap_mounts(const Spec& spec, const Plan& p);
+// idmap_mount.cpp: `idmap` needs a bind and a new user namespace; as root
+// the parent makes the id-mapped tree and moves it into the child's mount
+// namespace when the child asks (idmap_for_child, from run.cpp).
+Result<void> check_idmap_mounts(const Spec& spec, Plan& p);
+Result<void> idmap_for_child(const Plan& p, int index, pid_t child);
 
 // Capability names to a bit mask (cap_from_name); unknown names are an error.
 Result<uint64_t> cap_mask(const std::vector<std::string>& names, std::string_view field);

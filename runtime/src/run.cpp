@@ -164,6 +164,12 @@ Result<void> converse(const Plan& plan, const std::string& id, Pid& child, int s
                 if (s < 0) return Error(-s, "tell the container process its hooks ran");
                 break;
             }
+            case MessageKind::idmap_request: {
+                BOCK_TRY(idmap_for_child(plan, m.index, child.get()));
+                int s = send_message(sock, MessageKind::idmap_done);
+                if (s < 0) return Error(-s, "tell the container process its idmap mount is made");
+                break;
+            }
             case MessageKind::child_ready: {
                 if (!until_created) BOCK_TRY(run_start_hooks(plan, id, child.get()));
                 int s = send_message(sock, MessageKind::start_container);

@@ -241,6 +241,7 @@ void check_features_scenario(const std::string& p) {
     auto has = [](const json& a, const std::string& v) { return std::find(a.begin(), a.end(), v) != a.end(); };
     CHECK(has(j["mountOptions"], "rbind"));
     CHECK(has(j["mountOptions"], "nosymfollow"));
+    CHECK(has(j["mountOptions"], "idmap"));
     CHECK(has(j["linux"]["namespaces"], "time"));
     CHECK(has(j["linux"]["capabilities"], "CAP_SYS_ADMIN"));
     CHECK(has(j["linux"]["capabilities"], "CAP_CHOWN"));
@@ -325,27 +326,38 @@ void check_mount_options_scenario(const std::string& p) {
     idm["mounts"].push_back({{"destination", "/idm"}, {"type", "bind"}, {"source", shared},
                              {"options", {"bind", "idmap"}}});
     idm["process"]["args"] = {"sh", "-c", "busybox stat -c '%u' /idm/file"};
-    // The host filesystem belongs to the initial user namespace and the
-    // child is already in the container's: the kernel refuses, root or not
-    // (one clear error; id-mapping from the parent is not done yet).
     if (is_root()) {
+        // A user namespace mapping 0 -> 100000: without idmap the file is
+        // the overflow uid; with it uid 0, and what the container's root
+        // creates belongs to the host's uid 0.
         idm["linux"]["namespaces"].push_back({{"type", "user"}});
         REQUIRE(::chmod(tmp_dir().c_str(), 0755) == 0);
         REQUIRE(fs::mkdir_p(b + "/rootfs/idm"));
         idm["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
         idm["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+        idm["process"]["args"] = {"sh", "-c", "busybox stat -c '%u' /idm/file; busybox touch /idm/made-inside"};
+        Run ok = oci_run(b, idm, p + "idmap");
+        CHECK(ok.code == 0);
+        CHECK(ok.out == "0\n");
+        struct stat st;
+        REQUIRE(::stat((shared + "/made-inside").c_str(), &st) == 0);
+        CHECK(st.st_uid == 0);
         json plain = idm;
         plain["mounts"].back()["options"] = {"bind"};
+        plain["process"]["args"] = {"sh", "-c", "busybox stat -c '%u' /idm/file"};
         Run no = oci_run(b, plain, p + "noidmap");
         CHECK(no.code == 0);
-        CHECK(no.out == "65534\n");  // without idmap: the overflow uid
+        CHECK(no.out == "65534\n");
         json noun = original;
         noun["mounts"].push_back(idm["mounts"].back());
         check_one_line_error(oci_run(b, noun, p + "idmap-nouserns"), "`idmap` needs a new `user` namespace");
+    } else {
+        // The host filesystem belongs to the initial user namespace: the
+        // kernel lets only its root id-map it (one clear error).
+        Run no = oci_run(b, idm, p + "idmap");
+        check_one_line_error(no, "id-map the bind mount `/idm`");
+        CHECK_THAT(no.err, Catch::Contains("operation not permitted"));
     }
-    Run no = oci_run(b, idm, p + "idmap");
-    check_one_line_error(no, "id-map the bind mount `/idm`");
-    CHECK_THAT(no.err, Catch::Contains("operation not permitted"));
 }
 
 }  // namespace bock::test
