@@ -127,7 +127,11 @@ void setup_process(Child& c) {
     // inherited host directory, cannot become the cwd (CVE-2024-21626).
     // Change directory as root first (the user may not search the path
     // leading there), again after switching if that failed.
-    int cwd_fd = open_in_root(c.rootfd, p.cwd.c_str(), O_PATH | O_DIRECTORY);
+    // Without a rootfd (a process joining a running container) the root is
+    // the process's own "/".
+    int own_root = c.rootfd >= 0 ? -1 : ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int cwd_fd = open_in_root(c.rootfd >= 0 ? c.rootfd : own_root, p.cwd.c_str(), O_PATH | O_DIRECTORY);
+    if (own_root >= 0) ::close(own_root);
     if (cwd_fd < 0) child_fail(c, Step::chdir, -cwd_fd);
     bool in_cwd = ::fchdir(cwd_fd) == 0;
     set_user(c);
