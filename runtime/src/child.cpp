@@ -126,11 +126,16 @@ void child_main(const Plan& plan, int sock) {
     join_namespaces(c);
     // Now that it is in its cgroup: the namespace's root is that cgroup.
     if (plan.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) < 0) child_fail(c, Step::cgroup_namespace, errno);
+    enter_time_namespace(c);
     ::umask(0);  // device nodes and mount points get exactly the planned modes
     mount_rootfs(c);
     create_devices(c);
     set_names(c);
     bring_up_loopback(c);
+    if (plan.hooks.any_at_create()) {  // hooks.hpp: before pivot_root
+        if (send_message(c.sock, MessageKind::run_hooks) < 0) ::_exit(125);
+        wait_for(c, MessageKind::hooks_done, Step::wait_hooks);
+    }
     pivot_into_rootfs(c);
     write_sysctls(c);
     protect_paths(c);

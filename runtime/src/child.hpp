@@ -38,6 +38,10 @@ int make_path(int rootfd, const char* rel, bool last_is_file);
 void mount_rootfs(Child& c);
 // pivot_root(".", ".") into c.rootfd, detach the old root, chdir("/").
 void pivot_into_rootfs(Child& c);
+// idmap_mount.cpp: an id-mapped bind of m.source on target; 0 or -errno.
+int idmap_bind(const MountPlan& m, const char* target);
+// Root: asks the parent to make it (IdmapRequest/IdmapDone); 0 or -errno.
+int idmap_from_parent(Child& c, int index);
 // maskedPaths, readonlyPaths, root.readonly (after pivot_root).
 void protect_paths(Child& c);
 

@@ -91,6 +91,10 @@ const char* step_name(Step s) {
         case Step::console_send: return "send the pty master over the console socket";
         case Step::controlling_tty: return "make the pty the controlling terminal";
         case Step::exec_fork: return "fork into the container's pid namespace";
+        case Step::process_attr: return "apply";
+        case Step::time_namespace: return "set up the time namespace";
+        case Step::wait_hooks: return "wait for the createRuntime hooks";
+        case Step::idmap_mount: return "id-map the bind mount";
     }
     return "set up the container";
 }
@@ -107,6 +111,7 @@ Error describe_failure(const Message& m, const Plan& plan) {
             }
             break;
         case Step::create_destination:
+        case Step::idmap_mount:
         case Step::mount_propagation:
         case Step::remount_readonly:
         case Step::sysfs_fallback:

@@ -23,6 +23,10 @@ enum class MessageKind : uint32_t {
     created,               // child -> parent: set up, about to block on the exec fifo
     cgroup_joined,         // parent -> child: the child's pid is in its cgroup
     exec_pid,              // exec's first child -> parent: `index` is the pid of the process (exec.cpp)
+    run_hooks,             // child -> parent: mounts done, run createRuntime/prestart/createContainer
+    hooks_done,            // parent -> child: they ran, go on to pivot_root
+    idmap_request,         // child -> parent: make the id-mapped bind of mounts[index] (root)
+    idmap_done,            // parent -> child: it is in place (err: errno if not)
 };
 
 // The steps of the child, named in failure messages.
@@ -73,6 +77,10 @@ enum class Step : uint32_t {
     console_send,    // send the pty master over --console-socket
     controlling_tty, // setsid, TIOCSCTTY, dup2 onto stdio
     exec_fork,       // exec: fork into the container's pid namespace
+    process_attr,    // detail: the config field
+    time_namespace,
+    wait_hooks,
+    idmap_mount,
 };
 
 struct Message {

@@ -61,8 +61,9 @@ void mount_one(Child& c, int index) {
     raw::fd_path(target, fd);
 
     if (m.bind) {
-        r = raw::mount(m.source.c_str(), target, nullptr, MS_BIND | (m.recursive ? MS_REC : 0), nullptr);
-        if (r < 0) child_fail(c, Step::mount, -r, index);
+        r = m.idmap ? (m.idmap_by_parent ? idmap_from_parent(c, index) : idmap_bind(m, target))
+                    : raw::mount(m.source.c_str(), target, nullptr, MS_BIND | (m.recursive ? MS_REC : 0), nullptr);
+        if (r < 0) child_fail(c, m.idmap ? Step::idmap_mount : Step::mount, -r, index);
         if (m.flags) {
             int top = reopen(c, index, rel);
             r = remount_bind(top, m.flags);

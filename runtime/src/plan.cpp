@@ -43,6 +43,7 @@ constexpr FlagOption kFlagOptions[] = {
     {"diratime", true, MS_NODIRATIME}, {"relatime", false, MS_RELATIME},
     {"norelatime", true, MS_RELATIME}, {"strictatime", false, MS_STRICTATIME},
     {"nostrictatime", true, MS_STRICTATIME},
+    {"nosymfollow", false, MS_NOSYMFOLLOW}, {"symfollow", true, MS_NOSYMFOLLOW},
 };
 
 struct PropagationOption {
@@ -91,6 +92,11 @@ int namespace_flag(std::string_view type) {
 }
 
 Result<std::string> absolute_dir(const std::string& path, std::string_view what) {
+    // A root filesystem that is itself a symlink could be swapped to point
+    // anywhere on the host between checks: refused, as runc does.
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+        return make_error("{} `{}`: is a symbolic link; the root filesystem must be a directory", what, path);
     char buf[PATH_MAX];
     if (!::realpath(path.c_str(), buf)) return errno_error("{} `{}`", what, path);
     if (!fs::is_dir(buf)) return Error(ENOTDIR, fmt::format("{} `{}`", what, path));
@@ -101,8 +107,7 @@ Result<void> plan_namespaces(const Spec& spec, Plan& p) {
     for (const auto& ns : spec.namespaces) {
         int flag = namespace_flag(ns.type);
         if (ns.path.empty()) {
-            if (flag == CLONE_NEWTIME)
-                return make_error("linux.namespaces: a new `time` namespace is not supported yet");
+            if (flag == CLONE_NEWTIME) continue;  // unshared by the child (process_attrs.cpp)
             p.clone_flags |= static_cast<unsigned long>(flag);
             continue;
         }
@@ -324,7 +329,11 @@ Result<void> apply_mount_options(MountPlan& m, const std::vector<std::string>& o
             done = true;
         }
         if (o == "tmpcopyup" || o == "remount") done = true;  // not supported; harmless to ignore
-        if (o == "idmap" || o == "ridmap") return make_error("`{}`: id-mapped mounts are not supported yet", o);
+        if (o == "idmap" || o == "ridmap") {
+            m.idmap = true;
+            m.idmap_recursive = o == "ridmap";
+            done = true;
+        }
         if (!done) {
             if (!m.data.empty()) m.data += ',';
             m.data += o;
@@ -377,6 +386,12 @@ Result<Plan> build_plan(const Spec& spec, const RunOptions& opts) {
     }
     BOCK_TRY(plan_process(spec, p));
     p.preserve_fds = opts.preserve_fds;
+    BOCK_TRY(plan_process_attrs(spec, p));
+    BOCK_TRY(check_idmap_mounts(spec, p));
+    p.hooks = BOCK_TRY(parse_hooks(spec.raw));
+    p.bundle = opts.bundle;
+    p.oci_version = spec.oci_version;
+    p.annotations = spec.annotations;
     if (spec.seccomp) p.seccomp = BOCK_TRY(build_seccomp(*spec.seccomp));
     return p;
 }

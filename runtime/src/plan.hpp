@@ -9,14 +9,17 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "bock/common/error.hpp"
 #include "bock/common/fd.hpp"
 #include "bock/runtime/container.hpp"
+#include "bock/runtime/hooks.hpp"
 #include "bock/runtime/spec.hpp"
 #include "bock/userns/idmap.hpp"
+#include "process_attrs.hpp"
 #include "seccomp.hpp"
 
 namespace bock::runtime {
@@ -35,6 +38,8 @@ struct MountPlan {
     bool bind = false;
     bool recursive = false;
     bool dest_is_file = false;  // bind of a non-directory: create an empty file
+    bool idmap = false, idmap_recursive = false;  // idmap / ridmap (idmap_mount.cpp)
+    bool idmap_by_parent = false;  // root: the parent makes and places it (IdmapRequest)
 };
 
 struct DevicePlan {
@@ -99,6 +104,11 @@ struct Plan {
              cap_ambient = 0;
     bool no_new_privs = false;
     SeccompProgram seccomp;  // built with libseccomp before clone; empty filter: none
+    ProcessAttrs attrs;      // oomScoreAdj, ioPriority, scheduler, personality, LSM labels, time ns
+    // Hooks (hooks.hpp) and what their state JSON says.
+    Hooks hooks;
+    std::string bundle, oci_version;
+    std::map<std::string, std::string> annotations;
     std::vector<std::string> arg_storage, env_storage;
     std::vector<char*> argv, envp;    // NULL-terminated
     std::vector<std::string> path_dirs;  // the container's PATH, for the exec lookup
@@ -133,6 +143,12 @@ void link_exec_arrays(Plan& p);
 Result<void> apply_mount_options(MountPlan& m, const std::vector<std::string>& options);
 // "/a/b/../c" is refused; "/a//b/./c" -> "a/b/c".
 Result<std::string> relative_destination(std::string_view dest);
+// idmap_mount.cpp: `idmap` needs a bind and a new user namespace; as root
+// the parent makes the id-mapped tree and moves it into the child's mount
+// namespace when the child asks (idmap_for_child, from run.cpp).
+Result<void> check_idmap_mounts(const Spec& spec, Plan& p);
+Result<void> idmap_for_child(const Plan& p, int index, pid_t child);
+
 // Capability names to a bit mask (cap_from_name); unknown names are an error.
 Result<uint64_t> cap_mask(const std::vector<std::string>& names, std::string_view field);
 

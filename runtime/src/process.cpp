@@ -111,6 +111,7 @@ void apply_seccomp(Child& c) {
 
 void setup_process(Child& c) {
     const Plan& p = c.plan;
+    apply_process_attrs(c);  // process_attrs.cpp: while still privileged
     for (size_t i = 0; i < p.rlimits.size(); ++i) {
         const RlimitPlan& r = p.rlimits[i];
         struct rlimit rl = {r.soft, r.hard};
@@ -121,11 +122,21 @@ void setup_process(Child& c) {
     if (!p.no_new_privs) apply_seccomp(c);  // needs CAP_SYS_ADMIN: before the user switch
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(c, Step::keep_caps, errno);
     drop_bounding(c);
+    // The working directory is resolved inside the root filesystem without
+    // magic links: a symlink pointing out, or /proc/self/fd/N naming an
+    // inherited host directory, cannot become the cwd (CVE-2024-21626).
     // Change directory as root first (the user may not search the path
     // leading there), again after switching if that failed.
-    bool in_cwd = ::chdir(p.cwd.c_str()) == 0;
+    // Without a rootfd (a process joining a running container) the root is
+    // the process's own "/".
+    int own_root = c.rootfd >= 0 ? -1 : ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int cwd_fd = open_in_root(c.rootfd >= 0 ? c.rootfd : own_root, p.cwd.c_str(), O_PATH | O_DIRECTORY);
+    if (own_root >= 0) ::close(own_root);
+    if (cwd_fd < 0) child_fail(c, Step::chdir, -cwd_fd);
+    bool in_cwd = ::fchdir(cwd_fd) == 0;
     set_user(c);
-    if (!in_cwd && ::chdir(p.cwd.c_str()) < 0) child_fail(c, Step::chdir, errno);
+    if (!in_cwd && ::fchdir(cwd_fd) < 0) child_fail(c, Step::chdir, errno);
+    ::close(cwd_fd);
     if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) child_fail(c, Step::keep_caps, errno);
     set_capabilities(c);
     if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(c, Step::no_new_privs, errno);

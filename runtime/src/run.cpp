@@ -67,6 +67,7 @@
 #include "bock/userns/idmap.hpp"
 #include "cgroup_setup.hpp"
 #include "child.hpp"
+#include "hook_points.hpp"
 #include "messages.hpp"
 #include "plan.hpp"
 #include "terminal.hpp"
@@ -167,7 +168,20 @@ Result<void> converse(const Plan& plan, const std::string& id, Pid& child, int s
         if (r < 0) return Error(-r, "read from the container process");
         if (r == 0) return ok();  // the socket closed on exec (or the child died)
         switch (m.kind) {
+            case MessageKind::run_hooks: {
+                BOCK_TRY(run_create_hooks(plan, id, child.get()));
+                int s = send_message(sock, MessageKind::hooks_done);
+                if (s < 0) return Error(-s, "tell the container process its hooks ran");
+                break;
+            }
+            case MessageKind::idmap_request: {
+                BOCK_TRY(idmap_for_child(plan, m.index, child.get()));
+                int s = send_message(sock, MessageKind::idmap_done);
+                if (s < 0) return Error(-s, "tell the container process its idmap mount is made");
+                break;
+            }
             case MessageKind::child_ready: {
+                if (!until_created) BOCK_TRY(run_start_hooks(plan, id, child.get()));
                 int s = send_message(sock, MessageKind::start_container);
                 if (s < 0) return Error(-s, "start the container process");
                 started = true;
@@ -228,9 +242,11 @@ Result<int> run_container(const Spec& spec, const RunOptions& opts) {
 
     bool started = false, created = false;
     BOCK_TRY(converse(plan, opts.id, child, socks.first.get(), false, started, created));
+    if (started) run_poststart_hooks(plan, opts.id, pid);
     int status = BOCK_TRY_CTX(child.wait(), "wait for the container process");
     if (!started)
         return make_error("the container process ended during setup ({})", describe_status(status));
+    run_poststop_hooks(plan, opts.id);
     return exit_code_from_status(status);
 }
 

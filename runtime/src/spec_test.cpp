@@ -153,7 +153,11 @@ TEST_CASE("mount options become flags, propagation and data", "[plan]") {
     CHECK(b.bind);
     CHECK(b.recursive);
     CHECK(b.flags == MS_RDONLY);
-    CHECK_FALSE(apply_mount_options(b, {"idmap"}));
+    MountPlan i;
+    REQUIRE(apply_mount_options(i, {"bind", "ridmap", "nosymfollow"}));
+    CHECK(i.idmap);
+    CHECK(i.idmap_recursive);
+    CHECK(i.flags == MS_NOSYMFOLLOW);
 }
 
 TEST_CASE("container paths are made relative and may not climb out", "[plan]") {

@@ -13,11 +13,17 @@
 //                                    (0xffffffff: a query), made with syscall(2) so a
 //                                    seccomp rule on that name is what decides
 //   bock-probe exit N                prints the report, then exits with N
+// The report includes oom_score_adj, ioprio (ioprio_get's value),
+// scheduler {policy, nice}, personality, the time namespace's offsets and
+// the monotonic/boottime clocks in seconds.
 // Arguments may be combined: bock-probe read /etc/hostname exit 3
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -300,6 +306,16 @@ int main(int argc, char** argv) {
     json env = json::array();
     for (char** e = environ; e && *e; ++e) env.push_back(*e);
     j["env"] = env;
+    j["oom_score_adj"] = std::atoi(read_text("/proc/self/oom_score_adj").c_str());
+    j["ioprio"] = ::syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+    errno = 0;
+    int nice = ::getpriority(PRIO_PROCESS, 0);
+    j["scheduler"] = {{"policy", ::sched_getscheduler(0)}, {"nice", errno ? 0 : nice}};
+    j["personality"] = ::personality(0xffffffff);
+    j["timens_offsets"] = lines_of(read_text("/proc/self/timens_offsets"));
+    struct timespec ts;
+    if (::clock_gettime(CLOCK_MONOTONIC, &ts) == 0) j["clock_monotonic"] = static_cast<long long>(ts.tv_sec);
+    if (::clock_gettime(CLOCK_BOOTTIME, &ts) == 0) j["clock_boottime"] = static_cast<long long>(ts.tv_sec);
     mode_t mask = ::umask(0);
     ::umask(mask);
     j["umask"] = mask;

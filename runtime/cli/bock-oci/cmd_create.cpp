@@ -89,7 +89,7 @@ Result<void> create(const GlobalOptions& g, const CreateArgs& a, bool start_too)
         (void)runtime::remove_state(root, a.id);
         return r;
     }
-    if (start_too) BOCK_TRY(runtime::start_container(fifo, proc->pid));
+    if (start_too) BOCK_TRY(start_created(st, fifo));
     return ok();
 }
 

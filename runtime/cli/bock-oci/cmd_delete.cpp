@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "bock/runtime/cgroup.hpp"
+#include "bock/runtime/hooks.hpp"
 #include "bock/runtime/state.hpp"
 #include "commands.hpp"
 
@@ -41,7 +42,11 @@ Result<void> remove(const GlobalOptions& g, const std::string& id, bool force) {
             return make_error("container `{}`: process {} did not exit after SIGKILL", id, st.pid);
     }
     BOCK_TRY(remove_cgroup(cg));
-    return runtime::remove_state(root, id);
+    BOCK_TRY(runtime::remove_state(root, id));
+    // poststop: after the container is gone; a failure is a warning.
+    runtime::run_hooks_warn(runtime::hooks_of_bundle(st.bundle).poststop, "poststop",
+                            runtime::hook_state(id, "stopped", 0, st.bundle, st.annotations, st.oci_version));
+    return ok();
 }
 
 }  // namespace

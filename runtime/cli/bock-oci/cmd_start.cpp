@@ -1,10 +1,29 @@
 // bock-oci start ID: releases a created container (reads its exec fifo);
 // the process goes on to exec the configured command.
+#include <signal.h>
+
 #include "bock/runtime/container.hpp"
+#include "bock/runtime/hooks.hpp"
 #include "bock/runtime/state.hpp"
 #include "commands.hpp"
 
 namespace bock::oci {
+
+Result<void> start_created(const runtime::ContainerState& st, const std::string& fifo) {
+    // startContainer in the container's namespaces (a failure kills it),
+    // then the release, then poststart (failures are warnings).
+    runtime::Hooks hooks = runtime::hooks_of_bundle(st.bundle);
+    auto state = [&](const char* status) {
+        return runtime::hook_state(st.id, status, st.pid, st.bundle, st.annotations, st.oci_version);
+    };
+    if (auto r = runtime::run_hooks(hooks.start_container, "startContainer", state("created"), st.pid); !r) {
+        (void)::kill(st.pid, SIGKILL);
+        return r;
+    }
+    BOCK_TRY(runtime::start_container(fifo, st.pid));
+    runtime::run_hooks_warn(hooks.poststart, "poststart", state("running"));
+    return ok();
+}
 
 namespace {
 
@@ -14,8 +33,7 @@ Result<void> start(const GlobalOptions& g, const std::string& id) {
     runtime::Status status = runtime::container_status(root, st);
     if (status != runtime::Status::created)
         return make_error("cannot start container `{}`: it is {}, not created", id, runtime::status_name(status));
-    return runtime::start_container(runtime::exec_fifo_path(root, id), st.pid)
-        .context(fmt::format("start container `{}`", id));
+    return start_created(st, runtime::exec_fifo_path(root, id)).context(fmt::format("start container `{}`", id));
 }
 
 }  // namespace

@@ -13,6 +13,10 @@
 
 #include "bock/common/error.hpp"
 
+namespace bock::runtime {
+struct ContainerState;
+}
+
 namespace bock::oci {
 
 // runc's global options.
@@ -41,6 +45,7 @@ void add_update_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_ps_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_events_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 void add_exec_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
+void add_features_command(CLI::App& app, const GlobalOptions& g, int& exit_code);
 
 // common.cpp
 // Not real root in the initial user namespace: rootless rules apply (no
@@ -53,6 +58,9 @@ Result<std::string> state_root(const GlobalOptions& g);
 Result<void> check_preserved_fds(int n);
 // Reports the error (one line, plus its hint) and returns 1.
 int fail(const Error& e);
+// sealed_args.cpp: true for the commands that put a process into a
+// container (create, run, exec): they re-execute from a sealed memfd.
+bool needs_sealed_exe(int argc, char** argv);
 
 // cmd_create.cpp: create (and with `start_too`, start) a container whose
 // state goes to <root>/<id>; 0 or 1. Shared by `create` and `run --detach`.
@@ -67,5 +75,7 @@ struct CreateArgs {
 int create_and_maybe_start(const GlobalOptions& g, const CreateArgs& a, bool start_too);
 // cmd_start.cpp: releases a created container; 0 or 1.
 int start_by_id(const GlobalOptions& g, const std::string& id);
+// cmd_start.cpp: startContainer hooks, release, poststart hooks.
+Result<void> start_created(const runtime::ContainerState& st, const std::string& fifo);
 
 }  // namespace bock::oci

@@ -6,15 +6,25 @@
 #include <CLI/CLI.hpp>
 
 #include "bock/common/log.hpp"
+#include "bock/runtime/features.hpp"
+#include "bock/runtime/sealed_exe.hpp"
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
     using namespace bock;
     log::set_program("bock-oci");
+    // First, before anything else runs: the commands that put a process into
+    // a container re-execute from a sealed memfd (CVE-2019-5736).
+    if (oci::needs_sealed_exe(argc, argv)) {
+        if (auto r = runtime::reexec_from_sealed_memfd(argv); !r) {
+            log::report(r.error());
+            return 1;
+        }
+    }
     log::init_from_env();
 
     CLI::App app{"bock-oci: an OCI container runtime (runc's command line)", "bock-oci"};
-    app.set_version_flag("-v,--version", std::string("bock-oci version ") + BOCK_VERSION + "\nspec: 1.1.0");
+    app.set_version_flag("-v,--version", runtime::version_text(BOCK_VERSION, BOCK_OCI_COMMIT));
     app.require_subcommand(1);
     oci::GlobalOptions g;
     app.add_option("--root", g.root, "directory for the state of containers");
@@ -25,7 +35,9 @@ int main(int argc, char** argv) {
     app.footer(
         "Exit status: 0 on success, 1 on an error; `run` in the foreground exits with the container's own code\n"
         "(125 when bock-oci failed, 126/127 when the command cannot be executed).\n"
-        "Default --root: /run/bock-oci as root; $XDG_RUNTIME_DIR/bock-oci or /tmp/bock-oci-$UID otherwise.");
+        "Default --root: /run/bock-oci as root; $XDG_RUNTIME_DIR/bock-oci or /tmp/bock-oci-$UID otherwise.\n"
+        "create, run and exec re-execute bock-oci from a sealed memfd (CVE-2019-5736 protection);\n"
+        "BOCK_OCI_NO_SEALED_EXE=1 turns that off, for debugging only.");
 
     int exit_code = 0;
     oci::add_create_command(app, g, exit_code);
@@ -42,6 +54,7 @@ int main(int argc, char** argv) {
     oci::add_ps_command(app, g, exit_code);
     oci::add_events_command(app, g, exit_code);
     oci::add_exec_command(app, g, exit_code);
+    oci::add_features_command(app, g, exit_code);
 
     // Globals take effect before the subcommand's callback runs.
     app.parse_complete_callback([&] {
