@@ -221,6 +221,32 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
     return fs::write_file_atomic(path, std::to_string(pid), 0644).context("write the pid file");
 }
 
+// A pid namespace given by path holds the *children* of whoever calls
+// setns(CLONE_NEWPID), not the caller: so the parent enters it around
+// clone, the container process is born inside it, and the parent goes back
+// to its own right away (its other children, hooks and newuidmap, stay in
+// the runtime's namespace). The child's own setns of it is then a no-op.
+Result<pid_t> clone_container(const Plan& plan) {
+    const NamespaceJoin* join = nullptr;
+    for (const auto& j : plan.joins)
+        if (j.nstype == CLONE_NEWPID) join = &j;
+    if (!join) return sys::clone_fork(plan.clone_flags);
+    Fd own = BOCK_TRY_CTX(sys::open("/proc/self/ns/pid", O_RDONLY), "open the runtime's pid namespace");
+    if (auto r = sys::setns(join->fd.get(), CLONE_NEWPID); !r)
+        return std::move(r.error())
+            .wrap(fmt::format("join the pid namespace `{}`", join->path))
+            .with_hint("the runtime needs CAP_SYS_ADMIN over the user namespace that owns it");
+    auto pid = sys::clone_fork(plan.clone_flags);
+    if (pid && *pid == 0) return 0;  // the child: nothing more here
+    if (auto r = sys::setns(own.get(), CLONE_NEWPID); !r) {
+        if (pid) {
+            Pid child(*pid);  // killed and reaped
+        }
+        return std::move(r.error()).wrap("return to the runtime's pid namespace");
+    }
+    return pid;
+}
+
 }  // namespace
 
 Result<int> run_container(const Spec& spec, const RunOptions& opts) {
@@ -229,7 +255,7 @@ Result<int> run_container(const Spec& spec, const RunOptions& opts) {
     plan_cgroup(plan, cgroup.paths());
     FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
     SignalForwarder forwarder(opts.forward_signals);
-    pid_t pid = BOCK_TRY_CTX(sys::clone_fork(plan.clone_flags), "create the container process");
+    pid_t pid = BOCK_TRY_CTX(clone_container(plan), "create the container process");
     if (pid == 0) {
         ::close(socks.first.get());
         run_child(plan, socks.second.get());
@@ -261,7 +287,7 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
     Fd fifo = BOCK_TRY_CTX(sys::open(exec_fifo, O_PATH), "open the exec fifo");
     plan.exec_fifo_fd = fifo.get();
     FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
-    pid_t pid = BOCK_TRY_CTX(sys::clone_fork(plan.clone_flags), "create the container process");
+    pid_t pid = BOCK_TRY_CTX(clone_container(plan), "create the container process");
     if (pid == 0) {
         ::close(socks.first.get());
         run_child(plan, socks.second.get());
