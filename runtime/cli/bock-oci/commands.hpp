@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -61,6 +62,9 @@ int fail(const Error& e);
 // sealed_args.cpp: true for the commands that put a process into a
 // container (create, run, exec): they re-execute from a sealed memfd.
 bool needs_sealed_exe(int argc, char** argv);
+// The subcommand argv names (the first word that is not a global option or
+// its value); empty when there is none.
+std::string_view command_name(int argc, char** argv);
 
 // cmd_create.cpp: create (and with `start_too`, start) a container whose
 // state goes to <root>/<id>; 0 or 1. Shared by `create` and `run --detach`.

@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <string_view>
+#include <utility>
+
 #include <CLI/CLI.hpp>
 
 #include "bock/common/log.hpp"
@@ -39,22 +42,31 @@ int main(int argc, char** argv) {
         "create, run and exec re-execute bock-oci from a sealed memfd (CVE-2019-5736 protection);\n"
         "BOCK_OCI_NO_SEALED_EXE=1 turns that off, for debugging only.");
 
+    // Only the command named is registered: building every subcommand's
+    // options costs time and memory on each call (an engine execs bock-oci
+    // several times per container). With none or an unknown one, all are,
+    // for --help and CLI11's error message.
+    using Adder = void (*)(CLI::App&, const oci::GlobalOptions&, int&);
+    static constexpr std::pair<std::string_view, Adder> kCommands[] = {
+        {"create", oci::add_create_command}, {"start", oci::add_start_command},
+        {"state", oci::add_state_command},   {"kill", oci::add_kill_command},
+        {"delete", oci::add_delete_command}, {"list", oci::add_list_command},
+        {"run", oci::add_run_command},       {"spec", oci::add_spec_command},
+        {"pause", oci::add_pause_command},   {"resume", oci::add_resume_command},
+        {"update", oci::add_update_command}, {"ps", oci::add_ps_command},
+        {"events", oci::add_events_command}, {"exec", oci::add_exec_command},
+        {"features", oci::add_features_command},
+    };
     int exit_code = 0;
-    oci::add_create_command(app, g, exit_code);
-    oci::add_start_command(app, g, exit_code);
-    oci::add_state_command(app, g, exit_code);
-    oci::add_kill_command(app, g, exit_code);
-    oci::add_delete_command(app, g, exit_code);
-    oci::add_list_command(app, g, exit_code);
-    oci::add_run_command(app, g, exit_code);
-    oci::add_spec_command(app, g, exit_code);
-    oci::add_pause_command(app, g, exit_code);
-    oci::add_resume_command(app, g, exit_code);
-    oci::add_update_command(app, g, exit_code);
-    oci::add_ps_command(app, g, exit_code);
-    oci::add_events_command(app, g, exit_code);
-    oci::add_exec_command(app, g, exit_code);
-    oci::add_features_command(app, g, exit_code);
+    std::string_view named = oci::command_name(argc, argv);
+    bool known = false;
+    for (const auto& [name, add] : kCommands)
+        if (name == named) {
+            add(app, g, exit_code);
+            known = true;
+        }
+    if (!known)
+        for (const auto& [name, add] : kCommands) add(app, g, exit_code);
 
     // Globals take effect before the subcommand's callback runs.
     app.parse_complete_callback([&] {
