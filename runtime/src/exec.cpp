@@ -42,7 +42,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
 
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
@@ -50,6 +49,7 @@
 #include "bock/common/sys.hpp"
 #include "child.hpp"
 #include "messages.hpp"
+#include "signal_forwarder.hpp"
 #include "plan.hpp"
 #include "seccomp.hpp"
 #include "terminal.hpp"
@@ -92,42 +92,6 @@ void wait_start(Child& c) {
 }
 
 // ---- the parent -----------------------------------------------------------
-
-std::atomic<pid_t> g_exec_target{0};
-
-void forward_to_process(int sig) {
-    pid_t pid = g_exec_target.load(std::memory_order_relaxed);
-    if (pid > 0) ::kill(pid, sig);
-}
-
-// Forwards the usual signals to the exec'd process in the foreground (as
-// run_container does for a container).
-class Forwarder {
-public:
-    static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    explicit Forwarder(bool on) : on_(on) {
-        if (!on_) return;
-        struct sigaction sa = {};
-        sa.sa_handler = forward_to_process;
-        sa.sa_flags = SA_RESTART;
-        sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < std::size(kSignals); ++i) ::sigaction(kSignals[i], &sa, &old_[i]);
-    }
-    ~Forwarder() {
-        if (!on_) return;
-        g_exec_target.store(0);
-        for (size_t i = 0; i < std::size(kSignals); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
-    }
-    Forwarder(const Forwarder&) = delete;
-    Forwarder& operator=(const Forwarder&) = delete;
-    void target(pid_t pid) {
-        if (on_) g_exec_target.store(pid);
-    }
-
-private:
-    bool on_;
-    struct sigaction old_[std::size(kSignals)] = {};
-};
 
 struct NsType {
     const char* name;
@@ -263,7 +227,7 @@ Result<int> exec_in_container(const ContainerState& st, const Process& proc, con
         return make_error("container `{}` is not running", st.id).with_hint("`exec` needs a created or running container");
     Plan plan = BOCK_TRY(exec_plan(st, proc, opts));
     FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
-    Forwarder forwarder(!opts.detach);
+    SignalForwarder forwarder(!opts.detach);
     pid_t pid = BOCK_TRY_CTX(sys::clone_fork(0), "create the exec process");
     if (pid == 0) {
         ::close(socks.first.get());

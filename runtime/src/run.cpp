@@ -57,7 +57,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
@@ -70,49 +69,12 @@
 #include "hook_points.hpp"
 #include "messages.hpp"
 #include "plan.hpp"
+#include "signal_forwarder.hpp"
 #include "terminal.hpp"
 
 namespace bock::runtime {
 
 namespace {
-
-std::atomic<pid_t> g_forward_to{0};
-static_assert(std::atomic<pid_t>::is_always_lock_free);
-
-void forward_signal(int sig) {
-    pid_t pid = g_forward_to.load(std::memory_order_relaxed);
-    if (pid > 0) ::kill(pid, sig);
-}
-
-// Forwards the usual signals to the container while it runs; restores the
-// caller's handlers when it goes away.
-class SignalForwarder {
-public:
-    static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
-    explicit SignalForwarder(bool enabled) : enabled_(enabled) {
-        if (!enabled_) return;
-        struct sigaction sa = {};
-        sa.sa_handler = forward_signal;
-        sa.sa_flags = SA_RESTART;
-        sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < std::size(kSignals); ++i) ::sigaction(kSignals[i], &sa, &old_[i]);
-    }
-    ~SignalForwarder() {
-        if (!enabled_) return;
-        g_forward_to.store(0);
-        for (size_t i = 0; i < std::size(kSignals); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
-    }
-    SignalForwarder(const SignalForwarder&) = delete;
-    SignalForwarder& operator=(const SignalForwarder&) = delete;
-    void target(pid_t pid) {
-        if (enabled_) g_forward_to.store(pid);
-    }
-
-private:
-    bool enabled_;
-    struct sigaction old_[std::size(kSignals)] = {};
-};
 
 Result<void> write_id_maps(const Plan& plan, pid_t pid) {
     if (!plan.write_maps_directly) return userns::write_mappings(pid, plan.mappings);

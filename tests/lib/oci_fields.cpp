@@ -21,16 +21,6 @@ namespace {
 using nlohmann::json;
 using lifecycle::Oci;
 
-json read_config(const std::string& b) {
-    auto text = fs::read_file(b + "/config.json");
-    REQUIRE(text);
-    json cfg = json::parse(*text);
-    cfg["process"]["terminal"] = false;
-    return cfg;
-}
-
-void write_config(const std::string& b, const json& cfg) { REQUIRE(fs::write_file(b + "/config.json", cfg.dump(2))); }
-
 std::string probe_bundle(const std::string& name) {
     std::string b = make_oci_bundle(name);
     REQUIRE(run({"cp", bin("bock-probe"), b + "/rootfs/bock-probe"}).code == 0);
@@ -38,7 +28,7 @@ std::string probe_bundle(const std::string& name) {
 }
 
 Run oci_run(const std::string& b, const json& cfg, const std::string& id) {
-    write_config(b, cfg);
+    write_oci_config(b, cfg);
     Run r = run({bin("bock-oci"), "run", "--bundle", b, id});
     UNSCOPED_INFO("bock-oci run " << id << " -> " << r.code << "\nstdout: " << r.out << "\nstderr: " << r.err);
     return r;
@@ -67,7 +57,7 @@ void check_one_line_error(const Run& r, const std::string& what) {
 
 void check_process_fields_scenario(const std::string& p) {
     std::string b = probe_bundle(p + "fields");
-    const json original = read_config(b);
+    const json original = read_oci_config(b);
     json cfg = original;
     cfg["process"]["args"] = {"/bock-probe"};
     cfg["process"]["oomScoreAdj"] = 500;
@@ -146,7 +136,7 @@ void check_hooks_scenario(const std::string& p) {
                                           dir, kind)}},
                     {"env", {"HOOKVAR=v-" + kind}}};
     };
-    json cfg = read_config(b);
+    json cfg = read_oci_config(b);
     cfg["process"]["args"] = {"sh", "-c", "sleep 100"};
     cfg["annotations"] = {{"org.bock.test", "hooks"}};
     cfg["hooks"] = {
@@ -159,7 +149,7 @@ void check_hooks_scenario(const std::string& p) {
         {"poststart", {host_hook("poststart")}},
         {"poststop", {host_hook("poststop")}},
     };
-    write_config(b, cfg);
+    write_oci_config(b, cfg);
     std::string id = oci.id("hooks");
     REQUIRE(oci.call({"create", "--bundle", b, id}).code == 0);
     int pid = oci.state(id)["pid"];
@@ -191,7 +181,7 @@ void check_hooks_scenario(const std::string& p) {
     // A failing prestart hook: an error, the container is torn down.
     json fail = cfg;
     fail["hooks"] = {{"prestart", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "exit 3"}}}}}};
-    write_config(b, fail);
+    write_oci_config(b, fail);
     std::string id2 = oci.id("hookfail");
     Run f = oci.call({"create", "--bundle", b, id2});
     CHECK(f.code == 1);
@@ -202,7 +192,7 @@ void check_hooks_scenario(const std::string& p) {
     // A hook past its timeout is killed.
     json slow = cfg;
     slow["hooks"] = {{"createRuntime", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}};
-    write_config(b, slow);
+    write_oci_config(b, slow);
     auto t0 = std::chrono::steady_clock::now();
     Run s = oci.call({"create", "--bundle", b, oci.id("hookslow")});
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count();
@@ -213,7 +203,7 @@ void check_hooks_scenario(const std::string& p) {
     // poststop failing is only a warning: delete succeeds.
     json warn = cfg;
     warn["hooks"] = {{"poststop", {{{"path", "/bin/false"}}}}};
-    write_config(b, warn);
+    write_oci_config(b, warn);
     std::string id3 = oci.id("poststop");
     REQUIRE(oci.call({"create", "--bundle", b, id3}).code == 0);
     Run d = oci.call({"delete", "--force", id3});
@@ -224,7 +214,7 @@ void check_hooks_scenario(const std::string& p) {
     // A malformed hook is refused before anything is created.
     json bad = cfg;
     bad["hooks"] = {{"prestart", {{{"path", "relative/hook"}}}}};
-    write_config(b, bad);
+    write_oci_config(b, bad);
     Run r = oci.call({"create", "--bundle", b, oci.id("hookbad")});
     CHECK(r.code == 1);
     CHECK_THAT(r.err, Catch::Contains("hooks.prestart[0].path"));
@@ -273,7 +263,7 @@ void check_features_scenario(const std::string& p) {
         std::vector<std::string> argv{bin("bock-oci"), "spec", "--bundle", b};
         if (rootless) argv.push_back("--rootless");
         REQUIRE(run(argv).code == 0);
-        json cfg = read_config(b);  // terminal: false, as an engine without a pty would
+        json cfg = read_oci_config(b);  // terminal: false, as an engine without a pty would
         cfg["process"]["args"] = {"sh", "-c", "echo spec-ok"};
         Run r = oci_run(b, cfg, p + (rootless ? "spec-rl" : "spec-root"));
         CHECK(r.code == 0);
@@ -288,7 +278,7 @@ void check_mount_options_scenario(const std::string& p) {
     REQUIRE(fs::write_file(shared + "/file", "data\n"));
     REQUIRE(::symlink("file", (shared + "/link").c_str()) == 0);
     REQUIRE(fs::write_file(b + "/single", "single\n"));
-    const json original = read_config(b);
+    const json original = read_oci_config(b);
     json cfg = original;
     json mounts = cfg["mounts"];
     mounts.push_back({{"destination", "/nosym"}, {"type", "bind"}, {"source", shared},

@@ -20,16 +20,6 @@ namespace {
 using nlohmann::json;
 using lifecycle::Oci;
 
-json read_config(const std::string& b) {
-    auto text = fs::read_file(b + "/config.json");
-    REQUIRE(text);
-    json cfg = json::parse(*text);
-    cfg["process"]["terminal"] = false;
-    return cfg;
-}
-
-void write_config(const std::string& b, const json& cfg) { REQUIRE(fs::write_file(b + "/config.json", cfg.dump(2))); }
-
 std::string sha256(const std::string& path) {
     Run r = run({"sha256sum", path});
     REQUIRE(r.code == 0);
@@ -85,9 +75,9 @@ bool mounted_at(const std::string& mountinfo, const std::string& point, const st
 void check_sealed_exe_scenario(const std::string& p) {
     Oci oci(p);
     std::string b = make_oci_bundle(p + "sealed");
-    json cfg = read_config(b);
+    json cfg = read_oci_config(b);
     cfg["process"]["args"] = {"sh", "-c", "sleep 100"};
-    write_config(b, cfg);
+    write_oci_config(b, cfg);
     const std::string runtime = bin("bock-oci");
     const std::string before = sha256(runtime);
 
@@ -126,7 +116,7 @@ void check_sealed_exe_scenario(const std::string& p) {
     // A container process that reaches the waiting runtime's exe (here
     // through a bind of the host's /proc) cannot write it either.
     std::string b2 = make_oci_bundle(p + "attacker");
-    json cfg2 = read_config(b2);
+    json cfg2 = read_oci_config(b2);
     cfg2["mounts"].push_back({{"destination", "/hostproc"}, {"type", "bind"}, {"source", "/proc"},
                               {"options", {"rbind"}}});
     cfg2["process"]["args"] = {
@@ -134,7 +124,7 @@ void check_sealed_exe_scenario(const std::string& p) {
         fmt::format("busybox readlink /hostproc/{0}/exe; "
                     "if printf pwned > /hostproc/{0}/exe; then echo wrote; else echo refused; fi",
                     pid)};
-    write_config(b2, cfg2);
+    write_oci_config(b2, cfg2);
     Run attack = oci.call({"run", "--bundle", b2, oci.id("attacker")});
     CHECK(attack.code == 0);
     // Rootless the link is not even readable from another user namespace
@@ -164,13 +154,13 @@ void check_fd_and_cwd_scenario(const std::string& p) {
     REQUIRE(::symlink("../../../../../../../../../tmp", (b + "/rootfs/escape").c_str()) == 0);
     REQUIRE(::symlink("/etc", (b + "/rootfs/hostetc").c_str()) == 0);
     REQUIRE(fs::write_file(b + "/rootfs/etc/bock-inside", "inside\n"));
-    json cfg = read_config(b);
+    json cfg = read_oci_config(b);
     cfg["process"]["args"] = {"/bock-probe", "read", "bock-inside"};
 
     // Only stdio reaches the container's process; the cwd through a
     // symlink pointing out stays inside the root filesystem.
     cfg["process"]["cwd"] = "/hostetc";
-    write_config(b, cfg);
+    write_oci_config(b, cfg);
     Run r = oci.call({"run", "--bundle", b, oci.id("fds")});
     REQUIRE(r.code == 0);
     json j = json::parse(r.out, nullptr, false);
@@ -184,7 +174,7 @@ void check_fd_and_cwd_scenario(const std::string& p) {
     CHECK(j["read"]["content"] == "inside\n");
 
     cfg["process"]["cwd"] = "/escape";
-    write_config(b, cfg);
+    write_oci_config(b, cfg);
     Run esc = oci.call({"run", "--bundle", b, oci.id("escape")});
     REQUIRE(esc.code == 0);
     json je = json::parse(esc.out, nullptr, false);
@@ -194,7 +184,7 @@ void check_fd_and_cwd_scenario(const std::string& p) {
     // /proc/self/fd/N (a magic link) is never followed for the cwd.
     for (int n : {3, 4, 5, 6, 7}) {
         cfg["process"]["cwd"] = fmt::format("/proc/self/fd/{}", n);
-        write_config(b, cfg);
+        write_oci_config(b, cfg);
         std::string id = oci.id(fmt::format("procfd{}", n));
         Run bad = oci.call({"create", "--bundle", b, id});
         INFO("cwd /proc/self/fd/" << n);
@@ -211,7 +201,7 @@ void check_hostile_bundle_scenario(const std::string& p) {
     std::string b = probe_bundle(p + "hostile");
     REQUIRE(::symlink("/etc", (b + "/rootfs/hostetc").c_str()) == 0);
     REQUIRE(fs::write_file(b + "/marker-source", "from the bundle\n"));
-    json cfg = read_config(b);
+    json cfg = read_oci_config(b);
     cfg["process"]["args"] = {"sh", "-c", "sleep 100"};
     json mounts = cfg["mounts"];
     mounts.push_back({{"destination", "/hostetc"}, {"type", "tmpfs"}, {"source", "tmpfs"},
@@ -219,7 +209,7 @@ void check_hostile_bundle_scenario(const std::string& p) {
     mounts.push_back({{"destination", "/hostetc/" + marker}, {"type", "bind"}, {"source", b + "/marker-source"},
                       {"options", {"bind", "ro"}}});
     cfg["mounts"] = mounts;
-    write_config(b, cfg);
+    write_oci_config(b, cfg);
     auto host_mounts_before = fs::read_file("/proc/self/mountinfo").value_or("");
     bool host_etc_tmpfs_before = mounted_at(host_mounts_before, "/etc", "tmpfs");
 
@@ -239,7 +229,7 @@ void check_hostile_bundle_scenario(const std::string& p) {
     json dotdot = cfg;
     dotdot["mounts"] = cfg["mounts"];
     dotdot["mounts"].push_back({{"destination", "/tmp/../../etc"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
-    write_config(b, dotdot);
+    write_oci_config(b, dotdot);
     std::string id2 = oci.id("dotdot");
     check_refused(oci.call({"create", "--bundle", b, id2}), "`..` is not allowed");
     check_nothing_left(oci, id2);
@@ -248,7 +238,7 @@ void check_hostile_bundle_scenario(const std::string& p) {
     REQUIRE(::symlink("rootfs", (b + "/rootlink").c_str()) == 0);
     json link = cfg;
     link["root"]["path"] = "rootlink";
-    write_config(b, link);
+    write_oci_config(b, link);
     std::string id3 = oci.id("rootlink");
     Run r3 = oci.call({"create", "--bundle", b, id3});
     check_refused(r3, "rootlink");

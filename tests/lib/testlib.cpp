@@ -140,6 +140,18 @@ std::vector<std::string> lines(const std::string& text) {
 
 namespace bock::test {
 
+nlohmann::json read_oci_config(const std::string& bundle) {
+    auto text = fs::read_file(bundle + "/config.json");
+    REQUIRE(text);
+    auto cfg = nlohmann::json::parse(*text);
+    cfg["process"]["terminal"] = false;
+    return cfg;
+}
+
+void write_oci_config(const std::string& bundle, const nlohmann::json& cfg) {
+    REQUIRE(fs::write_file(bundle + "/config.json", cfg.dump(2)));
+}
+
 std::string make_oci_bundle(const std::string& name) {
     std::string b = tmp_dir() + "/" + name;
     REQUIRE(fs::mkdir_p(b + "/rootfs/bin"));

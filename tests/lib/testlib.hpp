@@ -48,6 +48,10 @@ nlohmann::json probe(const std::vector<std::string>& run_flags = {},
 // and a few applet links, config.json from `bock-oci spec` (--rootless when
 // not root). Returns the bundle directory.
 std::string make_oci_bundle(const std::string& name);
+// A bundle's config.json, parsed, with process.terminal false (tests that
+// want a terminal set it again); and written back.
+nlohmann::json read_oci_config(const std::string& bundle);
+void write_oci_config(const std::string& bundle, const nlohmann::json& cfg);
 // The shared bock-oci scenario of the root and rootless suites: a good
 // bundle runs, a malformed config is one error line and exit 125.
 void check_oci_run_scenario(const std::string& id_prefix);

@@ -67,16 +67,6 @@ std::string sha256(const std::string& path) {
     return r.out.substr(0, 64);
 }
 
-nlohmann::json load_config(const std::string& bundle) {
-    auto text = fs::read_file(bundle + "/config.json");
-    REQUIRE(text);
-    return nlohmann::json::parse(*text);
-}
-
-void save_config(const std::string& bundle, const nlohmann::json& cfg) {
-    REQUIRE(fs::write_file(bundle + "/config.json", cfg.dump()));
-}
-
 bool wait_for(const std::string& path, const std::string& text, int ms) {
     for (int i = 0; i < ms / 20; ++i) {
         if (fs::read_file(path).value_or("").find(text) != std::string::npos) return true;
@@ -120,10 +110,9 @@ std::pair<bool, std::string> attack_create_start(const std::string& name, bool p
     std::string ba = make_oci_bundle(name + "-a");
     for (const char* applet : {"readlink", "usleep", "printf"})
         REQUIRE(::symlink("busybox", (ba + "/rootfs/bin/" + applet).c_str()) == 0);
-    auto cfg = load_config(ba);
+    auto cfg = read_oci_config(ba);
     cfg["process"]["args"] = {"sh", "-c", kAttacker};
-    cfg["process"]["terminal"] = false;
-    save_config(ba, cfg);
+    write_oci_config(ba, cfg);
     std::string log = ba + "/rootfs/tmp/attack.log";
 
     a.ids.push_back(name + "-a");
@@ -134,12 +123,11 @@ std::pair<bool, std::string> attack_create_start(const std::string& name, bool p
 
     // B: its own everything but A's pid namespace.
     std::string bb = make_oci_bundle(name + "-b");
-    auto cb = load_config(bb);
+    auto cb = read_oci_config(bb);
     cb["process"]["args"] = {"/bin/true"};
-    cb["process"]["terminal"] = false;
     for (auto& ns : cb["linux"]["namespaces"])
         if (ns["type"] == "pid") ns["path"] = fmt::format("/proc/{}/ns/pid", pid_a);
-    save_config(bb, cb);
+    write_oci_config(bb, cb);
     a.ids.push_back(name + "-b");
     REQUIRE(a.oci({"create", "--bundle", bb, name + "-b"}).code == 0);
     INFO("attack log: " << fs::read_file(log).value_or(""));
@@ -179,10 +167,9 @@ TEST_CASE("root: bock-oci exec into a container that hunts for the runtime leave
     std::string b = make_oci_bundle("cveexec");
     for (const char* applet : {"readlink", "usleep", "printf"})
         REQUIRE(::symlink("busybox", (b + "/rootfs/bin/" + applet).c_str()) == 0);
-    auto cfg = load_config(b);
+    auto cfg = read_oci_config(b);
     cfg["process"]["args"] = {"sh", "-c", kAttacker};
-    cfg["process"]["terminal"] = false;
-    save_config(b, cfg);
+    write_oci_config(b, cfg);
     a.ids.push_back("cveexec");
     REQUIRE(a.oci({"run", "--detach", "--bundle", b, "cveexec"}).code == 0);
     REQUIRE(wait_for(b + "/rootfs/tmp/ready", "", 5000));

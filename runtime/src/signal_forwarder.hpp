@@ -1,0 +1,29 @@
+// Forwards the usual terminal and job-control signals received by the
+// runtime to the process it waits for in the foreground (a container's
+// first process for `run`, an exec'd process for `exec`), and restores the
+// caller's handlers when it goes away. One process is the target at a time.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <iterator>
+
+namespace bock::runtime {
+
+class SignalForwarder {
+public:
+    static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+    explicit SignalForwarder(bool enabled);
+    ~SignalForwarder();
+    SignalForwarder(const SignalForwarder&) = delete;
+    SignalForwarder& operator=(const SignalForwarder&) = delete;
+    void target(pid_t pid);
+
+private:
+    bool enabled_;
+    struct sigaction old_[std::size(kSignals)] = {};
+};
+
+}  // namespace bock::runtime
