@@ -23,6 +23,8 @@ enum class MessageKind : uint32_t {
     created,               // child -> parent: set up, about to block on the exec fifo
     cgroup_joined,         // parent -> child: the child's pid is in its cgroup
     exec_pid,              // exec's first child -> parent: `index` is the pid of the process (exec.cpp)
+    seccomp_fd,            // child -> parent: the seccomp notify fd (SCM_RIGHTS), seccomp_notify.cpp
+    seccomp_done,          // parent -> child: the listener has the fd, go on
 };
 
 // The steps of the child, named in failure messages.
@@ -73,6 +75,7 @@ enum class Step : uint32_t {
     console_send,    // send the pty master over --console-socket
     controlling_tty, // setsid, TIOCSCTTY, dup2 onto stdio
     exec_fork,       // exec: fork into the container's pid namespace
+    seccomp_listener,  // hand the seccomp notify fd to the parent, wait for SeccompDone
 };
 
 struct Message {
@@ -88,6 +91,11 @@ int send_message(int fd, MessageKind kind, Step step = Step::none, int err = 0, 
                  const char* detail = nullptr);
 // Returns 1 when a message was read, 0 at EOF, -errno on error (EINTR retried).
 int recv_message(int fd, Message& out);
+// The same with one fd attached (SCM_RIGHTS): sent with the message; on
+// receipt stored in *passed (O_CLOEXEC, the caller closes it) or -1.
+// Fds that come with a message read by recv_message are closed.
+int send_message_fd(int fd, MessageKind kind, int passed);
+int recv_message(int fd, Message& out, int* passed);
 
 const char* step_name(Step s);
 
