@@ -298,6 +298,44 @@ void check_create_start(const std::string& p) {
     }
 }
 
+// exec into a running container: the new process gets the container's
+// filter with a listener of its own, and the agent a state of its own.
+void check_exec(const std::string& p) {
+    (void)::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    Agent agent(agent_path(p + "ex"));
+    json cfg;
+    std::string name = p + "nex";
+    std::string b = notify_bundle(name, cfg, agent.path());
+    cfg["process"]["args"] = {"sleep", "100"};
+    write_config(b, cfg);
+    std::string root = tmp_dir() + "/" + p + "nexstate";
+    std::string out = tmp_dir() + "/" + name + ".out", err = tmp_dir() + "/" + name + ".err";
+    Run d = run({"sh", "-c", "exec \"$@\" </dev/null >\"$OUT\" 2>\"$ERR\"", "sh", bin("bock-oci"), "--root", root,
+                 "run", "--detach", "--bundle", b, name},
+                std::nullopt, {"OUT=" + out, "ERR=" + err});
+    INFO("run --detach -> " << d.code << ": " << fs::read_file(err).value_or(""));
+    REQUIRE(d.code == 0);
+    Run st = oci({"--root", root, "state", name});
+    REQUIRE(st.code == 0);
+    int init = json::parse(st.out)["pid"];
+    Run e = oci({"--root", root, "exec", name, "/bock-probe", "syscall", "getppid"});
+    CHECK(e.code == 0);
+    CHECK(getppid_result(e.out)["ret"] == kAnswer);
+    auto states = agent.states(2);
+    REQUIRE(states.size() == 2);
+    INFO("exec's state: " << states[1].dump());
+    CHECK(states[0]["state"]["status"] == "creating");
+    CHECK(states[1]["state"]["status"] == "running");
+    CHECK(states[1]["state"]["id"] == name);
+    CHECK(states[1]["state"]["pid"] == init);
+    CHECK(states[1]["pid"].get<int>() > 0);
+    CHECK(states[1]["pid"] != init);
+    CHECK(states[1]["metadata"] == "meta-" + name);
+    CHECK(oci({"--root", root, "delete", "--force", name}).code == 0);
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+}
+
 // No agent on listenerPath: one line naming the path, nothing left.
 void check_missing(const std::string& p) {
     json cfg;
@@ -338,6 +376,7 @@ void check_missing(const std::string& p) {
 void check_oci_notify_scenario(const std::string& p) {
     check_run(p);
     check_create_start(p);
+    check_exec(p);
     check_missing(p);
 }
 

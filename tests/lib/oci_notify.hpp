@@ -8,8 +8,9 @@
 
 namespace bock::test {
 
-// bock-oci run (with and without no_new_privs), create + start, and a
-// listener that is not there (one error line, nothing left behind).
+// bock-oci run (with and without no_new_privs), create + start, exec into
+// a running container, and a listener that is not there (one error line,
+// nothing left behind).
 void check_oci_notify_scenario(const std::string& id_prefix);
 
 }  // namespace bock::test
