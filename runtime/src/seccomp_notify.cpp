@@ -33,9 +33,10 @@ using nlohmann::json;
 
 namespace {
 
+// The state's bundle is absolute (runtime-spec); `run` may be given "." or nothing.
 std::string absolute(const std::string& path) {
-    if (path.empty() || path[0] == '/') return path;
-    char* p = ::realpath(path.c_str(), nullptr);
+    if (!path.empty() && path[0] == '/') return path;
+    char* p = ::realpath(path.empty() ? "." : path.c_str(), nullptr);
     if (!p) return path;
     std::string out = p;
     ::free(p);
