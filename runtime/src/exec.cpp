@@ -52,6 +52,7 @@
 #include "signal_forwarder.hpp"
 #include "plan.hpp"
 #include "seccomp.hpp"
+#include "seccomp_notify.hpp"
 #include "terminal.hpp"
 
 namespace bock::runtime {
@@ -167,6 +168,7 @@ Result<Plan> exec_plan(const ContainerState& st, const Process& proc, const Exec
     BOCK_TRY(plan_process(s, p));
     // The container's seccomp filter applies to every process in it (runc).
     if (config.seccomp) p.seccomp = BOCK_TRY(build_seccomp(*config.seccomp));
+    plan_listener_state(p, st);
     p.preserve_fds = opts.preserve_fds;
     p.parent_death_signal = opts.detach ? 0 : SIGKILL;
     link_exec_arrays(p);
@@ -179,12 +181,17 @@ Result<Plan> exec_plan(const ContainerState& st, const Process& proc, const Exec
 Result<void> wait_exec(const Plan& plan, Pid& proc, int sock) {
     for (;;) {
         Message m;
-        int r = recv_message(sock, m);
+        int passed = -1;
+        int r = recv_message(sock, m, &passed);
+        Fd passed_fd(passed);
         if (r < 0) return Error(-r, "read from the exec'd process");
         if (r == 0) return ok();
         switch (m.kind) {
             case MessageKind::warning:
                 log::debug("exec: {}", describe_failure(m, plan).to_string());
+                break;
+            case MessageKind::seccomp_fd:  // the container's filter has a listener
+                BOCK_TRY(deliver_to_listener(plan, proc.get(), sock, std::move(passed_fd)));
                 break;
             case MessageKind::setup_failed: {
                 Error e = describe_failure(m, plan);

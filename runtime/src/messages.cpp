@@ -3,6 +3,7 @@
 #include "messages.hpp"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -31,12 +32,53 @@ int send_message(int fd, MessageKind kind, Step step, int err, int index, const 
     }
 }
 
-int recv_message(int fd, Message& out) {
+int recv_message(int fd, Message& out) { return recv_message(fd, out, nullptr); }
+
+int send_message_fd(int fd, MessageKind kind, int passed) {
+    Message m;
+    std::memset(&m, 0, sizeof m);
+    m.kind = kind;
+    m.index = -1;
+    struct iovec iov = {&m, sizeof m};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cm), &passed, sizeof passed);
     for (;;) {
-        ssize_t n = ::recv(fd, &out, sizeof out, 0);
-        if (n == 0) return 0;
+        ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (n == static_cast<ssize_t>(sizeof m)) return 0;
+        if (n < 0 && errno == EINTR) continue;
+        return n < 0 ? -errno : -EPROTO;
+    }
+}
+
+int recv_message(int fd, Message& out, int* passed) {
+    if (passed) *passed = -1;
+    for (;;) {
+        struct iovec iov = {&out, sizeof out};
+        alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        struct msghdr msg = {};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return -errno;
+        int got = -1;
+        for (struct cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+                std::memcpy(&got, CMSG_DATA(cm), sizeof got);
+        if (passed) *passed = got;
+        else if (got >= 0) ::close(got);
+        if (n == 0) return 0;
         if (n != static_cast<ssize_t>(sizeof out)) return -EPROTO;
         out.detail[sizeof out.detail - 1] = '\0';
         return 1;
@@ -95,6 +137,7 @@ const char* step_name(Step s) {
         case Step::time_namespace: return "set up the time namespace";
         case Step::wait_hooks: return "wait for the createRuntime hooks";
         case Step::idmap_mount: return "id-map the bind mount";
+        case Step::seccomp_listener: return "hand the seccomp notify fd to the runtime";
     }
     return "set up the container";
 }

@@ -27,6 +27,8 @@ enum class MessageKind : uint32_t {
     hooks_done,            // parent -> child: they ran, go on to pivot_root
     idmap_request,         // child -> parent: make the id-mapped bind of mounts[index] (root)
     idmap_done,            // parent -> child: it is in place (err: errno if not)
+    seccomp_fd,            // child -> parent: the seccomp notify fd (SCM_RIGHTS), seccomp_notify.cpp
+    seccomp_done,          // parent -> child: the listener has the fd, go on
 };
 
 // The steps of the child, named in failure messages.
@@ -81,6 +83,7 @@ enum class Step : uint32_t {
     time_namespace,
     wait_hooks,
     idmap_mount,
+    seccomp_listener,  // hand the seccomp notify fd to the parent, wait for SeccompDone
 };
 
 struct Message {
@@ -96,6 +99,11 @@ int send_message(int fd, MessageKind kind, Step step = Step::none, int err = 0, 
                  const char* detail = nullptr);
 // Returns 1 when a message was read, 0 at EOF, -errno on error (EINTR retried).
 int recv_message(int fd, Message& out);
+// The same with one fd attached (SCM_RIGHTS): sent with the message; on
+// receipt stored in *passed (O_CLOEXEC, the caller closes it) or -1.
+// Fds that come with a message read by recv_message are closed.
+int send_message_fd(int fd, MessageKind kind, int passed);
+int recv_message(int fd, Message& out, int* passed);
 
 const char* step_name(Step s);
 

@@ -14,6 +14,9 @@
 // still root with every capability: it must then also allow what follows
 // (prctl, chdir, setgroups, setres[ug]id, capget/capset, close_range,
 // execve). Bock never sets no_new_privs on its own to make the load work.
+// With a seccomp listener (SCMP_ACT_NOTIFY) and no_new_privs the load is
+// the last step of setup_process instead, before the exec-fifo wait
+// (seccomp_notify.cpp says why and what the profile must then allow).
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
@@ -28,6 +31,7 @@
 
 #include "child.hpp"
 #include "seccomp.hpp"
+#include "seccomp_notify.hpp"
 
 namespace bock::runtime {
 
@@ -105,7 +109,10 @@ void apply_seccomp(Child& c) {
     if (c.plan.seccomp.filter.empty()) return;
     int r = load_seccomp(c.plan.seccomp);
     if (r < 0) child_fail(c, Step::seccomp, -r);
+    if (r > 0) hand_over_listener(c, r);  // the notify fd (seccomp_notify.cpp)
 }
+
+bool has_listener(const Plan& p) { return !p.seccomp.listener.path.empty(); }
 
 }  // namespace
 
@@ -149,13 +156,16 @@ void setup_process(Child& c) {
         if (errno != ENOSYS && errno != EINVAL) child_fail(c, Step::close_fds, errno);
         for (int fd = static_cast<int>(first); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
+    // With a listener the fd must reach the agent before `create` returns:
+    // the load moves here, before the exec-fifo wait (seccomp_notify.cpp).
+    if (p.no_new_privs && has_listener(p)) apply_seccomp(c);
 }
 
 void exec_process(Child& c) {
     const Plan& p = c.plan;
     // Last, after the exec-fifo handshake of a created container (as runc):
     // only execve follows.
-    if (p.no_new_privs) apply_seccomp(c);
+    if (p.no_new_privs && !has_listener(p)) apply_seccomp(c);
     const char* cmd = p.argv[0];
     char* const* argv = p.argv.data();
     char* const* envp = p.envp.data();

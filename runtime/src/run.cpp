@@ -34,6 +34,8 @@
 //                                            groups/gid/uid, cwd, capset,
 //                                            ambient, no_new_privs,
 //                                            close_range(3.., CLOEXEC)
+//                            <------------   [seccomp listener: SeccompFd (fd);
+//   send it to listenerPath; SeccompDone ->   see seccomp_notify.cpp]
 //                            <------------   create only: Created; the parent
 //                                            records the state and exits; the
 //                                            child blocks opening exec.fifo
@@ -70,6 +72,7 @@
 #include "messages.hpp"
 #include "plan.hpp"
 #include "signal_forwarder.hpp"
+#include "seccomp_notify.hpp"
 #include "terminal.hpp"
 
 namespace bock::runtime {
@@ -126,7 +129,9 @@ Result<void> converse(const Plan& plan, const std::string& id, Pid& child, int s
     }
     for (;;) {
         Message m;
-        int r = recv_message(sock, m);
+        int passed = -1;
+        int r = recv_message(sock, m, &passed);
+        Fd passed_fd(passed);
         if (r < 0) return Error(-r, "read from the container process");
         if (r == 0) return ok();  // the socket closed on exec (or the child died)
         switch (m.kind) {
@@ -156,6 +161,9 @@ Result<void> converse(const Plan& plan, const std::string& id, Pid& child, int s
             case MessageKind::warning:
                 log::debug("container `{}`: {}", id, describe_failure(m, plan).to_string());
                 break;
+            case MessageKind::seccomp_fd:
+                BOCK_TRY(deliver_to_listener(plan, child.get(), sock, std::move(passed_fd)));
+                break;
             case MessageKind::setup_failed: {
                 Error e = describe_failure(m, plan);
                 (void)child.wait();
@@ -174,6 +182,7 @@ Result<Plan> prepare(const Spec& spec, const RunOptions& opts) {
     Plan plan = BOCK_TRY(build_plan(spec, opts));
     link_exec_arrays(plan);
     BOCK_TRY(plan_terminal(plan, spec.process.terminal, opts.console_socket));
+    plan_listener_state(plan, spec, opts);
     log::debug("container `{}`: rootfs `{}`, clone flags {:#x}", opts.id, plan.rootfs, plan.clone_flags);
     return plan;
 }

@@ -15,6 +15,7 @@
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -101,13 +102,14 @@ const ActionName* find_action(std::string_view name) {
 }
 
 // The libseccomp action value; the errno defaults to EPERM as in runc.
+// SCMP_ACT_NOTIFY only with a listener (`listener`).
 Result<uint32_t> action_value(std::string_view name, const std::optional<uint32_t>& errno_ret,
-                              std::string_view field) {
+                              std::string_view field, bool listener) {
     const ActionName* a = find_action(name);
     if (!a) return make_error("{}: unknown action `{}`", field, name);
-    if (name == "SCMP_ACT_NOTIFY")
-        return make_error("{}: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath, and seccomp notify is not "
-                          "supported yet",
+    if (name == "SCMP_ACT_NOTIFY" && !listener)
+        return make_error("{}: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath (the unix socket of the seccomp "
+                          "agent that receives the notify fd)",
                           field);
     if (!a->takes_errno) return a->value;
     return a->value | (errno_ret.value_or(EPERM) & 0xffffU);
@@ -115,9 +117,16 @@ Result<uint32_t> action_value(std::string_view name, const std::optional<uint32_
 
 using FilterCtx = std::unique_ptr<void, decltype(&seccomp_release)>;
 
-Result<void> add_rules(scmp_filter_ctx ctx, const SeccompSyscall& sc, size_t i, uint32_t default_action) {
+Result<void> add_rules(scmp_filter_ctx ctx, const SeccompSyscall& sc, size_t i, uint32_t default_action,
+                       bool listener) {
     std::string field = fmt::format("linux.seccomp.syscalls[{}]", i);
-    uint32_t action = BOCK_TRY(action_value(sc.action, sc.errno_ret, field + ".action"));
+    uint32_t action = BOCK_TRY(action_value(sc.action, sc.errno_ret, field + ".action", listener));
+    if (action == SCMP_ACT_NOTIFY)
+        for (const auto& name : sc.names)
+            if (name == "sendmsg")
+                return make_error("{}: SCMP_ACT_NOTIFY cannot be used for `sendmsg` (the runtime hands the "
+                                  "listener its fd with it, after the filter is loaded)",
+                                  field);
     if (action == default_action) {
         log::debug("{}: same action as the default, left out", field);
         return ok();
@@ -212,16 +221,49 @@ std::optional<unsigned int> seccomp_flag_value(std::string_view name) {
     return std::nullopt;
 }
 
+namespace {
+
+bool uses_notify(const Seccomp& s) {
+    for (const auto& sc : s.syscalls)
+        if (sc.action == "SCMP_ACT_NOTIFY") return true;
+    return false;
+}
+
+Result<SeccompListener> plan_listener(const Seccomp& s) {
+    SeccompListener l;
+    if (s.listener_path.empty()) {
+        if (!s.listener_metadata.empty())
+            return make_error("linux.seccomp.listenerMetadata: only allowed with linux.seccomp.listenerPath");
+        return l;
+    }
+    if (!uses_notify(s)) {
+        log::debug("linux.seccomp.listenerPath: no SCMP_ACT_NOTIFY rule, the listener is not used");
+        return l;
+    }
+    if (s.listener_path.size() >= sizeof(sockaddr_un::sun_path))
+        return make_error("linux.seccomp.listenerPath `{}`: path too long for a unix socket (at most {} bytes)",
+                          s.listener_path, sizeof(sockaddr_un::sun_path) - 1);
+    l.path = s.listener_path;
+    l.metadata = s.listener_metadata;
+    return l;
+}
+
+}  // namespace
+
 Result<SeccompProgram> build_seccomp(const Seccomp& s) {
-    if (!s.listener_path.empty())
-        return make_error("linux.seccomp.listenerPath: seccomp notify (listenerPath) is not supported yet");
     SeccompProgram out;
+    out.listener = BOCK_TRY(plan_listener(s));
+    const bool listener = !out.listener.path.empty();
+    if (s.default_action == "SCMP_ACT_NOTIFY")
+        return make_error("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action (the "
+                          "runtime's own system calls after the load would wait for the listener)");
     for (size_t i = 0; i < s.flags.size(); ++i) {
         auto v = seccomp_flag_value(s.flags[i]);
         if (!v) return make_error("linux.seccomp.flags[{}]: unknown flag `{}`", i, s.flags[i]);
         out.flags |= *v;
     }
-    uint32_t def = BOCK_TRY(action_value(s.default_action, s.default_errno_ret, "linux.seccomp.defaultAction"));
+    uint32_t def =
+        BOCK_TRY(action_value(s.default_action, s.default_errno_ret, "linux.seccomp.defaultAction", listener));
     FilterCtx ctx(seccomp_init(def), &seccomp_release);
     if (!ctx) return make_error("linux.seccomp: libseccomp refused the default action `{}`", s.default_action);
     for (size_t i = 0; i < s.architectures.size(); ++i) {
@@ -234,8 +276,14 @@ Result<SeccompProgram> build_seccomp(const Seccomp& s) {
         if (r < 0 && r != -EEXIST)  // the native one is there already
             return Error(-r, fmt::format("linux.seccomp.architectures[{}]: add `{}`", i, s.architectures[i]));
     }
-    for (size_t i = 0; i < s.syscalls.size(); ++i) BOCK_TRY(add_rules(ctx.get(), s.syscalls[i], i, def));
+    for (size_t i = 0; i < s.syscalls.size(); ++i) BOCK_TRY(add_rules(ctx.get(), s.syscalls[i], i, def, listener));
     out.filter = BOCK_TRY(export_bpf(ctx.get()));
+    if (listener) {
+        out.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        // The kernel refuses TSYNC with a listener unless a failed sync
+        // is reported as ESRCH (the fd is the return value).
+        if (out.flags & SECCOMP_FILTER_FLAG_TSYNC) out.flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    }
     return out;
 }
 
@@ -245,6 +293,7 @@ int load_seccomp(const SeccompProgram& p) {
     prog.filter = const_cast<sock_filter*>(p.filter.data());
     long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p.flags, &prog);
     if (r < 0) return -errno;
+    if (p.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) return static_cast<int>(r);  // the notify fd
     if (r > 0) return -ESRCH;  // TSYNC: thread r could not be synchronized
     return 0;
 }

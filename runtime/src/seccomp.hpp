@@ -7,17 +7,29 @@
 #include <linux/filter.h>
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "bock/common/error.hpp"
 #include "bock/runtime/spec.hpp"
 
 namespace bock::runtime {
 
+// linux.seccomp.listenerPath (seccomp_notify.hpp): where the notify fd
+// goes, with the runtime-spec state the caller fills in before clone.
+struct SeccompListener {
+    std::string path;      // empty: the filter has no SCMP_ACT_NOTIFY rule
+    std::string metadata;  // listenerMetadata
+    nlohmann::json state;  // ociVersion, id, status, bundle, annotations (pid added on delivery)
+};
+
 struct SeccompProgram {
     std::vector<sock_filter> filter;  // empty: no filter to load
     unsigned int flags = 0;           // SECCOMP_FILTER_FLAG_* for seccomp(2)
+    SeccompListener listener;         // with a path: flags has NEW_LISTENER
 };
 
 // Name checks for the parser (spec.cpp).
@@ -30,12 +42,14 @@ std::optional<unsigned int> seccomp_flag_value(std::string_view name);
 
 // Builds the filter (parent side, before clone). Syscall names this
 // libseccomp does not know are skipped with a debug log, as runc does.
-// SCMP_ACT_NOTIFY / listenerPath are refused for now.
+// SCMP_ACT_NOTIFY needs listenerPath and is refused as the default action
+// and for sendmsg (the runtime hands the listener fd over with it, after
+// the load); a listenerPath without any notify rule is ignored.
 Result<SeccompProgram> build_seccomp(const Seccomp& s);
 
-// seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog): 0 or -errno. Safe in the
-// child (no allocation). The caller holds CAP_SYS_ADMIN or has set
-// no_new_privs; EACCES otherwise.
+// seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog): 0 or -errno; with a
+// listener, the notify fd (> 0). Safe in the child (no allocation). The
+// caller holds CAP_SYS_ADMIN or has set no_new_privs; EACCES otherwise.
 int load_seccomp(const SeccompProgram& p);
 
 }  // namespace bock::runtime

@@ -3,6 +3,7 @@
 #include "seccomp.hpp"
 
 #include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -135,17 +136,115 @@ TEST_CASE("the filter is built before clone as BPF", "[seccomp]") {
     s.syscalls.push_back({{"getppid"}, "SCMP_ACT_ALLOW", std::nullopt, {}});  // same as the default
     CHECK(build_seccomp(s));
 
-    Seccomp notify = s;
-    notify.listener_path = "/run/agent.sock";
-    auto e = build_seccomp(notify);
-    REQUIRE_FALSE(e);
-    CHECK_THAT(e.error().to_string(), Catch::Contains("seccomp notify (listenerPath) is not supported yet"));
+    Seccomp ignored = s;  // a listener without notify rules is not used
+    ignored.listener_path = "/run/agent.sock";
+    auto quiet = build_seccomp(ignored);
+    REQUIRE(quiet);
+    CHECK(quiet->listener.path.empty());
+    CHECK_FALSE(quiet->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER);
 
     Seccomp notify_action = s;
     notify_action.syscalls.push_back({{"getppid"}, "SCMP_ACT_NOTIFY", std::nullopt, {}});
     auto e2 = build_seccomp(notify_action);
     REQUIRE_FALSE(e2);
-    CHECK_THAT(e2.error().to_string(), Catch::Contains("linux.seccomp.syscalls[2].action: SCMP_ACT_NOTIFY"));
+    CHECK_THAT(e2.error().to_string(), Catch::Contains("linux.seccomp.syscalls[2].action: SCMP_ACT_NOTIFY needs "
+                                                       "linux.seccomp.listenerPath"));
+}
+
+TEST_CASE("SCMP_ACT_NOTIFY with a listenerPath loads with a new listener", "[seccomp]") {
+    Seccomp s;
+    s.default_action = "SCMP_ACT_ALLOW";
+    s.flags = {"SECCOMP_FILTER_FLAG_TSYNC"};
+    s.listener_path = "/run/agent.sock";
+    s.listener_metadata = "meta";
+    s.syscalls.push_back({{"getppid"}, "SCMP_ACT_NOTIFY", std::nullopt, {}});
+    auto prog = build_seccomp(s);
+    REQUIRE(prog);
+    CHECK(prog->listener.path == "/run/agent.sock");
+    CHECK(prog->listener.metadata == "meta");
+    CHECK(prog->flags == (SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_NEW_LISTENER |
+                          SECCOMP_FILTER_FLAG_TSYNC_ESRCH));
+
+    Seccomp def = s;
+    def.default_action = "SCMP_ACT_NOTIFY";
+    auto e = build_seccomp(def);
+    REQUIRE_FALSE(e);
+    CHECK_THAT(e.error().to_string(), Catch::Contains("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be"));
+
+    Seccomp send = s;
+    send.syscalls.push_back({{"write", "sendmsg"}, "SCMP_ACT_NOTIFY", std::nullopt, {}});
+    auto e2 = build_seccomp(send);
+    REQUIRE_FALSE(e2);
+    CHECK_THAT(e2.error().to_string(), Catch::Contains("linux.seccomp.syscalls[1]: SCMP_ACT_NOTIFY cannot be used "
+                                                       "for `sendmsg`"));
+
+    Seccomp meta = s;
+    meta.listener_path.clear();
+    auto e3 = build_seccomp(meta);
+    REQUIRE_FALSE(e3);
+    CHECK_THAT(e3.error().to_string(), Catch::Contains("linux.seccomp.listenerMetadata: only allowed with"));
+
+    Seccomp longpath = s;
+    longpath.listener_path = "/" + std::string(200, 'x');
+    auto e4 = build_seccomp(longpath);
+    REQUIRE_FALSE(e4);
+    CHECK_THAT(e4.error().to_string(), Catch::Contains("path too long for a unix socket"));
+
+    // The parser keeps both fields and writes them back.
+    json cfg = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                {"listenerPath", "/run/agent.sock"},
+                {"listenerMetadata", "meta"},
+                {"syscalls", {{{"names", {"getppid"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+    auto spec = parse_with(cfg);
+    REQUIRE(spec);
+    CHECK(spec->seccomp->listener_path == "/run/agent.sock");
+    CHECK(spec->seccomp->listener_metadata == "meta");
+    CHECK(spec->seccomp->syscalls.at(0).action == "SCMP_ACT_NOTIFY");
+}
+
+// The kernel side: the load returns the notify fd and a notified syscall
+// waits for the answer given on it.
+TEST_CASE("a loaded notify filter hands out a listener fd", "[seccomp]") {
+    Seccomp s;
+    s.default_action = "SCMP_ACT_ALLOW";
+    s.listener_path = "/run/agent.sock";
+    s.syscalls.push_back({{"getppid"}, "SCMP_ACT_NOTIFY", std::nullopt, {}});
+    auto prog = build_seccomp(s);
+    REQUIRE(prog);
+    int pipefd[2];
+    REQUIRE(::pipe(pipefd) == 0);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::close(pipefd[0]);
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) ::_exit(10);
+        int fd = load_seccomp(*prog);
+        if (fd <= 0) ::_exit(11);
+        if (::write(pipefd[1], &fd, sizeof fd) != sizeof fd) ::_exit(12);
+        // The parent answers through /proc/PID/fd/FD (pidfd_getfd needs ptrace rights; this is our child).
+        long r = ::syscall(SYS_getppid);
+        ::_exit(r == 4242 ? 0 : 13);
+    }
+    ::close(pipefd[1]);
+    int child_fd = -1;
+    REQUIRE(::read(pipefd[0], &child_fd, sizeof child_fd) == sizeof child_fd);
+    ::close(pipefd[0]);
+    int fd = static_cast<int>(::syscall(SYS_pidfd_getfd, static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)),
+                                        child_fd, 0));
+    REQUIRE(fd >= 0);
+    struct seccomp_notif req = {};
+    REQUIRE(::ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0);
+    CHECK(req.pid == static_cast<__u32>(pid));
+    CHECK(req.data.nr == SYS_getppid);
+    struct seccomp_notif_resp resp = {};
+    resp.id = req.id;
+    resp.val = 4242;
+    REQUIRE(::ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0);
+    ::close(fd);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("a loaded filter returns the configured errno", "[seccomp]") {

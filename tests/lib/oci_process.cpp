@@ -169,11 +169,11 @@ void check_refused(const std::string& p) {
     CHECK(lines(bad.err).size() == 1);
     CHECK_THAT(bad.err, Catch::Contains("linux.seccomp.syscalls[0].action") && Catch::Contains("SCMP_ACT_BOGUS"));
 
-    cfg["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"listenerPath", "/run/agent.sock"}};
+    cfg["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_NOTIFY"}, {"listenerPath", "/run/agent.sock"}};
     auto notify = run_bundle(b, cfg, p + "bad2");
     CHECK(notify.code == 125);
     CHECK(lines(notify.err).size() == 1);
-    CHECK_THAT(notify.err, Catch::Contains("seccomp notify (listenerPath) is not supported yet"));
+    CHECK_THAT(notify.err, Catch::Contains("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default"));
 }
 
 }  // namespace
