@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "bock/common/sys.hpp"
 #include "plan.hpp"
 
 namespace bock::runtime {
@@ -39,24 +40,9 @@ int send_message_fd(int fd, MessageKind kind, int passed) {
     std::memset(&m, 0, sizeof m);
     m.kind = kind;
     m.index = -1;
-    struct iovec iov = {&m, sizeof m};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &passed, sizeof passed);
-    for (;;) {
-        ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-        if (n == static_cast<ssize_t>(sizeof m)) return 0;
-        if (n < 0 && errno == EINTR) continue;
-        return n < 0 ? -errno : -EPROTO;
-    }
+    ssize_t n = sys::raw::send_with_fd(fd, &m, sizeof m, passed);
+    if (n == static_cast<ssize_t>(sizeof m)) return 0;
+    return n < 0 ? static_cast<int>(n) : -EPROTO;
 }
 
 int recv_message(int fd, Message& out, int* passed) {

@@ -23,6 +23,7 @@
 #include <cstring>
 
 #include "bock/common/log.hpp"
+#include "bock/common/sys.hpp"
 #include "child.hpp"
 #include "messages.hpp"
 #include "plan.hpp"
@@ -66,22 +67,9 @@ Result<Fd> connect_listener(const std::string& path) {
 // The whole document in one sendmsg with the fd; the rest, if the socket
 // took only part of it, in plain sends.
 Result<void> send_state(int sock, const std::string& text, int fd, const std::string& path) {
-    struct iovec iov = {const_cast<char*>(text.data()), text.size()};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-    ssize_t n;
-    do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) return errno_error("linux.seccomp.listenerPath `{}`: send the container state", path);
+    ssize_t n = sys::raw::send_with_fd(sock, text.data(), text.size(), fd);
+    if (n < 0)
+        return Error(static_cast<int>(-n), fmt::format("linux.seccomp.listenerPath `{}`: send the container state", path));
     size_t done = static_cast<size_t>(n);
     while (done < text.size()) {
         n = ::send(sock, text.data() + done, text.size() - done, MSG_NOSIGNAL);

@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "bock/common/sys.hpp"
 #include "child.hpp"
 
 #ifndef TIOCGPTPEER
@@ -55,22 +56,8 @@ namespace {
 
 // One SCM_RIGHTS message carrying `fd`, with `name` as its data.
 int send_fd(int sock, int fd, const char* name) {
-    struct iovec iov = {const_cast<char*>(name), std::strlen(name)};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-    for (;;) {
-        if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return 0;
-        if (errno != EINTR) return -errno;
-    }
+    ssize_t n = sys::raw::send_with_fd(sock, name, std::strlen(name), fd);
+    return n < 0 ? static_cast<int>(n) : 0;
 }
 
 }  // namespace

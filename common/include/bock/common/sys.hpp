@@ -46,6 +46,9 @@ int write_all(int fd, const void* buf, size_t len);
 int read_all(int fd, void* buf, size_t len);  // returns bytes read (short only at EOF)
 // Writes "/proc/self/fd/N" into buf (at least 32 bytes).
 void fd_path(char* buf, int fd);
+// One sendmsg(2) of `len` bytes carrying `fd` as SCM_RIGHTS (MSG_NOSIGNAL,
+// EINTR retried); returns the bytes sent (possibly short) or -errno.
+ssize_t send_with_fd(int sock, const void* data, size_t len, int fd);
 }  // namespace raw
 
 }  // namespace bock::sys
