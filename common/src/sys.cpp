@@ -164,5 +164,27 @@ ssize_t send_with_fd(int sock, const void* data, size_t len, int fd) {
     }
 }
 
+ssize_t recv_with_fd(int sock, void* buf, size_t len, int* fd) {
+    if (fd) *fd = -1;
+    struct iovec iov = {buf, len};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    int got = -1;
+    for (struct cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+            std::memcpy(&got, CMSG_DATA(cm), sizeof got);
+    if (fd) *fd = got;
+    else if (got >= 0) ::close(got);
+    return n;
+}
+
 }  // namespace raw
 }  // namespace bock::sys

@@ -46,29 +46,11 @@ int send_message_fd(int fd, MessageKind kind, int passed) {
 }
 
 int recv_message(int fd, Message& out, int* passed) {
-    if (passed) *passed = -1;
-    for (;;) {
-        struct iovec iov = {&out, sizeof out};
-        alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        struct msghdr msg = {};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -errno;
-        int got = -1;
-        for (struct cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
-                std::memcpy(&got, CMSG_DATA(cm), sizeof got);
-        if (passed) *passed = got;
-        else if (got >= 0) ::close(got);
-        if (n == 0) return 0;
-        if (n != static_cast<ssize_t>(sizeof out)) return -EPROTO;
-        out.detail[sizeof out.detail - 1] = '\0';
-        return 1;
-    }
+    ssize_t n = sys::raw::recv_with_fd(fd, &out, sizeof out, passed);
+    if (n <= 0) return static_cast<int>(n);
+    if (n != static_cast<ssize_t>(sizeof out)) return -EPROTO;
+    out.detail[sizeof out.detail - 1] = '\0';
+    return 1;
 }
 
 const char* step_name(Step s) {

@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "bock/common/sys.hpp"
 #include "messages.hpp"
 #include "plan.hpp"
 
@@ -100,20 +101,10 @@ TEST_CASE("the notify fd goes to listenerPath with the state", "[seccomp-notify]
         Fd conn(::accept4(srv.get(), nullptr, nullptr, SOCK_CLOEXEC));
         REQUIRE(conn);
         char buf[4096];
-        struct iovec iov = {buf, sizeof buf};
-        alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        struct msghdr msg = {};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t n = ::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC);
-        REQUIRE(n > 0);
-        struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-        REQUIRE(cm);
-        CHECK(cm->cmsg_type == SCM_RIGHTS);
         int fd = -1;
-        std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+        ssize_t n = sys::raw::recv_with_fd(conn.get(), buf, sizeof buf, &fd);
+        REQUIRE(n > 0);
+        REQUIRE(fd >= 0);  // an SCM_RIGHTS fd came with the state
         Fd got(fd);
         CHECK(got);
         char rest;

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "bock/common/fd.hpp"
+#include "bock/common/sys.hpp"
 #include "oci_lifecycle.hpp"
 
 namespace bock::test::exec {
@@ -67,21 +68,11 @@ public:
         struct pollfd cfd = {conn.get(), POLLIN, 0};
         REQUIRE(::poll(&cfd, 1, 10000) == 1);
         char data[256] = {};
-        alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        struct iovec iov = {data, sizeof data - 1};
-        struct msghdr msg = {};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t n = ::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC);
+        int fd = -1;
+        ssize_t n = sys::raw::recv_with_fd(conn.get(), data, sizeof data - 1, &fd);
         REQUIRE(n > 0);
         name.assign(data, static_cast<size_t>(n));
-        struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-        REQUIRE(cm != nullptr);
-        REQUIRE(cm->cmsg_type == SCM_RIGHTS);
-        int fd = -1;
-        std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+        REQUIRE(fd >= 0);  // the pty master came as SCM_RIGHTS
         return Fd(fd);
     }
 

@@ -25,6 +25,7 @@
 
 #include "bock/common/fd.hpp"
 #include "bock/common/fs.hpp"
+#include "bock/common/sys.hpp"
 #include "testlib.hpp"
 
 namespace bock::test {
@@ -87,17 +88,10 @@ private:
         int fd = -1;
         for (;;) {
             char buf[4096];
-            struct iovec iov = {buf, sizeof buf};
-            alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-            struct msghdr msg = {};
-            msg.msg_iov = &iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof control;
-            ssize_t n = ::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC);
+            int got = -1;
+            ssize_t n = sys::raw::recv_with_fd(conn.get(), buf, sizeof buf, &got);
+            if (got >= 0) fd = got;
             if (n <= 0) break;  // EOF: the runtime closes after one state
-            for (struct cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-                if (cm->cmsg_type == SCM_RIGHTS) std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
             text.append(buf, static_cast<size_t>(n));
         }
         json j = json::parse(text, nullptr, false);

@@ -49,6 +49,10 @@ void fd_path(char* buf, int fd);
 // One sendmsg(2) of `len` bytes carrying `fd` as SCM_RIGHTS (MSG_NOSIGNAL,
 // EINTR retried); returns the bytes sent (possibly short) or -errno.
 ssize_t send_with_fd(int sock, const void* data, size_t len, int fd);
+// One recvmsg(2) of up to `len` bytes (EINTR retried); the SCM_RIGHTS fd
+// that came with it, close-on-exec, goes to *fd (-1 if none), or is closed
+// when fd is null. Returns the bytes read (0 at EOF) or -errno.
+ssize_t recv_with_fd(int sock, void* buf, size_t len, int* fd);
 }  // namespace raw
 
 }  // namespace bock::sys
