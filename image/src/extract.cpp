@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "archive_util.hpp"
+#include "layer_stream.hpp"
 #include "path_util.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
@@ -334,16 +335,23 @@ Result<ExtractStats> Extractor::run(struct archive* a) {
 
 Result<ExtractStats> extract_layer(int fd, const std::string& dest, const ExtractOptions& opts) {
     Fd root = BOCK_TRY(sys::open(dest, O_RDONLY | O_DIRECTORY));
+    auto stream = BOCK_TRY(detail::DecompressedStream::open(fd, opts.limits));
     detail::ArchiveReader a(archive_read_new());
     if (!a) return make_error("extract into `{}`: out of memory", dest);
-    archive_read_support_filter_all(a.get());
     archive_read_support_format_tar(a.get());
     archive_read_support_format_gnutar(a.get());
     archive_read_support_format_empty(a.get());
-    if (archive_read_open_fd(a.get(), fd, 1 << 16) != ARCHIVE_OK)
-        return make_error("extract into `{}`: {}", dest, detail::archive_err(a.get()));
+    BOCK_TRY_CTX(stream->attach(a.get()), fmt::format("extract into `{}`", dest));
     Extractor x(std::move(root), dest, opts);
-    return x.run(a.get());
+    auto stats = x.run(a.get());
+    // A failed decompression shows up in the tar reader as a short read:
+    // report the cause.
+    if (stream->failure()) return *stream->failure();
+    if (!stats) return stats.error();
+    stats->diff_id = BOCK_TRY(stream->finish());
+    stats->uncompressed = stream->uncompressed();
+    stats->compressed = stream->compressed();
+    return stats;
 }
 
 }  // namespace bock::image

@@ -232,3 +232,52 @@ TEST_CASE("extract: unmappable owners recorded with single_id") {
     CHECK(std::string(v, static_cast<size_t>(n)) == "1000:1000:0750");
     CHECK(run(false) == 1);  // without single_id a chown failure is an error
 }
+
+TEST_CASE("extract: one pass gives the diff_id of the decompressed stream") {
+    TempDir t;
+    std::vector<TarEntry> entries = {{.path = "a", .content = std::string(100000, 'x')}, {.path = "b", .content = "b"}};
+    REQUIRE(write_tar(t / "plain.tar", entries));
+    REQUIRE(write_tar(t / "layer.tar.gz", entries, true));
+    auto want = sha256_of_file(t / "plain.tar");
+    REQUIRE(want);
+    for (const char* blob : {"plain.tar", "layer.tar.gz"}) {
+        std::string dest = t / (std::string(blob) + ".d");
+        REQUIRE(fs::mkdir_p(dest));
+        auto fd = sys::open(t / blob, O_RDONLY);
+        REQUIRE(fd);
+        auto r = extract_layer(fd->get(), dest, default_opts());
+        REQUIRE(r);
+        CHECK(r->diff_id == *want);
+        struct stat st;
+        REQUIRE(::stat((t / "plain.tar").c_str(), &st) == 0);
+        CHECK(r->uncompressed == static_cast<uint64_t>(st.st_size));
+        CHECK(read(dest + "/b") == "b");
+    }
+}
+
+TEST_CASE("extract: decompression-bomb caps refuse a layer with a clear error") {
+    TempDir t;
+    REQUIRE(write_tar(t / "bomb.tar.gz", {{.path = "zeros", .content = std::string(4 << 20, '\0')}}, true));
+    std::string dest = t / "d";
+    REQUIRE(fs::mkdir_p(dest));
+    auto o = default_opts();
+    SECTION("size") {
+        o.limits.max_size = 1 << 20;
+        auto fd = sys::open(t / "bomb.tar.gz", O_RDONLY);
+        auto r = extract_layer(fd->get(), dest, o);
+        REQUIRE_FALSE(r);
+        CHECK_THAT(r.error().message(), Catch::Contains("decompression bomb") && Catch::Contains("BOCK_LAYER_MAX_SIZE"));
+    }
+    SECTION("ratio") {
+        o.limits.max_ratio = 100;
+        o.limits.ratio_after = 1 << 20;
+        auto fd = sys::open(t / "bomb.tar.gz", O_RDONLY);
+        auto r = extract_layer(fd->get(), dest, o);
+        REQUIRE_FALSE(r);
+        CHECK_THAT(r.error().message(), Catch::Contains("decompression bomb") && Catch::Contains("BOCK_LAYER_MAX_RATIO"));
+    }
+    SECTION("within the caps") {
+        auto fd = sys::open(t / "bomb.tar.gz", O_RDONLY);
+        CHECK(extract_layer(fd->get(), dest, o));
+    }
+}

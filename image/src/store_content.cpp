@@ -197,29 +197,6 @@ Result<std::string> read_blob(const StorePaths& p, const Digest& d) {
 
 namespace {
 
-// sha256 of the decompressed stream of a (possibly compressed) tar blob.
-Result<Digest> uncompressed_digest(const std::string& path) {
-    ArchiveReader a(archive_read_new());
-    archive_read_support_filter_all(a.get());
-    archive_read_support_format_raw(a.get());
-    archive_read_support_format_empty(a.get());
-    if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
-        return make_error("read `{}`: {}", path, archive_err(a.get()));
-    Sha256 h;
-    struct archive_entry* e;
-    int r = archive_read_next_header(a.get(), &e);
-    if (r == ARCHIVE_EOF) return h.finish();
-    if (r < ARCHIVE_WARN) return make_error("read `{}`: {}", path, archive_err(a.get()));
-    char buf[1 << 16];
-    for (;;) {
-        la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
-        if (n < 0) return make_error("decompress `{}`: {}", path, archive_err(a.get()));
-        if (n == 0) break;
-        h.update(buf, static_cast<size_t>(n));
-    }
-    return h.finish();
-}
-
 thread_local uint64_t tree_size_acc = 0;
 int tree_size_cb(const char*, const struct stat* st, int type, struct FTW*) {
     if (type == FTW_F && S_ISREG(st->st_mode)) tree_size_acc += static_cast<uint64_t>(st->st_size);
@@ -239,20 +216,25 @@ Result<uint64_t> ensure_layer(const StorePaths& p, const Digest& diff_id, const 
     std::string dest = p.layer(diff_id);
     if (fs::is_dir(dest)) return tree_size(dest);  // extracted once, shared
     std::string blob_path = p.blob(blob);
-    if (blob != diff_id) {
-        Digest got = BOCK_TRY(uncompressed_digest(blob_path));
-        if (got != diff_id)
-            return make_error("layer {}: diff_id mismatch (uncompressed content is {})", diff_id.str(), got.str());
-    }
     std::string tmp = BOCK_TRY(fs::make_temp_dir(p.tmp(), "extract-"));
     ::chmod(tmp.c_str(), 0755);  // the layer root's mode unless the tar has "./"
     Fd fd = BOCK_TRY(sys::open(blob_path, O_RDONLY));
-    ExtractOptions eo{opts.rootless, opts.single_id};
-    auto stats = BOCK_TRY_CTX(extract_layer(fd.get(), tmp, eo), fmt::format("layer {}", diff_id.str()));
+    ExtractOptions eo;
+    eo.rootless = opts.rootless;
+    eo.single_id = opts.single_id;
+    // One pass: decompress, hash (the diff_id) and extract; the directory
+    // is renamed into layers/ only once the hash matches.
+    auto stats = extract_layer(fd.get(), tmp, eo);
+    if (!stats || stats->diff_id != diff_id) {
+        (void)fs::remove_all(tmp);
+        if (!stats) return std::move(stats).error().wrap(fmt::format("layer {}", diff_id.str()));
+        return make_error("layer {}: diff_id mismatch (uncompressed content is {})", diff_id.str(),
+                          stats->diff_id.str());
+    }
     test_hooks::kill_point("load-layer-partial");
     BOCK_TRY(fs::mkdir_p(p.layers(), 0700));
     if (::rename(tmp.c_str(), dest.c_str()) < 0) return errno_error("rename `{}` to `{}`", tmp, dest);
-    return stats.bytes;
+    return stats->bytes;
 }
 
 Result<ImageRecord> commit_image(const StorePaths& p, const std::string& name, const Digest& manifest_digest,
