@@ -125,8 +125,8 @@ Result<Fd> Extractor::open_dir(const std::vector<std::string>& comps, size_t n, 
             next = open_component(fd.get(), comps[i], O_PATH | O_DIRECTORY);
         }
         if (next == -ELOOP || next == -EXDEV || next == -ENOTDIR)
-            return Error(EPERM, fmt::format("`{}` is a symlink or not a directory: refusing to write through it",
-                                            join_components(comps, i + 1)));
+            return make_error("`{}` is a symlink or not a directory: refusing to write through it",
+                              printable(join_components(comps, i + 1)));
         if (next < 0) return Error(-next, fmt::format("open `{}`", join_components(comps, i + 1)));
         fd.reset(next);
     }
@@ -275,7 +275,7 @@ Result<void> Extractor::entry(struct archive* a, struct archive_entry* e) {
         std::vector<std::string> target = comps;
         target.back() = name.substr(whiteout_prefix.size());
         if (target.back().empty() || target.back() == "." || target.back() == "..")
-            return make_error("entry `{}`: invalid whiteout", raw_path);
+            return make_error("invalid whiteout (of `{}`)", printable(target.back()));
         BOCK_TRY(remove_existing(parent.get(), target, false));
         if (::mknodat(parent.get(), target.back().c_str(), S_IFCHR | 0, makedev(0, 0)) < 0)
             return errno_error("create whiteout `{}`", join_components(target, target.size()));

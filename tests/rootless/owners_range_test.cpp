@@ -34,7 +34,7 @@ std::string layer_with(const std::string& rel) {
 
 }  // namespace
 
-TEST_CASE("single-ID mapping: owners recorded in user.containers.override_stat", "[norange]") {
+TEST_CASE("single-ID mapping: owners recorded in user.containers.override_stat", "[norange-owners]") {
     make_image("localhost/owners:single",
                {"dir /srv 0750 1000 1000\ntext /srv/suid 4755 1000 5 x\ntext /srv/mine 0640 0 0 y\n"
                 "symlink /srv/link suid\n"},
