@@ -6,6 +6,9 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <catch2/catch.hpp>
 
@@ -436,4 +439,34 @@ TEST_CASE("extract: long and weird names, fifos") {
     REQUIRE_FALSE(r3);
     CHECK_THAT(r3.error().to_string(), Catch::Contains("bad\\n/../evil"));
     u.check_nothing_outside();
+}
+
+TEST_CASE("extract: GNU tar's old sparse format") {
+    if (::access("/usr/bin/tar", X_OK) != 0) {
+        WARN("skipped: GNU tar is not installed");
+        return;
+    }
+    TempDir t;
+    std::string src = t / "src";
+    REQUIRE(fs::mkdir_p(src));
+    {
+        int fd = ::open((src + "/holey").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        REQUIRE(fd >= 0);
+        REQUIRE(::pwrite(fd, "head", 4, 0) == 4);
+        REQUIRE(::pwrite(fd, "tail", 4, (6 << 20) - 4) == 4);
+        ::close(fd);
+    }
+    std::string cmd = "cd '" + src + "' && /usr/bin/tar --sparse --format=gnu -cf '" + (t / "gnu.tar") + "' holey";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    std::string dest = t / "d";
+    REQUIRE(fs::mkdir_p(dest));
+    auto fd = sys::open(t / "gnu.tar", O_RDONLY);
+    REQUIRE(fd);
+    REQUIRE(extract_layer(fd->get(), dest, default_opts()));
+    std::string want = "head" + std::string((6 << 20) - 8, '\0') + "tail";
+    CHECK(read(dest + "/holey") == want);
+    struct stat st;
+    REQUIRE(::stat((dest + "/holey").c_str(), &st) == 0);
+    CHECK(st.st_size == (6 << 20));
+    CHECK(st.st_blocks * 512 < (1 << 20));
 }
