@@ -10,8 +10,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <set>
 #include <string_view>
 #include <vector>
@@ -35,6 +37,47 @@ using detail::join_components;
 using detail::split_entry_path;
 
 int open_component(int dir, const std::string& name, int flags) { return detail::open_beneath(dir, name, flags); }
+
+// The value containers/storage writes (FormatContainersOverrideXattrDevice):
+// "UID:GID:MODE:TYPE", MODE the permission bits incl. setuid/setgid/sticky
+// as 4 octal digits. fuse-overlayfs reads the first three ("%d:%d:%o") and
+// keeps the file type of the real file.
+std::string override_stat_value(uid_t uid, gid_t gid, mode_t mode, mode_t type) {
+    const char* t = S_ISDIR(type) ? "dir" : S_ISLNK(type) ? "symlink" : S_ISFIFO(type) ? "pipe" : "file";
+    return fmt::format("{}:{}:{:04o}:{}", uid, gid, mode & 07777, t);
+}
+
+// The ids mapped in this process's user namespace ("0-65536"), from
+// /proc/self/{uid,gid}_map; whether `id` is one of them.
+std::pair<std::string, bool> describe_map(const char* file, unsigned id) {
+    std::ifstream in(file);
+    std::vector<std::pair<unsigned long long, unsigned long long>> ranges;  // [first, end)
+    unsigned long long inside, outside, count;
+    while (in >> inside >> outside >> count)
+        if (count > 0) ranges.emplace_back(inside, inside + count);
+    std::sort(ranges.begin(), ranges.end());
+    std::string out;
+    bool mapped = false;
+    for (size_t i = 0; i < ranges.size();) {
+        auto [first, end] = ranges[i];
+        for (i++; i < ranges.size() && ranges[i].first <= end; i++) end = std::max(end, ranges[i].second);
+        if (!out.empty()) out += ", ";
+        out += end - first == 1 ? fmt::format("{}", first) : fmt::format("{}-{}", first, end - 1);
+        mapped = mapped || (id >= first && id < end);
+    }
+    return {out.empty() ? "none" : out, mapped};
+}
+
+// An entry name for an error line: control characters escaped.
+std::string printable(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c == '\n') out += "\\n";
+        else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+        else out += static_cast<char>(c);
+    }
+    return out;
+}
 
 struct DeferredDir {
     std::vector<std::string> comps;
@@ -66,6 +109,7 @@ private:
     ExtractOptions opts_;
     ExtractStats stats_;
     uint64_t skipped_devices_ = 0;
+    std::set<std::string> skipped_;  // device nodes not created (a hardlink to one is skipped too)
     std::vector<DeferredDir> dirs_;
 };
 
@@ -81,8 +125,8 @@ Result<Fd> Extractor::open_dir(const std::vector<std::string>& comps, size_t n, 
             next = open_component(fd.get(), comps[i], O_PATH | O_DIRECTORY);
         }
         if (next == -ELOOP || next == -EXDEV || next == -ENOTDIR)
-            return Error(EPERM, fmt::format("`{}` is a symlink or not a directory: refusing to write through it",
-                                            join_components(comps, i + 1)));
+            return make_error("`{}` is a symlink or not a directory: refusing to write through it",
+                              printable(join_components(comps, i + 1)));
         if (next < 0) return Error(-next, fmt::format("open `{}`", join_components(comps, i + 1)));
         fd.reset(next);
     }
@@ -116,7 +160,8 @@ void Extractor::apply_xattrs(struct archive_entry* e, int fd, const std::string&
         std::string_view k = key;
         // Overlay's own attributes are ours to set (whiteouts, opaque dirs),
         // never the archive's: a crafted redirect could escape the layer.
-        if (k.starts_with("trusted.overlay.") || k.starts_with("user.overlay.")) continue;
+        // The same for the owner record of single-ID stores: only we write it.
+        if (k.starts_with("trusted.overlay.") || k.starts_with("user.overlay.") || k == override_stat_xattr) continue;
         if (::fsetxattr(fd, key, value, size, 0) < 0)
             log::debug("extract `{}`: cannot set xattr {}: {}", shown, k, std::strerror(errno));
     }
@@ -128,8 +173,8 @@ Result<void> Extractor::apply_owner(int parent, const std::string& name, const s
     if (r == 0) return ok();
     int err = errno;
     if ((err == EINVAL || err == EPERM) && opts_.single_id) {
-        std::string v = fmt::format("{}:{}:0{:o}", uid, gid, mode & 07777);
         if (S_ISLNK(type)) return ok();  // user.* xattrs are not allowed on symlinks
+        std::string v = override_stat_value(uid, gid, mode, type);
         int x;
         if (fd >= 0) {
             x = ::fsetxattr(fd, override_stat_xattr, v.data(), v.size(), 0);
@@ -141,6 +186,22 @@ Result<void> Extractor::apply_owner(int parent, const std::string& name, const s
         }
         if (x < 0) log::debug("extract `{}`: cannot record owner {}:{}: {}", shown, uid, gid, std::strerror(errno));
         return ok();
+    }
+    if (err == EINVAL) {
+        // The kernel's answer for an id outside the user namespace's map.
+        auto [uids, uid_ok] = describe_map("/proc/self/uid_map", uid);
+        auto [gids, gid_ok] = describe_map("/proc/self/gid_map", gid);
+        std::string which = !uid_ok ? fmt::format("uid {} is not mapped (uids {} are mapped)", uid, uids)
+                          : !gid_ok ? fmt::format("gid {} is not mapped (gids {} are mapped)", gid, gids)
+                                    : fmt::format("uids {} and gids {} are mapped", uids, gids);
+        return Error(0, fmt::format("chown `{}` to {}:{}: {} in the user namespace", shown, uid, gid, which))
+            .with_hint(fmt::format(
+                "the user needs at least {} subordinate ids in /etc/subuid and /etc/subgid (root can run: usermod "
+                "--add-subuids 100000-{} --add-subgids 100000-{} $USER); then end the running session so that "
+                "the next bock command maps the new range: kill the holder process whose pid is in "
+                "$XDG_RUNTIME_DIR/bock/session/holder.pid",
+                uint64_t{std::max(uid, gid)} + 1, 100000 + uint64_t{std::max(uid, gid)},
+                100000 + uint64_t{std::max(uid, gid)}));
     }
     return Error(err, fmt::format("chown `{}` to {}:{}", shown, uid, gid));
 }
@@ -154,6 +215,10 @@ Result<void> Extractor::write_data(struct archive* a, int fd, int64_t size, cons
         if (r == ARCHIVE_EOF) break;
         if (r < ARCHIVE_WARN) return make_error("read data of `{}`: {}", shown, detail::archive_err(a));
         const char* p = static_cast<const char*>(buf);
+        // Runs of zeros are left as holes (the file is new, so they read as
+        // zeros): sparse files stay sparse, and a layer of zeros cannot fill
+        // the disk before the decompression caps refuse it.
+        if (len > 0 && p[0] == 0 && std::memcmp(p, p + 1, len - 1) == 0) continue;
         while (len > 0) {
             ssize_t n = ::pwrite(fd, p, len, off);
             if (n < 0) {
@@ -174,7 +239,7 @@ Result<void> Extractor::entry(struct archive* a, struct archive_entry* e) {
     const char* raw_path = archive_entry_pathname(e);
     if (!raw_path) return make_error("entry without a path name");
     auto comps = BOCK_TRY(split_entry_path(raw_path));
-    const std::string shown = join_components(comps, comps.size());
+    const std::string shown = printable(join_components(comps, comps.size()));
     const mode_t type = archive_entry_filetype(e);
     const mode_t mode = archive_entry_perm(e);
     const uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
@@ -185,6 +250,14 @@ Result<void> Extractor::entry(struct archive* a, struct archive_entry* e) {
         if (type != AE_IFDIR || hardlink) return make_error("entry `{}`: not a directory", raw_path);
         dirs_.push_back({comps, mode, {archive_entry_mtime(e), 0}});
         return apply_owner(root_.get(), ".", ".", uid, gid, mode, S_IFDIR, -1);
+    }
+    // aufs metadata (.wh..wh.plnk/, .wh..wh.aufs) is not content; the opaque
+    // marker is handled below.
+    for (size_t i = 0; i < comps.size(); i++) {
+        if (std::string_view(comps[i]).starts_with(".wh..wh.") && !(i + 1 == comps.size() && comps[i] == opaque_name)) {
+            log::debug("extract `{}`: skipping aufs metadata", shown);
+            return ok();
+        }
     }
     Fd parent = BOCK_TRY(open_dir(comps, comps.size() - 1, true));
     const std::string& name = comps.back();
@@ -202,7 +275,7 @@ Result<void> Extractor::entry(struct archive* a, struct archive_entry* e) {
         std::vector<std::string> target = comps;
         target.back() = name.substr(whiteout_prefix.size());
         if (target.back().empty() || target.back() == "." || target.back() == "..")
-            return make_error("entry `{}`: invalid whiteout", raw_path);
+            return make_error("invalid whiteout (of `{}`)", printable(target.back()));
         BOCK_TRY(remove_existing(parent.get(), target, false));
         if (::mknodat(parent.get(), target.back().c_str(), S_IFCHR | 0, makedev(0, 0)) < 0)
             return errno_error("create whiteout `{}`", join_components(target, target.size()));
@@ -216,8 +289,14 @@ Result<void> Extractor::entry(struct archive* a, struct archive_entry* e) {
         auto tparent = BOCK_TRY(open_dir(tcomps, tcomps.size() - 1, false).context(
             fmt::format("hardlink `{}` to `{}`", shown, hardlink)));
         struct stat st;
-        if (::fstatat(tparent.get(), tcomps.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (::fstatat(tparent.get(), tcomps.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT && skipped_.contains(join_components(tcomps, tcomps.size()))) {
+                skipped_devices_++;  // a link to a device node that was skipped
+                skipped_.insert(join_components(comps, comps.size()));
+                return ok();
+            }
             return errno_error("hardlink `{}` to `{}`", shown, hardlink);
+        }
         if (S_ISDIR(st.st_mode)) return make_error("hardlink `{}` to `{}`: target is a directory", shown, hardlink);
         BOCK_TRY(remove_existing(parent.get(), comps, false));
         if (::linkat(tparent.get(), tcomps.back().c_str(), parent.get(), name.c_str(), 0) < 0)
@@ -266,12 +345,14 @@ Result<void> Extractor::entry(struct archive* a, struct archive_entry* e) {
         bool whiteout = type == AE_IFCHR && rdev == makedev(0, 0);
         if (opts_.rootless && !whiteout) {
             skipped_devices_++;
+            skipped_.insert(join_components(comps, comps.size()));
             return ok();
         }
         BOCK_TRY(remove_existing(parent.get(), comps, false));
         if (::mknodat(parent.get(), name.c_str(), (type == AE_IFCHR ? S_IFCHR : S_IFBLK) | (mode & 0777), rdev) < 0) {
             if (errno == EPERM && !whiteout) {
                 skipped_devices_++;
+                skipped_.insert(join_components(comps, comps.size()));
                 return ok();
             }
             return errno_error("create device `{}`", shown);
@@ -322,9 +403,21 @@ Result<ExtractStats> Extractor::run(struct archive* a) {
         if (r < ARCHIVE_WARN) return make_error("read layer: {}", detail::archive_err(a));
         stats_.entries++;
         const char* p = archive_entry_pathname(e);
-        BOCK_TRY_CTX(entry(a, e), fmt::format("extract `{}`", p ? p : "?"));
+        BOCK_TRY_CTX(entry(a, e), fmt::format("extract `{}`", p ? printable(p) : "?"));
     }
     BOCK_TRY(finish_dirs());
+    // fuse-overlayfs honours user.containers.override_stat in a layer only
+    // when the layer's root carries it.
+    if (opts_.single_id && ::fgetxattr(root_.get(), override_stat_xattr, nullptr, 0) < 0) {
+        struct stat st;
+        char p[64];
+        sys::raw::fd_path(p, root_.get());
+        if (::fstat(root_.get(), &st) == 0) {
+            std::string v = override_stat_value(0, 0, st.st_mode, S_IFDIR);
+            if (::setxattr(p, override_stat_xattr, v.data(), v.size(), 0) < 0)
+                log::debug("extract: cannot mark the layer root with {}: {}", override_stat_xattr, std::strerror(errno));
+        }
+    }
     if (skipped_devices_ > 0)
         log::warn("layer: skipped {} device node{} (device nodes cannot be created rootless)",
                   skipped_devices_, skipped_devices_ == 1 ? "" : "s");

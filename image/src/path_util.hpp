@@ -23,7 +23,7 @@ inline Result<std::vector<std::string>> split_entry_path(std::string_view p) {
         size_t j = p.find('/', i);
         if (j == std::string_view::npos) j = p.size();
         auto c = p.substr(i, j - i);
-        if (c == "..") return Error(EPERM, fmt::format("path `{}` contains `..`", p));
+        if (c == "..") return make_error("path `{}` contains `..`", p);
         if (!c.empty() && c != ".") out.emplace_back(c);
         i = j + 1;
     }

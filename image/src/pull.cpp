@@ -119,6 +119,7 @@ Result<ImageRecord> pull_image(const StorePaths& p, const Reference& ref, const 
     auto m = BOCK_TRY(resolve_manifest(client, ref, opts));
 
     auto session = BOCK_TRY(WriteSession::begin(p));
+    NewContentGuard guard(p);  // a refused image (digest, hostile layer) leaves the store as it was
     auto md = BOCK_TRY(put_blob_data(p, m.body, "manifest"));
     md.media_type = m.media_type;
     auto fetch = [&](const Descriptor& d) -> Result<void> {
@@ -132,6 +133,7 @@ Result<ImageRecord> pull_image(const StorePaths& p, const Reference& ref, const 
     auto rec = BOCK_TRY(fetch_image(p, md, ref.str(), fetch, so));
     say("Writing manifest to image destination");
     BOCK_TRY(add_to_index(p, {rec}));
+    guard.keep();
     return rec;
 }
 

@@ -91,9 +91,11 @@ std::vector<std::string> Store::layer_dirs(const ImageRecord& rec) const {
 Result<std::vector<ImageRecord>> Store::import_oci_layout(const std::string& dir, std::optional<std::string> name) {
     StorePaths p{root_};
     auto session = BOCK_TRY(WriteSession::begin(p));
+    detail::NewContentGuard guard(p);
     auto records = BOCK_TRY(detail::import_oci_layout_locked(p, dir, std::move(name), opts_)
                                 .context(fmt::format("import `{}`", dir)));
     BOCK_TRY(detail::add_to_index(p, records));
+    guard.keep();
     return records;
 }
 

@@ -111,3 +111,26 @@ Result<std::vector<ImageRecord>> import_oci_layout_locked(const StorePaths& p, c
 int64_t parse_created(const std::string& created);
 
 }  // namespace bock::image::detail
+
+namespace bock::image::detail {
+
+// Undoes what a failed load or pull wrote: blobs and layer directories that
+// were not in the store when the guard was made, and tmp/'s contents, so a
+// refused image (bad digest, hostile layer) leaves the store as it was.
+// Create it once the WriteSession is held; keep() once the index is written.
+// (A SIGKILL skips it: the next writer's tmp/ cleanup and gc handle that.)
+class NewContentGuard {
+public:
+    explicit NewContentGuard(const StorePaths& p);
+    ~NewContentGuard();
+    NewContentGuard(const NewContentGuard&) = delete;
+    NewContentGuard& operator=(const NewContentGuard&) = delete;
+    void keep() { keep_ = true; }
+
+private:
+    StorePaths p_;
+    std::vector<std::string> blobs_, layers_;  // sorted names present at the start
+    bool keep_ = false;
+};
+
+}  // namespace bock::image::detail

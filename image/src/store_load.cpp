@@ -293,6 +293,7 @@ Result<std::vector<ImageRecord>> Store::load_archive(const std::string& path) {
     const std::string shown = path == "-" ? "stdin" : path;
     const std::string what = fmt::format("load `{}`", shown);
     auto session = BOCK_TRY(detail::WriteSession::begin(p));
+    detail::NewContentGuard guard(p);  // a refused archive leaves the store as it was
     std::string dir = BOCK_TRY(fs::make_temp_dir(p.tmp(), "archive-"));
     BOCK_TRY_CTX(detail::unpack(path, dir), what);
     Fd root = BOCK_TRY(sys::open(dir, O_RDONLY | O_DIRECTORY));
@@ -305,6 +306,7 @@ Result<std::vector<ImageRecord>> Store::load_archive(const std::string& path) {
         return make_error("`{}` is not an image archive: no oci-layout or manifest.json found", shown);
     }
     BOCK_TRY_CTX(detail::add_to_index(p, records), what);
+    guard.keep();
     (void)fs::remove_all(dir);
     return records;
 }

@@ -37,6 +37,10 @@ struct TarEntry {
     mode_t mode = 0644;
     unsigned uid = 0, gid = 0;
     dev_t rdev = 0;
+    std::vector<std::pair<std::string, std::string>> xattrs;
+    // Sparse regions (offset, length): `content` is the whole file, holes
+    // included; only the regions are stored.
+    std::vector<std::pair<int64_t, int64_t>> sparse;
 };
 
 inline bool write_tar(const std::string& out, const std::vector<TarEntry>& entries, bool gzip = false) {
@@ -58,6 +62,8 @@ inline bool write_tar(const std::string& out, const std::vector<TarEntry>& entri
         archive_entry_set_gid(e, t.gid);
         if (t.type == AE_IFLNK) archive_entry_set_symlink(e, t.link.c_str());
         if (t.type == AE_IFCHR || t.type == AE_IFBLK) archive_entry_set_rdev(e, t.rdev);
+        for (const auto& [k, v] : t.xattrs) archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
+        for (const auto& [off, len] : t.sparse) archive_entry_sparse_add_entry(e, off, len);
         archive_write_header(a, e);
         if (t.type == AE_IFREG && !t.content.empty()) archive_write_data(a, t.content.data(), t.content.size());
         archive_entry_free(e);
