@@ -201,9 +201,34 @@ Result<void> write_from_store(const Store& store, const std::vector<ImageRecord>
     }
 }
 
-Result<std::string> copy_image(Store& store, const Location& src, const Location& dst) {
-    if (src.kind == Kind::docker) return docker_not_wired(src);
-    if (dst.kind == Kind::docker) return docker_not_wired(dst);
+Result<std::string> copy_image(Store& store, const Location& src, const Location& dst, const CopyHooks& hooks) {
+    if (src.kind == Kind::docker) {
+        if (!hooks.pull) return docker_not_wired(src);
+        auto rec = BOCK_TRY(hooks.pull(BOCK_TRY(Reference::parse(src.ref))));
+        if (dst.kind == Kind::local) {
+            if (!dst.ref.empty()) BOCK_TRY(store.tag(rec.config.str(), BOCK_TRY(Reference::parse(dst.ref))));
+            return rec.manifest.str();
+        }
+        Location local;
+        local.ref = rec.config.str();
+        return copy_image(store, local, dst, hooks);
+    }
+    if (dst.kind == Kind::docker) {
+        if (!hooks.push) return docker_not_wired(dst);
+        auto dest = BOCK_TRY(Reference::parse(dst.ref));
+        ImageRecord rec;
+        if (src.kind == Kind::local) {
+            auto found = BOCK_TRY(store.lookup(src.ref));
+            if (!found) return Error(ENOENT, fmt::format("image `{}` not found in the local store", src.ref)).with_exit(1);
+            rec = *found;
+        } else {
+            auto recs = BOCK_TRY(read_into_store(store, src, dest.str()));
+            if (recs.size() != 1) return make_error("`{}` holds {} images: name one", src.str(), recs.size());
+            rec = recs.front();
+        }
+        BOCK_TRY(hooks.push(rec, dest));
+        return rec.manifest.str();
+    }
     if (src.kind == Kind::local) {
         auto rec = BOCK_TRY(store.lookup(src.ref));
         if (!rec) return Error(ENOENT, fmt::format("image `{}` not found in the local store", src.ref)).with_exit(1);

@@ -245,3 +245,33 @@ TEST_CASE("transport: a failed write leaves no file, a failed read leaves the st
     CHECK(count(t / "b/blobs/sha256") == 0);
     CHECK(count(t / "b/layers") == 0);
 }
+
+TEST_CASE("transport: docker:// goes through the copy hooks, or is refused as not wired") {
+    TempDir t;
+    auto s = Store::open(t / "s", opts());
+    REQUIRE(s);
+    auto rec = s->add_image(*Reference::parse("localhost/h:1"), config(), {layer(t, "h")});
+    REQUIRE(rec);
+    auto reg = *Location::parse("docker://127.0.0.1:5000/h:1");
+    auto unwired = copy_image(*s, reg, loc(Kind::oci, t / "l", "x"));
+    REQUIRE_FALSE(unwired);
+    CHECK(unwired.error().message().find("not wired") != std::string::npos);
+
+    CopyHooks hooks;
+    std::vector<std::string> pulled, pushed;
+    hooks.pull = [&](const Reference& r) -> Result<ImageRecord> {
+        pulled.push_back(r.str());
+        return *rec;
+    };
+    hooks.push = [&](const ImageRecord& i, const Reference& r) -> Result<void> {
+        pushed.push_back(i.manifest.str() + " " + r.str());
+        return ok();
+    };
+    auto d = copy_image(*s, reg, loc(Kind::oci, t / "l", "x"), hooks);
+    REQUIRE(d);
+    CHECK(pulled == std::vector<std::string>{"127.0.0.1:5000/h:1"});
+    CHECK(fs::exists(t / ("l/blobs/sha256/" + rec->manifest.hex)));
+    REQUIRE(copy_image(*s, loc(Kind::oci, t / "l", "x"), reg, hooks));
+    REQUIRE(pushed.size() == 1);
+    CHECK(pushed[0] == rec->manifest.str() + " 127.0.0.1:5000/h:1");
+}

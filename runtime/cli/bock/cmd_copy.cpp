@@ -22,9 +22,10 @@ void add_copy(CLI::App& app) {
             auto d = BOCK_TRY(image::Location::parse(*dst));
             if (s.path == "-" || d.path == "-") return make_error("`bock copy` reads and writes files, not `-`").with_hint("use bock load / bock save for pipes");
             auto ctx = BOCK_TRY(frontend::open_context());
-            // docker:// on either side: the registry pull/push dispatch point
-            // (copy_image returns a "not wired" error for it).
-            auto digest = BOCK_TRY(image::copy_image(*ctx.store, s, d));
+            // docker:// on either side goes through these: the dispatch point
+            // for the registry pull/push (empty: a "not wired" error).
+            image::CopyHooks hooks;
+            auto digest = BOCK_TRY(image::copy_image(*ctx.store, s, d, hooks));
             if (!digestfile->empty()) BOCK_TRY(fs::write_file_atomic(*digestfile, digest));
             return 0;
         });

@@ -8,6 +8,7 @@
 // As in containers/image, the path ends at the first ':'.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,12 +55,23 @@ Result<std::vector<ImageRecord>> read_into_store(Store& store, const Location& s
 // default: loc.ref, else the image's name.
 Result<void> write_from_store(const Store& store, const std::vector<ImageRecord>& images, const Location& dst);
 
-// What `bock copy` does for non-registry locations: local -> oci*/docker-
-// archive, oci*/docker-archive -> local, and between two non-local ones
-// (through the store's tmp/, without storing the image). docker:// on
-// either side returns an error saying it is not wired here: the front end
-// routes those to its pull/push.
-Result<std::string> copy_image(Store& store, const Location& src, const Location& dst);
+// The registry side of `bock copy`, given by the front end (the image
+// library's pull/push): empty functions make docker:// an error saying it
+// is not wired.
+struct CopyHooks {
+    // Pulls `ref` into the store and returns the stored image.
+    std::function<Result<ImageRecord>(const Reference& ref)> pull;
+    // Pushes a stored image to `dest`.
+    std::function<Result<void>(const ImageRecord& image, const Reference& dest)> push;
+};
+
+// What `bock copy` does: local -> oci*/docker-archive/local (a tag),
+// oci*/docker-archive -> local, and between two non-local ones (through the
+// store's tmp/, without storing the image). With docker:// on a side, the
+// image goes through the store: pulled (hooks.pull) then written, or read
+// into the store then pushed (hooks.push). Returns the source manifest's
+// digest.
+Result<std::string> copy_image(Store& store, const Location& src, const Location& dst, const CopyHooks& hooks = {});
 
 // A single-layer image from a root filesystem tarball (plain, gzip, zstd,
 // xz; "-" for stdin), like `podman import`: the layer is stored as an
