@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <ftw.h>
@@ -78,8 +79,32 @@ Result<void> write_index(const StorePaths& p, const std::vector<ImageRecord>& re
 
 Result<void> add_to_index(const StorePaths& p, const std::vector<ImageRecord>& added) {
     auto records = BOCK_TRY(read_index(p));
+    auto named = [&](const Digest& m, const ImageRecord* except) {
+        for (const auto& r : records)
+            if (&r != except && !r.name.empty() && r.manifest == m) return true;
+        return false;
+    };
     for (const auto& a : added) {
-        std::erase_if(records, [&](const ImageRecord& r) { return r.name == a.name; });
+        if (a.name.empty()) {  // a dangling image: once, and only if it has no name
+            bool known = false;
+            for (const auto& r : records) known |= r.manifest == a.manifest;
+            if (!known) records.push_back(a);
+            continue;
+        }
+        // A name moved to another image leaves that image dangling (<none>)
+        // when it was its last name, as podman does.
+        for (auto& r : records)
+            if (r.name == a.name && r.manifest != a.manifest && !named(r.manifest, &r)) r.name.clear();
+        std::erase_if(records, [&](const ImageRecord& r) {
+            return r.name == a.name || (r.name.empty() && r.manifest == a.manifest);
+        });
+        std::vector<Digest> seen;  // one dangling record per image
+        std::erase_if(records, [&](const ImageRecord& r) {
+            if (!r.name.empty()) return false;
+            if (std::find(seen.begin(), seen.end(), r.manifest) != seen.end()) return true;
+            seen.push_back(r.manifest);
+            return false;
+        });
         records.push_back(a);
     }
     test_hooks::kill_point("load-before-index");

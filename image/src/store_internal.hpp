@@ -101,11 +101,13 @@ Result<ImageRecord> fetch_image(const StorePaths& p, const Descriptor& manifest,
 Result<ImageRecord> pull_image(const StorePaths& p, const Reference& ref, const PullOptions& opts,
                                const StoreOptions& so);
 
-// Imports every image of an OCI layout directory (blobs copied into the
-// store); the caller holds the session.
-Result<std::vector<ImageRecord>> import_oci_layout_locked(const StorePaths& p, const std::string& dir,
-                                                          std::optional<std::string> name,
-                                                          const StoreOptions& opts);
+// ---- reference counting (store_refs.cpp) ----
+std::vector<std::string> list_dir(const std::string& dir);
+Result<std::vector<ContainerUse>> read_containers(const StorePaths& p);
+std::vector<ContainerUse> users_of(const std::vector<ContainerUse>& all, const std::vector<ImageRecord>& records,
+                                   const Digest& config);
+// Deletes blobs and layers that neither `records` nor a container uses.
+Result<void> gc_locked(const StorePaths& p, const std::vector<ImageRecord>& records);
 
 // Parses a created timestamp (RFC 3339) into unix seconds; 0 if unparsable.
 int64_t parse_created(const std::string& created);

@@ -1,5 +1,5 @@
-// Loading images: OCI layout directories, and OCI or `docker save` archives
-// (unpacked into tmp/ first, then imported from there).
+// Unpacking image archives safely (into the store's tmp/, then read by
+// transport_read.cpp), and Store::load_archive / import_oci_layout.
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -11,21 +11,21 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/image/store.hpp"
+#include "bock/image/transport.hpp"
 #include "path_util.hpp"
 #include "store_internal.hpp"
+#include "transport_internal.hpp"
 
 namespace bock::image {
 
 namespace detail {
 
-namespace {
-
 using nlohmann::json;
 
-constexpr const char* ref_name_annotation = "org.opencontainers.image.ref.name";
-constexpr const char* containerd_name_annotation = "io.containerd.image.name";
+namespace {
 constexpr uint64_t max_archive_bytes = uint64_t{256} << 30;
 constexpr uint64_t max_archive_entries = 1'000'000;
+}  // namespace
 
 // Opens a file of an unpacked archive or layout: symlinks inside it resolve
 // as if `root` were "/", so nothing outside can be read.
@@ -53,136 +53,6 @@ Result<std::string> read_in(int root, const std::string& rel, const std::string&
 bool exists_in(int root, const std::string& rel) {
     struct stat st;
     return ::fstatat(root, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
-std::string blob_rel(const Digest& d) { return "blobs/" + d.algorithm + "/" + d.hex; }
-
-// Copies a blob of the layout into the store, checked against its descriptor.
-Result<Descriptor> copy_blob(const StorePaths& p, int root, const std::string& shown, const Descriptor& d) {
-    if (fs::exists(p.blob(d.digest))) return d;
-    Fd fd = BOCK_TRY(open_in(root, blob_rel(d.digest), shown));
-    return put_blob_fd(p, fd.get(), d, fmt::format("blob {}", d.digest.str()));
-}
-
-Result<std::string> image_name(const Descriptor& d, const std::optional<std::string>& name, size_t count,
-                               const std::string& shown) {
-    if (name) {
-        if (count != 1)
-            return make_error("a name can only be given for a single image, `{}` has {}", shown, count);
-        return BOCK_TRY(Reference::parse(*name)).str();
-    }
-    auto it = d.annotations.find(ref_name_annotation);
-    if (it != d.annotations.end() && it->second.find_first_of("/:") != std::string::npos)
-        return BOCK_TRY(Reference::parse(it->second)).str();
-    if (auto c = d.annotations.find(containerd_name_annotation); c != d.annotations.end())
-        return BOCK_TRY(Reference::parse(c->second)).str();
-    if (it != d.annotations.end())
-        return make_error("image {} in `{}` is named only `{}` (a tag without a repository): give it a name",
-                          d.digest.str(), shown, it->second);
-    return make_error("image {} in `{}` has no name ({} annotation): give it a name", d.digest.str(), shown,
-                      ref_name_annotation);
-}
-
-// Picks the manifest for this machine out of an image index.
-Result<Descriptor> pick_platform(int root, const std::string& shown, const Descriptor& index_desc) {
-    auto text = BOCK_TRY(read_in(root, blob_rel(index_desc.digest), shown));
-    if (sha256_of(text) != index_desc.digest)
-        return make_error("index {} in `{}`: digest mismatch", index_desc.digest.str(), shown);
-    try {
-        auto j = json::parse(text);
-        for (const auto& m : j.at("manifests")) {
-            auto d = BOCK_TRY(parse_descriptor(m));
-            if (!d.platform) continue;
-            if (Platform::host().matches(*d.platform)) return d;
-        }
-    } catch (const json::exception& e) {
-        return make_error("index {} in `{}`: {}", index_desc.digest.str(), shown, e.what());
-    }
-    return make_error("index {} in `{}`: no manifest for {}", index_desc.digest.str(), shown, Platform::host().str());
-}
-
-Result<ImageRecord> import_one(const StorePaths& p, int root, const std::string& shown, Descriptor d,
-                               const std::string& name, const StoreOptions& opts) {
-    if (d.media_type == media::oci_index || d.media_type == media::docker_list)
-        d = BOCK_TRY(pick_platform(root, shown, d));
-    auto fetch = [&](const Descriptor& b) -> Result<void> {
-        BOCK_TRY(copy_blob(p, root, shown, b));
-        return ok();
-    };
-    return fetch_image(p, d, name, fetch, opts);
-}
-
-Result<std::vector<ImageRecord>> import_oci(const StorePaths& p, int root, const std::string& shown,
-                                            std::optional<std::string> name, const StoreOptions& opts) {
-    auto text = BOCK_TRY(read_in(root, "index.json", shown));
-    std::vector<Descriptor> manifests;
-    try {
-        auto j = json::parse(text);
-        for (const auto& m : j.at("manifests")) manifests.push_back(BOCK_TRY_CTX(parse_descriptor(m), "index.json"));
-    } catch (const json::exception& e) {
-        return make_error("index.json in `{}`: {}", shown, e.what());
-    }
-    if (manifests.empty()) return make_error("`{}` holds no images (index.json lists no manifests)", shown);
-    std::vector<ImageRecord> out;
-    for (const auto& d : manifests) {
-        auto n = BOCK_TRY(image_name(d, name, manifests.size(), shown));
-        out.push_back(BOCK_TRY(import_one(p, root, shown, d, n, opts)));
-    }
-    return out;
-}
-
-std::string layer_media_type(const std::string& blob_path) {
-    unsigned char m[4] = {};
-    if (Fd fd{::open(blob_path.c_str(), O_RDONLY | O_CLOEXEC)}; fd.valid()) {
-        if (::pread(fd.get(), m, sizeof m, 0) != sizeof m) return media::oci_layer_tar;
-    }
-    if (m[0] == 0x1f && m[1] == 0x8b) return media::oci_layer_gzip;
-    if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) return media::oci_layer_zstd;
-    return media::oci_layer_tar;
-}
-
-Result<std::vector<ImageRecord>> import_docker(const StorePaths& p, int root, const std::string& shown,
-                                               const StoreOptions& opts) {
-    auto text = BOCK_TRY(read_in(root, "manifest.json", shown));
-    struct Entry {
-        std::string config;
-        std::vector<std::string> tags, layers;
-    };
-    std::vector<Entry> entries;
-    try {
-        for (const auto& e : json::parse(text)) {
-            Entry x;
-            x.config = e.at("Config").get<std::string>();
-            if (auto t = e.find("RepoTags"); t != e.end() && !t->is_null()) x.tags = t->get<std::vector<std::string>>();
-            x.layers = e.at("Layers").get<std::vector<std::string>>();
-            entries.push_back(std::move(x));
-        }
-    } catch (const json::exception& e) {
-        return make_error("manifest.json in `{}`: {}", shown, e.what());
-    }
-    std::vector<ImageRecord> out;
-    for (const auto& e : entries) {
-        if (e.tags.empty()) return make_error("image `{}` in `{}` has no RepoTags: it needs a name", e.config, shown);
-        Manifest m;
-        m.media_type = media::oci_manifest;
-        Fd cfd = BOCK_TRY(open_in(root, e.config, shown));
-        m.config = BOCK_TRY(put_blob_fd(p, cfd.get(), std::nullopt, e.config));
-        m.config.media_type = media::oci_config;
-        for (const auto& l : e.layers) {
-            Fd lfd = BOCK_TRY(open_in(root, l, shown));
-            auto d = BOCK_TRY(put_blob_fd(p, lfd.get(), std::nullopt, l));
-            d.media_type = layer_media_type(p.blob(d.digest));
-            m.layers.push_back(d);
-        }
-        auto md = BOCK_TRY(put_blob_data(p, serialize(m), "manifest"));
-        std::string first = BOCK_TRY(Reference::parse(e.tags[0])).str();
-        auto rec = BOCK_TRY(commit_image(p, first, md.digest, opts));
-        for (const auto& t : e.tags) {
-            rec.name = BOCK_TRY(Reference::parse(t)).str();
-            out.push_back(rec);
-        }
-    }
-    return out;
 }
 
 // Unpacks an image archive into `dir`: directories, regular files and
@@ -276,39 +146,20 @@ Result<void> unpack(const std::string& path, const std::string& dir) {
     return ok();
 }
 
-}  // namespace
-
-Result<std::vector<ImageRecord>> import_oci_layout_locked(const StorePaths& p, const std::string& dir,
-                                                          std::optional<std::string> name,
-                                                          const StoreOptions& opts) {
-    Fd root = BOCK_TRY(sys::open(dir, O_RDONLY | O_DIRECTORY));
-    if (!exists_in(root.get(), "oci-layout")) return make_error("`{}` is not an OCI layout: no oci-layout file", dir);
-    return import_oci(p, root.get(), dir, std::move(name), opts);
-}
-
 }  // namespace detail
 
 Result<std::vector<ImageRecord>> Store::load_archive(const std::string& path) {
-    detail::StorePaths p{root_};
-    const std::string shown = path == "-" ? "stdin" : path;
-    const std::string what = fmt::format("load `{}`", shown);
-    auto session = BOCK_TRY(detail::WriteSession::begin(p));
-    detail::NewContentGuard guard(p);  // a refused archive leaves the store as it was
-    std::string dir = BOCK_TRY(fs::make_temp_dir(p.tmp(), "archive-"));
-    BOCK_TRY_CTX(detail::unpack(path, dir), what);
-    Fd root = BOCK_TRY(sys::open(dir, O_RDONLY | O_DIRECTORY));
-    std::vector<ImageRecord> records;
-    if (detail::exists_in(root.get(), "oci-layout") && detail::exists_in(root.get(), "index.json")) {
-        records = BOCK_TRY_CTX(detail::import_oci(p, root.get(), shown, std::nullopt, opts_), what);
-    } else if (detail::exists_in(root.get(), "manifest.json")) {
-        records = BOCK_TRY_CTX(detail::import_docker(p, root.get(), shown, opts_), what);
-    } else {
-        return make_error("`{}` is not an image archive: no oci-layout or manifest.json found", shown);
-    }
-    BOCK_TRY_CTX(detail::add_to_index(p, records), what);
-    guard.keep();
-    (void)fs::remove_all(dir);
-    return records;
+    Location src;
+    src.kind = Location::Kind::oci_archive;  // either archive format is read
+    src.path = path;
+    return read_into_store(*this, src);
+}
+
+Result<std::vector<ImageRecord>> Store::import_oci_layout(const std::string& dir, std::optional<std::string> name) {
+    Location src;
+    src.kind = Location::Kind::oci;
+    src.path = dir;
+    return read_into_store(*this, src, std::move(name));
 }
 
 }  // namespace bock::image

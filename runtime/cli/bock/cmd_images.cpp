@@ -1,4 +1,8 @@
+// `bock images` (and `bock image ls`): one row per name, dangling images
+// as <none>; --format json gives one object per image, as podman does.
 #include <ctime>
+#include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -29,48 +33,94 @@ std::string since(int64_t created) {
     return fmt::format("{} years ago", d / (86400 * 365));
 }
 
+std::string rfc3339(int64_t t) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    struct tm tm{};
+    ::gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
 }  // namespace
 
-void add_images(CLI::App& app) {
-    auto* cmd = app.add_subcommand("images", "List images in the local store");
+CLI::App* add_images_to(CLI::App& parent, const std::string& name) {
+    auto* cmd = parent.add_subcommand(name, "List images in the local store");
     auto quiet = std::make_shared<bool>(false);
+    auto all = std::make_shared<bool>(false);
     auto format = std::make_shared<std::string>();
     cmd->add_flag("-q,--quiet", *quiet, "Show only image ids");
-    cmd->add_option("--format", *format, "Output format: json")->check(CLI::IsMember({"json", "table"}));
+    cmd->add_flag("-a,--all", *all, "Show all images (Bock has no intermediate images: the same list)");
+    cmd->add_option("--format", *format, "Output format: json or table")->check(CLI::IsMember({"json", "table"}));
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
             auto ctx = BOCK_TRY(frontend::open_context());
             auto images = BOCK_TRY(ctx.store->list());
             if (*format == "json") {
-                auto arr = nlohmann::json::array();
+                auto containers = BOCK_TRY(ctx.store->containers());
+                std::vector<std::string> order;
+                std::map<std::string, std::vector<const image::ImageRecord*>> by_id;
                 for (const auto& i : images) {
+                    if (!by_id.contains(i.manifest.hex)) order.push_back(i.manifest.hex);
+                    by_id[i.manifest.hex].push_back(&i);
+                }
+                auto arr = nlohmann::json::array();
+                for (const auto& m : order) {
+                    const auto& recs = by_id[m];
+                    const auto& i = *recs.front();
+                    auto names = nlohmann::json::array(), digests = nlohmann::json::array();
+                    for (const auto* r : recs) {
+                        if (r->name.empty()) continue;
+                        names.push_back(r->name);
+                        if (auto ref = image::Reference::parse(r->name)) {
+                            std::string d = ref->repository() + "@" + i.manifest.str();
+                            if (std::find(digests.begin(), digests.end(), d) == digests.end()) digests.push_back(d);
+                        }
+                    }
+                    int used = 0;
+                    for (const auto& c : containers) used += c.image_id == i.config.hex || (c.image_id.empty() && std::find(names.begin(), names.end(), c.image) != names.end());
                     std::vector<std::string> diff;
                     for (const auto& d : i.diff_ids) diff.push_back(d.str());
                     arr.push_back({{"Id", i.config.hex},
-                                   {"Names", {i.name}},
+                                   {"ParentId", ""},
+                                   {"RepoTags", names},
+                                   {"RepoDigests", digests},
+                                   {"Names", names},
                                    {"Digest", i.manifest.str()},
                                    {"Created", i.created},
+                                   {"CreatedAt", rfc3339(i.created)},
                                    {"Size", i.size},
+                                   {"SharedSize", 0},
+                                   {"VirtualSize", i.size},
+                                   {"Containers", used},
+                                   {"Dangling", names.empty()},
                                    {"Layers", diff}});
                 }
                 fmt::print("{}\n", arr.dump(2));
                 return 0;
             }
             if (*quiet) {
-                for (const auto& i : images) fmt::print("{}\n", i.config.hex.substr(0, 12));
+                std::set<std::string> seen;
+                for (const auto& i : images)
+                    if (seen.insert(i.config.hex).second) fmt::print("{}\n", i.config.hex.substr(0, 12));
                 return 0;
             }
             fmt::print("{:<40} {:<12} {:<14} {:<24} {}\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
             for (const auto& i : images) {
-                auto ref = image::Reference::parse(i.name);
-                std::string repo = ref ? ref->repository() : i.name;
-                std::string tag = ref && !ref->tag.empty() ? ref->tag : "<none>";
+                std::string repo = "<none>", tag = "<none>";
+                if (auto ref = image::Reference::parse(i.name); ref && !i.name.empty()) {
+                    repo = ref->repository();
+                    if (!ref->tag.empty()) tag = ref->tag;
+                }
                 fmt::print("{:<40} {:<12} {:<14} {:<24} {}\n", repo, tag, i.config.hex.substr(0, 12),
                            since(i.created), human_size(i.size));
             }
             return 0;
         });
     });
+    return cmd;
 }
+
+void add_images(CLI::App& app) { add_images_to(app, "images"); }
 
 }  // namespace bock::cli

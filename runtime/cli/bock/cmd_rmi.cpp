@@ -1,28 +1,36 @@
+// `bock rmi [-f] IMAGE...` (and `bock image rm`).
 #include "bock/frontend/context.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
 
-void add_rmi(CLI::App& app) {
-    auto* cmd = app.add_subcommand("rmi", "Remove images from the local store");
+CLI::App* add_rmi_to(CLI::App& parent, const std::string& name) {
+    auto* cmd = parent.add_subcommand(name, "Remove images from the local store");
     auto names = std::make_shared<std::vector<std::string>>();
+    auto force = std::make_shared<bool>(false);
+    cmd->add_flag("-f,--force", *force,
+                  "Untag an image even when a container uses it (its content stays until the container is removed)");
     cmd->add_option("IMAGE", *names, "Image names or ids")->required();
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
             auto ctx = BOCK_TRY(frontend::open_context());
             int rc = 0;
             for (const auto& n : *names) {
-                auto r = ctx.store->remove(n);
+                auto r = ctx.store->remove_image(n, *force);
                 if (!r) {
                     log::report(r.error());
-                    rc = 1;
+                    rc = std::max(rc, r.error().exit_status() == 2 ? 2 : 1);
                     continue;
                 }
-                for (const auto& u : *r) fmt::print("Untagged: {}\n", u);
+                for (const auto& u : r->untagged) fmt::print("Untagged: {}\n", u);
+                for (const auto& d : r->deleted) fmt::print("Deleted: {}\n", d);
             }
             return rc;
         });
     });
+    return cmd;
 }
+
+void add_rmi(CLI::App& app) { add_rmi_to(app, "rmi"); }
 
 }  // namespace bock::cli

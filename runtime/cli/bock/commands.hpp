@@ -19,6 +19,16 @@ void add_doctor(CLI::App& app);
 void add_unshare(CLI::App& app);
 void add_ps(CLI::App& app);
 void add_rm(CLI::App& app);
+void add_tag(CLI::App& app);
+void add_inspect(CLI::App& app);
+void add_image(CLI::App& app);  // `bock image ls|rm|inspect|tag|prune`
+void add_import(CLI::App& app);
+void add_copy(CLI::App& app);
+// The same commands under another parent and name (for `bock image`).
+CLI::App* add_images_to(CLI::App& parent, const std::string& name);
+CLI::App* add_rmi_to(CLI::App& parent, const std::string& name);
+CLI::App* add_inspect_to(CLI::App& parent, const std::string& name);
+CLI::App* add_tag_to(CLI::App& parent, const std::string& name);
 
 // Runs fn, turning an Error into one line (+ hint) and its exit status.
 template <class F>

@@ -37,6 +37,11 @@ int main(int argc, char** argv) {
     cli::add_rm(app);
     cli::add_doctor(app);
     cli::add_unshare(app);
+    cli::add_tag(app);
+    cli::add_inspect(app);
+    cli::add_image(app);
+    cli::add_import(app);
+    cli::add_copy(app);
 
     try {
         app.parse(argc, argv);

@@ -97,6 +97,17 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
                 if (auto r = d.remove(); !r) log::warn("remove container {}: {}", d.id.substr(0, 12), r.error().to_string());
         }
     } cleanup{dirs, true, {}};
+    // The record that keeps the image's layers alive (gc, rmi), written
+    // under the store's shared lock before the layers are used.
+    auto record = [&](std::string_view status, int code) {
+        nlohmann::json layers = nlohmann::json::array();
+        for (const auto& d : rec.diff_ids) layers.push_back(d.str());
+        return nlohmann::json{{"id", dirs.id}, {"image", rec.name}, {"image_id", rec.config.hex},
+                              {"layers", layers}, {"status", status}, {"exit_code", code}};
+    };
+    BOCK_TRY(ctx.store->use_image(rec, [&]() -> Result<void> {
+        return fs::write_file_atomic(fs::join(dirs.storage, "container.json"), record("running", 0).dump(2));
+    }));
 
     layers::OverlaySpec ov;
     ov.lowers = ctx.store->layer_dirs(rec);
@@ -146,11 +157,8 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     auto code = runtime::run_container(spec, ro);
     if (!req.remove) {
         // Kept for a later `bock rm`: what it ran and how it ended.
-        nlohmann::json state = {{"id", dirs.id},
-                                {"image", rec.name},
-                                {"command", spec.process.args},
-                                {"status", "exited"},
-                                {"exit_code", code ? *code : -1}};
+        nlohmann::json state = record("exited", code ? *code : -1);
+        state["command"] = spec.process.args;
         (void)fs::write_file_atomic(fs::join(dirs.storage, "container.json"), state.dump(2));
     }
     return code;

@@ -1,6 +1,7 @@
-// Building image documents from layer tars and writing image archives: the
-// one place that writes OCI archives (Store::save_oci_archive, bock-mkimage)
-// and docker-save archives (test fixtures).
+// Building image documents from layer tars and writing image archives from
+// files on disk (bock-mkimage, test fixtures). Stored images are written by
+// the transports (transport.hpp). Files are written to a temporary name and
+// renamed when complete.
 #pragma once
 
 #include <string>

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,12 +24,28 @@
 namespace bock::image {
 
 struct ImageRecord {
-    std::string name;  // full reference, e.g. "localhost/busybox:latest"
+    // full reference, e.g. "localhost/busybox:latest"; empty for a dangling
+    // (untagged) image, shown as <none>
+    std::string name;
     Digest manifest;
     Digest config;     // the image id is config.hex
     std::vector<Digest> diff_ids;  // bottom to top
     int64_t created = 0;  // unix seconds, from the config (0 if absent)
     uint64_t size = 0;    // bytes of the extracted layers
+};
+
+// A container recorded under <root>/containers/<id>/container.json: it
+// keeps its image's layers alive.
+struct ContainerUse {
+    std::string id;
+    std::string image;     // the name it was created from
+    std::string image_id;  // config hex (empty in records made before it was kept)
+    std::vector<Digest> layers;
+};
+
+struct RemoveResult {
+    std::vector<std::string> untagged;  // names removed
+    std::vector<std::string> deleted;   // image ids ("sha256:<hex>") whose content went
 };
 
 struct StoreOptions {
@@ -45,6 +62,7 @@ public:
     static Result<Store> open(const std::string& root, StoreOptions opts);
 
     const std::string& root() const { return root_; }
+    const StoreOptions& options() const { return opts_; }
 
     Result<std::vector<ImageRecord>> list() const;
     // Exact lookup of a full reference.
@@ -78,6 +96,29 @@ public:
     // Removes a reference (name or id); blobs and layers no longer used by
     // any reference are deleted. Returns the names untagged.
     Result<std::vector<std::string>> remove(std::string_view typed);
+
+    // --- reference counting (store_refs.cpp) ---
+    // Containers recorded in <root>/containers (unreadable records skipped).
+    Result<std::vector<ContainerUse>> containers() const;
+    // Removes a name (that reference only) or an id (every name of the
+    // image). When that leaves the image unnamed and a container uses it,
+    // refuses naming the container, unless `force`: then the image is kept
+    // as a dangling (<none>) image until the container is removed. Content
+    // no longer referenced is deleted (gc) under the writer lock.
+    Result<RemoveResult> remove_image(std::string_view typed, bool force);
+    // Adds `target` as another name of the image `source` (name or id); a
+    // name already on another image moves (that image becomes dangling if
+    // it has no other name).
+    Result<ImageRecord> tag(std::string_view source, const Reference& target);
+    // Removes dangling images (all=false) or every image (all=true) that no
+    // container uses, then gc. Returns the image ids deleted.
+    Result<std::vector<std::string>> prune(bool all);
+    // Deletes blobs and layer directories no image and no container uses.
+    Result<void> gc();
+    // Under the store's shared lock (no writer, so no gc, can run): checks
+    // that `rec` is still stored and calls `record`, which writes the
+    // container's record that keeps its layers alive.
+    Result<void> use_image(const ImageRecord& rec, const std::function<Result<void>()>& record) const;
 
 private:
     Store(std::string root, StoreOptions opts) : root_(std::move(root)), opts_(opts) {}

@@ -1,0 +1,216 @@
+// Reference counting: names sharing content, layers shared by images,
+// containers keeping their image, dangling images, prune and gc.
+#include <dirent.h>
+
+#include <catch2/catch.hpp>
+
+#include "bock/common/fs.hpp"
+#include "bock/image/layer_writer.hpp"
+#include "bock/image/store.hpp"
+#include "test_util.hpp"
+
+using namespace bock;
+using namespace bock::image;
+using namespace bock::image::testing;
+
+namespace {
+
+StoreOptions opts() {
+    StoreOptions o;
+    o.rootless = ::getuid() != 0;
+    o.single_id = ::getuid() != 0;
+    return o;
+}
+
+std::string layer(const TempDir& t, const std::string& name) {
+    std::string path = t / (name + ".tar");
+    auto w = LayerWriter::create(path);
+    REQUIRE(w);
+    REQUIRE(w->add_file(name, name, 0644));
+    REQUIRE(w->finish());
+    return path;
+}
+
+ImageConfig config(const std::string& tag = "") {
+    ImageConfig c;
+    c.architecture = "amd64";
+    c.os = "linux";
+    if (!tag.empty()) c.labels["t"] = tag;
+    return c;
+}
+
+size_t count(const std::string& dir) {
+    size_t n = 0;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return 0;
+    while (dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
+    ::closedir(d);
+    return n;
+}
+
+Reference ref(const char* s) { return *Reference::parse(s); }
+
+// A container record as `bock run` writes it.
+void add_container(const TempDir& t, const std::string& root, const std::string& id, const ImageRecord& rec) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& d : rec.diff_ids) layers.push_back(d.str());
+    std::string dir = root + "/containers/" + id;
+    REQUIRE(fs::mkdir_p(dir));
+    REQUIRE(fs::write_file_atomic(dir + "/container.json",
+                                  nlohmann::json{{"id", id}, {"image", rec.name}, {"image_id", rec.config.hex},
+                                                 {"layers", layers}, {"status", "exited"}}
+                                      .dump()));
+    (void)t;
+}
+
+}  // namespace
+
+TEST_CASE("refs: images sharing a layer; removing one keeps the shared layer") {
+    TempDir t;
+    auto s = Store::open(t / "s", opts());
+    REQUIRE(s);
+    auto base = layer(t, "base");
+    auto a = s->add_image(ref("localhost/a:1"), config("a"), {base, layer(t, "only-a")});
+    auto b = s->add_image(ref("localhost/b:1"), config("b"), {base, layer(t, "only-b")});
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(count(t / "s/layers") == 3);
+    auto r = s->remove_image("localhost/a:1", false);
+    REQUIRE(r);
+    CHECK(r->untagged == std::vector<std::string>{"localhost/a:1"});
+    CHECK(r->deleted == std::vector<std::string>{a->config.str()});
+    CHECK(count(t / "s/layers") == 2);
+    CHECK(fs::is_dir(s->layer_dirs(*b)[0]));
+    REQUIRE(s->remove_image("localhost/b:1", false));
+    CHECK(count(t / "s/layers") == 0);
+    CHECK(count(t / "s/blobs/sha256") == 0);
+}
+
+TEST_CASE("refs: two names of one image; removing one keeps the content") {
+    TempDir t;
+    auto s = Store::open(t / "s", opts());
+    REQUIRE(s);
+    auto a = s->add_image(ref("localhost/a:1"), config(), {layer(t, "x")});
+    REQUIRE(a);
+    auto tagged = s->tag("localhost/a:1", ref("example.com/b:2"));
+    REQUIRE(tagged);
+    CHECK(tagged->manifest == a->manifest);
+    CHECK(s->list()->size() == 2);
+    CHECK_FALSE(s->tag("localhost/nope", ref("x:1")));
+    auto r = s->remove_image("localhost/a:1", false);
+    REQUIRE(r);
+    CHECK(r->deleted.empty());
+    CHECK(fs::is_dir(s->layer_dirs(*a)[0]));
+    CHECK(count(t / "s/blobs/sha256") == 3);
+    r = s->remove_image("example.com/b:2", false);
+    REQUIRE(r);
+    CHECK(r->deleted.size() == 1);
+    CHECK(count(t / "s/layers") == 0);
+    CHECK(count(t / "s/blobs/sha256") == 0);
+
+    // By id: every name goes at once.
+    a = s->add_image(ref("localhost/a:1"), config(), {layer(t, "x")});
+    REQUIRE(s->tag("localhost/a:1", ref("localhost/c:1")));
+    r = s->remove_image(a->config.hex.substr(0, 12), false);
+    REQUIRE(r);
+    CHECK(r->untagged.size() == 2);
+    CHECK(s->list()->empty());
+}
+
+TEST_CASE("refs: a container keeps its image; -f leaves it dangling until the container goes") {
+    TempDir t;
+    auto s = Store::open(t / "s", opts());
+    REQUIRE(s);
+    auto a = s->add_image(ref("localhost/a:1"), config(), {layer(t, "x")});
+    REQUIRE(a);
+    std::string id(64, 'c');
+    add_container(t, t / "s", id, *a);
+    auto users = s->containers();
+    REQUIRE(users);
+    REQUIRE(users->size() == 1);
+    CHECK((*users)[0].image_id == a->config.hex);
+
+    auto refused = s->remove_image("localhost/a:1", false);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message().find("in use by container cccccccccccc") != std::string::npos);
+    CHECK(refused.error().exit_status() == 2);
+    // Another name of the image can go: the image stays.
+    REQUIRE(s->tag("localhost/a:1", ref("localhost/a:2")));
+    REQUIRE(s->remove_image("localhost/a:2", false));
+
+    auto forced = s->remove_image("localhost/a:1", true);
+    REQUIRE(forced);
+    CHECK(forced->deleted.empty());
+    auto list = s->list();
+    REQUIRE(list->size() == 1);
+    CHECK((*list)[0].name.empty());  // dangling
+    CHECK(fs::is_dir(s->layer_dirs(*a)[0]));
+    // prune keeps an image a container uses, even with -a.
+    CHECK(s->prune(true)->empty());
+    CHECK(fs::is_dir(s->layer_dirs(*a)[0]));
+    REQUIRE(fs::remove_all(t / ("s/containers/" + id)));
+    auto pruned = s->prune(false);
+    REQUIRE(pruned);
+    CHECK(*pruned == std::vector<std::string>{a->config.str()});
+    CHECK(count(t / "s/layers") == 0);
+    CHECK(count(t / "s/blobs/sha256") == 0);
+}
+
+TEST_CASE("refs: a moved name leaves the old image dangling; prune and prune -a") {
+    TempDir t;
+    auto s = Store::open(t / "s", opts());
+    REQUIRE(s);
+    auto v1 = s->add_image(ref("localhost/app:latest"), config("1"), {layer(t, "one")});
+    auto v2 = s->add_image(ref("localhost/app:latest"), config("2"), {layer(t, "two")});
+    auto keep = s->add_image(ref("localhost/keep:1"), config("k"), {layer(t, "k")});
+    REQUIRE(v1);
+    REQUIRE(v2);
+    REQUIRE(keep);
+    auto list = *s->list();
+    REQUIRE(list.size() == 3);
+    size_t dangling = 0;
+    for (const auto& r : list) dangling += r.name.empty() && r.manifest == v1->manifest;
+    CHECK(dangling == 1);
+    // Found by id, gone with prune.
+    auto found = s->lookup(v1->config.hex.substr(0, 8));
+    REQUIRE(found);
+    REQUIRE(*found);
+    auto pruned = s->prune(false);
+    REQUIRE(pruned);
+    CHECK(*pruned == std::vector<std::string>{v1->config.str()});
+    CHECK(s->list()->size() == 2);
+    CHECK_FALSE(fs::is_dir(s->layer_dirs(*v1)[0]));
+
+    // -a: every image no container uses.
+    add_container(t, t / "s", std::string(64, 'd'), *keep);
+    pruned = s->prune(true);
+    REQUIRE(pruned);
+    CHECK(*pruned == std::vector<std::string>{v2->config.str()});
+    list = *s->list();
+    REQUIRE(list.size() == 1);
+    CHECK(list[0].name == "localhost/keep:1");
+}
+
+TEST_CASE("refs: gc removes debris no image or container references") {
+    TempDir t;
+    auto s = Store::open(t / "s", opts());
+    REQUIRE(s);
+    auto a = s->add_image(ref("localhost/a:1"), config(), {layer(t, "x")});
+    REQUIRE(a);
+    REQUIRE(fs::write_file_atomic(t / ("s/blobs/sha256/" + std::string(64, 'e')), "orphan"));
+    REQUIRE(fs::mkdir_p(t / ("s/layers/" + std::string(64, 'f'))));
+    // A container's layers stay even without an image.
+    std::string kept(64, '1');
+    REQUIRE(fs::mkdir_p(t / ("s/layers/" + kept)));
+    ImageRecord ghost;
+    ghost.name = "localhost/gone:1";
+    ghost.config = *Digest::parse("sha256:" + std::string(64, '2'));
+    ghost.diff_ids = {*Digest::parse("sha256:" + kept)};
+    add_container(t, t / "s", std::string(64, '3'), ghost);
+    REQUIRE(s->gc());
+    CHECK_FALSE(fs::exists(t / ("s/blobs/sha256/" + std::string(64, 'e'))));
+    CHECK_FALSE(fs::exists(t / ("s/layers/" + std::string(64, 'f'))));
+    CHECK(fs::is_dir(t / ("s/layers/" + kept)));
+    CHECK(fs::is_dir(s->layer_dirs(*a)[0]));
+    CHECK(count(t / "s/blobs/sha256") == 3);
+}
