@@ -66,8 +66,10 @@ TEST_CASE("pull picks the platform out of a multi-platform index", "[pull-index]
     auto inspect_arch = [&](const std::string& r) {
         auto j = cli({"images", "--format", "json"});
         REQUIRE(j.code == 0);
-        for (const auto& i : nlohmann::json::parse(j.out))
-            if (i["Names"][0] == r) return i["Id"].get<std::string>();
+        auto list = nlohmann::json::parse(j.out);
+        for (const auto& i : list)
+            for (const auto& n : i.value("Names", nlohmann::json::array()))
+                if (n == r) return i["Id"].get<std::string>();
         return std::string();
     };
     std::string host_id = inspect_arch(ref);
