@@ -3,6 +3,7 @@
 #include "bock/frontend/context.hpp"
 #include "bock/image/registry.hpp"
 #include "commands.hpp"
+#include "registry_flags.hpp"
 
 namespace bock::cli {
 
@@ -16,12 +17,15 @@ void add_pull(CLI::App& app) {
                   "Use https and verify certificates (default true; loopback registries use http)");
     cmd->add_option("--platform", *platform, "Platform to pull from an index: OS/ARCH[/VARIANT] (default: this machine)");
     cmd->add_flag("-q,--quiet", *quiet, "Print only the image id");
+    auto access = add_registry_flags(cmd, false);
     cmd->add_option("IMAGE", *name, "Image to pull: [REGISTRY/]NAME[:TAG|@DIGEST]")->required();
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
             auto ref = BOCK_TRY(image::Reference::parse(*name));
             image::PullOptions opts;
             opts.tls_verify = *tls_verify;
+            opts.cert_dir = access->cert_dir;
+            opts.authfile = access->authfile;
             if (!platform->empty()) opts.platform = BOCK_TRY(image::Platform::parse(*platform));
             if (!*quiet) opts.progress = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
             auto ctx = BOCK_TRY(frontend::open_context());

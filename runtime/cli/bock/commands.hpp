@@ -19,6 +19,9 @@ void add_doctor(CLI::App& app);
 void add_unshare(CLI::App& app);
 void add_ps(CLI::App& app);
 void add_rm(CLI::App& app);
+void add_push(CLI::App& app);
+void add_login(CLI::App& app);
+void add_logout(CLI::App& app);
 
 // Runs fn, turning an Error into one line (+ hint) and its exit status.
 template <class F>
