@@ -163,8 +163,8 @@ Result<std::string> RegistryClient::fetch_token(const AuthChallenge& c, const st
                              : fmt::format("get an anonymous token from `{}`", realm);
     auto r = BOCK_TRY(perform(req).context(what));
     if ((r.status == 401 || r.status == 403) && creds)
-        return make_error("{}: registry {} refused the credentials (http {}): wrong username or password?", what,
-                          host_, r.status)
+        return make_error("{}: the token server of {} refused the credentials (http {}): wrong username or password",
+                          what, host_, r.status)
             .with_hint(fmt::format("check them with `bock login {}`", domain_));
     if (r.status != 200) return http_error(r, what);
     std::string token;

@@ -2,6 +2,7 @@
 
 #include "bock/frontend/context.hpp"
 #include "bock/image/registry.hpp"
+#include "bock/image/registries_conf.hpp"
 #include "commands.hpp"
 #include "registry_flags.hpp"
 
@@ -29,8 +30,8 @@ void add_pull(CLI::App& app) {
             if (!platform->empty()) opts.platform = BOCK_TRY(image::Platform::parse(*platform));
             if (!*quiet) opts.progress = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
             auto ctx = BOCK_TRY(frontend::open_context());
-            if (!*quiet) fmt::print(stderr, "Trying to pull {}...\n", ref.str());
-            auto rec = BOCK_TRY(ctx.store->pull(ref, opts));
+            auto conf = BOCK_TRY(image::load_registries_conf());  // short names, mirrors, blocked
+            auto rec = BOCK_TRY(image::pull_with_config(*ctx.store, *name, opts, conf));
             fmt::print("{}\n", rec.config.hex);
             return 0;
         });

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bock/common/error.hpp"
+#include "bock/image/reference.hpp"
 
 namespace bock::image {
 
@@ -43,6 +44,10 @@ struct PullOptions {
     // An auth file to read first (--authfile); empty: $REGISTRY_AUTH_FILE,
     // then the default chain (credentials.hpp).
     std::string authfile;
+    // Fetch from this repository instead of the reference's own (a mirror,
+    // or the location registries.conf maps it to); the image keeps the
+    // reference's name.
+    std::optional<Reference> source;
 };
 
 // Pushing to a registry (push.cpp); same access options as a pull.
