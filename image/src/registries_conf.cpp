@@ -97,7 +97,12 @@ Result<void> parse_registries_conf(std::string_view text, const std::string& pat
     } catch (const toml::parse_error& e) {
         return make_error("{}:{}: invalid toml: {}", path, e.source().begin.line, e.description());
     }
-    auto warn = [&](const toml::node& n, std::string msg) { warnings.push_back(where(path, n) + ": " + msg); };
+    // Collected with their line, reported in line order (toml++ iterates
+    // tables by key).
+    std::vector<std::pair<uint32_t, std::string>> found;
+    auto warn = [&](const toml::node& n, std::string msg) {
+        found.emplace_back(n.source().begin.line, where(path, n) + ": " + msg);
+    };
     auto get_bool = [&](const toml::node& n, const std::string& key, bool& out) {
         if (auto b = n.value<bool>()) out = *b;
         else warn(n, fmt::format("`{}` must be true or false: ignored", key));
@@ -182,6 +187,8 @@ Result<void> parse_registries_conf(std::string_view text, const std::string& pat
             warn(v, fmt::format("unknown key `{}`: ignored", key));
         }
     }
+    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& f : found) warnings.push_back(std::move(f.second));
     return ok();
 }
 

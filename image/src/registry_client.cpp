@@ -143,9 +143,9 @@ Result<bool> RegistryClient::blob_exists(const Digest& d) {
     return http_error(r, fmt::format("HEAD blob {}", d.str()));
 }
 
-Result<std::vector<std::string>> RegistryClient::list_tags() {
+Result<std::vector<std::string>> RegistryClient::list_tags(size_t page_size) {
     std::vector<std::string> tags;
-    std::string url = path_ + "/tags/list";
+    std::string url = path_ + "/tags/list" + (page_size ? fmt::format("?n={}", page_size) : "");
     for (int page = 0; !url.empty(); page++) {
         if (page > 10000) return make_error("tags of {}/{}: too many pages", host_, repository_);
         Request req;

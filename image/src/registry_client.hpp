@@ -92,8 +92,9 @@ public:
     Result<Digest> put_manifest(const std::string& reference, const std::string& media_type,
                                 const std::string& body);
 
-    // GET /v2/<repository>/tags/list, following Link pagination.
-    Result<std::vector<std::string>> list_tags();
+    // GET /v2/<repository>/tags/list, following Link pagination (pages of
+    // `page_size` tags when > 0: ?n=).
+    Result<std::vector<std::string>> list_tags(size_t page_size = 0);
     // GET /v2/<repository>/referrers/<digest>: the index, or nullopt when
     // the registry has no referrers API (404).
     Result<std::optional<std::string>> referrers(const Digest& d, const std::string& artifact_type = {});
