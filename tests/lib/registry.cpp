@@ -70,7 +70,8 @@ bool v2_answers(int port) {
         }
     }
     ::close(s);
-    return resp.starts_with("HTTP/1.0 200") || resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.1 401");
+    return resp.starts_with("HTTP/1.0 200") || resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.1 401") ||
+           resp.starts_with("HTTP/1.0 401");
 }
 
 }  // namespace
