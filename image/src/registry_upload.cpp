@@ -24,7 +24,17 @@ Result<bool> RegistryClient::mount_blob(const Digest& d, const std::string& from
     req.data = "";
     auto r = BOCK_TRY(perform_authorized(req));
     if (r.status == 201) return true;
-    if (r.status == 202) return false;  // not mountable here: upload it
+    if (r.status == 202) {
+        // Not mountable: the registry opened an upload session instead;
+        // cancel it (best effort) and let the caller upload.
+        if (auto loc = r.headers.find("location"); loc != r.headers.end() && !loc->second.empty()) {
+            Request cancel;
+            cancel.method = "DELETE";
+            cancel.url = loc->second;
+            (void)perform_authorized(cancel);
+        }
+        return false;
+    }
     return http_error(r, fmt::format("mount blob {} from {}", d.str(), from));
 }
 
