@@ -9,7 +9,7 @@
 namespace bock::cli {
 
 void add_pull(CLI::App& app) {
-    auto* cmd = app.add_subcommand("pull", "Pull an image from a registry (anonymous access)");
+    auto* cmd = app.add_subcommand("pull", "Pull an image from a registry");
     auto name = std::make_shared<std::string>();
     auto tls_verify = std::make_shared<bool>(true);
     auto platform = std::make_shared<std::string>();
