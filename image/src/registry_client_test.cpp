@@ -147,3 +147,39 @@ TEST_CASE("registry client: upload, HEAD, ranged GET, manifests, tags, referrers
     REQUIRE(!missing);
     CHECK_THAT(missing.error().message(), Catch::Contains("not found in " + reg.host + "/test/repo"));
 }
+
+TEST_CASE("registry client: a server that ignores Range has the skipped bytes dropped", "[registry-client]") {
+    // python3's http.server serves files and answers 200 to ranged GETs.
+    testing::TempDir dir;
+    std::string data(3000, '\0');
+    for (size_t i = 0; i < data.size(); i++) data[i] = static_cast<char>('A' + i % 23);
+    Digest d = sha256_of(data);
+    REQUIRE(fs::mkdir_p(dir / "v2/r/blobs"));
+    REQUIRE(fs::write_file(dir / ("v2/r/blobs/" + d.str()), data));
+    int port = free_port();
+    SpawnOptions o;
+    o.argv = {"setpriv", "--pdeathsig", "KILL", "/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1",
+              "--directory", dir.path, std::to_string(port)};
+    o.capture_stderr = true;
+    auto p = spawn_program(o);
+    REQUIRE(p);
+    Pid server = std::move(*p);
+    RegistryClient c("127.0.0.1:" + std::to_string(port), "r", PullOptions{});
+    Descriptor desc{"application/octet-stream", d, static_cast<int64_t>(data.size()), {}, {}};
+    std::string got;
+    BlobSink sink = [&](const char* b, size_t n) -> Result<void> {
+        got.append(b, n);
+        return ok();
+    };
+    Result<void> r = make_error("not tried");
+    for (int i = 0; i < 100; i++) {
+        got.clear();
+        r = c.get_blob(desc, sink, 1234);
+        if (r) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    (void)server.kill(SIGKILL);
+    (void)server.wait();
+    REQUIRE(r);
+    CHECK(got == data.substr(1234));
+}
