@@ -113,7 +113,8 @@ Result<ImageRecord> pull_image(const StorePaths& p, const Reference& ref, const 
     auto say = [&](std::string_view line) {
         if (opts.progress) opts.progress(line);
     };
-    RegistryClient client(ref.domain, ref.path, opts);
+    const Reference& from = opts.source ? *opts.source : ref;  // a mirror (registries.conf)
+    RegistryClient client(from.domain, from.path, opts);
     // The manifest first, without the lock: a missing tag or an unreachable
     // registry leaves the store untouched.
     auto m = BOCK_TRY(resolve_manifest(client, ref, opts));

@@ -2,12 +2,14 @@
 
 #include "bock/frontend/context.hpp"
 #include "bock/image/registry.hpp"
+#include "bock/image/registries_conf.hpp"
 #include "commands.hpp"
+#include "registry_flags.hpp"
 
 namespace bock::cli {
 
 void add_pull(CLI::App& app) {
-    auto* cmd = app.add_subcommand("pull", "Pull an image from a registry (anonymous access)");
+    auto* cmd = app.add_subcommand("pull", "Pull an image from a registry");
     auto name = std::make_shared<std::string>();
     auto tls_verify = std::make_shared<bool>(true);
     auto platform = std::make_shared<std::string>();
@@ -16,17 +18,20 @@ void add_pull(CLI::App& app) {
                   "Use https and verify certificates (default true; loopback registries use http)");
     cmd->add_option("--platform", *platform, "Platform to pull from an index: OS/ARCH[/VARIANT] (default: this machine)");
     cmd->add_flag("-q,--quiet", *quiet, "Print only the image id");
+    auto access = add_registry_flags(cmd, false);
     cmd->add_option("IMAGE", *name, "Image to pull: [REGISTRY/]NAME[:TAG|@DIGEST]")->required();
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
             auto ref = BOCK_TRY(image::Reference::parse(*name));
             image::PullOptions opts;
             opts.tls_verify = *tls_verify;
+            opts.cert_dir = access->cert_dir;
+            opts.authfile = access->authfile;
             if (!platform->empty()) opts.platform = BOCK_TRY(image::Platform::parse(*platform));
             if (!*quiet) opts.progress = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
             auto ctx = BOCK_TRY(frontend::open_context());
-            if (!*quiet) fmt::print(stderr, "Trying to pull {}...\n", ref.str());
-            auto rec = BOCK_TRY(ctx.store->pull(ref, opts));
+            auto conf = BOCK_TRY(image::load_registries_conf());  // short names, mirrors, blocked
+            auto rec = BOCK_TRY(image::pull_with_config(*ctx.store, *name, opts, conf));
             fmt::print("{}\n", rec.config.hex);
             return 0;
         });

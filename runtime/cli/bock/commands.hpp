@@ -29,6 +29,9 @@ CLI::App* add_images_to(CLI::App& parent, const std::string& name);
 CLI::App* add_rmi_to(CLI::App& parent, const std::string& name);
 CLI::App* add_inspect_to(CLI::App& parent, const std::string& name);
 CLI::App* add_tag_to(CLI::App& parent, const std::string& name);
+void add_push(CLI::App& app);
+void add_login(CLI::App& app);
+void add_logout(CLI::App& app);
 
 // Runs fn, turning an Error into one line (+ hint) and its exit status.
 template <class F>

@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
     cli::add_save(app);
     cli::add_ps(app);
     cli::add_rm(app);
+    cli::add_push(app);
+    cli::add_login(app);
+    cli::add_logout(app);
     cli::add_doctor(app);
     cli::add_unshare(app);
     cli::add_tag(app);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bock/common/error.hpp"
+#include "bock/image/reference.hpp"
 
 namespace bock::image {
 
@@ -36,6 +37,29 @@ struct PullOptions {
     std::optional<Platform> platform;  // default: Platform::host()
     // Called with one line per step ("Copying blob sha256:..."); may be empty.
     std::function<void(std::string_view)> progress;
+    // A directory of *.crt CA files (and *.cert/*.key client certificates)
+    // for the registry, as podman's --cert-dir; empty: the system's CAs
+    // and /etc/containers/certs.d/<host>/ when it exists.
+    std::string cert_dir;
+    // An auth file to read first (--authfile); empty: $REGISTRY_AUTH_FILE,
+    // then the default chain (credentials.hpp).
+    std::string authfile;
+    // Fetch from this repository instead of the reference's own (a mirror,
+    // or the location registries.conf maps it to); the image keeps the
+    // reference's name.
+    std::optional<Reference> source;
+};
+
+// Pushing to a registry (push.cpp); same access options as a pull.
+struct PushOptions {
+    bool tls_verify = true;
+    std::string cert_dir;
+    std::string authfile;
+    // One line per step ("Copying blob sha256:..."); may be empty.
+    std::function<void(std::string_view)> progress;
+    // Upload blobs in chunks of this many bytes (PATCH); 0: one PUT each.
+    // $BOCK_PUSH_CHUNK_SIZE sets it when 0 (a test hook).
+    size_t chunk_size = 0;
 };
 
 // Whether a registry domain ("127.0.0.1:5000", "localhost") is loopback.

@@ -83,6 +83,10 @@ public:
     // stores it like load does. Nothing is written when the manifest cannot
     // be fetched; a failure later leaves only tmp/ debris.
     Result<ImageRecord> pull(const Reference& ref, const PullOptions& opts);
+    // Pushes a stored image to `dest` on its registry (push.cpp): blobs as
+    // stored; uncompressed layers gzipped once and cached. Returns the
+    // manifest digest.
+    Result<Digest> push(const ImageRecord& rec, const Reference& dest, const PushOptions& opts);
     // Loads an OCI archive or a `docker save` archive from a file ("-" for
     // stdin). An archive that is neither is refused with a clear error.
     Result<std::vector<ImageRecord>> load_archive(const std::string& path);
