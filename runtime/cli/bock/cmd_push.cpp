@@ -4,6 +4,7 @@
 #include "bock/frontend/context.hpp"
 #include "bock/frontend/run.hpp"
 #include "bock/image/registry.hpp"
+#include "bock/image/transport.hpp"
 #include "commands.hpp"
 #include "registry_flags.hpp"
 
@@ -36,10 +37,19 @@ void add_push(CLI::App& app) {
             std::string dest = a->dest.empty() ? rec.name : a->dest;
             // Dispatch point for transports: docker:// (or none) goes to a
             // registry; oci:, oci-archive:, docker-archive: are the store's.
-            for (const char* t : {"oci:", "oci-archive:", "docker-archive:", "dir:"})
-                if (dest.starts_with(t))
-                    return make_error("push to `{}`: transport `{}` is not supported by push yet", dest, t)
-                        .with_hint("use `bock save` for archives");
+            if (dest.starts_with("dir:"))
+                return make_error("push to `{}`: the `dir:` transport is not supported", dest)
+                    .with_hint("use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE");
+            if (!dest.starts_with("docker://")) {
+                auto loc = BOCK_TRY(image::Location::parse(dest));
+                if (loc.kind != image::Location::Kind::local && loc.kind != image::Location::Kind::docker) {
+                    BOCK_TRY(image::write_from_store(*ctx.store, {rec}, loc));
+                    if (!a->quiet) fmt::print(stderr, "Wrote {} to {}\n", rec.name, loc.str());
+                    // The OCI forms keep the manifest (and its digest).
+                    if (loc.kind != image::Location::Kind::docker_archive) fmt::print("{}\n", rec.manifest.str());
+                    return 0;
+                }
+            }
             if (dest.starts_with("docker://")) dest = dest.substr(9);
             auto ref = BOCK_TRY(image::Reference::parse(dest));
             image::PushOptions opts;
