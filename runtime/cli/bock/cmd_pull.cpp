@@ -3,6 +3,7 @@
 #include "bock/frontend/context.hpp"
 #include "bock/image/registry.hpp"
 #include "commands.hpp"
+#include "progress.hpp"
 
 namespace bock::cli {
 
@@ -23,7 +24,10 @@ void add_pull(CLI::App& app) {
             image::PullOptions opts;
             opts.tls_verify = *tls_verify;
             if (!platform->empty()) opts.platform = BOCK_TRY(image::Platform::parse(*platform));
-            if (!*quiet) opts.progress = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+            // Threads (downloads, extraction) start inside Store::pull, after
+            // open_context has joined the rootless session.
+            PullProgress progress(PullProgress::detect(*quiet));
+            progress.attach(opts);
             auto ctx = BOCK_TRY(frontend::open_context());
             if (!*quiet) fmt::print(stderr, "Trying to pull {}...\n", ref.str());
             auto rec = BOCK_TRY(ctx.store->pull(ref, opts));

@@ -3,6 +3,7 @@
 // (libcurl) is private to the image library.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,6 +30,21 @@ struct Platform {
     bool matches(const nlohmann::json& platform) const;
 };
 
+// Progress of one blob of a pull, for a progress display.
+struct BlobEvent {
+    enum class Stage {
+        start,     // download begins (size known from the descriptor)
+        progress,  // `bytes` received so far
+        done,      // verified and stored (and extracted, for a layer)
+        exists,    // already in the store: skipped
+    };
+    Stage stage = Stage::start;
+    std::string digest;  // "sha256:..."
+    int64_t size = 0;    // from the descriptor
+    int64_t bytes = 0;   // received so far
+    bool config = false; // the image config (not a layer)
+};
+
 struct PullOptions {
     // false: plain http and no certificate checks. Loopback registries
     // (localhost, 127.0.0.0/8, ::1) always use http, as podman does.
@@ -36,6 +52,11 @@ struct PullOptions {
     std::optional<Platform> platform;  // default: Platform::host()
     // Called with one line per step ("Copying blob sha256:..."); may be empty.
     std::function<void(std::string_view)> progress;
+    // Per-blob events; called from the download threads at once, so it must
+    // be thread-safe. May be empty.
+    std::function<void(const BlobEvent&)> on_blob;
+    // Layers downloaded at once; 0: BOCK_PULL_PARALLEL, else 3.
+    unsigned parallel = 0;
 };
 
 // Whether a registry domain ("127.0.0.1:5000", "localhost") is loopback.
