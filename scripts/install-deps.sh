@@ -10,7 +10,7 @@ build=(cmake g++ make pkg-config
        libslirp-dev libglib2.0-dev libfuse3-dev libtomlplusplus-dev catch2)
 run=(uidmap busybox-static fuse-overlayfs fuse3 iproute2 util-linux procps)
 # Peers used only by tests and benchmarks.
-peers=(podman runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc python3)
+peers=(podman runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc python3 zstd)
 
 apt-get update
 apt-get install -y --no-install-recommends "${build[@]}" "${run[@]}" "${peers[@]}"

@@ -142,23 +142,38 @@ Result<void> download(Shared& s, const LayerJob& job, const BlobFetcher& fetch) 
         });
     }
     s.event(BlobEvent::Stage::start, job.blob, 0);
-    int64_t got = 0, reported = 0;
+    int64_t got = 0, reported = 0, fed = 0;
     bool half = false, pipe_broken = false;
-    BlobSink sink = [&](const char* data, size_t len) -> Result<void> {
-        if (s.cancelled) return make_error("cancelled");
-        BOCK_TRY(w.write(data, len));
+    // libcurl hands over 16 KiB pieces: they are gathered into 256 KiB
+    // writes (a sixteenth of the syscalls into the blob file and the pipe).
+    std::string buf;
+    buf.reserve(256 << 10);
+    auto flush = [&]() -> Result<void> {
+        if (buf.empty()) return ok();
+        BOCK_TRY(w.write(buf.data(), buf.size()));
         if (wr.valid()) {
-            auto r = write_pipe(wr.get(), data, len);
+            auto r = write_pipe(wr.get(), buf.data(), buf.size());
             if (!r) {
                 pipe_broken = r.error().code() == EPIPE;
                 return r;
             }
         }
-        got += static_cast<int64_t>(len);
-        if (!half && got * 2 >= job.blob.size) {
+        fed += static_cast<int64_t>(buf.size());
+        buf.clear();
+        if (!half && fed * 2 >= job.blob.size) {
             half = true;
             if (job.need_layer) test_hooks::kill_point("pull-layer-partial");
         }
+        return ok();
+    };
+    BlobSink sink = [&](const char* data, size_t len) -> Result<void> {
+        if (s.cancelled) return make_error("cancelled");
+        if (got + static_cast<int64_t>(len) > job.blob.size)  // refused before anything is written
+            return make_error("blob {}: larger than its descriptor says ({} bytes)", job.blob.digest.str(),
+                              job.blob.size);
+        buf.append(data, len);
+        got += static_cast<int64_t>(len);
+        if (buf.size() >= (256 << 10)) BOCK_TRY(flush());
         if (got - reported >= (256 << 10)) {
             reported = got;
             s.event(BlobEvent::Stage::progress, job.blob, got);
@@ -166,6 +181,7 @@ Result<void> download(Shared& s, const LayerJob& job, const BlobFetcher& fetch) 
         return ok();
     };
     auto fetched = fetch(job.blob, sink);
+    if (fetched) fetched = flush();
     wr.reset();  // end of stream for the extractor
     Result<Descriptor> stored = fetched ? w.commit() : Result<Descriptor>(make_error("not stored"));
     if (extractor.joinable()) extractor.join();
