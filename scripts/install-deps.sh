@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 build=(cmake g++ make pkg-config
        libfmt-dev libcli11-dev nlohmann-json3-dev libssl-dev libarchive-dev
        libcap-dev libseccomp-dev libyaml-cpp-dev libcurl4-openssl-dev
-       libslirp-dev libglib2.0-dev libfuse3-dev libtomlplusplus-dev catch2)
+       libslirp-dev libglib2.0-dev libfuse3-dev libtomlplusplus-dev catch2 libisal-dev)
 run=(uidmap busybox-static fuse-overlayfs fuse3 iproute2 util-linux procps)
 # Peers used only by tests and benchmarks.
 peers=(podman runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc python3 zstd)

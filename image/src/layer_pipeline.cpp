@@ -18,6 +18,7 @@
 #include "bock/common/sys.hpp"
 #include "bock/common/test_hooks.hpp"
 #include "bock/image/extract.hpp"
+#include "gzip_inflate.hpp"
 
 namespace bock::image::detail {
 
@@ -148,15 +149,26 @@ Result<void> download(Shared& s, const LayerJob& job, const BlobFetcher& fetch) 
     // writes (a sixteenth of the syscalls into the blob file and the pipe).
     std::string buf;
     buf.reserve(256 << 10);
+    // A gzip blob is inflated here with igzip (gzip_inflate.hpp) and the
+    // tar stream piped to extraction; anything else (zstd, xz, plain tar) is
+    // piped as it is and decompressed by libarchive there.
+    auto to_pipe = [&](const char* data, size_t len) -> Result<void> {
+        auto r = write_pipe(wr.get(), data, len);
+        if (!r) pipe_broken = r.error().code() == EPIPE;
+        return r;
+    };
+    std::optional<GzipInflater> gunzip;
+    bool sniffed = false;
     auto flush = [&]() -> Result<void> {
         if (buf.empty()) return ok();
         BOCK_TRY(w.write(buf.data(), buf.size()));
         if (wr.valid()) {
-            auto r = write_pipe(wr.get(), buf.data(), buf.size());
-            if (!r) {
-                pipe_broken = r.error().code() == EPIPE;
-                return r;
+            if (!sniffed) {
+                sniffed = true;
+                if (GzipInflater::is_gzip(buf.data(), buf.size())) gunzip.emplace(ExtractLimits::from_env(), to_pipe);
             }
+            if (gunzip) BOCK_TRY_CTX(gunzip->feed(buf.data(), buf.size()), fmt::format("blob {}", job.blob.digest.str()));
+            else BOCK_TRY(to_pipe(buf.data(), buf.size()));
         }
         fed += static_cast<int64_t>(buf.size());
         buf.clear();
@@ -182,6 +194,7 @@ Result<void> download(Shared& s, const LayerJob& job, const BlobFetcher& fetch) 
     };
     auto fetched = fetch(job.blob, sink);
     if (fetched) fetched = flush();
+    if (fetched && gunzip) fetched = gunzip->finish().context(fmt::format("blob {}", job.blob.digest.str()));
     wr.reset();  // end of stream for the extractor
     Result<Descriptor> stored = fetched ? w.commit() : Result<Descriptor>(make_error("not stored"));
     if (extractor.joinable()) extractor.join();
