@@ -27,9 +27,9 @@ unsigned default_pull_parallel() {
         char* end = nullptr;
         unsigned long n = std::strtoul(v, &end, 10);
         if (end && !*end && n >= 1 && n <= 64) return static_cast<unsigned>(n);
-        log::warn("BOCK_PULL_PARALLEL=`{}` is not a number from 1 to 64; using 3", v);
+        log::warn("BOCK_PULL_PARALLEL=`{}` is not a number from 1 to 64; using 4", v);
     }
-    return 3;
+    return 4;
 }
 
 namespace {

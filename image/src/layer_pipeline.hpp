@@ -35,13 +35,13 @@ using BlobFetcher = std::function<Result<void>(const Descriptor& d, const BlobSi
 using BlobFetcherFactory = std::function<BlobFetcher()>;
 
 struct PipelineOptions {
-    unsigned parallel = 3;  // layers in flight at once
+    unsigned parallel = 4;  // layers in flight at once
     StoreOptions store;
     // Per-blob progress (may be empty); called from several threads.
     std::function<void(const BlobEvent&)> on_blob;
 };
 
-// The number of layers downloaded at once: BOCK_PULL_PARALLEL, else 3.
+// The number of layers downloaded at once: BOCK_PULL_PARALLEL, else 4.
 unsigned default_pull_parallel();
 
 Result<void> run_layer_pipeline(const StorePaths& p, const std::vector<LayerJob>& jobs,

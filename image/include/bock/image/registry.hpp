@@ -55,7 +55,7 @@ struct PullOptions {
     // Per-blob events; called from the download threads at once, so it must
     // be thread-safe. May be empty.
     std::function<void(const BlobEvent&)> on_blob;
-    // Layers downloaded at once; 0: BOCK_PULL_PARALLEL, else 3.
+    // Layers downloaded at once; 0: BOCK_PULL_PARALLEL, else 4.
     unsigned parallel = 0;
 };
 
