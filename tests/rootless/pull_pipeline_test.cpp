@@ -240,5 +240,7 @@ TEST_CASE("bock run --pull=missing|always|never", "[pull-policy]") {
 
     auto missing = cli({"run", "--rm", reg.host() + "/nothere:1"});
     CHECK(missing.code == 125);
-    CHECK_THAT(missing.err, Catch::Contains("nothere"));
+    CHECK_THAT(missing.err, Catch::Contains("image `" + reg.host() + "/nothere:1` is not in the local store, and "
+                                            "pulling it failed") &&
+                                Catch::Contains("not found"));
 }

@@ -42,6 +42,12 @@ Result<void> ensure_image(frontend::Context& ctx, const std::string& typed, Pull
         if (r) return ok();
         last = std::move(r).error();
     }
+    if (policy == PullPolicy::missing)
+        return std::move(*last)
+            .wrap(fmt::format("image `{}` is not in the local store, and pulling it failed", typed))
+            .with_hint(ref->had_domain ? "check the name and the registry, or load it with `bock load -i ARCHIVE`"
+                                       : "load it with `bock load -i ARCHIVE`, or name its registry: "
+                                         "bock run REGISTRY/NAME[:TAG]");
     return std::move(*last);
 }
 
