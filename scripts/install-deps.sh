@@ -7,10 +7,10 @@ export DEBIAN_FRONTEND=noninteractive
 build=(cmake g++ make pkg-config
        libfmt-dev libcli11-dev nlohmann-json3-dev libssl-dev libarchive-dev
        libcap-dev libseccomp-dev libyaml-cpp-dev libcurl4-openssl-dev
-       libslirp-dev libglib2.0-dev libfuse3-dev libtomlplusplus-dev catch2 zlib1g-dev)
+       libslirp-dev libglib2.0-dev libfuse3-dev libtomlplusplus-dev catch2 libisal-dev zlib1g-dev)
 run=(uidmap busybox-static fuse-overlayfs fuse3 iproute2 util-linux procps)
 # Peers used only by tests and benchmarks.
-peers=(podman runc crun containerd skopeo docker-registry hyperfine tar findutils time bc python3 python3-cryptography)
+peers=(podman runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc python3 python3-cryptography zstd)
 
 apt-get update
 apt-get install -y --no-install-recommends "${build[@]}" "${run[@]}" "${peers[@]}"

@@ -1,13 +1,19 @@
 // Store::pull: resolves the reference on the registry (index -> the
-// manifest for the platform), then, holding the store's writer lock, streams
-// the config and layer blobs through BlobWriter (sha256 and size checked
-// while downloading) and stores the image through the same path as load
-// (fetch_image: extraction, diff_id checks), the index last.
+// manifest for the platform) and fetches the config, then, holding the
+// store's writer lock, runs the layer pipeline (layer_pipeline.hpp: parallel
+// downloads streamed into blobs/ and into extraction at once) for what the
+// store lacks, stores config and manifest, syncs, and updates the index last.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <set>
 #include <string>
 
 #include "bock/common/fs.hpp"
+#include "bock/common/sys.hpp"
 #include "bock/image/registry.hpp"
 #include "bock/image/store.hpp"
+#include "layer_pipeline.hpp"
 #include "registry_client.hpp"
 #include "store_internal.hpp"
 
@@ -106,6 +112,41 @@ Result<FetchedManifest> resolve_manifest(RegistryClient& client, const Reference
     return m;
 }
 
+// The image config, downloaded into memory (it is small) and verified.
+Result<std::string> fetch_config(RegistryClient& client, const Descriptor& d, const PullOptions& opts) {
+    constexpr int64_t max_config = 64 << 20;
+    if (d.size < 0 || d.size > max_config)
+        return make_error("config {}: {} bytes is not a plausible image config", d.digest.str(), d.size);
+    BlobEvent e;
+    e.digest = d.digest.str();
+    e.size = d.size;
+    e.config = true;
+    if (opts.on_blob) opts.on_blob(e);
+    std::string text;
+    BOCK_TRY(client.get_blob(d, [&](const char* data, size_t len) -> Result<void> {
+        if (static_cast<int64_t>(text.size() + len) > d.size)
+            return make_error("config {}: larger than its descriptor says ({} bytes)", d.digest.str(), d.size);
+        text.append(data, len);
+        return ok();
+    }));
+    if (static_cast<int64_t>(text.size()) != d.size)
+        return make_error("config {}: size mismatch (descriptor says {}, got {})", d.digest.str(), d.size, text.size());
+    if (auto got = sha256_of(text); got != d.digest)
+        return make_error("config {}: digest mismatch (got {})", d.digest.str(), got.str());
+    e.stage = BlobEvent::Stage::done;
+    e.bytes = d.size;
+    if (opts.on_blob) opts.on_blob(e);
+    return text;
+}
+
+// Flushes what the pull wrote (blobs, layer files) before the index points
+// at it: one syncfs instead of an fsync per file.
+Result<void> sync_store(const StorePaths& p) {
+    Fd fd = BOCK_TRY(sys::open(p.root, O_RDONLY | O_DIRECTORY));
+    if (::syncfs(fd.get()) < 0) return errno_error("sync the image store `{}`", p.root);
+    return ok();
+}
+
 }  // namespace
 
 Result<ImageRecord> pull_image(const StorePaths& p, const Reference& ref, const PullOptions& opts,
@@ -115,25 +156,48 @@ Result<ImageRecord> pull_image(const StorePaths& p, const Reference& ref, const 
     };
     const Reference& from = opts.source ? *opts.source : ref;  // a mirror (registries.conf)
     RegistryClient client(from.domain, from.path, opts);
-    // The manifest first, without the lock: a missing tag or an unreachable
-    // registry leaves the store untouched.
+    // The manifest and the config first, without the lock: a missing tag,
+    // an unreachable registry or a bad config leave the store untouched.
     auto m = BOCK_TRY(resolve_manifest(client, ref, opts));
+    auto manifest = BOCK_TRY_CTX(parse_manifest(m.body), fmt::format("manifest {}", m.digest.str()));
+    auto ctext = BOCK_TRY(fetch_config(client, manifest.config, opts));
+    auto config = BOCK_TRY_CTX(parse_image_config(ctext), fmt::format("config {}", manifest.config.digest.str()));
+    if (config.diff_ids.size() != manifest.layers.size())
+        return make_error("manifest {} has {} layers but its config lists {} diff_ids", m.digest.str(),
+                          manifest.layers.size(), config.diff_ids.size());
 
     auto session = BOCK_TRY(WriteSession::begin(p));
     NewContentGuard guard(p);  // a refused image (digest, hostile layer) leaves the store as it was
-    auto md = BOCK_TRY(put_blob_data(p, m.body, "manifest"));
-    md.media_type = m.media_type;
-    auto fetch = [&](const Descriptor& d) -> Result<void> {
-        bool config = d.media_type == media::oci_config || d.media_type == media::docker_config;
-        say(fmt::format("Copying {} {}", config ? "config" : "blob", d.digest.str()));
-        auto w = BOCK_TRY(BlobWriter::create(p, d, fmt::format("blob {}", d.digest.str())));
-        BOCK_TRY(client.get_blob(d, [&](const char* data, size_t len) { return w.write(data, len); }));
-        BOCK_TRY(w.commit());
-        return ok();
+    // What is missing now that we hold the lock (another pull may have
+    // stored it while we waited): a layer needs its blob (kept for push)
+    // and its extracted directory.
+    std::vector<LayerJob> jobs;
+    std::set<std::string> seen;
+    for (size_t i = 0; i < manifest.layers.size(); i++) {
+        if (!seen.insert(manifest.layers[i].digest.hex + config.diff_ids[i].hex).second) continue;
+        LayerJob j;
+        j.blob = manifest.layers[i];
+        j.diff_id = config.diff_ids[i];
+        j.need_blob = !fs::exists(p.blob(j.blob.digest));
+        j.need_layer = !fs::is_dir(p.layer(j.diff_id));
+        jobs.push_back(std::move(j));
+    }
+    PipelineOptions po;
+    po.parallel = opts.parallel ? opts.parallel : default_pull_parallel();
+    po.store = so;
+    po.on_blob = opts.on_blob;
+    BlobFetcherFactory factory = [&]() -> BlobFetcher {
+        // RegistryClient is thread-safe: the download threads share it
+        // (and its token).
+        return [&client](const Descriptor& d, const BlobSink& sink) { return client.get_blob(d, sink); };
     };
-    auto rec = BOCK_TRY(fetch_image(p, md, ref.str(), fetch, so));
+    BOCK_TRY(run_layer_pipeline(p, jobs, factory, po));
+    BOCK_TRY(put_blob_data(p, ctext, "config"));
+    BOCK_TRY(put_blob_data(p, m.body, "manifest"));
+    auto rec = BOCK_TRY(commit_image(p, ref.str(), m.digest, so));
     say("Writing manifest to image destination");
-    BOCK_TRY(add_to_index(p, {rec}));
+    BOCK_TRY(sync_store(p));
+    BOCK_TRY(add_to_index(p, {rec}, "pull"));
     guard.keep();
     return rec;
 }

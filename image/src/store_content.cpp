@@ -77,7 +77,7 @@ Result<void> write_index(const StorePaths& p, const std::vector<ImageRecord>& re
         .context("write image index");
 }
 
-Result<void> add_to_index(const StorePaths& p, const std::vector<ImageRecord>& added) {
+Result<void> add_to_index(const StorePaths& p, const std::vector<ImageRecord>& added, const std::string& hook) {
     auto records = BOCK_TRY(read_index(p));
     auto named = [&](const Digest& m, const ImageRecord* except) {
         for (const auto& r : records)
@@ -107,7 +107,7 @@ Result<void> add_to_index(const StorePaths& p, const std::vector<ImageRecord>& a
         });
         records.push_back(a);
     }
-    test_hooks::kill_point("load-before-index");
+    test_hooks::kill_point((hook + "-before-index").c_str());
     return write_index(p, records);
 }
 
@@ -122,8 +122,9 @@ Result<void> write_all(int fd, const void* buf, size_t len, const std::string& w
 }
 
 // Moves a finished tmp file into blobs/ (an existing blob is kept: same content).
-Result<void> commit_blob(const StorePaths& p, const std::string& tmp, const Digest& d) {
-    test_hooks::kill_point("load-blob-before-rename");
+Result<void> commit_blob(const StorePaths& p, const std::string& tmp, const Digest& d,
+                         const std::string& hook = "load") {
+    test_hooks::kill_point((hook + "-blob-before-rename").c_str());
     if (::rename(tmp.c_str(), p.blob(d).c_str()) < 0) return errno_error("rename `{}` into the store", tmp);
     return ok();
 }
@@ -137,7 +138,8 @@ Result<std::pair<Fd, std::string>> tmp_file(const StorePaths& p) {
 
 }  // namespace
 
-Result<BlobWriter> BlobWriter::create(const StorePaths& p, std::optional<Descriptor> expected, std::string what) {
+Result<BlobWriter> BlobWriter::create(const StorePaths& p, std::optional<Descriptor> expected, std::string what,
+                                      std::string hook) {
     auto [out, tmp] = BOCK_TRY(tmp_file(p));
     BlobWriter w;
     w.paths_ = p;
@@ -145,6 +147,7 @@ Result<BlobWriter> BlobWriter::create(const StorePaths& p, std::optional<Descrip
     w.tmp_ = std::move(tmp);
     w.expected_ = std::move(expected);
     w.what_ = std::move(what);
+    w.hook_ = std::move(hook);
     return w;
 }
 
@@ -159,7 +162,7 @@ Result<void> BlobWriter::write(const void* data, size_t len) {
     BOCK_TRY(write_all(out_.get(), data, len, tmp_));
     size_ += static_cast<int64_t>(len);
     if (!announced_ && len > 0) {
-        test_hooks::kill_point("load-blob-partial");
+        test_hooks::kill_point((hook_ + "-blob-partial").c_str());
         announced_ = true;
     }
     return ok();
@@ -172,12 +175,12 @@ Result<Descriptor> BlobWriter::commit() {
         if (size_ != expected_->size)
             return make_error("{}: size mismatch (descriptor says {}, got {})", what_, expected_->size, size_);
     }
-    if (::fsync(out_.get()) < 0) return errno_error("fsync `{}`", tmp_);
+    if (sync_ && ::fsync(out_.get()) < 0) return errno_error("fsync `{}`", tmp_);
     out_.reset();
     if (fs::exists(paths_.blob(d))) {
         ::unlink(tmp_.c_str());
     } else {
-        BOCK_TRY(commit_blob(paths_, tmp_, d));
+        BOCK_TRY(commit_blob(paths_, tmp_, d, hook_));
     }
     Descriptor desc = expected_ ? *expected_ : Descriptor{};
     desc.digest = d;

@@ -39,8 +39,9 @@ private:
 Result<std::vector<ImageRecord>> read_index(const StorePaths& p);
 Result<void> write_index(const StorePaths& p, const std::vector<ImageRecord>& records);
 // Replaces records with the same name and appends the new ones, then
-// writes the index (kill point "load-before-index" first).
-Result<void> add_to_index(const StorePaths& p, const std::vector<ImageRecord>& added);
+// writes the index (kill point "<hook>-before-index" first).
+Result<void> add_to_index(const StorePaths& p, const std::vector<ImageRecord>& added,
+                          const std::string& hook = "load");
 
 // Writes one blob into blobs/ through a tmp/ file, hashing as it goes: the
 // data is checked against `expected` (digest and size; a blob larger than
@@ -49,7 +50,10 @@ Result<void> add_to_index(const StorePaths& p, const std::vector<ImageRecord>& a
 // client's download stream share it.
 class BlobWriter {
 public:
-    static Result<BlobWriter> create(const StorePaths& p, std::optional<Descriptor> expected, std::string what);
+    // `hook` prefixes the test kill points ("<hook>-blob-partial",
+    // "<hook>-blob-before-rename").
+    static Result<BlobWriter> create(const StorePaths& p, std::optional<Descriptor> expected, std::string what,
+                                     std::string hook = "load");
     ~BlobWriter();
     BlobWriter(BlobWriter&&) noexcept = default;
     BlobWriter& operator=(BlobWriter&&) noexcept = delete;
@@ -57,6 +61,9 @@ public:
     Result<void> write(const void* data, size_t len);
     // Verifies, fsyncs and renames into blobs/; returns the descriptor.
     Result<Descriptor> commit();
+    // No fsync in commit(): the caller syncs the filesystem once before it
+    // writes the index (a pull does, for all its blobs and layers at once).
+    void defer_sync() { sync_ = false; }
 
 private:
     BlobWriter() = default;
@@ -68,6 +75,8 @@ private:
     Sha256 hash_;
     int64_t size_ = 0;
     bool announced_ = false;
+    bool sync_ = true;
+    std::string hook_;
 };
 
 // Copies the blob read from `fd` into blobs/ through tmp/, checking its

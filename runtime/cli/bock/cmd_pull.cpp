@@ -4,6 +4,7 @@
 #include "bock/image/registry.hpp"
 #include "bock/image/registries_conf.hpp"
 #include "commands.hpp"
+#include "progress.hpp"
 #include "registry_flags.hpp"
 
 namespace bock::cli {
@@ -28,7 +29,10 @@ void add_pull(CLI::App& app) {
             opts.cert_dir = access->cert_dir;
             opts.authfile = access->authfile;
             if (!platform->empty()) opts.platform = BOCK_TRY(image::Platform::parse(*platform));
-            if (!*quiet) opts.progress = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+            // Threads (downloads, extraction) start inside Store::pull, after
+            // open_context has joined the rootless session.
+            PullProgress progress(PullProgress::detect(*quiet));
+            progress.attach(opts);
             auto ctx = BOCK_TRY(frontend::open_context());
             auto conf = BOCK_TRY(image::load_registries_conf());  // short names, mirrors, blocked
             auto rec = BOCK_TRY(image::pull_with_config(*ctx.store, *name, opts, conf));

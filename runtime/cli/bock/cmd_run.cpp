@@ -1,5 +1,6 @@
 #include "bock/frontend/run.hpp"
 #include "commands.hpp"
+#include "run_pull.hpp"
 
 namespace bock::cli {
 
@@ -12,6 +13,9 @@ void add_run(CLI::App& app) {
     auto* u = cmd->add_option("-u,--user", "UID[:GID] or NAME[:GROUP] to run as");
     auto* h = cmd->add_option("--hostname", "Container host name (default: the short id)");
     auto* ep = cmd->add_option("--entrypoint", "Override the image's entrypoint");
+    auto pull = std::make_shared<std::string>("missing");
+    cmd->add_option("--pull", *pull, "Pull the image: missing (default), always, never")
+        ->check(CLI::IsMember({"missing", "always", "never"}));
     cmd->prefix_command();  // IMAGE and everything after it belong to the container
     cmd->footer("Usage: bock run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
                 "Exit status: the command's; 125 if bock failed, 126 if the command cannot be\n"
@@ -31,7 +35,9 @@ void add_run(CLI::App& app) {
         if (h->count()) req->hostname = h->as<std::string>();
         if (ep->count()) req->entrypoint = ep->as<std::string>();
         guarded([&]() -> Result<int> {
+            auto policy = BOCK_TRY(parse_pull_policy(*pull));
             auto ctx = BOCK_TRY(frontend::open_context());
+            BOCK_TRY(ensure_image(ctx, req->image, policy));
             return frontend::run_container(ctx, *req);
         });
     });

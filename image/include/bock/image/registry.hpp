@@ -3,6 +3,7 @@
 // (libcurl) is private to the image library.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -30,6 +31,21 @@ struct Platform {
     bool matches(const nlohmann::json& platform) const;
 };
 
+// Progress of one blob of a pull, for a progress display.
+struct BlobEvent {
+    enum class Stage {
+        start,     // download begins (size known from the descriptor)
+        progress,  // `bytes` received so far
+        done,      // verified and stored (and extracted, for a layer)
+        exists,    // already in the store: skipped
+    };
+    Stage stage = Stage::start;
+    std::string digest;  // "sha256:..."
+    int64_t size = 0;    // from the descriptor
+    int64_t bytes = 0;   // received so far
+    bool config = false; // the image config (not a layer)
+};
+
 struct PullOptions {
     // false: plain http and no certificate checks. Loopback registries
     // (localhost, 127.0.0.0/8, ::1) always use http, as podman does.
@@ -48,6 +64,11 @@ struct PullOptions {
     // or the location registries.conf maps it to); the image keeps the
     // reference's name.
     std::optional<Reference> source;
+    // Per-blob events; called from the download threads at once, so it must
+    // be thread-safe. May be empty.
+    std::function<void(const BlobEvent&)> on_blob;
+    // Layers downloaded at once; 0: BOCK_PULL_PARALLEL, else 4.
+    unsigned parallel = 0;
 };
 
 // Pushing to a registry (push.cpp); same access options as a pull.
