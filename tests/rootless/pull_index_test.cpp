@@ -106,3 +106,26 @@ TEST_CASE("pull gzip and zstd layers published by skopeo", "[pull-index]") {
         CHECK(cli({"run", "--rm", ref}).out == "compressed with " + format);
     }
 }
+
+TEST_CASE("copy and push reach every transport, docker:// included, keeping digests", "[pull-index]") {
+    LocalRegistry reg;
+    auto archive = make_archive("localhost/src:1", "text /etc/msg 0644 0 0 copied\n", {});
+    reg.publish(archive, "src:1");
+    std::string digest = reg.digest_of("src:1");
+    std::string dir = tmp_dir();
+
+    // registry -> OCI layout -> registry: the manifest is carried unchanged.
+    REQUIRE(cli({"copy", "docker://" + reg.host() + "/src:1", "oci:" + dir + "/layout:t"}).code == 0);
+    REQUIRE(cli({"copy", "oci:" + dir + "/layout:t", "docker://" + reg.host() + "/copied:1"}).code == 0);
+    CHECK(reg.digest_of("copied:1") == digest);
+
+    // push to the archive transports.
+    std::string ref = reg.host() + "/src:1";
+    auto to_oci = cli({"push", "-q", ref, "oci-archive:" + dir + "/out.tar:t"});
+    REQUIRE(to_oci.code == 0);
+    CHECK(lines(to_oci.out) == std::vector<std::string>{digest});
+    REQUIRE(cli({"push", "-q", ref, "docker-archive:" + dir + "/out-docker.tar"}).code == 0);
+    auto back = cli({"load", "-i", dir + "/out-docker.tar"});
+    REQUIRE(back.code == 0);
+    CHECK(cli({"run", "--rm", ref}).out == "copied");
+}

@@ -103,7 +103,7 @@ nlohmann::json images_of(const std::string& prefix) {
     REQUIRE(r.code == 0);
     auto out = nlohmann::json::array();
     for (const auto& i : nlohmann::json::parse(r.out))
-        if (i["Names"][0].get<std::string>().starts_with(prefix)) out.push_back(i);
+        if (!i["Names"].empty() && i["Names"][0].get<std::string>().starts_with(prefix)) out.push_back(i);
     return out;
 }
 
