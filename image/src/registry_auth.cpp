@@ -20,18 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return std::string(s);
-}
-
 std::string escape(const std::string& s) {
     char* e = curl_easy_escape(nullptr, s.data(), static_cast<int>(s.size()));
     std::string out = e ? e : "";

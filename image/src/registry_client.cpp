@@ -21,12 +21,6 @@ const char* accept_manifests =
     "application/vnd.docker.distribution.manifest.v2+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json";
 
-std::string trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return std::string(s);
-}
-
 // `Link: </v2/x/tags/list?n=2&last=b>; rel="next"` -> the url, or "".
 std::string next_link(const std::map<std::string, std::string>& headers) {
     auto it = headers.find("link");

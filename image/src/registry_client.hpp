@@ -27,6 +27,10 @@
 
 namespace bock::image::detail {
 
+// ASCII lower-casing and whitespace trimming for HTTP header names and values.
+std::string lower(std::string_view s);
+std::string trim(std::string_view s);
+
 struct FetchedManifest {
     std::string media_type;  // Content-Type, else the body's mediaType
     std::string body;

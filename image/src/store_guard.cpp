@@ -12,14 +12,7 @@ namespace bock::image::detail {
 namespace {
 
 std::vector<std::string> names_in(const std::string& dir) {
-    std::vector<std::string> out;
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return out;
-    while (dirent* e = ::readdir(d)) {
-        std::string_view n = e->d_name;
-        if (n != "." && n != "..") out.emplace_back(n);
-    }
-    ::closedir(d);
+    auto out = list_dir(dir);
     std::sort(out.begin(), out.end());
     return out;
 }

@@ -190,4 +190,13 @@ void check_oci_run_scenario(const std::string& p) {
     CHECK_THAT(wrong.err, Catch::Contains("process.args"));
 }
 
+nlohmann::json images_named(const std::string& prefix) {
+    auto r = cli({"images", "--format", "json"});
+    REQUIRE(r.code == 0);
+    auto out = nlohmann::json::array();
+    for (const auto& i : nlohmann::json::parse(r.out))
+        if (!i["Names"].empty() && i["Names"][0].get<std::string>().starts_with(prefix)) out.push_back(i);
+    return out;
+}
+
 }  // namespace bock::test

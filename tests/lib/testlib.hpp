@@ -32,6 +32,10 @@ Run run(const std::vector<std::string>& argv, const std::optional<std::string>& 
 // `bock ARGS...` (the front end)
 Run cli(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
 
+// `bock images --format json`, only the images whose first name starts with
+// `prefix` (the test cases of a tag share one store).
+nlohmann::json images_named(const std::string& prefix);
+
 // Builds an archive with bock-mkimage from layer spec texts (see
 // tests/fixtures/mkimage.cpp for the line format) and loads it; returns the
 // image name. With busybox=true the first layer is busybox.

@@ -98,14 +98,6 @@ std::vector<std::string> publish_as(const LocalRegistry& reg, const std::string&
     return lines(r.out);
 }
 
-nlohmann::json images_of(const std::string& prefix) {
-    auto r = cli({"images", "--format", "json"});
-    REQUIRE(r.code == 0);
-    auto out = nlohmann::json::array();
-    for (const auto& i : nlohmann::json::parse(r.out))
-        if (!i["Names"].empty() && i["Names"][0].get<std::string>().starts_with(prefix)) out.push_back(i);
-    return out;
-}
 
 size_t count_entries(const std::string& dir) {
     return lines(run({"find", dir, "-mindepth", "1", "-maxdepth", "1"}).out).size();
@@ -136,12 +128,12 @@ TEST_CASE("a pull killed at every pull kill point is completed by the next pull"
         INFO("kill point " << point);
         auto killed = cli({"pull", "-q", ref}, {std::string("BOCK_TEST_KILL_POINT=") + point});
         CHECK(killed.code == 128 + 9);
-        CHECK(images_of(reg.host()).empty());  // never an incomplete image
+        CHECK(images_named(reg.host()).empty());  // never an incomplete image
 
         auto again = cli({"pull", "-q", ref});
         INFO("second pull: " << again.err);
         REQUIRE(again.code == 0);
-        auto j = images_of(reg.host());
+        auto j = images_named(reg.host());
         REQUIRE(j.size() == 1);
         CHECK(j[0]["Layers"].size() == 4);
         CHECK(count_entries(store() + "/tmp") == 0);  // no leftovers
@@ -181,7 +173,7 @@ TEST_CASE("two pulls of the same image at once both succeed and store it once", 
     CHECK_THAT(bock::fs::read_file(store() + "/lock").value_or(""), Catch::Contains("(bock pull -q " + ref + ")"));
     auto o1 = bock::fs::read_file(d + "/o1").value_or("");
     CHECK(o1 == bock::fs::read_file(d + "/o2").value_or("x"));
-    auto j = images_of(reg.host());
+    auto j = images_named(reg.host());
     REQUIRE(j.size() == 1);
     CHECK(lines(o1) == std::vector<std::string>{j[0]["Id"].get<std::string>()});
     CHECK(count_entries(store() + "/layers") == 4);
@@ -223,16 +215,16 @@ TEST_CASE("bock run --pull=missing|always|never", "[pull-policy]") {
     auto never = cli({"run", "--rm", "--pull=never", ref});
     CHECK(never.code == 125);
     CHECK_THAT(never.err, Catch::Contains("not found"));
-    CHECK(images_of(reg.host()).empty());
+    CHECK(images_named(reg.host()).empty());
 
     check_runs(ref, "one");  // default: missing -> pulled
-    REQUIRE(images_of(reg.host()).size() == 1);
+    REQUIRE(images_named(reg.host()).size() == 1);
 
     reg.publish(make_layers_archive("localhost/pol:1", "two", 64), "pol:1");
     check_runs(ref, "one", {"--pull=missing"});  // present: not pulled again
     check_runs(ref, "one", {"--pull", "never"});
     check_runs(ref, "two", {"--pull=always"});
-    REQUIRE(images_of(reg.host()).size() == 1);
+    REQUIRE(images_named(reg.host()).size() == 1);
 
     auto bad = cli({"run", "--rm", "--pull=sometimes", ref});
     CHECK(bad.code != 0);

@@ -29,16 +29,6 @@ std::string make_archive(const std::string& name, const std::vector<std::string>
     return out;
 }
 
-// The images whose name starts with `prefix` (the test cases of a tag share
-// one store).
-nlohmann::json images(const std::string& prefix) {
-    auto r = cli({"images", "--format", "json"});
-    REQUIRE(r.code == 0);
-    auto out = nlohmann::json::array();
-    for (const auto& i : nlohmann::json::parse(r.out))
-        if (!i["Names"].empty() && i["Names"][0].get<std::string>().starts_with(prefix)) out.push_back(i);
-    return out;
-}
 
 }  // namespace
 
@@ -55,7 +45,7 @@ TEST_CASE("pull an image from a local registry and run it", "[pull]") {
     CHECK(cli({"run", "--rm", ref}).out == "hello from the registry");
 
     // The stored manifest is the one the registry serves.
-    auto j = images(reg.host());
+    auto j = images_named(reg.host());
     REQUIRE(j.size() == 1);
     CHECK(j[0]["Names"][0] == ref);
     CHECK(j[0]["Digest"] == reg.digest_of("hello:1"));
@@ -66,13 +56,13 @@ TEST_CASE("pull an image from a local registry and run it", "[pull]") {
     CHECK(again.code == 0);
     CHECK(again.err.empty());
     CHECK(lines(again.out) == std::vector<std::string>{j[0]["Id"].get<std::string>()});
-    CHECK(images(reg.host()) == j);
+    CHECK(images_named(reg.host()) == j);
 
     // By digest, under its own name.
     std::string by_digest = reg.host() + "/hello@" + reg.digest_of("hello:1");
     REQUIRE(cli({"pull", "-q", by_digest}).code == 0);
     CHECK(cli({"run", "--rm", by_digest}).out == "hello from the registry");
-    CHECK(images(reg.host())[0]["Names"].size() == 2);  // one image, two names
+    CHECK(images_named(reg.host())[0]["Names"].size() == 2);  // one image, two names
 }
 
 TEST_CASE("pull errors are one line and exit 125, and leave the store as it was", "[pull]") {
@@ -80,7 +70,7 @@ TEST_CASE("pull errors are one line and exit 125, and leave the store as it was"
     reg.publish(make_archive("localhost/there:1", {"text /etc/msg 0644 0 0 here\n"}, {"cat", "/etc/msg"}),
                 "there:1");
     REQUIRE(cli({"pull", "-q", reg.host() + "/there:1"}).code == 0);
-    auto before = images(reg.host());
+    auto before = images_named(reg.host());
     auto blobs_before = run({"ls", bock::test::env_or("BOCK_ROOT", "") + "/blobs/sha256"}).out;
 
     auto missing = cli({"pull", "-q", reg.host() + "/there:nope"});
@@ -104,7 +94,7 @@ TEST_CASE("pull errors are one line and exit 125, and leave the store as it was"
     CHECK(bad_platform.code == 125);
     CHECK_THAT(bad_platform.err, Catch::Contains("os/arch"));
 
-    CHECK(images(reg.host()) == before);
+    CHECK(images_named(reg.host()) == before);
     CHECK(run({"ls", bock::test::env_or("BOCK_ROOT", "") + "/blobs/sha256"}).out == blobs_before);
     CHECK(run({"find", bock::test::env_or("BOCK_ROOT", "") + "/tmp", "-mindepth", "1"}).out.empty());
 }
@@ -123,7 +113,7 @@ TEST_CASE("a pulled multi-layer image applies whiteouts and opaque directories",
     reg.publish(archive, "layers:1");
     std::string ref = reg.host() + "/layers:1";
     REQUIRE(cli({"pull", "-q", ref}).code == 0);
-    auto j = images(reg.host());
+    auto j = images_named(reg.host());
     REQUIRE(j.size() == 1);
     CHECK(j[0]["Layers"].size() == 3);
     auto r = cli({"run", "--rm", ref});
