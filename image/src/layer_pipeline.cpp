@@ -126,7 +126,6 @@ Result<void> write_pipe(int fd, const char* data, size_t len) {
 Result<void> download(Shared& s, const LayerJob& job, const BlobFetcher& fetch) {
     const StorePaths& p = s.paths;
     auto w = BOCK_TRY(BlobWriter::create(p, job.blob, fmt::format("blob {}", job.blob.digest.str()), "pull"));
-    w.defer_sync();
     Fd rd, wr;
     Extracted x;
     std::thread extractor;

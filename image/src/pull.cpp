@@ -139,14 +139,6 @@ Result<std::string> fetch_config(RegistryClient& client, const Descriptor& d, co
     return text;
 }
 
-// Flushes what the pull wrote (blobs, layer files) before the index points
-// at it: one syncfs instead of an fsync per file.
-Result<void> sync_store(const StorePaths& p) {
-    Fd fd = BOCK_TRY(sys::open(p.root, O_RDONLY | O_DIRECTORY));
-    if (::syncfs(fd.get()) < 0) return errno_error("sync the image store `{}`", p.root);
-    return ok();
-}
-
 }  // namespace
 
 Result<ImageRecord> pull_image(const StorePaths& p, const Reference& ref, const PullOptions& opts,
@@ -196,7 +188,6 @@ Result<ImageRecord> pull_image(const StorePaths& p, const Reference& ref, const 
     BOCK_TRY(put_blob_data(p, m.body, "manifest"));
     auto rec = BOCK_TRY(commit_image(p, ref.str(), m.digest, so));
     say("Writing manifest to image destination");
-    BOCK_TRY(sync_store(p));
     BOCK_TRY(add_to_index(p, {rec}, "pull"));
     guard.keep();
     return rec;

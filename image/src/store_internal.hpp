@@ -61,9 +61,6 @@ public:
     Result<void> write(const void* data, size_t len);
     // Verifies, fsyncs and renames into blobs/; returns the descriptor.
     Result<Descriptor> commit();
-    // No fsync in commit(): the caller syncs the filesystem once before it
-    // writes the index (a pull does, for all its blobs and layers at once).
-    void defer_sync() { sync_ = false; }
 
 private:
     BlobWriter() = default;
