@@ -1,5 +1,6 @@
 // bock push IMAGE [DEST]: sends a stored image to a registry (docker://,
-// the default transport). Other transports are dispatched in push_to().
+// the default transport), or writes it to oci:, oci-archive: or
+// docker-archive: through the store's transport writers.
 #include "bock/common/fs.hpp"
 #include "bock/frontend/context.hpp"
 #include "bock/frontend/run.hpp"
@@ -22,13 +23,13 @@ struct PushArgs {
 }  // namespace
 
 void add_push(CLI::App& app) {
-    auto* cmd = app.add_subcommand("push", "Push an image to a registry");
+    auto* cmd = app.add_subcommand("push", "Push an image to a registry (or to oci:, oci-archive:, docker-archive:)");
     auto a = std::make_shared<PushArgs>();
     auto flags = add_registry_flags(cmd);
     cmd->add_option("--digestfile", a->digestfile, "Write the pushed manifest's digest to this file");
     cmd->add_flag("-q,--quiet", a->quiet, "Print no progress lines");
     cmd->add_option("IMAGE", a->image, "Local image (name or id)")->required();
-    cmd->add_option("DEST", a->dest, "Destination: [docker://]REGISTRY/NAME[:TAG] (default: IMAGE's name)");
+    cmd->add_option("DEST", a->dest, "Destination: [docker://]REGISTRY/NAME[:TAG], oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE (default: IMAGE's name)");
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
             auto ctx = BOCK_TRY(frontend::open_context());
