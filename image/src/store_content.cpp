@@ -192,15 +192,20 @@ Result<Descriptor> put_blob_fd(const StorePaths& p, int fd, const std::optional<
                                const std::string& what) {
     if (expected && fs::exists(p.blob(expected->digest))) return *expected;
     auto w = BOCK_TRY(BlobWriter::create(p, expected, what));
+    BOCK_TRY(for_each_chunk(fd, what, [&](const char* data, size_t len) { return w.write(data, len); }));
+    return w.commit();
+}
+
+Result<void> for_each_chunk(int fd, const std::string& what,
+                            const std::function<Result<void>(const char* data, size_t len)>& fn) {
     char buf[1 << 16];
     for (;;) {
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno_error("read {}", what);
-        if (n == 0) break;
-        BOCK_TRY(w.write(buf, static_cast<size_t>(n)));
+        if (n == 0) return ok();
+        BOCK_TRY(fn(buf, static_cast<size_t>(n)));
     }
-    return w.commit();
 }
 
 Result<Descriptor> put_blob_data(const StorePaths& p, std::string_view data, const std::string& what) {

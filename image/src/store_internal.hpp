@@ -76,6 +76,11 @@ private:
     std::string hook_;
 };
 
+// Reads `fd` to its end in 64 KiB chunks, passing each to `fn` (an error
+// stops the loop); `what` names the file in a read error.
+Result<void> for_each_chunk(int fd, const std::string& what,
+                            const std::function<Result<void>(const char* data, size_t len)>& fn);
+
 // Copies the blob read from `fd` into blobs/ through tmp/, checking its
 // digest and size against `expected` when given. Returns the digest and size.
 Result<Descriptor> put_blob_fd(const StorePaths& p, int fd, const std::optional<Descriptor>& expected,

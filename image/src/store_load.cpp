@@ -38,15 +38,11 @@ Result<Fd> open_in(int root, const std::string& rel, const std::string& shown) {
 Result<std::string> read_in(int root, const std::string& rel, const std::string& shown) {
     Fd fd = BOCK_TRY(open_in(root, rel, shown));
     std::string out;
-    char buf[1 << 16];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return errno_error("read `{}` in `{}`", rel, shown);
-        if (n == 0) break;
-        out.append(buf, static_cast<size_t>(n));
+    BOCK_TRY(for_each_chunk(fd.get(), fmt::format("`{}` in `{}`", rel, shown), [&](const char* data, size_t len) -> Result<void> {
+        out.append(data, len);
         if (out.size() > (64u << 20)) return make_error("`{}` in `{}`: too large for a json document", rel, shown);
-    }
+        return ok();
+    }));
     return out;
 }
 

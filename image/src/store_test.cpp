@@ -19,12 +19,7 @@ using namespace bock::image::testing;
 
 namespace {
 
-StoreOptions store_opts() {
-    StoreOptions o;
-    o.rootless = ::getuid() != 0;
-    o.single_id = ::getuid() != 0;
-    return o;
-}
+StoreOptions store_opts() { return test_store_options(); }
 
 std::string make_layer(const TempDir& t, const std::string& name, const std::string& content) {
     std::string path = t / (name + ".tar");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bock/common/fs.hpp"
+#include "bock/image/store.hpp"
 
 namespace bock::image::testing {
 
@@ -71,6 +72,15 @@ inline bool write_tar(const std::string& out, const std::vector<TarEntry>& entri
     archive_write_close(a);
     archive_write_free(a);
     return true;
+}
+
+// The store options of whoever runs the tests: rootless and single-ID
+// unless root (the unit tests do not enter a user namespace).
+inline StoreOptions test_store_options() {
+    StoreOptions o;
+    o.rootless = ::getuid() != 0;
+    o.single_id = ::getuid() != 0;
+    return o;
 }
 
 inline bool lexists(const std::string& p) {

@@ -169,8 +169,7 @@ Result<std::vector<ImageRecord>> read_into_store(Store& store, const Location& s
     auto r = body();
     (void)fs::remove_all(tmpdir);
     if (!r) {
-        // Leave the store as it was: drop what this read added.
-        if (auto records = detail::read_index(p)) (void)detail::gc_locked(p, *records);
+        // The guard drops what this read added: the store is as it was.
         return std::move(r).error().wrap(what);
     }
     guard.keep();

@@ -96,15 +96,11 @@ Result<Descriptor> hash_in(int root, const std::string& rel, const std::string& 
     Fd fd = BOCK_TRY(open_in(root, rel, shown));
     Sha256 h;
     int64_t size = 0;
-    char buf[1 << 16];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return errno_error("read `{}` in `{}`", rel, shown);
-        if (n == 0) break;
-        h.update(buf, static_cast<size_t>(n));
-        size += n;
-    }
+    BOCK_TRY(for_each_chunk(fd.get(), fmt::format("`{}` in `{}`", rel, shown), [&](const char* data, size_t len) {
+        h.update(data, len);
+        size += static_cast<int64_t>(len);
+        return ok();
+    }));
     Descriptor d;
     d.media_type = layer_media_type(fd.get());
     d.digest = h.finish();

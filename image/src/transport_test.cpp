@@ -18,12 +18,7 @@ using Kind = Location::Kind;
 
 namespace {
 
-StoreOptions opts() {
-    StoreOptions o;
-    o.rootless = ::getuid() != 0;
-    o.single_id = ::getuid() != 0;
-    return o;
-}
+StoreOptions opts() { return test_store_options(); }
 
 std::string layer(const TempDir& t, const std::string& name) {
     std::string path = t / (name + ".tar");
