@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -171,6 +172,26 @@ std::string join(std::string_view a, std::string_view b) {
     if (out.back() != '/') out += '/';
     out += b;
     return out;
+}
+
+}  // namespace bock::fs
+
+namespace bock::fs {
+
+Result<std::vector<std::string>> list_dir(const std::string& dir) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return errno_error("read directory `{}`", dir);
+    std::vector<std::string> names;
+    errno = 0;
+    while (dirent* e = ::readdir(d)) {
+        std::string_view n = e->d_name;
+        if (n != "." && n != "..") names.emplace_back(n);
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err) return Error(err, fmt::format("read directory `{}`", dir));
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 }  // namespace bock::fs

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <vector>
 
 #include "bock/common/fs.hpp"
 
@@ -69,6 +70,26 @@ Result<std::string> run_root() {
     if (r.empty()) r = fs::join(BOCK_TRY(runtime_dir()), "bock");
     BOCK_TRY(fs::mkdir_p(r, 0700));
     return r;
+}
+
+Result<std::string> helper_path(const std::string& name) {
+    std::vector<std::string> tried;
+    auto usable = [&](const std::string& p) {
+        tried.push_back(p);
+        return ::access(p.c_str(), X_OK) == 0;
+    };
+    if (auto dir = env("BOCK_HELPER_DIR"); !dir.empty()) {
+        if (usable(fs::join(dir, name))) return fs::join(dir, name);
+    } else if (auto exe = fs::readlink("/proc/self/exe")) {
+        std::string dir = exe->substr(0, exe->rfind('/'));
+        if (usable(fs::join(dir, name))) return fs::join(dir, name);
+        std::string libexec = fs::join(dir, "../libexec/bock/" + name);
+        if (usable(libexec)) return libexec;
+    }
+    std::string list;
+    for (const auto& t : tried) list += (list.empty() ? "" : ", ") + t;
+    return Error(ENOENT, fmt::format("helper `{}` not found (looked in: {})", name, list))
+        .with_hint("install Bock completely (cmake --install), or point BOCK_HELPER_DIR at the directory holding it");
 }
 
 }  // namespace bock::paths

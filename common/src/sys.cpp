@@ -70,6 +70,11 @@ Result<Fd> pidfd_open(pid_t pid) {
     return Fd(fd);
 }
 
+Result<void> pidfd_send_signal(int pidfd, int sig) {
+    if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) < 0) return errno_error("send signal {}", sig);
+    return ok();
+}
+
 Result<pid_t> clone_fork(unsigned long flags) {
     long r = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (r < 0) return errno_error("clone");

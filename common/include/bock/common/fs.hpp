@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "bock/common/error.hpp"
 
@@ -20,6 +21,8 @@ Result<void> mkdir_p(const std::string& path, mode_t mode = 0755);
 // A missing path is not an error.
 Result<void> remove_all(const std::string& path);
 bool exists(const std::string& path);
+// The names in a directory (without . and ..), sorted.
+Result<std::vector<std::string>> list_dir(const std::string& dir);
 bool is_dir(const std::string& path);
 Result<std::string> readlink(const std::string& path);
 // Creates a unique directory "<dir>/<prefix>XXXXXX" and returns its path.

@@ -17,4 +17,12 @@ Result<std::string> runtime_dir();  // creates /tmp/bock-run-$UID if needed
 Result<std::string> run_root();     // creates it (0700) if needed
 std::string home_dir();
 
+// Where Bock's helper executables (bock-netns, bock-fuse-overlay,
+// bock-monitor, setuid helpers) are found, in this order:
+//   $BOCK_HELPER_DIR/NAME            (tests, packagers' overrides)
+//   <dir of /proc/self/exe>/NAME     (the build tree: build/bin/)
+//   <dir of /proc/self/exe>/../libexec/bock/NAME   (installed: PREFIX/bin/bock)
+// An error names every place looked at.
+Result<std::string> helper_path(const std::string& name);
+
 }  // namespace bock::paths

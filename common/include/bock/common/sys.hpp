@@ -29,6 +29,7 @@ Result<void> umount(const std::string& target, int flags = 0);
 Result<void> setns(int fd, int nstype);
 Result<void> unshare(int flags);
 Result<Fd> pidfd_open(pid_t pid);
+Result<void> pidfd_send_signal(int pidfd, int sig);
 
 // Fork-like clone(2) with namespace flags: returns the child's pid in the
 // parent, 0 in the child. The child runs on a copy of the parent's stack.
