@@ -23,6 +23,7 @@ Result<Store> Store::open(const std::string& root, StoreOptions opts) {
     StorePaths p{root};
     for (const auto& d : {p.blobs(), p.layers(), p.tmp()})
         BOCK_TRY(fs::mkdir_p(d, 0700).context("open image store"));
+    if (!fs::exists(p.leases())) BOCK_TRY_CTX(detail::migrate_leases(p), "open image store");
     return Store(root, opts);
 }
 

@@ -24,6 +24,7 @@ struct StorePaths {
     std::string index() const { return root + "/images.json"; }
     std::string tmp() const { return root + "/tmp"; }
     std::string lock() const { return root + "/lock"; }
+    std::string leases() const { return root + "/leases"; }
 };
 
 // The exclusive writer lock, with tmp/ emptied once it is held (no other
@@ -114,10 +115,15 @@ Result<ImageRecord> pull_image(const StorePaths& p, const Reference& ref, const 
 
 // ---- reference counting (store_refs.cpp) ----
 std::vector<std::string> list_dir(const std::string& dir);
-Result<std::vector<ContainerUse>> read_containers(const StorePaths& p);
-std::vector<ContainerUse> users_of(const std::vector<ContainerUse>& all, const std::vector<ImageRecord>& records,
-                                   const Digest& config);
-// Deletes blobs and layers that neither `records` nor a container uses.
+// Every lease, failing (naming the path) on anything it cannot read.
+Result<std::vector<Lease>> read_leases(const StorePaths& p);
+// A store opened for the first time by a Bock with leases: the containers
+// recorded by the older front end in <root>/containers/<id>/container.json
+// become leases (under the writer lock, published by one rename).
+Result<void> migrate_leases(const StorePaths& p);
+std::vector<Lease> users_of(const std::vector<Lease>& all, const std::vector<ImageRecord>& records,
+                            const Digest& config);
+// Deletes blobs and layers that neither `records` nor a lease uses.
 Result<void> gc_locked(const StorePaths& p, const std::vector<ImageRecord>& records);
 
 // Parses a created timestamp (RFC 3339) into unix seconds; 0 if unparsable.

@@ -1,5 +1,5 @@
 // Reference counting: what keeps content alive (image records and the
-// containers made from them), removing names and images, tagging, prune
+// leases of the containers made from them), removing names and images, tagging, prune
 // and the gc that deletes what nothing references. Every change runs under
 // the writer lock; the index is written before anything is deleted, so a
 // crash in between leaves only unreferenced content for the next gc.
@@ -33,43 +33,6 @@ std::vector<std::string> list_dir(const std::string& dir) {
     return out;
 }
 
-Result<std::vector<ContainerUse>> read_containers(const StorePaths& p) {
-    std::vector<ContainerUse> out;
-    const std::string dir = p.root + "/containers";
-    for (const auto& id : list_dir(dir)) {
-        if (id.size() != 64) continue;
-        auto text = fs::read_file(dir + "/" + id + "/container.json");
-        if (!text) continue;  // being created by a bock older than image ids in records
-        auto j = nlohmann::json::parse(*text, nullptr, false);
-        if (!j.is_object()) continue;
-        ContainerUse c;
-        c.id = id;
-        if (auto i = j.find("image"); i != j.end() && i->is_string()) c.image = *i;
-        if (auto i = j.find("image_id"); i != j.end() && i->is_string()) c.image_id = *i;
-        if (auto l = j.find("layers"); l != j.end() && l->is_array())
-            for (const auto& d : *l)
-                if (d.is_string())
-                    if (auto dg = Digest::parse(d.get<std::string>())) c.layers.push_back(*dg);
-        out.push_back(std::move(c));
-    }
-    return out;
-}
-
-// The containers using the image of `rec` (by id, or by name for records
-// without an id).
-std::vector<ContainerUse> users_of(const std::vector<ContainerUse>& all, const std::vector<ImageRecord>& records,
-                                   const Digest& config) {
-    std::vector<ContainerUse> out;
-    for (const auto& c : all) {
-        bool uses = !c.image_id.empty() ? c.image_id == config.hex : false;
-        if (c.image_id.empty())
-            for (const auto& r : records)
-                if (!r.name.empty() && r.name == c.image && r.config == config) uses = true;
-        if (uses) out.push_back(c);
-    }
-    return out;
-}
-
 Result<void> gc_locked(const StorePaths& p, const std::vector<ImageRecord>& records) {
     std::set<std::string> blobs, layers;
     for (const auto& r : records) {
@@ -80,13 +43,14 @@ Result<void> gc_locked(const StorePaths& p, const std::vector<ImageRecord>& reco
         auto m = BOCK_TRY_CTX(parse_manifest(mtext), "gc: refusing to delete anything");
         for (const auto& l : m.layers) blobs.insert(l.digest.hex);
     }
-    // A container's layers stay while it exists, even once its image is gone.
-    auto users = BOCK_TRY_CTX(read_containers(p), "gc: refusing to delete anything");
+    // A container's layers stay while its lease exists, even once its image
+    // is gone. A lease that cannot be read stops gc before it deletes anything.
+    auto users = BOCK_TRY_CTX(read_leases(p), "gc: refusing to delete anything");
     for (const auto& c : users) {
         for (const auto& d : c.layers) layers.insert(d.hex);
         if (c.layers.empty())  // an old record: keep the layers of its image
             for (const auto& r : records)
-                if (r.name == c.image || r.config.hex == c.image_id)
+                if (r.name == c.image || (!c.image_id.empty() && r.config.hex == c.image_id))
                     for (const auto& d : r.diff_ids) layers.insert(d.hex);
     }
     for (const auto& n : list_dir(p.blobs()))
@@ -101,26 +65,20 @@ Result<void> gc_locked(const StorePaths& p, const std::vector<ImageRecord>& reco
 namespace {
 
 
-Error in_use_error(std::string_view typed, const std::vector<ContainerUse>& users) {
+Error in_use_error(std::string_view typed, const std::vector<Lease>& users) {
     std::string ids;
-    for (size_t i = 0; i < users.size() && i < 3; i++) ids += (i ? ", " : "") + users[i].id.substr(0, 12);
+    for (size_t i = 0; i < users.size() && i < 3; i++) ids += (i ? ", " : "") + users[i].holder.substr(0, 12);
     if (users.size() > 3) ids += fmt::format(" and {} more", users.size() - 3);
     return make_error("image `{}` is in use by container {}", typed, ids)
         .with_hint(fmt::format("remove the container first (bock rm {}), or use `bock rmi -f` to untag it "
                                "(its content stays until the container is removed)",
-                               users[0].id.substr(0, 12)))
+                               users[0].holder.substr(0, 12)))
         .with_exit(2);
 }
 
-bool has_manifest(const std::vector<ImageRecord>& records, const Digest& m) {
-    for (const auto& r : records)
-        if (r.manifest == m) return true;
-    return false;
-}
 
 }  // namespace
 
-Result<std::vector<ContainerUse>> Store::containers() const { return detail::read_containers(StorePaths{root_}); }
 
 Result<RemoveResult> Store::remove_image(std::string_view typed, bool force) {
     StorePaths p{root_};
@@ -142,7 +100,7 @@ Result<RemoveResult> Store::remove_image(std::string_view typed, bool force) {
         if (r.manifest == rec->manifest && !matches(r)) left++;
     bool keep_dangling = false;
     if (left == 0) {
-        auto all = BOCK_TRY(detail::read_containers(p));
+        auto all = BOCK_TRY_CTX(detail::read_leases(p), "refusing to delete anything");
         auto users = detail::users_of(all, records, rec->config);
         if (!users.empty()) {
             if (!force) return in_use_error(typed, users);
@@ -188,7 +146,7 @@ Result<std::vector<std::string>> Store::prune(bool all) {
     StorePaths p{root_};
     auto session = BOCK_TRY(WriteSession::begin(p));
     auto records = BOCK_TRY(detail::read_index(p));
-    auto users = BOCK_TRY(detail::read_containers(p));
+    auto users = BOCK_TRY_CTX(detail::read_leases(p), "prune: refusing to delete anything");
     std::set<std::string> used;  // manifests in use
     for (const auto& r : records)
         if (!detail::users_of(users, records, r.config).empty()) used.insert(r.manifest.hex);
@@ -215,16 +173,6 @@ Result<void> Store::gc() {
     auto session = BOCK_TRY(WriteSession::begin(p));
     auto records = BOCK_TRY(detail::read_index(p));
     return detail::gc_locked(p, records);
-}
-
-Result<void> Store::use_image(const ImageRecord& rec, const std::function<Result<void>()>& record) const {
-    StorePaths p{root_};
-    auto lock = BOCK_TRY(FileLock::acquire(p.lock(), FileLock::Mode::shared, "the image store " + p.root));
-    auto records = BOCK_TRY(detail::read_index(p));
-    if (!has_manifest(records, rec.manifest))
-        return make_error("image `{}` was removed while the container was being created", rec.name)
-            .with_hint("run the command again");
-    return record();
 }
 
 }  // namespace bock::image

@@ -45,17 +45,29 @@ size_t count(const std::string& dir) {
 
 Reference ref(const char* s) { return *Reference::parse(s); }
 
-// A container record as `bock run` writes it.
+// A lease as the store writes it (written directly: `rec` may be an image
+// the store no longer has).
 void add_container(const TempDir& t, const std::string& root, const std::string& id, const ImageRecord& rec) {
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& d : rec.diff_ids) layers.push_back(d.str());
-    std::string dir = root + "/containers/" + id;
-    REQUIRE(fs::mkdir_p(dir));
-    REQUIRE(fs::write_file_atomic(dir + "/container.json",
-                                  nlohmann::json{{"id", id}, {"image", rec.name}, {"image_id", rec.config.hex},
-                                                 {"layers", layers}, {"status", "exited"}}
+    REQUIRE(fs::write_file_atomic(root + "/leases/" + id + ".json",
+                                  nlohmann::json{{"holder", id}, {"image", rec.name}, {"image_id", rec.config.hex},
+                                                 {"layers", layers}}
                                       .dump()));
     (void)t;
+}
+
+// A container record as the front end wrote it before leases existed.
+void add_old_record(const std::string& root, const std::string& id, const ImageRecord& rec, bool with_layers) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& d : rec.diff_ids) layers.push_back(d.str());
+    nlohmann::json j{{"id", id}, {"image", rec.name}, {"status", "exited"}};
+    if (with_layers) {
+        j["layers"] = layers;
+        j["image_id"] = rec.config.hex;
+    }
+    REQUIRE(fs::mkdir_p(root + "/containers/" + id));
+    REQUIRE(fs::write_file_atomic(root + "/containers/" + id + "/container.json", j.dump()));
 }
 
 }  // namespace
@@ -120,10 +132,11 @@ TEST_CASE("refs: a container keeps its image; -f leaves it dangling until the co
     REQUIRE(a);
     std::string id(64, 'c');
     add_container(t, t / "s", id, *a);
-    auto users = s->containers();
+    auto users = s->leases();
     REQUIRE(users);
     REQUIRE(users->size() == 1);
     CHECK((*users)[0].image_id == a->config.hex);
+    CHECK((*users)[0].holder == id);
 
     auto refused = s->remove_image("localhost/a:1", false);
     REQUIRE_FALSE(refused);
@@ -143,7 +156,7 @@ TEST_CASE("refs: a container keeps its image; -f leaves it dangling until the co
     // prune keeps an image a container uses, even with -a.
     CHECK(s->prune(true)->empty());
     CHECK(fs::is_dir(s->layer_dirs(*a)[0]));
-    REQUIRE(fs::remove_all(t / ("s/containers/" + id)));
+    REQUIRE(s->release_lease(id));
     auto pruned = s->prune(false);
     REQUIRE(pruned);
     CHECK(*pruned == std::vector<std::string>{a->config.str()});
@@ -208,4 +221,100 @@ TEST_CASE("refs: gc removes debris no image or container references") {
     CHECK(fs::is_dir(t / ("s/layers/" + kept)));
     CHECK(fs::is_dir(s->layer_dirs(*a)[0]));
     CHECK(count(t / "s/blobs/sha256") == 3);
+}
+
+TEST_CASE("leases: take under the lock, refused for a removed image, released once") {
+    TempDir t;
+    auto s = Store::open(t / "s", opts());
+    REQUIRE(s);
+    auto a = s->add_image(ref("localhost/a:1"), config(), {layer(t, "x")});
+    REQUIRE(a);
+    std::string id(64, 'a');
+    REQUIRE(s->take_lease(id, *a));
+    CHECK(fs::exists(t / ("s/leases/" + id + ".json")));
+    CHECK_FALSE(s->remove_image("localhost/a:1", false));
+    REQUIRE(s->release_lease(id));
+    REQUIRE(s->release_lease(id));  // twice is fine
+    REQUIRE(s->remove_image("localhost/a:1", false));
+    auto refused = s->take_lease(std::string(64, 'b'), *a);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message().find("was removed") != std::string::npos);
+    CHECK_FALSE(s->take_lease("../escape", *a));
+}
+
+TEST_CASE("leases: gc fails closed on a lease or lease directory it cannot read") {
+    TempDir t;
+    auto s = Store::open(t / "s", opts());
+    REQUIRE(s);
+    auto a = s->add_image(ref("localhost/a:1"), config(), {layer(t, "x")});
+    REQUIRE(a);
+    REQUIRE(s->take_lease(std::string(64, 'a'), *a));
+    // A lease that is not JSON: nothing is deleted, the path is named.
+    std::string bad = t / ("s/leases/" + std::string(64, 'b') + ".json");
+    REQUIRE(fs::write_file(bad, "{ not json"));
+    auto r = s->prune(true);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().to_string().find(bad) != std::string::npos);
+    CHECK(s->list()->size() == 1);
+    CHECK(fs::is_dir(s->layer_dirs(*a)[0]));
+    // A lease that is a directory (read fails).
+    REQUIRE(fs::remove_all(bad));
+    REQUIRE(fs::mkdir_p(bad));
+    CHECK_FALSE(s->prune(true));
+    CHECK_FALSE(s->gc());
+    CHECK(fs::is_dir(s->layer_dirs(*a)[0]));
+    REQUIRE(fs::remove_all(bad));
+    // The lease directory replaced by a file.
+    REQUIRE(s->release_lease(std::string(64, 'a')));
+    REQUIRE(fs::remove_all(t / "s/leases"));
+    REQUIRE(fs::write_file(t / "s/leases", "x"));
+    r = s->prune(true);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().to_string().find(t / "s/leases") != std::string::npos);
+    CHECK(s->list()->size() == 1);
+    CHECK(fs::is_dir(s->layer_dirs(*a)[0]));
+}
+
+TEST_CASE("leases: a store written before leases keeps its in-use layers through a gc") {
+    TempDir t;
+    ImageRecord a, b;
+    {
+        auto s = Store::open(t / "s", opts());
+        REQUIRE(s);
+        a = *s->add_image(ref("localhost/a:1"), config("a"), {layer(t, "x")});
+        b = *s->add_image(ref("localhost/b:1"), config("b"), {layer(t, "y")});
+    }
+    // As the older Bock left it: no leases/, records under containers/
+    // (one with layers and image id, one from before those were kept).
+    REQUIRE(fs::remove_all(t / "s/leases"));
+    add_old_record(t / "s", std::string(64, '1'), a, true);
+    add_old_record(t / "s", std::string(64, '2'), b, false);
+    REQUIRE(fs::mkdir_p(t / ("s/containers/" + std::string(64, '3'))));  // no record yet: uses nothing
+    auto s = Store::open(t / "s", opts());
+    REQUIRE(s);
+    auto leases = s->leases();
+    REQUIRE(leases);
+    CHECK(leases->size() == 2);
+    auto pruned = s->prune(true);
+    REQUIRE(pruned);
+    CHECK(pruned->empty());
+    CHECK(fs::is_dir(s->layer_dirs(a)[0]));
+    CHECK(fs::is_dir(s->layer_dirs(b)[0]));
+    // Even untagged, the layers stay for the containers.
+    REQUIRE(s->remove_image("localhost/a:1", true));
+    REQUIRE(s->gc());
+    CHECK(fs::is_dir(s->layer_dirs(a)[0]));
+
+    // An old record that cannot be read stops the migration (fail closed).
+    TempDir t2;
+    {
+        auto s2 = Store::open(t2 / "s", opts());
+        REQUIRE(s2);
+    }
+    REQUIRE(fs::remove_all(t2 / "s/leases"));
+    REQUIRE(fs::mkdir_p(t2 / ("s/containers/" + std::string(64, '4') + "/container.json")));
+    auto refused = Store::open(t2 / "s", opts());
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().to_string().find("container.json") != std::string::npos);
+    CHECK_FALSE(fs::exists(t2 / "s/leases"));
 }

@@ -2,6 +2,7 @@
 //   <root>/blobs/sha256/<hex>     manifests, configs, layer blobs
 //   <root>/layers/<diffid-hex>/   one extracted directory per layer
 //   <root>/images.json            reference -> manifest digest (the index)
+//   <root>/leases/<holder>.json   content in use by a container (store_leases.cpp)
 //   <root>/tmp/                   work in progress; cleared under the lock
 //   <root>/lock                   flock: exclusive for writers
 // Everything is written to tmp/ first and renamed into place; the index is
@@ -34,12 +35,14 @@ struct ImageRecord {
     uint64_t size = 0;    // bytes of the extracted layers
 };
 
-// A container recorded under <root>/containers/<id>/container.json: it
-// keeps its image's layers alive.
-struct ContainerUse {
-    std::string id;
-    std::string image;     // the name it was created from
-    std::string image_id;  // config hex (empty in records made before it was kept)
+// A lease: what keeps an image's content alive while something (a
+// container) uses it, whatever happens to the image's names. Stored by the
+// store itself as <root>/leases/<holder>.json, so the store never reads
+// another component's files to decide what gc may delete.
+struct Lease {
+    std::string holder;    // a container id
+    std::string image;     // the name the image had when the lease was taken
+    std::string image_id;  // config hex (empty in leases migrated from old records without it)
     std::vector<Digest> layers;
 };
 
@@ -101,9 +104,19 @@ public:
     // any reference are deleted. Returns the names untagged.
     Result<std::vector<std::string>> remove(std::string_view typed);
 
+    // --- leases (store_leases.cpp) ---
+    // Every lease; an unreadable lease or lease directory is an error naming
+    // the path (gc then deletes nothing).
+    Result<std::vector<Lease>> leases() const;
+    // Under the store's shared lock (no writer, so no gc, can run): checks
+    // that `rec` is still stored and writes the lease of `holder` on its
+    // content (atomically). Taken before the layers are used.
+    Result<void> take_lease(const std::string& holder, const ImageRecord& rec) const;
+    // Removes the lease of `holder` (none is not an error). Taken last when
+    // a container goes, so a crash before it only keeps content longer.
+    Result<void> release_lease(const std::string& holder) const;
+
     // --- reference counting (store_refs.cpp) ---
-    // Containers recorded in <root>/containers (unreadable records skipped).
-    Result<std::vector<ContainerUse>> containers() const;
     // Removes a name (that reference only) or an id (every name of the
     // image). When that leaves the image unnamed and a container uses it,
     // refuses naming the container, unless `force`: then the image is kept
@@ -117,12 +130,8 @@ public:
     // Removes dangling images (all=false) or every image (all=true) that no
     // container uses, then gc. Returns the image ids deleted.
     Result<std::vector<std::string>> prune(bool all);
-    // Deletes blobs and layer directories no image and no container uses.
+    // Deletes blobs and layer directories no image and no lease uses.
     Result<void> gc();
-    // Under the store's shared lock (no writer, so no gc, can run): checks
-    // that `rec` is still stored and calls `record`, which writes the
-    // container's record that keeps its layers alive.
-    Result<void> use_image(const ImageRecord& rec, const std::function<Result<void>()>& record) const;
 
 private:
     Store(std::string root, StoreOptions opts) : root_(std::move(root)), opts_(opts) {}
