@@ -3,9 +3,7 @@
 // A registry side goes through the store: pulled then written, or read then
 // pushed.
 #include "bock/common/fs.hpp"
-#include "bock/frontend/context.hpp"
-#include "bock/image/registries_conf.hpp"
-#include "bock/image/transport.hpp"
+#include "bock/engine/images.hpp"
 #include "commands.hpp"
 #include "registry_flags.hpp"
 
@@ -24,29 +22,8 @@ void add_copy(CLI::App& app) {
     auto flags = add_registry_flags(cmd);
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            auto s = BOCK_TRY(image::Location::parse(*src));
-            auto d = BOCK_TRY(image::Location::parse(*dst));
-            if (s.path == "-" || d.path == "-") return make_error("`bock copy` reads and writes files, not `-`").with_hint("use bock load / bock save for pipes");
-            auto ctx = BOCK_TRY(frontend::open_context());
-            // docker:// on either side: the registry pull and push.
-            image::CopyHooks hooks;
-            hooks.pull = [&](const image::Reference& ref) -> Result<image::ImageRecord> {
-                image::PullOptions opts;
-                opts.tls_verify = flags->tls_verify;
-                opts.cert_dir = flags->cert_dir;
-                opts.authfile = flags->authfile;
-                auto conf = BOCK_TRY(image::load_registries_conf());
-                return image::pull_with_config(*ctx.store, ref.str(), opts, conf);
-            };
-            hooks.push = [&](const image::ImageRecord& rec, const image::Reference& dest) -> Result<void> {
-                image::PushOptions opts;
-                opts.tls_verify = flags->tls_verify;
-                opts.cert_dir = flags->cert_dir;
-                opts.authfile = flags->authfile;
-                BOCK_TRY(ctx.store->push(rec, dest, opts));
-                return ok();
-            };
-            auto digest = BOCK_TRY(image::copy_image(*ctx.store, s, d, hooks));
+            auto ctx = BOCK_TRY(engine::open_context());
+            auto digest = BOCK_TRY(engine::copy_image(ctx, *src, *dst, {flags->tls_verify, flags->cert_dir, flags->authfile}));
             if (!digestfile->empty()) BOCK_TRY(fs::write_file_atomic(*digestfile, digest));
             return 0;
         });

@@ -1,4 +1,4 @@
-#include "bock/frontend/doctor.hpp"
+#include "bock/engine/doctor.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -7,16 +7,16 @@ void add_doctor(CLI::App& app) {
     auto* cmd = app.add_subcommand("doctor", "Check what this machine allows; one line per check, with the fix");
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            auto ctx = BOCK_TRY(frontend::probe_context());
-            auto checks = frontend::run_doctor(ctx);
+            auto ctx = BOCK_TRY(engine::probe_context());
+            auto checks = engine::run_doctor(ctx);
             bool fatal = false;
             for (const auto& c : checks) {
                 const char* tag = "ok  ";
                 switch (c.severity) {
-                    case frontend::Severity::ok: tag = "ok  "; break;
-                    case frontend::Severity::info: tag = "info"; break;
-                    case frontend::Severity::warn: tag = "warn"; break;
-                    case frontend::Severity::fail: tag = "FAIL"; fatal = true; break;
+                    case engine::Severity::ok: tag = "ok  "; break;
+                    case engine::Severity::info: tag = "info"; break;
+                    case engine::Severity::warn: tag = "warn"; break;
+                    case engine::Severity::fail: tag = "FAIL"; fatal = true; break;
                 }
                 std::string line = fmt::format("[{}] {:<16} {}", tag, c.name, c.detail);
                 if (!c.fix.empty()) line += " -- fix: " + c.fix;

@@ -1,5 +1,5 @@
 // `bock image ls|rm|inspect|tag|prune`: podman's image command group.
-#include "bock/frontend/context.hpp"
+#include "bock/engine/images.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -14,8 +14,8 @@ void add_prune(CLI::App& parent) {
     cmd->add_flag("-f,--force", *force, "Do not ask (Bock never asks; accepted for podman compatibility)");
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            auto ctx = BOCK_TRY(frontend::open_context());
-            for (const auto& id : BOCK_TRY(ctx.store->prune(*all))) fmt::print("{}\n", id.substr(7));
+            auto ctx = BOCK_TRY(engine::open_context());
+            for (const auto& id : BOCK_TRY(engine::prune_images(ctx, *all))) fmt::print("{}\n", id.substr(7));
             return 0;
         });
     });

@@ -2,8 +2,7 @@
 // `podman image inspect`.
 #include <nlohmann/json.hpp>
 
-#include "bock/frontend/context.hpp"
-#include "bock/image/inspect.hpp"
+#include "bock/engine/images.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -16,17 +15,17 @@ CLI::App* add_inspect_to(CLI::App& parent, const std::string& name) {
     cmd->add_option("-f,--format", *format, "Output format: json")->check(CLI::IsMember({"json"}));
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            auto ctx = BOCK_TRY(frontend::open_context());
+            auto ctx = BOCK_TRY(engine::open_context());
             auto arr = nlohmann::json::array();
             int rc = 0;
             for (const auto& n : *names) {
-                auto rec = BOCK_TRY(ctx.store->lookup(n));
-                if (!rec) {
+                auto doc = BOCK_TRY(engine::inspect_image(ctx, n));
+                if (!doc) {
                     log::report(Error(ENOENT, fmt::format("no such image: {}", n)));
                     rc = 125;
                     continue;
                 }
-                arr.push_back(BOCK_TRY(image::inspect_image(*ctx.store, *rec)));
+                arr.push_back(std::move(*doc));
             }
             fmt::print("{}\n", arr.dump(4));
             return rc;

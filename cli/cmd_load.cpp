@@ -2,9 +2,7 @@
 // multi-image) or an OCI layout directory; standard input by default.
 #include <unistd.h>
 
-#include "bock/common/fs.hpp"
-#include "bock/frontend/context.hpp"
-#include "bock/image/transport.hpp"
+#include "bock/engine/images.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -20,12 +18,8 @@ void add_load(CLI::App& app) {
             if (*input == "-" && ::isatty(0))
                 return make_error("refusing to read an archive from a terminal")
                     .with_hint("use -i FILE or redirect standard input");
-            auto ctx = BOCK_TRY(frontend::open_context());
-            image::Location src;
-            src.path = *input;
-            src.kind = *input != "-" && fs::is_dir(*input) ? image::Location::Kind::oci
-                                                             : image::Location::Kind::oci_archive;  // either archive format
-            auto loaded = BOCK_TRY(image::read_into_store(*ctx.store, src));
+            auto ctx = BOCK_TRY(engine::open_context());
+            auto loaded = BOCK_TRY(engine::load_images(ctx, *input));
             if (!*quiet)
                 for (const auto& r : loaded)
                     fmt::print("Loaded image: {}\n", r.name.empty() ? "sha256:" + r.config.hex : r.name);

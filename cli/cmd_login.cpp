@@ -6,7 +6,7 @@
 
 #include <iostream>
 
-#include "bock/image/credentials.hpp"
+#include "bock/engine/images.hpp"
 #include "commands.hpp"
 #include "registry_flags.hpp"
 
@@ -47,9 +47,11 @@ void add_login(CLI::App& app) {
     cmd->add_option("REGISTRY", *registry, "Registry host[:port]")->required();
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            std::string reg = image::registry_of(*registry);
+            std::string reg = engine::registry_of(*registry);
             if (reg.empty()) return make_error("login: no registry given");
-            image::Credentials c;
+            struct {
+                std::string username, password;
+            } c;
             c.username = *user;
             if (*pass_stdin) {
                 if (c.username.empty()) return make_error("login: --password-stdin needs --username");
@@ -63,10 +65,7 @@ void add_login(CLI::App& app) {
             if (c.password.empty() && !*pass_stdin) c.password = prompt("Password: ", false);
             if (c.username.empty() || c.password.empty())
                 return make_error("login {}: a user name and a password are needed", reg);
-            c.source = "the command line";
-            BOCK_TRY(image::check_login(reg, c, flags->tls_verify, flags->cert_dir));
-            std::string file = image::login_auth_file(flags->authfile);
-            BOCK_TRY(image::save_credentials(file, reg, c));
+            BOCK_TRY(engine::login(reg, c.username, c.password, {flags->tls_verify, flags->cert_dir, flags->authfile}));
             fmt::print("Login Succeeded!\n");
             return 0;
         });

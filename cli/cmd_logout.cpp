@@ -1,6 +1,6 @@
 // bock logout: removes a registry's entry (or all, --all) from the auth
 // file bock login writes.
-#include "bock/image/credentials.hpp"
+#include "bock/engine/images.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -15,10 +15,9 @@ void add_logout(CLI::App& app) {
     cmd->add_option("REGISTRY", *registry, "Registry host[:port]");
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            std::string reg = image::registry_of(*registry);
+            std::string reg = engine::registry_of(*registry);
             if (!*all && reg.empty()) return make_error("logout: name a registry, or pass --all");
-            std::string file = image::login_auth_file(*authfile);
-            bool removed = BOCK_TRY(image::remove_credentials(file, *all ? "" : reg));
+            auto [file, removed] = BOCK_TRY(engine::logout(*all ? "" : reg, *authfile));
             if (*all) {
                 fmt::print("Removed login credentials for all registries\n");
                 return 0;

@@ -1,8 +1,6 @@
-#include <unistd.h>
-
-#include "bock/frontend/context.hpp"
-#include "bock/image/registry.hpp"
-#include "bock/image/registries_conf.hpp"
+// `bock pull [--platform P] [-q] IMAGE`: through registries.conf, with the
+// progress display.
+#include "bock/engine/images.hpp"
 #include "commands.hpp"
 #include "progress.hpp"
 #include "registry_flags.hpp"
@@ -11,31 +9,24 @@ namespace bock::cli {
 
 void add_pull(CLI::App& app) {
     auto* cmd = app.add_subcommand("pull", "Pull an image from a registry");
-    auto name = std::make_shared<std::string>();
-    auto tls_verify = std::make_shared<bool>(true);
-    auto platform = std::make_shared<std::string>();
+    auto req = std::make_shared<engine::PullRequest>();
     auto quiet = std::make_shared<bool>(false);
-    cmd->add_flag("--tls-verify", *tls_verify,
+    cmd->add_flag("--tls-verify", req->access.tls_verify,
                   "Use https and verify certificates (default true; loopback registries use http)");
-    cmd->add_option("--platform", *platform, "Platform to pull from an index: OS/ARCH[/VARIANT] (default: this machine)");
+    cmd->add_option("--platform", req->platform, "Platform to pull from an index: OS/ARCH[/VARIANT] (default: this machine)");
     cmd->add_flag("-q,--quiet", *quiet, "Print only the image id");
     auto access = add_registry_flags(cmd, false);
-    cmd->add_option("IMAGE", *name, "Image to pull: [REGISTRY/]NAME[:TAG|@DIGEST]")->required();
+    cmd->add_option("IMAGE", req->name, "Image to pull: [REGISTRY/]NAME[:TAG|@DIGEST]")->required();
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            auto ref = BOCK_TRY(image::Reference::parse(*name));
-            image::PullOptions opts;
-            opts.tls_verify = *tls_verify;
-            opts.cert_dir = access->cert_dir;
-            opts.authfile = access->authfile;
-            if (!platform->empty()) opts.platform = BOCK_TRY(image::Platform::parse(*platform));
-            // Threads (downloads, extraction) start inside Store::pull, after
-            // open_context has joined the rootless session.
+            req->access.cert_dir = access->cert_dir;
+            req->access.authfile = access->authfile;
             PullProgress progress(PullProgress::detect(*quiet));
-            progress.attach(opts);
-            auto ctx = BOCK_TRY(frontend::open_context());
-            auto conf = BOCK_TRY(image::load_registries_conf());  // short names, mirrors, blocked
-            auto rec = BOCK_TRY(image::pull_with_config(*ctx.store, *name, opts, conf));
+            req->progress = progress.hooks();
+            // Threads (downloads, extraction) start inside the pull, after
+            // open_context has joined the rootless session.
+            auto ctx = BOCK_TRY(engine::open_context());
+            auto rec = BOCK_TRY(engine::pull_image(ctx, *req));
             fmt::print("{}\n", rec.config.hex);
             return 0;
         });

@@ -1,25 +1,37 @@
-#include "bock/frontend/containers.hpp"
+// `bock rm [-f] CONTAINER...`: removes containers (-f: running ones too,
+// killing them first). Each removal unmounts, removes the directories and
+// releases the container's lease on its image.
+#include "bock/engine/containers.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
 
 void add_rm(CLI::App& app) {
-    auto* cmd = app.add_subcommand("rm", "Remove exited containers");
+    auto* cmd = app.add_subcommand("rm", "Remove containers");
     auto ids = std::make_shared<std::vector<std::string>>();
-    cmd->add_option("CONTAINER", *ids, "Container ids (or unique prefixes)")->required();
+    auto force = std::make_shared<bool>(false);
+    auto all = std::make_shared<bool>(false);
+    cmd->add_flag("-f,--force", *force, "Remove running containers too (they are killed first)");
+    cmd->add_flag("-a,--all", *all, "Remove every container");
+    cmd->add_option("CONTAINER", *ids, "Container names, ids or unique id prefixes");
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            auto ctx = BOCK_TRY(frontend::open_context());
+            if (ids->empty() && !*all) return make_error("rm: name at least one container, or pass --all").with_exit(125);
+            auto ctx = BOCK_TRY(engine::open_context());
+            auto targets = *ids;
+            if (*all)
+                for (const auto& c : BOCK_TRY(engine::list_containers(ctx))) targets.push_back(c.rec.id);
             int rc = 0;
-            for (const auto& id : *ids) {
-                auto r = frontend::remove_container(ctx, id);
+            for (const auto& id : targets) {
+                auto r = engine::remove_container(ctx, id, *force);
                 if (!r) {
                     log::report(r.error());
-                    rc = 1;
+                    rc = std::max(rc, r.error().exit_status() == 2 ? 2 : 1);
                 } else {
                     fmt::print("{}\n", *r);
                 }
             }
+            BOCK_TRY(engine::release_orphan_leases(ctx));
             return rc;
         });
     });

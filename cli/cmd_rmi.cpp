@@ -1,5 +1,5 @@
 // `bock rmi [-f] IMAGE...` (and `bock image rm`).
-#include "bock/frontend/context.hpp"
+#include "bock/engine/images.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -13,10 +13,10 @@ CLI::App* add_rmi_to(CLI::App& parent, const std::string& name) {
     cmd->add_option("IMAGE", *names, "Image names or ids")->required();
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            auto ctx = BOCK_TRY(frontend::open_context());
+            auto ctx = BOCK_TRY(engine::open_context());
             int rc = 0;
             for (const auto& n : *names) {
-                auto r = ctx.store->remove_image(n, *force);
+                auto r = engine::remove_image(ctx, n, *force);
                 if (!r) {
                     log::report(r.error());
                     rc = std::max(rc, r.error().exit_status() == 2 ? 2 : 1);

@@ -1,11 +1,12 @@
-#include "bock/frontend/run.hpp"
+#include "bock/engine/run.hpp"
 #include "commands.hpp"
-#include "run_pull.hpp"
+#include "bock/engine/images.hpp"
+#include "progress.hpp"
 
 namespace bock::cli {
 
 void add_run(CLI::App& app) {
-    auto req = std::make_shared<frontend::RunRequest>();
+    auto req = std::make_shared<engine::RunRequest>();
     auto* cmd = app.add_subcommand("run", "Run a command in a new container (foreground)");
     cmd->add_flag("--rm", req->remove, "Remove the container when it exits");
     cmd->add_option("-e,--env", req->env, "Set an environment variable (K=V, or K to copy it)")->take_all();
@@ -35,10 +36,11 @@ void add_run(CLI::App& app) {
         if (h->count()) req->hostname = h->as<std::string>();
         if (ep->count()) req->entrypoint = ep->as<std::string>();
         guarded([&]() -> Result<int> {
-            auto policy = BOCK_TRY(parse_pull_policy(*pull));
-            auto ctx = BOCK_TRY(frontend::open_context());
-            BOCK_TRY(ensure_image(ctx, req->image, policy));
-            return frontend::run_container(ctx, *req);
+            auto policy = BOCK_TRY(engine::parse_pull_policy(*pull));
+            auto ctx = BOCK_TRY(engine::open_context());
+            PullProgress progress(PullProgress::detect(false));
+            BOCK_TRY(engine::ensure_image(ctx, req->image, policy, progress.hooks()));
+            return engine::run_container(ctx, *req);
         });
     });
 }

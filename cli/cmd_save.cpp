@@ -1,8 +1,7 @@
 // `bock save [-o FILE] [--format oci-archive|docker-archive|oci-dir] IMAGE...`
 #include <unistd.h>
 
-#include "bock/frontend/run.hpp"
-#include "bock/image/transport.hpp"
+#include "bock/engine/images.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -24,26 +23,8 @@ void add_save(CLI::App& app) {
             if (out == "-" && ::isatty(1))
                 return make_error("refusing to write an archive to a terminal")
                     .with_hint("use -o FILE or redirect standard output");
-            auto ctx = BOCK_TRY(frontend::open_context());
-            std::vector<image::ImageRecord> recs;
-            for (const auto& n : *names) {
-                auto rec = BOCK_TRY(frontend::resolve_image(ctx, n));
-                // Saved under the name typed (as podman), when it is a name.
-                if (auto ref = image::Reference::parse(n); ref && !rec.name.empty()) {
-                    for (const auto& c : image::local_candidates(*ref))
-                        if (auto f = BOCK_TRY(ctx.store->find(c)); f && f->manifest == rec.manifest) {
-                            rec.name = f->name;
-                            break;
-                        }
-                }
-                recs.push_back(rec);
-            }
-            image::Location dst;
-            dst.kind = *format == "docker-archive" ? image::Location::Kind::docker_archive
-                       : *format == "oci-dir"      ? image::Location::Kind::oci
-                                                   : image::Location::Kind::oci_archive;
-            dst.path = out;
-            BOCK_TRY(image::write_from_store(*ctx.store, recs, dst));
+            auto ctx = BOCK_TRY(engine::open_context());
+            BOCK_TRY(engine::save_images(ctx, *names, *format, out));
             return 0;
         });
     });

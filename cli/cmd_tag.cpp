@@ -1,5 +1,5 @@
 // `bock tag SOURCE TARGET...` (and `bock image tag`): more names for one image.
-#include "bock/frontend/context.hpp"
+#include "bock/engine/images.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -12,10 +12,9 @@ CLI::App* add_tag_to(CLI::App& parent, const std::string& name) {
     cmd->add_option("TARGET", *targets, "New names, NAME[:TAG]")->required();
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            auto ctx = BOCK_TRY(frontend::open_context());
+            auto ctx = BOCK_TRY(engine::open_context());
             for (const auto& t : *targets) {
-                auto ref = BOCK_TRY_CTX(image::Reference::parse(t), fmt::format("tag `{}`", t));
-                BOCK_TRY(ctx.store->tag(*source, ref));
+                BOCK_TRY(engine::tag_image(ctx, *source, t));
             }
             return 0;
         });

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "bock/frontend/context.hpp"
+#include "bock/engine/context.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -14,7 +14,7 @@ void add_unshare(CLI::App& app) {
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
             auto args = cmd->remaining();
-            auto ctx = BOCK_TRY(frontend::open_context());
+            auto ctx = BOCK_TRY(engine::open_context());
             if (!ctx.rootless) log::info("running as root: no session to enter, running the command directly");
             if (args.empty()) {
                 const char* sh = std::getenv("SHELL");

@@ -1,5 +1,5 @@
 // The `bock` commands: each file cmd_<verb>.cpp adds one subcommand to the
-// CLI11 app and runs it through the frontend library. A command's callback
+// CLI11 app and runs it through the engine (engine/), builder or compose. A command's callback
 // stores its exit code in `exit_code`.
 #pragma once
 
@@ -32,6 +32,8 @@ CLI::App* add_tag_to(CLI::App& parent, const std::string& name);
 void add_push(CLI::App& app);
 void add_login(CLI::App& app);
 void add_logout(CLI::App& app);
+void add_version(CLI::App& app);
+void add_info(CLI::App& app);
 
 // Runs fn, turning an Error into one line (+ hint) and its exit status.
 template <class F>

@@ -1,5 +1,5 @@
 // bock: the user-facing front end. One file per command; everything that
-// does work is in runtime/frontend (and the libraries under it).
+// does work is in engine/ (and, later, builder/ and compose/).
 #include <cstdlib>
 
 #include "bock/common/log.hpp"
@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
     cli::add_image(app);
     cli::add_import(app);
     cli::add_copy(app);
+    cli::add_version(app);
+    cli::add_info(app);
 
     try {
         app.parse(argc, argv);

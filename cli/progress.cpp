@@ -39,21 +39,20 @@ PullProgress::Mode PullProgress::detect(bool quiet) {
     return Mode::lines;
 }
 
-void PullProgress::attach(image::PullOptions& opts) {
-    if (mode_ == Mode::quiet) return;
-    opts.on_blob = [this](const image::BlobEvent& e) { on_blob(e); };
-    opts.progress = [this](std::string_view l) { line(l); };
+engine::PullProgressHooks PullProgress::hooks() {
+    if (mode_ == Mode::quiet) return {};
+    return {[this](std::string_view l) { line(l); }, [this](const engine::BlobEvent& e) { on_blob(e); }};
 }
 
-PullProgress::Row& PullProgress::row(const image::BlobEvent& e) {
+PullProgress::Row& PullProgress::row(const engine::BlobEvent& e) {
     for (auto& r : rows_)
         if (r.digest == e.digest) return r;
     rows_.push_back(Row{e.digest, e.config, e.size, 0, ""});
     return rows_.back();
 }
 
-void PullProgress::on_blob(const image::BlobEvent& e) {
-    using Stage = image::BlobEvent::Stage;
+void PullProgress::on_blob(const engine::BlobEvent& e) {
+    using Stage = engine::BlobEvent::Stage;
     std::lock_guard g(mu_);
     Row& r = row(e);
     r.bytes = e.bytes;

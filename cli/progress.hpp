@@ -1,4 +1,4 @@
-// The pull progress display of the CLI, fed by image::BlobEvent from the
+// The pull progress display of the CLI, fed by engine::BlobEvent from the
 // download threads (thread-safe):
 //   tty    per-blob bytes and the overall total, redrawn in place (ANSI)
 //   lines  one "Copying blob sha256:... done" line per blob (stderr is not
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bock/image/registry.hpp"
+#include "bock/engine/images.hpp"
 
 namespace bock::cli {
 
@@ -25,11 +25,11 @@ public:
     static Mode detect(bool quiet);
 
     explicit PullProgress(Mode mode) : mode_(mode) {}
-    void on_blob(const image::BlobEvent& e);
+    void on_blob(const engine::BlobEvent& e);
     // A step line ("Writing manifest to image destination").
     void line(std::string_view text);
-    // Wires both callbacks into `opts` (they keep a pointer to this).
-    void attach(image::PullOptions& opts);
+    // Both callbacks, for a pull request (they keep a pointer to this).
+    engine::PullProgressHooks hooks();
 
 private:
     struct Row {
@@ -39,7 +39,7 @@ private:
         int64_t bytes = 0;
         std::string status;  // "", "done", "already exists"
     };
-    Row& row(const image::BlobEvent& e);
+    Row& row(const engine::BlobEvent& e);
     void redraw(bool force);
 
     Mode mode_;

@@ -2,9 +2,12 @@
 
 #include <sys/random.h>
 
-#include "bock/common/fs.hpp"
+#include <sys/mount.h>
 
-namespace bock::frontend {
+#include "bock/common/fs.hpp"
+#include "bock/common/sys.hpp"
+
+namespace bock::engine {
 
 ContainerDirs ContainerDirs::for_id(const Context& ctx, const std::string& id) {
     ContainerDirs d;
@@ -19,6 +22,17 @@ ContainerDirs ContainerDirs::for_id(const Context& ctx, const std::string& id) {
 
 Result<void> ContainerDirs::create() const {
     for (const auto* p : {&upper, &work, &rootfs}) BOCK_TRY(fs::mkdir_p(*p, 0700));
+    return ok();
+}
+
+Result<void> ContainerDirs::unmount() const {
+    // Stacked mounts (none today) come off one at a time.
+    for (int i = 0; i < 8; i++) {
+        auto r = sys::umount(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
+        if (r) continue;
+        if (r.error().code() == EINVAL || r.error().code() == ENOENT) return ok();  // not a mount point (any more)
+        return std::move(r).error().wrap("unmount the container's root filesystem");
+    }
     return ok();
 }
 
@@ -38,4 +52,4 @@ Result<std::string> new_container_id() {
     return id;
 }
 
-}  // namespace bock::frontend
+}  // namespace bock::engine

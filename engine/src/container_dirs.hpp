@@ -2,15 +2,15 @@
 //   <store>/containers/<id>/upper, work    its writable layer (persistent)
 //   <store>/containers/<id>/container.json what it was made from, its state
 //   <run_root>/containers/<id>/            the bundle: config.json + rootfs
-//                                          mount point (runtime state)
+//                                          mount point, pid (runtime state)
 #pragma once
 
 #include <string>
 
 #include "bock/common/error.hpp"
-#include "bock/frontend/context.hpp"
+#include "bock/engine/context.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
 
 struct ContainerDirs {
     std::string id;
@@ -20,7 +20,12 @@ struct ContainerDirs {
     std::string rootfs;   // <bundle>/rootfs
 
     static ContainerDirs for_id(const Context& ctx, const std::string& id);
+    std::string record() const { return storage + "/container.json"; }
+    std::string pid_file() const { return bundle + "/pid"; }  // the container process, written by the runtime
     Result<void> create() const;
+    // Detaches the root filesystem's mount if it is still there (a bock
+    // killed while the container ran leaves it).
+    Result<void> unmount() const;
     // Removes both directories; the rootfs must be unmounted already.
     Result<void> remove() const;
 };
@@ -28,4 +33,4 @@ struct ContainerDirs {
 // 64 random hex characters, as Docker's container ids.
 Result<std::string> new_container_id();
 
-}  // namespace bock::frontend
+}  // namespace bock::engine

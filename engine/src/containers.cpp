@@ -1,55 +1,151 @@
-#include "bock/frontend/containers.hpp"
+// Listing, finding and removing containers (containers.hpp).
+#include "bock/engine/containers.hpp"
 
-#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
 
-#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "bock/common/fs.hpp"
+#include "bock/common/log.hpp"
+#include "bock/common/sys.hpp"
+#include "bock/runtime/state.hpp"
 #include "container_dirs.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
+namespace {
+
+bool is_container_id(std::string_view s) {
+    if (s.size() != 64) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Result<std::vector<std::string>> container_ids(const Context& ctx) {
+    std::string dir = fs::join(ctx.store_root, "containers");
+    if (!fs::exists(dir)) return std::vector<std::string>{};
+    auto names = BOCK_TRY_CTX(fs::list_dir(dir), "list containers");
+    std::erase_if(names, [](const std::string& n) { return !is_container_id(n); });
+    return names;
+}
+
+// Signals `pid` if it is still the process started at `start`; waits up to
+// `timeout_ms` for it to be gone. False when it outlived the wait.
+bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms) {
+    if (pid <= 0) return true;
+    auto st = runtime::process_start_time(pid);
+    if (!st || (start && *st != start)) return true;
+    auto fd = sys::pidfd_open(pid);
+    if (!fd) return !runtime::process_start_time(pid);
+    // The start time again, now that the pidfd pins the process.
+    st = runtime::process_start_time(pid);
+    if (!st || (start && *st != start)) return true;
+    (void)sys::pidfd_send_signal(fd->get(), SIGKILL);
+    struct pollfd p{fd->get(), POLLIN, 0};
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (::poll(&p, 1, 50) > 0) return true;  // exited (a zombie counts: it runs nothing)
+    }
+    return false;
+}
+
+// The container's own process, from the runtime's pid file, when it is a
+// child of the recorded owner (so a reused pid is never signalled).
+std::optional<pid_t> container_pid(const ContainerDirs& dirs, pid_t owner) {
+    auto text = fs::read_file(dirs.pid_file());
+    if (!text) return std::nullopt;
+    pid_t pid = static_cast<pid_t>(std::atoi(text->c_str()));
+    if (pid <= 0) return std::nullopt;
+    auto stat = fs::read_file(fmt::format("/proc/{}/stat", pid));
+    if (!stat) return std::nullopt;
+    auto close = stat->rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    int ppid = 0;
+    if (std::sscanf(stat->c_str() + close + 2, "%*c %d", &ppid) != 1 || ppid != owner) return std::nullopt;
+    return pid;
+}
+
+}  // namespace
 
 Result<std::vector<ContainerInfo>> list_containers(const Context& ctx) {
     std::vector<ContainerInfo> out;
-    std::string dir = fs::join(ctx.store_root, "containers");
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return out;
-    while (dirent* e = ::readdir(d)) {
-        std::string id = e->d_name;
-        if (id.size() != 64) continue;
-        ContainerInfo c;
-        c.id = id;
-        c.status = "running";
-        if (auto text = fs::read_file(fs::join(dir, id + "/container.json"))) {
-            auto j = nlohmann::json::parse(*text, nullptr, false);
-            if (j.is_object()) {
-                c.image = j.value("image", "");
-                c.status = j.value("status", "exited");
-                c.exit_code = j.value("exit_code", 0);
-                if (j.contains("command") && j["command"].is_array())
-                    for (const auto& a : j["command"])
-                        if (a.is_string()) c.command += (c.command.empty() ? "" : " ") + a.get<std::string>();
-            }
+    for (const auto& id : BOCK_TRY(container_ids(ctx))) {
+        auto rec = load_record(ctx, id);
+        if (rec) {
+            out.push_back(derive(*rec));
+            continue;
         }
-        out.push_back(std::move(c));
+        ContainerInfo i;
+        i.rec.id = id;
+        if (!fs::exists(ContainerDirs::for_id(ctx, id).record())) {
+            // Its creator was killed before it wrote the first record.
+            i.status = "exited";
+            i.reason = "it was being created when its bock process was killed";
+        } else {
+            i.status = "unknown";
+            i.reason = rec.error().to_string();
+        }
+        out.push_back(std::move(i));
     }
-    ::closedir(d);
+    std::stable_sort(out.begin(), out.end(),
+                     [](const ContainerInfo& a, const ContainerInfo& b) { return a.rec.created_ns > b.rec.created_ns; });
     return out;
 }
 
-Result<std::string> remove_container(const Context& ctx, const std::string& prefix) {
+Result<ContainerInfo> find_container(const Context& ctx, const std::string& key) {
+    if (key.empty()) return make_error("no container given");
     auto all = BOCK_TRY(list_containers(ctx));
+    for (const auto& c : all)
+        if (c.rec.id == key || (!c.rec.name.empty() && c.rec.name == key)) return c;
     const ContainerInfo* match = nullptr;
     for (const auto& c : all)
-        if (!prefix.empty() && c.id.compare(0, prefix.size(), prefix) == 0) {
-            if (match) return make_error("container id prefix `{}` is ambiguous", prefix);
+        if (c.rec.id.compare(0, key.size(), key) == 0) {
+            if (match) return make_error("container id prefix `{}` is ambiguous", key).with_hint("give more of the id");
             match = &c;
         }
-    if (!match) return Error(ENOENT, fmt::format("no such container: {}", prefix));
-    if (match->status == "running")
-        return make_error("container {} is running", match->id.substr(0, 12)).with_hint("stop it first");
-    BOCK_TRY(ContainerDirs::for_id(ctx, match->id).remove());
-    return match->id;
+    if (!match)
+        return Error(ENOENT, fmt::format("no such container: {}", key)).with_hint("see `bock ps -a`").with_exit(1);
+    return *match;
 }
 
-}  // namespace bock::frontend
+Result<std::string> remove_container(const Context& ctx, const std::string& key, bool force) {
+    auto c = BOCK_TRY(find_container(ctx, key));
+    auto dirs = ContainerDirs::for_id(ctx, c.rec.id);
+    if (c.status == "running" || c.status == "created") {
+        if (!force)
+            return make_error("container {} is running", c.rec.id.substr(0, 12))
+                .with_hint(fmt::format("stop it first, or remove it anyway with `bock rm -f {}`", key))
+                .with_exit(2);
+        // The bock process that runs it, then the container itself (which
+        // dies with it: parent-death signal), each checked by start time.
+        auto pid = container_pid(dirs, c.rec.owner_pid);
+        uint64_t pid_start = pid ? runtime::process_start_time(*pid).value_or(0) : 0;
+        if (!kill_and_wait(c.rec.owner_pid, c.rec.owner_start, 5000))
+            return make_error("container {}: its bock process {} did not exit after SIGKILL", c.rec.id.substr(0, 12),
+                              c.rec.owner_pid);
+        if (pid && !kill_and_wait(*pid, pid_start, 5000))
+            return make_error("container {}: its process {} did not exit after SIGKILL", c.rec.id.substr(0, 12), *pid);
+    }
+    // Order (docs/storage.md): unmount, runtime directory, record and upper
+    // directory, lease last, so that a removal killed half-way leaves at
+    // worst a lease, released by the next removal.
+    BOCK_TRY(dirs.unmount());
+    BOCK_TRY(dirs.remove());
+    BOCK_TRY(ctx.store->release_lease(c.rec.id));
+    return c.rec.id;
+}
+
+Result<void> release_orphan_leases(const Context& ctx) {
+    // A lease is taken after the container's directory exists and released
+    // after it is gone: a lease without a directory is left by a removal
+    // that was killed.
+    for (const auto& l : BOCK_TRY(ctx.store->leases()))
+        if (is_container_id(l.holder) && !fs::exists(ContainerDirs::for_id(ctx, l.holder).storage)) {
+            log::debug("releasing the lease of removed container {}", l.holder.substr(0, 12));
+            BOCK_TRY(ctx.store->release_lease(l.holder));
+        }
+    return ok();
+}
+
+}  // namespace bock::engine

@@ -1,9 +1,9 @@
-#include "bock/frontend/context.hpp"
+#include "bock/engine/context.hpp"
 
 #include "bock/common/fs.hpp"
 #include "bock/common/paths.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
 
 Result<Context> probe_context() {
     Context c;
@@ -29,4 +29,4 @@ Result<Context> open_context() {
     return c;
 }
 
-}  // namespace bock::frontend
+}  // namespace bock::engine

@@ -1,7 +1,7 @@
 // `bock doctor`: what this machine allows, one line per check, each with
 // the fix. Nothing here changes the machine; the overlay check mounts in a
 // throw-away user namespace of a child process.
-#include "bock/frontend/doctor.hpp"
+#include "bock/engine/doctor.hpp"
 
 #include <sched.h>
 #include <sys/mount.h>
@@ -18,7 +18,7 @@
 #include "bock/userns/checks.hpp"
 #include "bock/userns/idmap.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
 namespace {
 
 DoctorCheck from(std::string name, const userns::CheckResult& r, Severity bad) {
@@ -94,6 +94,8 @@ DoctorCheck check_device(const std::string& name, const std::string& path, const
     return {name, Severity::ok, fmt::format("{} usable", path), ""};
 }
 
+}  // namespace
+
 DoctorCheck check_cgroups(const Context& ctx) {
     struct statfs sf;
     if (::statfs("/sys/fs/cgroup", &sf) < 0) return {"cgroups", Severity::warn, "/sys/fs/cgroup is not mounted", ""};
@@ -118,8 +120,6 @@ DoctorCheck check_cgroups(const Context& ctx) {
     return {"cgroups", Severity::info, kind + ": no delegation to users, resource limits will not be enforced rootless",
             "boot with systemd.unified_cgroup_hierarchy=1 for cgroup v2 delegation"};
 }
-
-}  // namespace
 
 std::vector<DoctorCheck> run_doctor(const Context& ctx) {
     std::vector<DoctorCheck> out;
@@ -161,4 +161,4 @@ std::vector<DoctorCheck> run_doctor(const Context& ctx) {
     return out;
 }
 
-}  // namespace bock::frontend
+}  // namespace bock::engine

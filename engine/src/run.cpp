@@ -1,7 +1,7 @@
 // `bock run`, as a straight list of stages: resolve the image, make the
 // container's directories, mount its overlay root, write the OCI bundle,
 // hand it to the runtime, clean up.
-#include "bock/frontend/run.hpp"
+#include "bock/engine/run.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,14 +12,17 @@
 #include "bock/common/log.hpp"
 #include "bock/common/mount.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/common/time.hpp"
+#include "bock/engine/containers.hpp"
 #include "bock/image/default_image.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
+#include "bock/runtime/state.hpp"
 #include "container_dirs.hpp"
 #include "user_lookup.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
 namespace {
 
 bool is_id_prefix(std::string_view typed, const image::ImageRecord& rec) {
@@ -84,30 +87,39 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     auto rec = BOCK_TRY(resolve_image(ctx, req.image));
     auto cfg = BOCK_TRY(ctx.store->config(rec));
 
-    auto dirs = ContainerDirs::for_id(ctx, BOCK_TRY(new_container_id()));
+    // The record first (state "created", owned by this process), then the
+    // lease, then the mount: each later step is undone by `bock rm` from
+    // what the earlier ones wrote, even after a SIGKILL (docs/storage.md).
+    ContainerRecord record;
+    record.id = BOCK_TRY(new_container_id());
+    record.name = BOCK_TRY(generate_name(ctx));
+    record.image = rec.name.empty() ? rec.config.hex.substr(0, 12) : rec.name;
+    record.image_id = rec.config.hex;
+    record.created_ns = time::now_ns();
+    record.created = record.created_ns / 1000000000;
+    record.owner_pid = ::getpid();
+    record.owner_start = runtime::process_start_time(record.owner_pid).value_or(0);
+    record.auto_remove = req.remove;
+    auto dirs = ContainerDirs::for_id(ctx, record.id);
     BOCK_TRY_CTX(dirs.create(), "create the container's directories");
     // From here on every exit path removes what was made (and unmounts).
     struct Cleanup {
+        const Context& ctx;
         const ContainerDirs& d;
         bool remove;
         ScopedMount mount;
         ~Cleanup() {
             mount.reset();
-            if (remove)
-                if (auto r = d.remove(); !r) log::warn("remove container {}: {}", d.id.substr(0, 12), r.error().to_string());
+            if (!remove) return;
+            if (auto r = d.remove(); !r) {
+                log::warn("remove container {}: {}", d.id.substr(0, 12), r.error().to_string());
+                return;  // the lease stays with what is left, for `bock rm`
+            }
+            if (auto r = ctx.store->release_lease(d.id); !r) log::warn("{}", r.error().to_string());
         }
-    } cleanup{dirs, true, {}};
-    // The record that keeps the image's layers alive (gc, rmi), written
-    // under the store's shared lock before the layers are used.
-    auto record = [&](std::string_view status, int code) {
-        nlohmann::json layers = nlohmann::json::array();
-        for (const auto& d : rec.diff_ids) layers.push_back(d.str());
-        return nlohmann::json{{"id", dirs.id}, {"image", rec.name}, {"image_id", rec.config.hex},
-                              {"layers", layers}, {"status", status}, {"exit_code", code}};
-    };
-    BOCK_TRY(ctx.store->use_image(rec, [&]() -> Result<void> {
-        return fs::write_file_atomic(fs::join(dirs.storage, "container.json"), record("running", 0).dump(2));
-    }));
+    } cleanup{ctx, dirs, true, {}};
+    BOCK_TRY(save_record(ctx, record));
+    BOCK_TRY(ctx.store->take_lease(record.id, rec));
 
     layers::OverlaySpec ov;
     ov.lowers = ctx.store->layer_dirs(rec);
@@ -152,16 +164,27 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     ro.id = dirs.id;
     ro.bundle = dirs.bundle;
     ro.rootless = ctx.rootless;
+    ro.pid_file = dirs.pid_file();
+    record.command = spec.process.args;
+    record.state = "running";
+    record.started = time::now();
+    BOCK_TRY(save_record(ctx, record));
     cleanup.remove = req.remove;
     rootfd.reset();
     auto code = runtime::run_container(spec, ro);
     if (!req.remove) {
-        // Kept for a later `bock rm`: what it ran and how it ended.
-        nlohmann::json state = record("exited", code ? *code : -1);
-        state["command"] = spec.process.args;
-        (void)fs::write_file_atomic(fs::join(dirs.storage, "container.json"), state.dump(2));
+        // Kept for `bock ps -a` and `bock rm`: how it ended. A command that
+        // could not run records the status bock exits with (125/126/127).
+        record.state = "exited";
+        record.finished = time::now();
+        record.exit_code = code ? *code : code.error().exit_status();
+        if (!code) record.exit_reason = code.error().message();
+        if (auto r = save_record(ctx, record); !r) {
+            log::report(r.error());
+            log::warn("container {} will show as killed in `bock ps -a`", record.id.substr(0, 12));
+        }
     }
     return code;
 }
 
-}  // namespace bock::frontend
+}  // namespace bock::engine

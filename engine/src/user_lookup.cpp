@@ -10,7 +10,7 @@
 #include "bock/common/fd.hpp"
 #include "bock/common/sys.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
 namespace {
 
 constexpr uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -144,4 +144,4 @@ Result<void> mkdir_in_root(int rootfs_fd, const std::string& path) {
     return ok();
 }
 
-}  // namespace bock::frontend
+}  // namespace bock::engine

@@ -9,7 +9,7 @@
 
 #include "bock/common/error.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
 
 struct ResolvedUser {
     uint32_t uid = 0;
@@ -23,4 +23,4 @@ Result<ResolvedUser> resolve_user(int rootfs_fd, const std::string& spec);
 // mkdir -p of `path` inside the root filesystem open as rootfs_fd.
 Result<void> mkdir_in_root(int rootfs_fd, const std::string& path);
 
-}  // namespace bock::frontend
+}  // namespace bock::engine

@@ -1,25 +1,80 @@
-// Containers kept after they exit (`bock run` without --rm): listing and
-// removal. Detached containers come with the container workflow issue.
+// The engine's container record, the one place a container's state is
+// kept (engine/src/container_record.cpp):
+//   <store>/containers/<id>/container.json
+// It is written atomically at each step of a container's life and every
+// write is checked. What is stored is what happened (created, started by
+// process P with start time T, exited with code C); whether a container is
+// still running is derived from facts each time it is read: a "running"
+// record whose owning process is gone (same pid, other start time, or no
+// process) was killed before it could record the exit, and is shown as
+// exited with that reason.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "bock/common/error.hpp"
-#include "bock/frontend/context.hpp"
+#include "bock/engine/context.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
 
-struct ContainerInfo {
+struct ContainerRecord {
     std::string id;
-    std::string image;
-    std::string command;
-    std::string status;  // "running" (in progress) or "exited"
-    int exit_code = 0;
+    std::string name;
+    std::string image;     // the image's name (or id) when it was created
+    std::string image_id;  // config hex
+    std::vector<std::string> command;
+    int64_t created = 0;   // unix seconds
+    int64_t created_ns = 0;  // the same instant in nanoseconds (orders `bock ps`)
+    std::string state = "created";  // created | running | exited (what was recorded)
+    // The bock process that owns the container's life (the foreground
+    // `bock run` today), with its start time to tell pid reuse.
+    pid_t owner_pid = 0;
+    uint64_t owner_start = 0;
+    int64_t started = 0;   // unix seconds
+    int64_t finished = 0;  // unix seconds
+    std::optional<int> exit_code;  // unset: not known
+    std::string exit_reason;       // why it ended, when not by exiting
+    bool auto_remove = false;      // --rm
+
+    nlohmann::json to_json() const;
+    static Result<ContainerRecord> from_json(const nlohmann::json& j, const std::string& path);
 };
 
-Result<std::vector<ContainerInfo>> list_containers(const Context& ctx);
-// Removes an exited container by id or unique id prefix; returns its id.
-Result<std::string> remove_container(const Context& ctx, const std::string& id_or_prefix);
+// A record with its status derived from facts.
+struct ContainerInfo {
+    ContainerRecord rec;
+    std::string status;  // created | running | exited
+    std::optional<int> exit_code;
+    std::string reason;  // set when the exit was not recorded (e.g. bock was killed)
+    int64_t finished = 0;
+};
 
-}  // namespace bock::frontend
+// Writes the record atomically (<store>/containers/<id>/container.json).
+Result<void> save_record(const Context& ctx, const ContainerRecord& rec);
+Result<ContainerRecord> load_record(const Context& ctx, const std::string& id);
+ContainerInfo derive(const ContainerRecord& rec);
+
+// Every container, newest first. A record that cannot be read is listed
+// with status "unknown" and the reason, never skipped.
+Result<std::vector<ContainerInfo>> list_containers(const Context& ctx);
+// The container named by id, unique id prefix or name.
+Result<ContainerInfo> find_container(const Context& ctx, const std::string& id_or_name);
+// Removes a container: refused while running unless `force`, which kills
+// it (and the bock process running it) first. Unmounts its root, removes
+// its directories, releases its lease last. Returns its id.
+Result<std::string> remove_container(const Context& ctx, const std::string& id_or_name, bool force);
+// Leases whose container is gone (a removal killed after its directories
+// went): released. Called by commands that remove containers.
+Result<void> release_orphan_leases(const Context& ctx);
+
+// A podman-style name ("adjective_surname") no container has yet.
+Result<std::string> generate_name(const Context& ctx);
+
+}  // namespace bock::engine

@@ -11,7 +11,7 @@
 #include "bock/image/store.hpp"
 #include "bock/userns/session.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
 
 struct Context {
     bool rootless = true;
@@ -29,4 +29,4 @@ Result<Context> open_context();
 // The paths and mode only (no session, no store): for `bock doctor`.
 Result<Context> probe_context();
 
-}  // namespace bock::frontend
+}  // namespace bock::engine

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "bock/frontend/context.hpp"
+#include "bock/engine/context.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
 
 enum class Severity { ok, info, warn, fail };
 
@@ -19,5 +19,7 @@ struct DoctorCheck {
 
 // Runs every check; `fail` means `bock run` cannot work.
 std::vector<DoctorCheck> run_doctor(const Context& ctx);
+// The cgroup line alone: version, delegation, whether limits hold.
+DoctorCheck check_cgroups(const Context& ctx);
 
-}  // namespace bock::frontend
+}  // namespace bock::engine

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "bock/common/error.hpp"
-#include "bock/frontend/context.hpp"
+#include "bock/engine/context.hpp"
 
-namespace bock::frontend {
+namespace bock::engine {
 
 struct RunRequest {
     std::string image;              // as typed
@@ -30,4 +30,4 @@ Result<int> run_container(Context& ctx, const RunRequest& req);
 // the one typed.
 Result<image::ImageRecord> resolve_image(Context& ctx, const std::string& typed);
 
-}  // namespace bock::frontend
+}  // namespace bock::engine

@@ -1,0 +1,133 @@
+// The container record (containers.hpp): JSON form, atomic writes, the
+// status derived from facts, generated names.
+#include <sys/random.h>
+
+#include <set>
+
+#include "bock/common/fs.hpp"
+#include "bock/common/time.hpp"
+#include "bock/engine/containers.hpp"
+#include "bock/runtime/state.hpp"
+#include "container_dirs.hpp"
+
+namespace bock::engine {
+
+nlohmann::json ContainerRecord::to_json() const {
+    nlohmann::json j{{"id", id},
+                     {"name", name},
+                     {"image", image},
+                     {"image_id", image_id},
+                     {"command", command},
+                     {"created", created},
+                     {"created_ns", created_ns},
+                     {"state", state},
+                     {"owner_pid", owner_pid},
+                     {"owner_start", owner_start},
+                     {"started", started},
+                     {"finished", finished},
+                     {"exit_reason", exit_reason},
+                     {"auto_remove", auto_remove}};
+    j["exit_code"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json();
+    return j;
+}
+
+Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, const std::string& path) {
+    if (!j.is_object()) return make_error("container record `{}` is not a JSON object", path);
+    ContainerRecord r;
+    try {
+        r.id = j.at("id").get<std::string>();
+        r.name = j.value("name", "");
+        r.image = j.value("image", "");
+        r.image_id = j.value("image_id", "");
+        if (auto c = j.find("command"); c != j.end() && c->is_array()) r.command = c->get<std::vector<std::string>>();
+        r.created = j.value("created", int64_t{0});
+        r.created_ns = j.value("created_ns", r.created * 1000000000);
+        // Records written before the engine tiers kept "status" instead.
+        r.state = j.value("state", j.value("status", std::string("exited")));
+        r.owner_pid = j.value("owner_pid", pid_t{0});
+        r.owner_start = j.value("owner_start", uint64_t{0});
+        r.started = j.value("started", int64_t{0});
+        r.finished = j.value("finished", int64_t{0});
+        r.exit_reason = j.value("exit_reason", "");
+        r.auto_remove = j.value("auto_remove", false);
+        if (auto e = j.find("exit_code"); e != j.end() && e->is_number_integer()) r.exit_code = e->get<int>();
+    } catch (const nlohmann::json::exception& e) {
+        return make_error("container record `{}`: {}", path, e.what());
+    }
+    return r;
+}
+
+Result<void> save_record(const Context& ctx, const ContainerRecord& rec) {
+    auto dirs = ContainerDirs::for_id(ctx, rec.id);
+    return fs::write_file_atomic(dirs.record(), rec.to_json().dump(2), 0600)
+        .context(fmt::format("record the state of container {}", rec.id.substr(0, 12)));
+}
+
+Result<ContainerRecord> load_record(const Context& ctx, const std::string& id) {
+    auto path = ContainerDirs::for_id(ctx, id).record();
+    auto text = BOCK_TRY_CTX(fs::read_file(path), "read the container record");
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    auto rec = BOCK_TRY(ContainerRecord::from_json(j, path));
+    if (rec.id != id) return make_error("container record `{}` names another container ({})", path, rec.id);
+    return rec;
+}
+
+ContainerInfo derive(const ContainerRecord& rec) {
+    ContainerInfo i;
+    i.rec = rec;
+    i.status = rec.state;
+    i.exit_code = rec.exit_code;
+    i.finished = rec.finished;
+    i.reason = rec.exit_reason;
+    if (rec.state == "created" || rec.state == "running") {
+        bool alive = false;
+        if (rec.owner_pid > 0) {
+            auto st = runtime::process_start_time(rec.owner_pid);
+            alive = st && *st == rec.owner_start;
+        }
+        if (!alive) {
+            i.status = "exited";
+            i.exit_code.reset();
+            i.reason = rec.owner_pid > 0
+                           ? fmt::format("bock (pid {}) was killed", rec.owner_pid)
+                           : "no process recorded for it";
+        }
+    }
+    return i;
+}
+
+namespace {
+
+constexpr const char* adjectives[] = {
+    "admiring", "brave",   "busy",    "calm",    "clever",  "cool",     "eager",   "elated",  "festive",
+    "focused",  "gallant", "gentle",  "happy",   "hopeful", "jolly",    "keen",    "kind",    "lucid",
+    "modest",   "nifty",   "nimble",  "patient", "quirky",  "relaxed",  "serene",  "sharp",   "stoic",
+    "sweet",    "tender",  "upbeat",  "vibrant", "wizardly", "youthful", "zealous", "bold",    "brisk"};
+constexpr const char* surnames[] = {
+    "agnesi",  "archimedes", "babbage", "bardeen", "bell",     "bohr",    "cerf",    "curie",   "darwin",
+    "dijkstra", "einstein",  "euler",   "fermat",  "feynman",  "franklin", "galileo", "gauss",   "hopper",
+    "hypatia", "kepler",     "knuth",   "lamport", "lovelace", "meitner", "noether", "pascal",  "ritchie",
+    "shannon", "thompson",   "torvalds", "turing", "wing",     "wozniak", "yalow",   "zuse",    "liskov"};
+
+uint32_t random_u32() {
+    uint32_t v = 0;
+    if (::getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v)) v = static_cast<uint32_t>(time::now());
+    return v;
+}
+
+}  // namespace
+
+Result<std::string> generate_name(const Context& ctx) {
+    std::set<std::string> taken;
+    for (const auto& c : BOCK_TRY(list_containers(ctx))) taken.insert(c.rec.name);
+    constexpr size_t na = std::size(adjectives), ns = std::size(surnames);
+    for (int attempt = 0; attempt < 64; attempt++) {
+        uint32_t r = random_u32();
+        std::string n = fmt::format("{}_{}", adjectives[r % na], surnames[(r / na) % ns]);
+        if (attempt >= 16) n += fmt::format("{}", r % 100);
+        if (!taken.contains(n)) return n;
+    }
+    return make_error("no free container name found after 64 tries").with_hint("remove some containers");
+}
+
+}  // namespace bock::engine

@@ -1,0 +1,90 @@
+#include "bock/engine/info.hpp"
+
+#include <gnu/libc-version.h>
+#include <sys/utsname.h>
+
+#include <fmt/format.h>
+
+#include "bock/common/fs.hpp"
+#include "bock/common/paths.hpp"
+#include "bock/engine/containers.hpp"
+#include "bock/engine/doctor.hpp"
+#include "bock/image/versions.hpp"
+#include "bock/runtime/features.hpp"
+
+namespace bock::engine {
+namespace {
+
+nlohmann::ordered_json id_map(const std::string& file) {
+    auto arr = nlohmann::ordered_json::array();
+    auto text = fs::read_file(file).value_or("");
+    size_t pos = 0;
+    while (pos < text.size()) {
+        auto nl = text.find('\n', pos);
+        std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        pos = nl == std::string::npos ? text.size() : nl + 1;
+        unsigned long inside = 0, outside = 0, count = 0;
+        if (std::sscanf(line.c_str(), "%lu %lu %lu", &inside, &outside, &count) == 3)
+            arr.push_back({{"container_id", inside}, {"host_id", outside}, {"size", count}});
+    }
+    return arr;
+}
+
+}  // namespace
+
+nlohmann::json version_info() {
+    nlohmann::json libs{{"glibc", gnu_get_libc_version()},
+                        {"libseccomp", runtime::libseccomp_version()},
+                        {"fmt", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100)},
+                        {"nlohmann_json", fmt::format("{}.{}.{}", NLOHMANN_JSON_VERSION_MAJOR,
+                                                      NLOHMANN_JSON_VERSION_MINOR, NLOHMANN_JSON_VERSION_PATCH)}};
+    for (const auto& [k, v] : image::library_versions()) libs[k] = v;
+    struct utsname u{};
+    ::uname(&u);
+    return {{"Client",
+             {{"Version", BOCK_VERSION},
+              {"Commit", BOCK_COMMIT},
+              {"OsArch", fmt::format("linux/{}", u.machine)},
+              {"Libraries", libs}}}};
+}
+
+Result<nlohmann::ordered_json> system_info(Context& ctx) {
+    struct utsname u{};
+    ::uname(&u);
+    auto cg = check_cgroups(ctx);
+    bool limits = cg.severity == Severity::ok;
+    nlohmann::ordered_json host{{"kernel", u.release},
+                        {"arch", u.machine},
+                        {"rootless", ctx.rootless},
+                        {"cgroups", cg.detail},
+                        {"limits_enforced", limits}};
+    if (!limits && !cg.fix.empty()) host["cgroups_fix"] = cg.fix;
+    if (ctx.rootless) {
+        // Inside the session: the mappings of its user namespace.
+        host["uid_mappings"] = id_map("/proc/self/uid_map");
+        host["gid_mappings"] = id_map("/proc/self/gid_map");
+        host["single_id_mapping"] = ctx.single_id;
+    }
+    auto images = BOCK_TRY(ctx.store->list());
+    auto containers = BOCK_TRY(list_containers(ctx));
+    int running = 0;
+    for (const auto& c : containers) running += c.status == "running";
+    nlohmann::ordered_json store{{"root", ctx.store_root},
+                         {"run_root", ctx.run_root},
+                         {"images", images.size()},
+                         {"containers", containers.size()},
+                         {"running", running}};
+    nlohmann::ordered_json defaults{
+        {"storage_driver", ctx.rootless ? "overlay (kernel overlayfs in the user namespace, userxattr)"
+                                        : "overlay (kernel overlayfs)"},
+        {"network", "none (a private network namespace with loopback only)"}};
+    nlohmann::ordered_json helpers{{"lookup", "$BOCK_HELPER_DIR, else beside bock, else ../libexec/bock/"}};
+    if (const char* d = std::getenv("BOCK_HELPER_DIR")) helpers["BOCK_HELPER_DIR"] = d;
+    return nlohmann::ordered_json{{"version", BOCK_VERSION},
+                                  {"host", host},
+                          {"store", store},
+                          {"defaults", defaults},
+                          {"helpers", helpers}};
+}
+
+}  // namespace bock::engine
