@@ -139,6 +139,7 @@ void child_main(const Plan& plan, int sock) {
     pivot_into_rootfs(c);
     write_sysctls(c);
     protect_paths(c);
+    apply_root_propagation(c);
     setup_terminal(c);  // the container's /dev/pts is in place
 
     // The root filesystem is ready. `create` stops here; `start` goes on.
