@@ -132,14 +132,9 @@ Result<void> plan_namespaces(const Spec& spec, Plan& p) {
     if (p.join_mount && p.new_user)
         return make_error("linux.namespaces: a `mount` namespace joined by path needs the `user` namespace that "
                           "owns it, joined by path too (not a new one)");
-    // The namespaces the runtime creates are made at clone, before the
-    // child joins anything: without privilege they would belong to our
-    // own user namespace, where we may not make them.
-    constexpr unsigned long kNew = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
-    if (join_user && ::geteuid() != 0 && (p.clone_flags & kNew))
-        return make_error("linux.namespaces: without root, new namespaces inside a `user` namespace joined by path "
-                          "are not supported yet")
-            .with_hint("join the others by path too (e.g. the same container's pid namespace)");
+    // Without privilege the namespaces made at clone (and a pid namespace
+    // joined) must be made from inside the joined user namespace.
+    p.clone_in_joined_user = join_user && ::geteuid() != 0;
     p.new_net = p.clone_flags & CLONE_NEWNET;
     if (p.new_user) {
         if (spec.uid_mappings.empty() || spec.gid_mappings.empty())

@@ -84,6 +84,10 @@ struct Plan {
     // itself, `/`'s propagation is left alone and the child chroots into
     // the rootfs instead of pivot_root.
     bool join_mount = false;
+    // Rootless with a user namespace given by path: a helper joins it (and
+    // a pid namespace given by path) and clones the container process
+    // there (run.cpp); the child does not join those two again.
+    bool clone_in_joined_user = false;
 
     // Applied to `/` before the rootfs is bound: rslave, or rprivate when
     // asked (pivot_root refuses shared mounts; an unbindable `/` cannot be
