@@ -56,7 +56,11 @@ void set_user(Child& c, bool may_setgroups) {
     const Plan& p = c.plan;
     if (may_setgroups) {
         const gid_t* groups = p.groups.empty() ? nullptr : p.groups.data();
-        if (::syscall(SYS_setgroups, p.groups.size(), groups) < 0) child_fail(c, Step::setgroups, errno);
+        // /proc/self/setgroups may be unreadable (the /proc of a joined
+        // mount namespace shows another pid namespace): with no groups
+        // asked, a refusal to clear them is the kernel's "deny".
+        if (::syscall(SYS_setgroups, p.groups.size(), groups) < 0 && !(errno == EPERM && p.groups.empty()))
+            child_fail(c, Step::setgroups, errno);
     }
     // Plain syscalls: glibc's wrappers would try to signal the parent's
     // other threads, which do not exist here.
