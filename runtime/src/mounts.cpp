@@ -170,10 +170,22 @@ void mount_rootfs(Child& c) {
     const Plan& p = c.plan;
     if (p.join_mount) {
         // A joined namespace is used as it is (crun): no propagation change,
-        // no bind of the rootfs, chroot later. A symlink as the root is
-        // refused (O_NOFOLLOW: ELOOP), as for a root filesystem of ours.
-        c.rootfd = ::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (c.rootfd < 0) child_fail(c, Step::open_rootfs, errno, -1, p.rootfs.c_str());
+        // chroot later. A symlink as the root is refused (O_NOFOLLOW: ELOOP),
+        // as for a root filesystem of ours. The rootfs is bound onto itself
+        // only for root.readonly (the read-only remount needs a mount of its
+        // own at the root).
+        int fd = ::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) child_fail(c, Step::open_rootfs, errno, -1, p.rootfs.c_str());
+        if (p.root_readonly) {
+            // By path: the joined namespace's /proc may show another pid
+            // namespace, where /proc/self/fd/N does not resolve.
+            int r = raw::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr);
+            if (r < 0) child_fail(c, Step::bind_rootfs, -r, -1, p.rootfs.c_str());
+            ::close(fd);
+            fd = ::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);  // the bind now
+            if (fd < 0) child_fail(c, Step::open_rootfs, errno, -1, p.rootfs.c_str());
+        }
+        c.rootfd = fd;
         for (size_t i = 0; i < p.mounts.size(); ++i) mount_one(c, static_cast<int>(i));
         return;
     }

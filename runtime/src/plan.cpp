@@ -236,9 +236,12 @@ Result<void> plan_devices(const Spec& spec, Plan& p) {
         unsigned major, minor;
     } std_devs[] = {{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
                     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
-    // A joined mount namespace has its /dev already: only linux.devices.
-    if (!p.join_mount)
-        for (const auto& d : std_devs) add_device(p, d.path, S_IFCHR, d.major, d.minor, 0666, 0, 0);
+    // A joined mount namespace may have its /dev already: the standard
+    // nodes are only made where missing there (as crun).
+    for (const auto& d : std_devs) {
+        add_device(p, d.path, S_IFCHR, d.major, d.minor, 0666, 0, 0);
+        p.devices.back().if_missing = p.join_mount;
+    }
     for (size_t i = 0; i < spec.devices.size(); ++i) {
         const Device& d = spec.devices[i];
         std::string rel = BOCK_TRY_CTX(relative_destination(d.path), fmt::format("linux.devices[{}].path", i));

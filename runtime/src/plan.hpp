@@ -50,6 +50,7 @@ struct DevicePlan {
     dev_t dev = 0;
     uid_t uid = 0;
     gid_t gid = 0;
+    bool if_missing = false;  // a joined mount namespace: keep a node that is there
 };
 
 struct NamespaceJoin {

@@ -1,7 +1,9 @@
 #include "oci_conformance.hpp"
 
 #include <seccomp.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -225,7 +227,43 @@ void check_namespace_join_scenario(const std::string& p) {
     Run o = oci.call({"run", "--bundle", b, oci.id("b-pid")});
     CHECK(o.code == 0);
     CHECK(o.out == "a-file\nbock-a\n1\n");
-    if (!is_root()) {
+    if (is_root()) {
+        // The conformance case: an `unshare -m` copy of the host's mount
+        // namespace, where the bundle path resolves; runc spec's own mounts
+        // and read-only root go into that namespace.
+        pid_t holder = ::fork();
+        REQUIRE(holder >= 0);
+        if (holder == 0) {
+            ::execl("/usr/bin/unshare", "unshare", "-m", "--propagation", "private", "sleep", "100",
+                    static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        struct Kill {
+            pid_t pid;
+            ~Kill() {
+                ::kill(pid, SIGKILL);
+                (void)::waitpid(pid, nullptr, 0);
+            }
+        } kill_holder{holder};
+        std::string own = fs::readlink("/proc/self/ns/mnt").value_or("");
+        std::string theirs;
+        for (int i = 0; i < 100 && (theirs.empty() || theirs == own); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            theirs = fs::readlink(fmt::format("/proc/{}/ns/mnt", holder)).value_or("");
+        }
+        REQUIRE(theirs != own);
+        std::string h = runc_spec_bundle(p + "join-host");
+        json hc = read_oci_config(h);  // root.readonly true, proc, dev, sys, ... as runc writes them
+        for (auto& n : hc["linux"]["namespaces"])
+            if (n["type"] == "mount") n["path"] = fmt::format("/proc/{}/ns/mnt", holder);
+        hc["process"]["args"] = {"sh", "-c",
+                                 "readlink /proc/self/ns/mnt; echo x > /dev/null && echo dev-ok; "
+                                 "echo x > /x 2>/dev/null || echo root-ro"};
+        write_oci_config(h, hc);
+        Run hr = oci.call({"run", "--bundle", h, oci.id("b-host")});
+        CHECK(hr.code == 0);
+        CHECK(hr.out == theirs + "\ndev-ok\nroot-ro\n");
+    } else {
         // Rootless a new user namespace can never own A's mount namespace.
         json newuser = bc;
         newuser["linux"]["namespaces"].erase(5);
