@@ -217,11 +217,7 @@ Result<pid_t> clone_in_joined_user(const Plan& plan) {
         if (answer == 0) {
             answer = ::syscall(SYS_clone, CLONE_PARENT | plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr,
                                nullptr);
-            if (answer == 0) {  // the container process: back to the caller
-                ::close(pipe.first.get());
-                ::close(pipe.second.get());
-                return 0;
-            }
+            if (answer == 0) return 0;  // the container process: back to the caller (the pipe closes)
             if (answer < 0) answer = -errno;
         }
         (void)sys::raw::write_all(pipe.second.get(), &answer, sizeof answer);
