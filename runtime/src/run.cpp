@@ -30,10 +30,12 @@
 //                                            maskedPaths; readonlyPaths; ro root
 //                            <------------   ChildReady
 //   StartContainer --------------------->    (the create/start boundary)
-//                                            rlimits, umask, bounding set,
-//                                            groups/gid/uid, cwd, capset,
-//                                            ambient, no_new_privs,
-//                                            close_range(3.., CLOEXEC)
+//                                            rlimits, umask, open the cwd,
+//                                            close_range(3.., CLOEXEC),
+//                                            [seccomp without no_new_privs],
+//                                            bounding set, groups/gid/uid,
+//                                            fchdir, capset, ambient,
+//                                            no_new_privs
 //                            <------------   [seccomp listener: SeccompFd (fd);
 //   send it to listenerPath; SeccompDone ->   see seccomp_notify.cpp]
 //                            <------------   create only: Created; the parent
