@@ -353,21 +353,37 @@ std::map<std::string, std::string> statuses(const std::string& out, const std::s
 }  // namespace
 
 void check_hook_status_against_crun(const std::string& p) {
-    if (!is_root()) skip("crun is compared as root only");
     if (::access("/usr/bin/crun", X_OK) != 0) skip("crun is not installed");
     std::string b = runc_spec_bundle(p + "hooks");
     const json base = read_oci_config(b);
 
     std::string crun_out = tmp_dir() + "/" + p + "crun-hooks";
     REQUIRE(fs::mkdir_p(crun_out));
-    write_oci_config(b, hooked_config(base, crun_out));
+    REQUIRE(::chmod(crun_out.c_str(), 0777) == 0);
     // crun 1.8 refuses a hybrid cgroup host: hide the cgroup2 mount in a
-    // mount namespace of its own and run without cgroups.
-    std::string script = "mount --make-rprivate / && { umount /sys/fs/cgroup/unified 2>/dev/null || "
-                         "mount -t tmpfs none /sys/fs/cgroup/unified 2>/dev/null || true; } && "
-                         "exec crun --root \"$1\" --cgroup-manager=disabled run --bundle \"$2\" \"$3\"";
-    Run c = run({"unshare", "-m", "sh", "-c", script, "sh", tmp_dir() + "/" + p + "crun-state", b, p + "crun"},
-                std::string());
+    // mount namespace of its own and run without cgroups. Rootless it runs
+    // as podman runs a runtime, as root of `unshare -Ur`, with the config
+    // `runc spec --rootless` writes there (its own id as the host id).
+    json crun_base = base;
+    std::vector<std::string> ns{"unshare", "-m"};
+    std::string hide = "mount --make-rprivate / && { umount /sys/fs/cgroup/unified 2>/dev/null || "
+                       "mount -t tmpfs none /sys/fs/cgroup/unified 2>/dev/null || true; }";
+    if (!is_root()) {
+        std::string spec_dir = tmp_dir() + "/" + p + "crun-spec";
+        REQUIRE(fs::mkdir_p(spec_dir));
+        Run sp = run({"unshare", "-Ur", kRunc, "spec", "--rootless", "--bundle", spec_dir});
+        if (sp.code != 0) skip("runc spec --rootless in `unshare -Ur` failed: " + sp.err);
+        crun_base = read_oci_config(spec_dir);
+        ns = {"unshare", "-Urm"};
+        hide = "{ mount -t tmpfs none /sys/fs/cgroup/unified 2>/dev/null || true; }";
+    }
+    write_oci_config(b, hooked_config(crun_base, crun_out));
+    std::string script = hide + " && exec crun --root \"$1\" --cgroup-manager=disabled run --bundle \"$2\" \"$3\"";
+    std::vector<std::string> argv = ns;
+    for (const std::string& a : {std::string("sh"), std::string("-c"), script, std::string("sh"),
+                                 tmp_dir() + "/" + p + "crun-state", b, p + "crun"})
+        argv.push_back(a);
+    Run c = run(argv, std::string(), {"XDG_RUNTIME_DIR=" + tmp_dir()});
     if (c.code != 0) skip("crun does not run here: " + c.err);
     auto crun = statuses(crun_out, b + "/rootfs");
     ::unlink((b + "/rootfs/tmp/startContainer.json").c_str());

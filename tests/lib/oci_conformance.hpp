@@ -27,9 +27,10 @@ std::string runc_spec_bundle(const std::string& name);
 void check_old_seccomp_profile_scenario(const std::string& id_prefix);
 void check_namespace_join_scenario(const std::string& id_prefix);
 void check_rootfs_propagation_scenario(const std::string& id_prefix);
-// Root only: the status every hook reads on stdin, bock-oci against crun
-// on the same bundle (crun runs here with its cgroups disabled, in a mount
-// namespace without the hybrid cgroup2 mount it refuses).
+// The status every hook reads on stdin, bock-oci against crun on the same
+// bundle (crun runs here with its cgroups disabled, in a mount namespace
+// without the hybrid cgroup2 mount it refuses; rootless inside
+// `unshare -Urm`, as podman runs it).
 void check_hook_status_against_crun(const std::string& id_prefix);
 
 }  // namespace bock::test

@@ -19,3 +19,7 @@ TEST_CASE("bock-oci joins another container's user, mount, network, ipc, uts and
 TEST_CASE("bock-oci applies linux.rootfsPropagation to the container's root", "[oci-propagation]") {
     bock::test::check_rootfs_propagation_scenario("rl-prop-");
 }
+
+TEST_CASE("the status each hook reads is crun's", "[oci-hooks-crun]") {
+    bock::test::check_hook_status_against_crun("rl-hookcrun-");
+}
