@@ -60,7 +60,9 @@ void become_root(Child& c) {
 void join_namespaces(Child& c) {
     const Plan& p = c.plan;
     for (size_t i = 0; i < p.joins.size(); ++i) {
-        int r = raw::setns(p.joins[i].fd.get(), p.joins[i].nstype);
+        int type = p.joins[i].nstype;
+        if (p.clone_in_joined_user && (type == CLONE_NEWUSER || type == CLONE_NEWPID)) continue;  // born there
+        int r = raw::setns(p.joins[i].fd.get(), type);
         if (r < 0) child_fail(c, Step::join_namespace, -r, static_cast<int>(i));
     }
 }
@@ -139,6 +141,7 @@ void child_main(const Plan& plan, int sock) {
     pivot_into_rootfs(c);
     write_sysctls(c);
     protect_paths(c);
+    apply_root_propagation(c);
     setup_terminal(c);  // the container's /dev/pts is in place
 
     // The root filesystem is ready. `create` stops here; `start` goes on.

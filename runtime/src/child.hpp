@@ -36,7 +36,8 @@ int open_in_root(int rootfd, const char* path, int flags);
 int make_path(int rootfd, const char* rel, bool last_is_file);
 // Propagation of `/`, bind of the rootfs onto itself, c.rootfd, spec mounts.
 void mount_rootfs(Child& c);
-// pivot_root(".", ".") into c.rootfd, detach the old root, chdir("/").
+// pivot_root(".", ".") into c.rootfd, detach the old root, chdir("/");
+// chroot in a joined mount namespace.
 void pivot_into_rootfs(Child& c);
 // idmap_mount.cpp: an id-mapped bind of m.source on target; 0 or -errno.
 int idmap_bind(const MountPlan& m, const char* target);
@@ -44,6 +45,9 @@ int idmap_bind(const MountPlan& m, const char* target);
 int idmap_from_parent(Child& c, int index);
 // maskedPaths, readonlyPaths, root.readonly (after pivot_root).
 void protect_paths(Child& c);
+// linux.rootfsPropagation on the new `/`, after the binds of protect_paths
+// (an unbindable root refuses them).
+void apply_root_propagation(Child& c);
 
 // devices.cpp: device nodes (mknod or host binds) and the /dev symlinks.
 void create_devices(Child& c);

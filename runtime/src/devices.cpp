@@ -93,6 +93,11 @@ void create_devices(Child& c) {
         const DevicePlan& d = p.devices[i];
         int idx = static_cast<int>(i);
         int parent = open_parent(c, d.rel_path.c_str(), name, sizeof name, idx);
+        struct stat st;
+        if (d.if_missing && ::fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            ::close(parent);
+            continue;
+        }
         bool bind = p.bind_devices && !S_ISFIFO(d.mode);
         if (!bind && make_node(c, d, parent, name, idx) == -EPERM) bind = true;
         if (bind) bind_node(c, d, parent, name, idx);

@@ -27,8 +27,8 @@ constexpr const char* kMountOptions[] = {
 
 constexpr const char* kSeccompActions[] = {
     "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-    "SCMP_ACT_LOG",   "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
-};  // SCMP_ACT_NOTIFY: not yet (listenerPath is refused)
+    "SCMP_ACT_LOG",   "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
+};  // SCMP_ACT_NOTIFY with linux.seccomp.listenerPath (seccomp_notify.cpp)
 
 constexpr const char* kSeccompOps[] = {
     "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
@@ -89,7 +89,8 @@ json features() {
         {"capabilities", capabilities()},
         {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", false}}},
         {"seccomp", seccomp()},
-        // Applied where the host has them; refused with an error otherwise.
+        // Applied where the host has them. Otherwise an AppArmor profile is
+        // refused with an error; SELinux labels are ignored (as runc, crun).
         {"apparmor", {{"enabled", true}}},
         {"selinux", {{"enabled", true}}},
         {"intelRdt", {{"enabled", false}}},

@@ -208,8 +208,14 @@ std::string plan_state(const Plan& p, const std::string& id, const char* status,
 
 }  // namespace
 
+// The status each hook reads, as crun: "created" from prestart to
+// startContainer (the namespaces and mounts exist), "running" for
+// poststart, "stopped" for poststop. crun says "starting" to
+// startContainer, which is no status of the runtime-spec: Bock (and runc)
+// say "created" there. runc says "creating" before startContainer and
+// "created" to poststart.
 Result<void> run_create_hooks(const Plan& p, const std::string& id, pid_t pid) {
-    std::string state = plan_state(p, id, "creating", pid);
+    std::string state = plan_state(p, id, "created", pid);
     BOCK_TRY(run_hooks(p.hooks.prestart, "prestart", state));
     BOCK_TRY(run_hooks(p.hooks.create_runtime, "createRuntime", state));
     return run_hooks(p.hooks.create_container, "createContainer", state, pid);

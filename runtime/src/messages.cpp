@@ -76,6 +76,9 @@ const char* step_name(Step s) {
         case Step::domainname: return "set the domain name";
         case Step::loopback: return "bring up the loopback interface";
         case Step::pivot_root: return "pivot_root into the root filesystem";
+        case Step::chroot_rootfs: return "chroot into the root filesystem";
+        case Step::root_propagation: return "set linux.rootfsPropagation on the new root";
+        case Step::bind_source: return "bind source";
         case Step::masked_path: return "mask path";
         case Step::readonly_path: return "make path read-only";
         case Step::root_readonly: return "remount the root filesystem read-only";
@@ -120,6 +123,9 @@ Error describe_failure(const Message& m, const Plan& plan) {
                 const auto& mp = plan.mounts[i];
                 what = fmt::format("mount `{}` on `{}`", mp.source, mp.destination);
             }
+            break;
+        case Step::bind_source:
+            if (in(plan.mounts)) what = fmt::format("{} `{}`", step_name(m.step), plan.mounts[i].source);
             break;
         case Step::create_destination:
         case Step::idmap_mount:

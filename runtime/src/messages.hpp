@@ -84,6 +84,9 @@ enum class Step : uint32_t {
     wait_hooks,
     idmap_mount,
     seccomp_listener,  // hand the seccomp notify fd to the parent, wait for SeccompDone
+    chroot_rootfs,     // a joined mount namespace: chroot instead of pivot_root
+    root_propagation,  // linux.rootfsPropagation on the new root, after pivot_root
+    bind_source,       // a joined mount namespace: stat the bind source there
 };
 
 struct Message {

@@ -53,7 +53,13 @@ int reopen(Child& c, int index, const char* rel) {
 void mount_one(Child& c, int index) {
     const MountPlan& m = c.plan.mounts[static_cast<size_t>(index)];
     const char* rel = m.rel_dest.c_str();
-    int r = make_path(c.rootfd, rel, m.dest_is_file);
+    bool dest_is_file = m.dest_is_file;
+    if (m.stat_in_child) {  // a source of the joined mount namespace
+        struct stat st;
+        if (::stat(m.source.c_str(), &st) < 0) child_fail(c, Step::bind_source, errno, index);
+        dest_is_file = !S_ISDIR(st.st_mode);
+    }
+    int r = make_path(c.rootfd, rel, dest_is_file);
     if (r < 0) child_fail(c, Step::create_destination, -r, index);
     int fd = open_in_root(c.rootfd, rel, O_PATH);
     if (fd < 0) child_fail(c, Step::create_destination, -fd, index);
@@ -162,6 +168,27 @@ int make_path(int rootfd, const char* rel, bool last_is_file) {
 
 void mount_rootfs(Child& c) {
     const Plan& p = c.plan;
+    if (p.join_mount) {
+        // A joined namespace is used as it is (crun): no propagation change,
+        // chroot later. A symlink as the root is refused (O_NOFOLLOW: ELOOP),
+        // as for a root filesystem of ours. The rootfs is bound onto itself
+        // only for root.readonly (the read-only remount needs a mount of its
+        // own at the root).
+        int fd = ::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) child_fail(c, Step::open_rootfs, errno, -1, p.rootfs.c_str());
+        if (p.root_readonly) {
+            // By path: the joined namespace's /proc may show another pid
+            // namespace, where /proc/self/fd/N does not resolve.
+            int r = raw::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr);
+            if (r < 0) child_fail(c, Step::bind_rootfs, -r, -1, p.rootfs.c_str());
+            ::close(fd);
+            fd = ::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);  // the bind now
+            if (fd < 0) child_fail(c, Step::open_rootfs, errno, -1, p.rootfs.c_str());
+        }
+        c.rootfd = fd;
+        for (size_t i = 0; i < p.mounts.size(); ++i) mount_one(c, static_cast<int>(i));
+        return;
+    }
     // Our mounts must not propagate back to the host (rslave by default).
     int r = raw::mount(nullptr, "/", nullptr, p.rootfs_propagation, nullptr);
     if (r < 0) child_fail(c, Step::propagation, -r);
@@ -174,6 +201,13 @@ void mount_rootfs(Child& c) {
 }
 
 void pivot_into_rootfs(Child& c) {
+    if (c.plan.join_mount) {
+        // pivot_root would move the root of every process of the joined
+        // namespace: chroot, as crun does there.
+        if (::fchdir(c.rootfd) < 0 || ::chroot(".") < 0 || ::chdir("/") < 0)
+            child_fail(c, Step::chroot_rootfs, errno, -1, c.plan.rootfs.c_str());
+        return;
+    }
     if (::fchdir(c.rootfd) < 0) child_fail(c, Step::pivot_root, errno);
     // runc's trick: the old root is stacked on "." and detached right away,
     // so no directory for it is needed in the image.
@@ -184,6 +218,13 @@ void pivot_into_rootfs(Child& c) {
     r = raw::umount2(".", MNT_DETACH);
     if (r < 0) child_fail(c, Step::pivot_root, -r);
     if (::chdir("/") < 0) child_fail(c, Step::pivot_root, errno);
+}
+
+void apply_root_propagation(Child& c) {
+    const Plan& p = c.plan;
+    if (!p.root_propagation_after || p.join_mount) return;
+    int r = raw::mount(nullptr, "/", nullptr, p.root_propagation_after, nullptr);
+    if (r < 0) child_fail(c, Step::root_propagation, -r);
 }
 
 void protect_paths(Child& c) {

@@ -119,9 +119,22 @@ Result<void> plan_namespaces(const Spec& spec, Plan& p) {
         else
             p.joins.push_back(std::move(j));
     }
-    if (!spec.has_namespace("mount") || !(p.clone_flags & CLONE_NEWNS))
-        return make_error("linux.namespaces: the runtime needs a new `mount` namespace");
+    bool join_user = false;
+    for (const auto& j : p.joins) {
+        p.join_mount = p.join_mount || j.nstype == CLONE_NEWNS;
+        join_user = join_user || j.nstype == CLONE_NEWUSER;
+    }
+    if (!p.join_mount && !(p.clone_flags & CLONE_NEWNS))
+        return make_error("linux.namespaces: the runtime needs a `mount` namespace, new or joined by path");
     p.new_user = p.clone_flags & CLONE_NEWUSER;
+    // A mount namespace belongs to the user namespace it was made in; a
+    // new user namespace never owns one that exists already.
+    if (p.join_mount && p.new_user)
+        return make_error("linux.namespaces: a `mount` namespace joined by path needs the `user` namespace that "
+                          "owns it, joined by path too (not a new one)");
+    // Without privilege the namespaces made at clone (and a pid namespace
+    // joined) must be made from inside the joined user namespace.
+    p.clone_in_joined_user = join_user && ::geteuid() != 0;
     p.new_net = p.clone_flags & CLONE_NEWNET;
     if (p.new_user) {
         if (spec.uid_mappings.empty() || spec.gid_mappings.empty())
@@ -170,9 +183,13 @@ Result<void> plan_mounts(const Spec& spec, const RunOptions& opts, Plan& p) {
             if (mp.source.empty()) return make_error("{}.source: a bind mount needs a source", field);
             if (mp.source[0] != '/') mp.source = fs::join(opts.bundle.empty() ? "." : opts.bundle, mp.source);
             struct stat st;
-            if (::stat(mp.source.c_str(), &st) < 0)
-                return errno_error("{}.source: bind source `{}`", field, mp.source);
-            mp.dest_is_file = !S_ISDIR(st.st_mode);
+            if (p.join_mount) {
+                mp.stat_in_child = true;  // the source is a path of the joined namespace
+            } else {
+                if (::stat(mp.source.c_str(), &st) < 0)
+                    return errno_error("{}.source: bind source `{}`", field, mp.source);
+                mp.dest_is_file = !S_ISDIR(st.st_mode);
+            }
             if (mp.rel_dest == "dev") p.make_devices = false;
         } else if (m.type.empty()) {
             return make_error("{}.type: must name a filesystem type (or bind)", field);
@@ -219,7 +236,12 @@ Result<void> plan_devices(const Spec& spec, Plan& p) {
         unsigned major, minor;
     } std_devs[] = {{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
                     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
-    for (const auto& d : std_devs) add_device(p, d.path, S_IFCHR, d.major, d.minor, 0666, 0, 0);
+    // A joined mount namespace may have its /dev already: the standard
+    // nodes are only made where missing there (as crun).
+    for (const auto& d : std_devs) {
+        add_device(p, d.path, S_IFCHR, d.major, d.minor, 0666, 0, 0);
+        p.devices.back().if_missing = p.join_mount;
+    }
     for (size_t i = 0; i < spec.devices.size(); ++i) {
         const Device& d = spec.devices[i];
         std::string rel = BOCK_TRY_CTX(relative_destination(d.path), fmt::format("linux.devices[{}].path", i));
@@ -355,16 +377,29 @@ Result<uint64_t> cap_mask(const std::vector<std::string>& names, std::string_vie
 
 Result<Plan> build_plan(const Spec& spec, const RunOptions& opts) {
     Plan p;
+    BOCK_TRY(plan_namespaces(spec, p));
     std::string root = spec.root_path;
     if (root[0] != '/') root = fs::join(opts.bundle.empty() ? "." : opts.bundle, root);
-    p.rootfs = BOCK_TRY(absolute_dir(root, "root.path"));
-    BOCK_TRY(plan_namespaces(spec, p));
+    // In a joined mount namespace the path means what it means there: the
+    // child opens it (refusing a symlink as the last component).
+    if (p.join_mount) {
+        char cwd[PATH_MAX];
+        if (root[0] != '/' && !::getcwd(cwd, sizeof cwd)) return errno_error("root.path `{}`", root);
+        p.rootfs = root[0] == '/' ? root : fs::join(cwd, root);
+    } else {
+        p.rootfs = BOCK_TRY(absolute_dir(root, "root.path"));
+    }
+    // Our mounts must not propagate back to the host: rslave (the default)
+    // or rprivate for the pivot; shared, slave and unbindable go on the new
+    // root afterwards (pivot_root refuses a shared mount, and a `/` made
+    // unbindable could not be bound).
     p.rootfs_propagation = MS_REC | MS_SLAVE;
     if (!spec.rootfs_propagation.empty()) {
         bool found = false;
         for (const auto& pr : kPropagation)
             if (spec.rootfs_propagation == pr.name) {
-                p.rootfs_propagation = pr.flags;
+                p.root_propagation_after = pr.flags;
+                if (pr.flags == (MS_REC | MS_PRIVATE)) p.rootfs_propagation = pr.flags;
                 found = true;
             }
         if (!found)

@@ -38,6 +38,7 @@ struct MountPlan {
     bool bind = false;
     bool recursive = false;
     bool dest_is_file = false;  // bind of a non-directory: create an empty file
+    bool stat_in_child = false; // a joined mount namespace: dest_is_file from the child's stat
     bool idmap = false, idmap_recursive = false;  // idmap / ridmap (idmap_mount.cpp)
     bool idmap_by_parent = false;  // root: the parent makes and places it (IdmapRequest)
 };
@@ -49,6 +50,7 @@ struct DevicePlan {
     dev_t dev = 0;
     uid_t uid = 0;
     gid_t gid = 0;
+    bool if_missing = false;  // a joined mount namespace: keep a node that is there
 };
 
 struct NamespaceJoin {
@@ -77,8 +79,23 @@ struct Plan {
     userns::IdMappings mappings;     // when new_user
     bool write_maps_directly = false;  // real root: write /proc/PID/*_map ourselves
     std::vector<NamespaceJoin> joins;  // user first
+    // linux.namespaces: a mount namespace given by path (as crun): no new
+    // one; root.path and the mounts' sources resolve in the joined
+    // namespace (not checked by the parent), the rootfs is not bound onto
+    // itself, `/`'s propagation is left alone and the child chroots into
+    // the rootfs instead of pivot_root.
+    bool join_mount = false;
+    // Rootless with a user namespace given by path: a helper joins it (and
+    // a pid namespace given by path) and clones the container process
+    // there (run.cpp); the child does not join those two again.
+    bool clone_in_joined_user = false;
 
+    // Applied to `/` before the rootfs is bound: rslave, or rprivate when
+    // asked (pivot_root refuses shared mounts; an unbindable `/` cannot be
+    // bound). The asked linux.rootfsPropagation goes on the new root after
+    // pivot_root (0: none asked).
     unsigned long rootfs_propagation = 0;
+    unsigned long root_propagation_after = 0;
     std::vector<MountPlan> mounts;
     bool make_devices = true;  // false when /dev is bound from the host
     bool bind_devices = false; // rootless: bind host nodes instead of mknod

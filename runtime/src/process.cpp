@@ -11,9 +11,13 @@
 // need not allow the runtime's own setup syscalls, only execve. Without
 // no_new_privs the kernel lets only a holder of CAP_SYS_ADMIN (in its user
 // namespace) install a filter, so it goes in first, while the process is
-// still root with every capability: it must then also allow what follows
-// (prctl, chdir, setgroups, setres[ug]id, capget/capset, close_range,
-// execve). Bock never sets no_new_privs on its own to make the load work.
+// still root with every capability. What follows must then be what any
+// profile allows, so everything needing a newer call is done before the
+// load: the working directory is opened (openat2), /proc/self/setgroups
+// read, fds marked close-on-exec (close_range); after it come only
+// prctl, fchdir, setgroups, setres[ug]id, capget/capset, close, fcntl and
+// execve (as crun; a profile older than openat2 and close_range runs).
+// Bock never sets no_new_privs on its own to make the load work.
 // With a seccomp listener (SCMP_ACT_NOTIFY) and no_new_privs the load is
 // the last step of setup_process instead, before the exec-fifo wait
 // (seccomp_notify.cpp says why and what the profile must then allow).
@@ -48,11 +52,15 @@ bool setgroups_allowed() {
     return !(n >= 4 && buf[0] == 'd' && buf[1] == 'e' && buf[2] == 'n' && buf[3] == 'y');
 }
 
-void set_user(Child& c) {
+void set_user(Child& c, bool may_setgroups) {
     const Plan& p = c.plan;
-    if (setgroups_allowed()) {
+    if (may_setgroups) {
         const gid_t* groups = p.groups.empty() ? nullptr : p.groups.data();
-        if (::syscall(SYS_setgroups, p.groups.size(), groups) < 0) child_fail(c, Step::setgroups, errno);
+        // /proc/self/setgroups may be unreadable (the /proc of a joined
+        // mount namespace shows another pid namespace): with no groups
+        // asked, a refusal to clear them is the kernel's "deny".
+        if (::syscall(SYS_setgroups, p.groups.size(), groups) < 0 && !(errno == EPERM && p.groups.empty()))
+            child_fail(c, Step::setgroups, errno);
     }
     // Plain syscalls: glibc's wrappers would try to signal the parent's
     // other threads, which do not exist here.
@@ -114,6 +122,22 @@ void apply_seccomp(Child& c) {
 
 bool has_listener(const Plan& p) { return !p.seccomp.listener.path.empty(); }
 
+// No descriptor of the caller may reach the container: everything above
+// stdio becomes close-on-exec (the message socket already is), except the
+// --preserve-fds ones, which stay open whatever their flag was. Before the
+// seccomp load; close_range (5.9) falls back to a loop on any refusal.
+void mark_fds_cloexec(Child& c) {
+    const Plan& p = c.plan;
+    unsigned first = 3U + static_cast<unsigned>(p.preserve_fds);
+    for (unsigned fd = 3; fd < first; ++fd) (void)::fcntl(static_cast<int>(fd), F_SETFD, 0);
+    if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+    if (errno != ENOSYS && errno != EINVAL && errno != EPERM) child_fail(c, Step::close_fds, errno);
+    struct rlimit rl = {};
+    rlim_t limit = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_max : 65536;
+    if (limit == RLIM_INFINITY || limit > (1U << 20)) limit = 1U << 20;
+    for (rlim_t fd = first; fd < limit; ++fd) (void)::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+}
+
 }  // namespace
 
 void setup_process(Child& c) {
@@ -126,36 +150,33 @@ void setup_process(Child& c) {
             child_fail(c, Step::rlimit, errno, static_cast<int>(i));
     }
     ::umask(p.set_umask ? p.umask : 022);
-    if (!p.no_new_privs) apply_seccomp(c);  // needs CAP_SYS_ADMIN: before the user switch
-    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(c, Step::keep_caps, errno);
-    drop_bounding(c);
+    // Everything that needs a newer system call (openat2, close_range) or
+    // a file of /proc happens before a filter loaded without no_new_privs
+    // can refuse it; after that load only long-standing calls follow.
+    //
     // The working directory is resolved inside the root filesystem without
     // magic links: a symlink pointing out, or /proc/self/fd/N naming an
     // inherited host directory, cannot become the cwd (CVE-2024-21626).
-    // Change directory as root first (the user may not search the path
-    // leading there), again after switching if that failed.
     // Without a rootfd (a process joining a running container) the root is
     // the process's own "/".
     int own_root = c.rootfd >= 0 ? -1 : ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     int cwd_fd = open_in_root(c.rootfd >= 0 ? c.rootfd : own_root, p.cwd.c_str(), O_PATH | O_DIRECTORY);
     if (own_root >= 0) ::close(own_root);
     if (cwd_fd < 0) child_fail(c, Step::chdir, -cwd_fd);
+    const bool may_setgroups = setgroups_allowed();
+    mark_fds_cloexec(c);
+    if (!p.no_new_privs) apply_seccomp(c);  // needs CAP_SYS_ADMIN: before the user switch
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(c, Step::keep_caps, errno);
+    drop_bounding(c);
+    // Change directory as root first (the user may not search the path
+    // leading there), again after switching if that failed.
     bool in_cwd = ::fchdir(cwd_fd) == 0;
-    set_user(c);
+    set_user(c, may_setgroups);
     if (!in_cwd && ::fchdir(cwd_fd) < 0) child_fail(c, Step::chdir, errno);
     ::close(cwd_fd);
     if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) child_fail(c, Step::keep_caps, errno);
     set_capabilities(c);
     if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(c, Step::no_new_privs, errno);
-    // No descriptor of the caller may reach the container: everything above
-    // stdio becomes close-on-exec (the message socket already is), except
-    // the --preserve-fds ones, which stay open whatever their flag was.
-    unsigned first = 3U + static_cast<unsigned>(p.preserve_fds);
-    for (unsigned fd = 3; fd < first; ++fd) (void)::fcntl(static_cast<int>(fd), F_SETFD, 0);
-    if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-        if (errno != ENOSYS && errno != EINVAL) child_fail(c, Step::close_fds, errno);
-        for (int fd = static_cast<int>(first); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
     // With a listener the fd must reach the agent before `create` returns:
     // the load moves here, before the exec-fifo wait (seccomp_notify.cpp).
     if (p.no_new_privs && has_listener(p)) apply_seccomp(c);

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "bock/common/fs.hpp"
+#include "bock/common/log.hpp"
 #include "bock/common/sys.hpp"
 #include "child.hpp"
 #include "plan.hpp"
@@ -165,16 +166,22 @@ Result<void> plan_process_attrs(const Spec& spec, Plan& p) {
             return make_error("process.apparmorProfile `{}`: AppArmor is not enabled on this host", profile);
         a.apparmor_exec = "exec " + profile;
     }
-    a.selinux_label = proc.value("selinuxLabel", "");
-    if (!a.selinux_label.empty() && !selinux_enabled())
-        return make_error("process.selinuxLabel `{}`: SELinux is not enabled on this host", a.selinux_label);
+    // SELinux labels on a host without SELinux are ignored, as runc and
+    // crun do (configs written for any host carry them): one debug line.
+    std::string selinux_label = proc.value("selinuxLabel", "");
     std::string mount_label = linux_.value("mountLabel", "");
-    if (!mount_label.empty()) {
-        if (!selinux_enabled())
-            return make_error("linux.mountLabel `{}`: SELinux is not enabled on this host", mount_label);
-        for (auto& m : p.mounts)
-            if (!m.bind && m.kind == MountPlan::Kind::normal)
-                m.data += fmt::format("{}context=\"{}\"", m.data.empty() ? "" : ",", mount_label);
+    if (selinux_label.empty() && mount_label.empty()) {
+        // nothing to label
+    } else if (!selinux_enabled()) {
+        log::debug("SELinux is not enabled on this host: process.selinuxLabel `{}` and linux.mountLabel `{}` are "
+                   "ignored",
+                   selinux_label, mount_label);
+    } else {
+        a.selinux_label = selinux_label;
+        if (!mount_label.empty())
+            for (auto& m : p.mounts)
+                if (!m.bind && m.kind == MountPlan::Kind::normal)
+                    m.data += fmt::format("{}context=\"{}\"", m.data.empty() ? "" : ",", mount_label);
     }
     return plan_time(spec, linux_, a);
 }

@@ -36,8 +36,9 @@ struct ProcessAttrs {
 };
 
 // Parent, while building the plan: fills p.attrs, adds linux.mountLabel to
-// the mounts' data. Refuses what the host cannot do (AppArmor or SELinux
-// missing), naming the field.
+// the mounts' data. An AppArmor profile on a host without AppArmor is
+// refused, naming the field; SELinux labels on a host without SELinux are
+// ignored with a debug line (as runc and crun).
 Result<void> plan_process_attrs(const Spec& spec, Plan& p);
 
 // Child, after joining namespaces, before the root filesystem is set up:

@@ -30,10 +30,12 @@
 //                                            maskedPaths; readonlyPaths; ro root
 //                            <------------   ChildReady
 //   StartContainer --------------------->    (the create/start boundary)
-//                                            rlimits, umask, bounding set,
-//                                            groups/gid/uid, cwd, capset,
-//                                            ambient, no_new_privs,
-//                                            close_range(3.., CLOEXEC)
+//                                            rlimits, umask, open the cwd,
+//                                            close_range(3.., CLOEXEC),
+//                                            [seccomp without no_new_privs],
+//                                            bounding set, groups/gid/uid,
+//                                            fchdir, capset, ambient,
+//                                            no_new_privs
 //                            <------------   [seccomp listener: SeccompFd (fd);
 //   send it to listenerPath; SeccompDone ->   see seccomp_notify.cpp]
 //                            <------------   create only: Created; the parent
@@ -56,6 +58,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,12 +195,58 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
     return fs::write_file_atomic(path, std::to_string(pid), 0644).context("write the pid file");
 }
 
+// Rootless with a user namespace given by path: the namespaces made at
+// clone, and a pid namespace given by path, belong to that user namespace,
+// where we hold capabilities only once we are in it — and a process cannot
+// setns back out of it. So a helper joins it (and the pid namespace) and
+// clones the container process with CLONE_PARENT: a child of ours, born
+// inside (runc's nsexec uses an intermediate process the same way; exec.cpp
+// too). The helper reports the pid (or -errno) over a pipe and exits. The
+// child skips those joins (plan.clone_in_joined_user).
+Result<pid_t> clone_in_joined_user(const Plan& plan) {
+    const NamespaceJoin* user = nullptr;
+    const NamespaceJoin* pidns = nullptr;
+    for (const auto& j : plan.joins) {
+        if (j.nstype == CLONE_NEWUSER) user = &j;
+        if (j.nstype == CLONE_NEWPID) pidns = &j;
+    }
+    FdPair pipe = BOCK_TRY(sys::pipe());
+    pid_t helper = BOCK_TRY_CTX(sys::clone_fork(0), "fork the helper that joins the user namespace");
+    if (helper == 0) {
+        // No allocation from here (child.hpp's rules).
+        long answer = sys::raw::setns(user->fd.get(), CLONE_NEWUSER);
+        if (answer == 0 && pidns) answer = sys::raw::setns(pidns->fd.get(), CLONE_NEWPID);
+        if (answer == 0) {
+            answer = ::syscall(SYS_clone, CLONE_PARENT | plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr,
+                               nullptr);
+            if (answer == 0) return 0;  // the container process: back to the caller (the pipe closes)
+            if (answer < 0) answer = -errno;
+        }
+        (void)sys::raw::write_all(pipe.second.get(), &answer, sizeof answer);
+        ::_exit(0);
+    }
+    pipe.second.reset();
+    long answer = -EPROTO;
+    ssize_t n;
+    do n = ::read(pipe.first.get(), &answer, sizeof answer);
+    while (n < 0 && errno == EINTR);
+    while (::waitpid(helper, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (n != static_cast<ssize_t>(sizeof answer)) answer = -EPROTO;
+    if (answer < 0)
+        return Error(static_cast<int>(-answer),
+                     fmt::format("create the container process in the user namespace `{}`", user->path))
+            .with_hint("the user namespace must be one this user owns, e.g. another rootless container's");
+    return static_cast<pid_t>(answer);
+}
+
 // A pid namespace given by path holds the *children* of whoever calls
 // setns(CLONE_NEWPID), not the caller: so the parent enters it around
 // clone, the container process is born inside it, and the parent goes back
 // to its own right away (its other children, hooks and newuidmap, stay in
 // the runtime's namespace). The child's own setns of it is then a no-op.
 Result<pid_t> clone_container(const Plan& plan) {
+    if (plan.clone_in_joined_user) return clone_in_joined_user(plan);
     const NamespaceJoin* join = nullptr;
     for (const auto& j : plan.joins)
         if (j.nstype == CLONE_NEWPID) join = &j;

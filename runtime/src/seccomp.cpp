@@ -8,7 +8,8 @@
 // this libseccomp is skipped with a debug log (profiles list syscalls of
 // newer kernels); when one argument index appears in several conditions of
 // a rule, each condition becomes a rule of its own (libseccomp cannot AND
-// two conditions on one argument, so runc ORs them).
+// two conditions on one argument, so runc ORs them); a system call newer
+// than every one the profile names returns ENOSYS (seccomp_enosys.cpp).
 #include "seccomp.hpp"
 
 #include <linux/seccomp.h>
@@ -209,10 +210,12 @@ bool seccomp_op_known(std::string_view name) {
     return false;
 }
 
-bool seccomp_arch_known(std::string_view name) {
+bool seccomp_arch_known(std::string_view name) { return seccomp_arch_token(name) != 0; }
+
+uint32_t seccomp_arch_token(std::string_view name) {
     for (const auto& a : kArches)
-        if (name == a.name) return true;
-    return false;
+        if (name == a.name) return a.token;
+    return 0;
 }
 
 std::optional<unsigned int> seccomp_flag_value(std::string_view name) {
@@ -267,9 +270,7 @@ Result<SeccompProgram> build_seccomp(const Seccomp& s) {
     FilterCtx ctx(seccomp_init(def), &seccomp_release);
     if (!ctx) return make_error("linux.seccomp: libseccomp refused the default action `{}`", s.default_action);
     for (size_t i = 0; i < s.architectures.size(); ++i) {
-        uint32_t token = 0;
-        for (const auto& a : kArches)
-            if (s.architectures[i] == a.name) token = a.token;
+        uint32_t token = seccomp_arch_token(s.architectures[i]);
         if (!token)
             return make_error("linux.seccomp.architectures[{}]: unknown architecture `{}`", i, s.architectures[i]);
         int r = seccomp_arch_add(ctx.get(), token);
@@ -277,7 +278,12 @@ Result<SeccompProgram> build_seccomp(const Seccomp& s) {
             return Error(-r, fmt::format("linux.seccomp.architectures[{}]: add `{}`", i, s.architectures[i]));
     }
     for (size_t i = 0; i < s.syscalls.size(); ++i) BOCK_TRY(add_rules(ctx.get(), s.syscalls[i], i, def, listener));
-    out.filter = BOCK_TRY(export_bpf(ctx.get()));
+    out.filter = BOCK_TRY(enosys_stub(s, def));
+    std::vector<sock_filter> prog = BOCK_TRY(export_bpf(ctx.get()));
+    out.filter.insert(out.filter.end(), prog.begin(), prog.end());
+    if (out.filter.size() > BPF_MAXINSNS)
+        return make_error("linux.seccomp: the filter has {} instructions, the kernel accepts at most {}",
+                          out.filter.size(), BPF_MAXINSNS);
     if (listener) {
         out.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
         // The kernel refuses TSYNC with a listener unless a failed sync

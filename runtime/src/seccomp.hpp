@@ -38,10 +38,19 @@ bool seccomp_action_known(std::string_view name);
 bool seccomp_action_takes_errno(std::string_view name);
 bool seccomp_op_known(std::string_view name);
 bool seccomp_arch_known(std::string_view name);
+// The libseccomp token of "SCMP_ARCH_X86_64" (0: unknown).
+uint32_t seccomp_arch_token(std::string_view name);
 std::optional<unsigned int> seccomp_flag_value(std::string_view name);
 
+// seccomp_enosys.cpp: the instructions put in front of libseccomp's
+// program so that a system call newer than every one the profile names
+// returns ENOSYS, not the default action (runc's -ENOSYS stub); empty when
+// the default action allows or already returns ENOSYS.
+Result<std::vector<sock_filter>> enosys_stub(const Seccomp& s, uint32_t default_action);
+
 // Builds the filter (parent side, before clone). Syscall names this
-// libseccomp does not know are skipped with a debug log, as runc does.
+// libseccomp does not know are skipped with a debug log, as runc does;
+// the -ENOSYS stub goes in front.
 // SCMP_ACT_NOTIFY needs listenerPath and is refused as the default action
 // and for sendmsg (the runtime hands the listener fd over with it, after
 // the load); a listenerPath without any notify rule is ignored.

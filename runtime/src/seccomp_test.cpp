@@ -3,6 +3,7 @@
 #include "seccomp.hpp"
 
 #include <linux/seccomp.h>
+#include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -265,6 +266,43 @@ TEST_CASE("a loaded filter returns the configured errno", "[seccomp]") {
         errno = 0;
         if (::syscall(SYS_personality, 0xffffffffUL) != -1 || errno != EPERM) ::_exit(13);
         if (::syscall(SYS_personality, 0UL) < 0) ::_exit(14);
+        ::_exit(0);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("a system call newer than every one the profile names returns ENOSYS", "[seccomp]") {
+    Seccomp s;
+    s.default_action = "SCMP_ACT_ERRNO";  // EPERM
+    s.syscalls.push_back({{"exit_group", "exit", "rt_sigreturn", "getppid"}, "SCMP_ACT_ALLOW", std::nullopt, {}});
+    int newest = seccomp_syscall_resolve_name("exit_group");
+    REQUIRE(newest > 0);
+    auto stub = enosys_stub(s, SCMP_ACT_ERRNO(EPERM));
+    REQUIRE(stub);
+    CHECK_FALSE(stub->empty());
+    // Not when the default lets calls through or already says ENOSYS.
+    CHECK(enosys_stub(s, SCMP_ACT_ALLOW)->empty());
+    CHECK(enosys_stub(s, SCMP_ACT_LOG)->empty());
+    CHECK(enosys_stub(s, SCMP_ACT_ERRNO(ENOSYS))->empty());
+
+    auto prog = build_seccomp(s);
+    REQUIRE(prog);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) ::_exit(10);
+        if (load_seccomp(*prog) < 0) ::_exit(11);
+        errno = 0;
+        if (::syscall(SYS_getppid) < 0) ::_exit(12);  // allowed
+        errno = 0;
+        if (::syscall(SYS_getpid) != -1 || errno != EPERM) ::_exit(13);  // older, left out: the default
+        errno = 0;
+        if (::syscall(newest + 1, 0, 0, 0) != -1 || errno != ENOSYS) ::_exit(14);  // newer: ENOSYS
+        errno = 0;
+        if (::syscall(SYS_close_range, ~0U, ~0U, 0) != -1 || errno != ENOSYS) ::_exit(15);
         ::_exit(0);
     }
     int status = 0;

@@ -18,7 +18,9 @@
 //   poststop                 by `delete` / `run` once it is gone
 // A failing createRuntime/prestart/createContainer/startContainer hook is an
 // error and the container is torn down; poststart and poststop failures are
-// warnings.
+// warnings. The state's status is crun's: "created" up to startContainer,
+// "running" for poststart, "stopped" for poststop (hooks.cpp says where
+// runc and crun differ).
 #pragma once
 
 #include <sys/types.h>
