@@ -59,6 +59,18 @@ Pid start_background_run() {
     return std::move(*p);
 }
 
+// The container process's pid, from the runtime's pid file (written just
+// after the record says "running").
+pid_t container_pid(const std::string& id) {
+    for (int i = 0; i < 200; i++) {
+        if (auto text = fs::read_file(run_root() + "/containers/" + id + "/pid"); text && !text->empty())
+            return std::stoi(*text);
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    FAIL("the runtime wrote no pid file for container " << id);
+    return 0;
+}
+
 bool process_gone(pid_t pid) {
     for (int i = 0; i < 100; i++) {
         auto stat = fs::read_file(fmt::format("/proc/{}/stat", pid));
@@ -79,9 +91,7 @@ void check_killed_run_is_reconciled() {
     std::string id = ps[0]["Id"];
     CHECK(ps[0]["State"] == "running");
     CHECK(ps[0]["Command"] == nlohmann::json::array({"sleep", "1000"}));
-    auto pid_text = fs::read_file(run_root() + "/containers/" + id + "/pid");
-    REQUIRE(pid_text);
-    pid_t container = std::stoi(*pid_text);
+    pid_t container = container_pid(id);
     CHECK_THAT(mount_table(), Catch::Contains(run_root() + "/containers/" + id));
     CHECK(fs::exists(store() + "/leases/" + id + ".json"));
 
@@ -117,9 +127,7 @@ void check_rm_force_running() {
     Pid bock = start_background_run();
     auto ids = wait_running(1);
     std::string id = nlohmann::json::parse(cli({"ps", "--format", "json"}).out)[0]["Id"];
-    auto pid_text = fs::read_file(run_root() + "/containers/" + id + "/pid");
-    REQUIRE(pid_text);
-    pid_t container = std::stoi(*pid_text);
+    pid_t container = container_pid(id);
 
     auto refused = cli({"rm", ids[0]});
     CHECK(refused.code == 2);
