@@ -38,6 +38,10 @@ Result<void> write_file(const std::string& path, std::string_view data) {
 }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+    return write_file_replace(path, data, mode, true);
+}
+
+Result<void> write_file_replace(const std::string& path, std::string_view data, mode_t mode, bool durable) {
     auto slash = path.rfind('/');
     std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
     std::string tmp = path + ".tmp-XXXXXX";
@@ -51,10 +55,11 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, m
     if (::fchmod(fd.get(), mode) < 0) return fail(errno_error("chmod `{}`", tmp));
     if (int r = sys::raw::write_all(fd.get(), data.data(), data.size()); r < 0)
         return fail(Error(-r, fmt::format("write `{}`", tmp)));
-    if (::fsync(fd.get()) < 0) return fail(errno_error("fsync `{}`", tmp));
+    if (durable && ::fsync(fd.get()) < 0) return fail(errno_error("fsync `{}`", tmp));
     fd.reset();
     if (::rename(tmp.c_str(), path.c_str()) < 0) return fail(errno_error("rename `{}` to `{}`", tmp, path));
-    if (auto d = sys::open(dir, O_RDONLY | O_DIRECTORY)) ::fsync(d->get());
+    if (durable)
+        if (auto d = sys::open(dir, O_RDONLY | O_DIRECTORY)) ::fsync(d->get());
     return ok();
 }
 

@@ -59,7 +59,10 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
 
 Result<void> save_record(const Context& ctx, const ContainerRecord& rec) {
     auto dirs = ContainerDirs::for_id(ctx, rec.id);
-    return fs::write_file_atomic(dirs.record(), rec.to_json().dump(2), 0600)
+    // Atomic (rename) but not fsync'ed: a killed bock leaves the previous
+    // step's record, which is what the status derivation expects; the lease
+    // (fsync'ed) is what keeps content safe across a power loss.
+    return fs::write_file_replace(dirs.record(), rec.to_json().dump(2), 0600, false)
         .context(fmt::format("record the state of container {}", rec.id.substr(0, 12)));
 }
 

@@ -16,6 +16,10 @@ Result<std::string> read_file(const std::string& path);
 Result<void> write_file(const std::string& path, std::string_view data);
 // temp file in the same directory + fsync + rename + fsync(dir).
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+// The same without the fsyncs when !durable: readers see the old or the new
+// content, never a mix, and a killed writer leaves the old one — but a power
+// loss may lose the change (state that a reboot makes stale anyway).
+Result<void> write_file_replace(const std::string& path, std::string_view data, mode_t mode, bool durable);
 Result<void> mkdir_p(const std::string& path, mode_t mode = 0755);
 // rm -rf without following symlinks; refuses to cross into another mount.
 // A missing path is not an error.
