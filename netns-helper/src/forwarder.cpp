@@ -9,7 +9,10 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
+#include <linux/netfilter_ipv4.h>
+
 #include <cstring>
+#include <optional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -79,6 +82,7 @@ struct Listener {
     int id = 0;
     Forward f;
     Fd fd;
+    Forwarder::Target target = Forwarder::Target::container_loopback;
     bool paused = false;
     bool removed = false;
     int64_t resume_ms = 0;
@@ -90,6 +94,7 @@ struct Command {
     int id;
     Forward f;
     Fd fd;
+    Forwarder::Target target;
 };
 
 bool is_loopback(const sockaddr_storage& ss) {
@@ -123,34 +128,49 @@ sockaddr_storage inside_target(int family, uint16_t port) {
     return ss;
 }
 
-// A socket inside the namespace (this thread's), bound to the client's own
-// address (and port, when free) if the client is on loopback, connecting to
-// the container's loopback. Non-loopback clients get the kernel's choice:
-// the container sees them as 127.0.0.1 (::1).
-Result<Fd> open_inside(int type, const sockaddr_storage& peer, uint16_t port) {
-    int family = peer.ss_family;
+// A socket in this thread's namespace connecting to `target`; bound to the
+// client's own address (and port, when free) if `source` is given and is a
+// loopback address. Other clients get the kernel's choice: the container
+// sees them as 127.0.0.1 (::1).
+Result<Fd> open_peer(int type, const sockaddr_storage& target, const sockaddr_storage* source) {
+    int family = target.ss_family;
     int s = ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s < 0) return errno_error("socket in the container's namespace");
+    if (s < 0) return errno_error("socket");
     Fd fd(s);
-    if (is_loopback(peer)) {
-        if (::bind(s, reinterpret_cast<const sockaddr*>(&peer), sockaddr_len(family)) < 0) {
-            sockaddr_storage any_port = peer;
+    if (source && source->ss_family == family && is_loopback(*source)) {
+        if (::bind(s, reinterpret_cast<const sockaddr*>(source), sockaddr_len(family)) < 0) {
+            sockaddr_storage any_port = *source;
             if (family == AF_INET)
                 reinterpret_cast<sockaddr_in*>(&any_port)->sin_port = 0;
             else
                 reinterpret_cast<sockaddr_in6*>(&any_port)->sin6_port = 0;
             if (::bind(s, reinterpret_cast<sockaddr*>(&any_port), sockaddr_len(family)) < 0)
-                return errno_error("bind the client's address in the container's namespace");
+                return errno_error("bind the client's address");
         }
     }
     if (type == SOCK_STREAM) {
         int one = 1;
         ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    auto target = inside_target(family, port);
-    if (::connect(s, reinterpret_cast<sockaddr*>(&target), sockaddr_len(family)) < 0 && errno != EINPROGRESS)
-        return errno_error("connect to port {} in the container", port);
+    if (::connect(s, reinterpret_cast<const sockaddr*>(&target), sockaddr_len(family)) < 0 && errno != EINPROGRESS)
+        return errno_error("connect");
     return fd;
+}
+
+// Where an accepted connection goes: the container's loopback, or (for the
+// outbound listener) the host's 127.0.0.1 at the port the container asked
+// for on the gateway. nullopt: not a connection to forward.
+std::optional<sockaddr_storage> target_of(Forwarder::Target t, int client, const sockaddr_storage& peer,
+                                          uint16_t container_port) {
+    if (t == Forwarder::Target::container_loopback) return inside_target(peer.ss_family, container_port);
+    sockaddr_storage orig{};
+    socklen_t len = sizeof(sockaddr_in);
+    if (::getsockopt(client, SOL_IP, SO_ORIGINAL_DST, &orig, &len) < 0) return std::nullopt;
+    auto* o = reinterpret_cast<sockaddr_in*>(&orig);
+    in_addr gw{};
+    ::inet_pton(AF_INET, "10.0.2.2", &gw);
+    if (o->sin_addr.s_addr != gw.s_addr) return std::nullopt;  // not redirected: refuse
+    return inside_target(AF_INET, ntohs(o->sin_port));
 }
 
 }  // namespace
@@ -234,10 +254,10 @@ Forwarder::~Forwarder() {
     if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-void Forwarder::add(int id, const Forward& f, Fd listener) {
+void Forwarder::add(int id, const Forward& f, Fd listener, Target target) {
     {
         std::lock_guard lock(impl_->mu);
-        impl_->queue.push_back(Command{Command::add, id, f, std::move(listener)});
+        impl_->queue.push_back(Command{Command::add, id, f, std::move(listener), target});
     }
     impl_->kick();
 }
@@ -245,7 +265,7 @@ void Forwarder::add(int id, const Forward& f, Fd listener) {
 void Forwarder::remove(int id) {
     {
         std::lock_guard lock(impl_->mu);
-        impl_->queue.push_back(Command{Command::remove, id, {}, {}});
+        impl_->queue.push_back(Command{Command::remove, id, {}, {}, {}});
     }
     impl_->kick();
 }
@@ -258,7 +278,7 @@ void Forwarder::Impl::run(int netns_fd, std::promise<Result<void>>& started) {
 }
 
 Result<void> Forwarder::Impl::enter(int netns_fd) {
-    BOCK_TRY_CTX(sys::setns(netns_fd, CLONE_NEWNET), "join the container's network namespace");
+    if (netns_fd >= 0) BOCK_TRY_CTX(sys::setns(netns_fd, CLONE_NEWNET), "join the container's network namespace");
     // Capabilities and no_new_privs are per thread: this one locks itself.
     BOCK_TRY(drop_privileges());
     return ok();
@@ -335,6 +355,7 @@ void Forwarder::Impl::add_listener(Command& c) {
     l->id = c.id;
     l->f = c.f;
     l->fd = std::move(c.fd);
+    l->target = c.target;
     l->tag = Tag{c.f.proto == Proto::tcp ? Kind::tcp_listener : Kind::udp_listener, l.get()};
     ctl(EPOLL_CTL_ADD, l->fd.get(), EPOLLIN, &l->tag);
     listeners[c.id] = std::move(l);
@@ -373,7 +394,9 @@ void Forwarder::Impl::accept_tcp(Listener* l) {
             return;
         }
         Fd client(s);
-        auto inside = open_inside(SOCK_STREAM, peer, l->f.container_port);
+        auto target = target_of(l->target, s, peer, l->f.container_port);
+        if (!target) continue;
+        auto inside = open_peer(SOCK_STREAM, *target, l->target == Forwarder::Target::container_loopback ? &peer : nullptr);
         if (!inside) {
             log::debug("forward {}: {}", l->f.host.to_string(), inside.error().to_string());
             if (inside.error().code() == EMFILE || inside.error().code() == ENFILE) pause(l);
@@ -384,7 +407,7 @@ void Forwarder::Impl::accept_tcp(Listener* l) {
         auto c = std::make_unique<Conn>();
         c->client = std::move(client);
         c->inside = std::move(*inside);
-        c->port = l->f.container_port;
+        c->port = ntohs(reinterpret_cast<sockaddr_in*>(&*target)->sin_port);  // same offset for sockaddr_in6
         uint32_t ev = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ctl(EPOLL_CTL_ADD, c->client.get(), ev, &c->client_tag);
         ctl(EPOLL_CTL_ADD, c->inside.get(), ev, &c->inside_tag);
@@ -401,7 +424,11 @@ void Forwarder::Impl::conn_event(Conn* c, bool inside_side, uint32_t events) {
         socklen_t len = sizeof err;
         ::getsockopt(c->inside.get(), SOL_SOCKET, SO_ERROR, &err, &len);
         if (err) {
-            log::debug("forward to container port {}: {}", c->port, std::strerror(err));
+            log::debug("forward to port {}: {}", c->port, std::strerror(err));
+            // The client was accepted already: a reset is the nearest to
+            // the refusal it would have seen without the forwarder.
+            linger lg{1, 0};
+            ::setsockopt(c->client.get(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
             close_conn(c);
             return;
         }
@@ -515,7 +542,7 @@ void Forwarder::Impl::udp_from_client(Listener* l) {
         std::string key(reinterpret_cast<const char*>(&peer), len);
         auto it = l->flows.find(key);
         if (it == l->flows.end()) {
-            auto inside = open_inside(SOCK_DGRAM, peer, l->f.container_port);
+            auto inside = open_peer(SOCK_DGRAM, inside_target(peer.ss_family, l->f.container_port), &peer);
             if (!inside) {
                 log::debug("forward {}/udp: {}", l->f.host.to_string(), inside.error().to_string());
                 continue;

@@ -19,15 +19,25 @@
 
 namespace bock::netns {
 
+//
+// The same machinery runs the other way for the container's connections to
+// the host's loopback (10.0.2.2 with --allow-host-loopback): a redirect rule
+// in the container's namespace sends them to a listener there, and a second
+// Forwarder, staying in the host's namespace, connects to 127.0.0.1 at the
+// original destination port (SO_ORIGINAL_DST). See outbound.hpp.
 class Forwarder {
 public:
-    // Starts the thread; it joins the namespace of netns_fd, drops its
-    // capabilities and sets no_new_privs before this returns.
+    // Starts the thread; it joins the namespace of netns_fd (none when -1),
+    // drops its capabilities and sets no_new_privs before this returns.
     static Result<std::unique_ptr<Forwarder>> start(int netns_fd);
     ~Forwarder();  // stops and joins the thread
 
+    enum class Target {
+        container_loopback,   // 127.0.0.1 / ::1 at f.container_port, from the client's address
+        original_destination  // 127.0.0.1 at the port the client meant to reach on 10.0.2.2
+    };
     // Thread-safe; the listener (bound, listening for TCP) is owned from then on.
-    void add(int id, const Forward& f, Fd listener);
+    void add(int id, const Forward& f, Fd listener, Target target = Target::container_loopback);
     void remove(int id);
 
     struct Impl;

@@ -1,5 +1,6 @@
 #include "bock/netns/helper.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include "dns.hpp"
 #include "event_loop.hpp"
 #include "forwarder.hpp"
+#include "outbound.hpp"
 #include "ports.hpp"
 #include "sandbox.hpp"
 #include "tap.hpp"
@@ -33,7 +35,9 @@ void raise_fd_limit() {
 // Opens the TAP on a short-lived thread that joins the namespace: once in
 // a child user namespace the helper could not setns back into the host's
 // network namespace, and its host sockets must stay there.
-Result<Fd> open_tap_in(int netns_fd, const TapConfig& cfg) {
+// With host loopback allowed, the same thread sets up the outbound fast
+// path (outbound.hpp) and returns its listener in *outbound.
+Result<Fd> open_tap_in(int netns_fd, const TapConfig& cfg, bool host_loopback, OutboundRedirect* outbound) {
     Result<Fd> result = make_error("not run");
     std::thread t([&] {
         auto joined = sys::setns(netns_fd, CLONE_NEWNET);
@@ -42,6 +46,13 @@ Result<Fd> open_tap_in(int netns_fd, const TapConfig& cfg) {
             return;
         }
         result = open_tap(cfg);
+        if (result && host_loopback) {
+            auto l = setup_outbound_redirect();
+            if (l)
+                *outbound = std::move(*l);
+            else
+                log::info("no fast path to the host's loopback (libslirp's instead): {}", l.error().to_string());
+        }
     });
     t.join();
     return result;
@@ -58,6 +69,9 @@ Result<void> write_ready(int fd) {
 
 Result<void> run_helper(const Options& o) {
     ::signal(SIGPIPE, SIG_IGN);  // splice(2) to a closed socket: EPIPE is handled
+    // The engine's fds are not passed on to anything the helper starts (nft).
+    for (int fd : {o.ready_fd, o.exit_fd})
+        if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     raise_fd_limit();
 
     // 1. What to watch and join, opened while everything is visible.
@@ -75,7 +89,8 @@ Result<void> run_helper(const Options& o) {
 
     // 3. The TAP, configured inside; ping for every group.
     TapConfig tc{o.tap_name, o.mtu, o.ipv6, o.set_ping_group_range};
-    auto tap = BOCK_TRY(open_tap_in(netns.get(), tc));
+    OutboundRedirect redirect;
+    auto tap = BOCK_TRY(open_tap_in(netns.get(), tc, o.allow_host_loopback, &redirect));
 
     // 4. Everything bound on the host before the sandbox hides it.
     Ports ports(port_start);
@@ -97,6 +112,13 @@ Result<void> run_helper(const Options& o) {
     auto fw = BOCK_TRY(Forwarder::start(netns.get()));
     netns.reset();
     ports.attach(fw.get());
+    std::unique_ptr<Forwarder> outbound;
+    Fd nft_exit;
+    if (redirect.listener) {
+        outbound = BOCK_TRY(Forwarder::start(-1));
+        outbound->add(0, Forward{}, std::move(redirect.listener), Forwarder::Target::original_destination);
+        nft_exit = BOCK_TRY(sys::pidfd_open(redirect.nft.get()));
+    }
     if (o.sandbox) BOCK_TRY(drop_privileges());
     if (o.seccomp) BOCK_TRY(install_seccomp());
 
@@ -115,6 +137,14 @@ Result<void> run_helper(const Options& o) {
         loop->watch(watch.get(), POLLIN, [&loop](short) {
             log::debug("the container's init exited: stopping");
             loop->stop();
+        });
+    }
+    if (nft_exit) {
+        loop->watch(nft_exit.get(), POLLIN, [&](short) {
+            auto status = redirect.nft.wait();
+            if (status && exit_code_from_status(*status) != 0)
+                log::info("nft failed: connections to the host's loopback go through libslirp");
+            loop->unwatch(nft_exit.get());
         });
     }
     if (api) api->serve(*loop, ports);
