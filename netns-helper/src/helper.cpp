@@ -149,6 +149,7 @@ Result<void> run_helper(const Options& o) {
     }
     if (api) api->serve(*loop, ports);
     BOCK_TRY(write_ready(o.ready_fd));
+    redirect.go();
     return loop->run();
 }
 

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "bock/common/subprocess.hpp"
+#include "bock/common/sys.hpp"
 
 namespace bock::netns {
 
@@ -27,6 +29,11 @@ Result<Fd> listen_on_loopback(uint16_t& port) {
 
 }  // namespace
 
+void OutboundRedirect::go() {
+    if (go_fd) (void)!::write(go_fd.get(), "1", 1);
+    go_fd.reset();
+}
+
 Result<OutboundRedirect> setup_outbound_redirect() {
     auto nft = find_program("nft", "/usr/sbin:/sbin:/usr/bin:/bin");
     if (!nft) return make_error("`nft` is not installed");
@@ -39,9 +46,25 @@ Result<OutboundRedirect> setup_outbound_redirect() {
         "add chain ip bock_netns output {{ type nat hook output priority -100; policy accept; }}; "
         "add rule ip bock_netns output ip daddr 10.0.2.2 tcp dport != {0} redirect to :{0}",
         port);
-    SpawnOptions o;
-    o.argv = {*nft, rules};
-    r.nft = BOCK_TRY_CTX(spawn_program(o), "run nft");
+    auto pipe = BOCK_TRY(sys::pipe());
+    // Everything the child touches is ready before fork: other threads
+    // exist, so the child calls only read, execve and _exit.
+    char* argv[] = {nft->data(), rules.data(), nullptr};
+    char* envp[] = {nullptr};
+    int go = pipe.first.get();
+    int other = pipe.second.get();
+    pid_t pid = ::fork();
+    if (pid < 0) return errno_error("fork for nft");
+    if (pid == 0) {
+        ::close(other);
+        char c = 0;
+        if (::read(go, &c, 1) != 1) ::_exit(0);  // the helper stopped before ready
+        ::dup2(go, 0);
+        ::execve(argv[0], argv, envp);
+        ::_exit(127);
+    }
+    r.nft = Pid(pid);
+    r.go_fd = std::move(pipe.second);
     return r;
 }
 

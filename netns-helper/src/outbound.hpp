@@ -18,12 +18,19 @@ namespace bock::netns {
 
 struct OutboundRedirect {
     Fd listener;
-    Pid nft;  // still running: the helper does not wait for it before ready
+    Pid nft;  // waits for go() before it runs
+    Fd go_fd;
+    // Lets nft run. Called after ready: nft's few milliseconds of CPU are
+    // not spent while the container waits for the helper; connections made
+    // before the rule is in go through libslirp.
+    void go();
 };
 
 // Runs in the container's namespace (the TAP thread), before the sandbox:
-// the listening socket, and `nft` started to install the redirect rule for
-// it. Until nft is done, connections keep going through libslirp.
+// the listening socket, and a child (forked here, so it keeps this
+// namespace, the capabilities and the full file system) that execs `nft`
+// to install the redirect rule once go() is called, or exits if the
+// helper dies first.
 Result<OutboundRedirect> setup_outbound_redirect();
 
 }  // namespace bock::netns
