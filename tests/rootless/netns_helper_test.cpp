@@ -333,12 +333,17 @@ TEST_CASE("bock-netns stops when its exit fd closes or the container's init exit
         CHECK(wait_exit(h) == 0);
     }
     {
+        // The container killed with SIGKILL: no helper left, no port bound.
         Namespace ns;
-        auto h = start_helper(ns, {"--dns-upstream", "127.0.0.1:9"});
+        uint16_t port = free_port();
+        auto h = start_helper(ns, {"--dns-upstream", "127.0.0.1:9", "--publish", fmt::format("127.0.0.1:{}:80", port)});
         REQUIRE(h.ready);
         REQUIRE(ns.init.kill(SIGKILL));
         (void)ns.init.wait();
         CHECK(wait_exit(h) == 0);
+        Fd again(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        auto a = loopback(AF_INET, port);
+        CHECK(::bind(again.get(), reinterpret_cast<sockaddr*>(&a), sizeof(sockaddr_in)) == 0);
     }
 }
 
