@@ -191,7 +191,9 @@ struct Forwarder::Impl {
     int64_t next_housekeeping = 0;
 
     // --- the thread ---
-    void run(int netns_fd, std::promise<Result<void>>& started);
+    std::promise<Result<void>> started;
+    std::future<Result<void>> started_future;
+    void run(int netns_fd);
     Result<void> enter(int netns_fd);
     void loop();
     void take_commands();
@@ -223,7 +225,7 @@ struct Forwarder::Impl {
 
 Forwarder::Forwarder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<std::unique_ptr<Forwarder>> Forwarder::start(int netns_fd) {
+Result<std::unique_ptr<Forwarder>> Forwarder::launch(int netns_fd) {
     auto impl = std::make_unique<Impl>();
     int ep = ::epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) return errno_error("epoll_create1");
@@ -232,17 +234,25 @@ Result<std::unique_ptr<Forwarder>> Forwarder::start(int netns_fd) {
     if (ev < 0) return errno_error("eventfd");
     impl->event = Fd(ev);
     impl->ctl(EPOLL_CTL_ADD, ev, EPOLLIN, &impl->command_tag);
-
-    std::promise<Result<void>> started;
-    auto fut = started.get_future();
+    impl->started_future = impl->started.get_future();
     Impl* raw = impl.get();
-    impl->thread = std::thread([raw, netns_fd, &started] { raw->run(netns_fd, started); });
-    auto r = fut.get();
+    impl->thread = std::thread([raw, netns_fd] { raw->run(netns_fd); });
+    return std::unique_ptr<Forwarder>(new Forwarder(std::move(impl)));
+}
+
+Result<void> Forwarder::wait_started() {
+    auto r = impl_->started_future.get();
     if (!r) {
-        impl->thread.join();
+        impl_->thread.join();
         return std::move(r).error().wrap("start the port forwarder");
     }
-    return std::unique_ptr<Forwarder>(new Forwarder(std::move(impl)));
+    return ok();
+}
+
+Result<std::unique_ptr<Forwarder>> Forwarder::start(int netns_fd) {
+    auto fw = BOCK_TRY(launch(netns_fd));
+    BOCK_TRY(fw->wait_started());
+    return fw;
 }
 
 Forwarder::~Forwarder() {
@@ -270,10 +280,10 @@ void Forwarder::remove(int id) {
     impl_->kick();
 }
 
-void Forwarder::Impl::run(int netns_fd, std::promise<Result<void>>& started) {
+void Forwarder::Impl::run(int netns_fd) {
     auto r = enter(netns_fd);
     bool ok = r.has_value();
-    started.set_value(std::move(r));  // `started` is gone after this
+    started.set_value(std::move(r));
     if (ok) loop();
 }
 

@@ -30,6 +30,10 @@ public:
     // Starts the thread; it joins the namespace of netns_fd (none when -1),
     // drops its capabilities and sets no_new_privs before this returns.
     static Result<std::unique_ptr<Forwarder>> start(int netns_fd);
+    // The same in two steps, so that several threads start side by side.
+    // A launched Forwarder must be waited for before anything else.
+    static Result<std::unique_ptr<Forwarder>> launch(int netns_fd);
+    Result<void> wait_started();
     ~Forwarder();  // stops and joins the thread
 
     enum class Target {

@@ -32,30 +32,21 @@ void raise_fd_limit() {
     }
 }
 
-// Opens the TAP on a short-lived thread that joins the namespace: once in
-// a child user namespace the helper could not setns back into the host's
-// network namespace, and its host sockets must stay there.
-// With host loopback allowed, the same thread sets up the outbound fast
-// path (outbound.hpp) and returns its listener in *outbound.
+// Runs on a short-lived thread that joins the namespace: once in a child
+// user namespace the helper could not setns back into the host's network
+// namespace, and its host sockets must stay there. With host loopback
+// allowed, it also prepares the outbound fast path (outbound.hpp).
 Result<Fd> open_tap_in(int netns_fd, const TapConfig& cfg, bool host_loopback, OutboundRedirect* outbound) {
-    Result<Fd> result = make_error("not run");
-    std::thread t([&] {
-        auto joined = sys::setns(netns_fd, CLONE_NEWNET);
-        if (!joined) {
-            result = std::move(joined).error().wrap("join the container's network namespace");
-            return;
-        }
-        result = open_tap(cfg);
-        if (result && host_loopback) {
-            auto l = setup_outbound_redirect();
-            if (l)
-                *outbound = std::move(*l);
-            else
-                log::info("no fast path to the host's loopback (libslirp's instead): {}", l.error().to_string());
-        }
-    });
-    t.join();
-    return result;
+    BOCK_TRY_CTX(sys::setns(netns_fd, CLONE_NEWNET), "join the container's network namespace");
+    auto tap = BOCK_TRY(open_tap(cfg));
+    if (host_loopback) {
+        auto l = setup_outbound_redirect();
+        if (l)
+            *outbound = std::move(*l);
+        else
+            log::info("no fast path to the host's loopback (libslirp's instead): {}", l.error().to_string());
+    }
+    return tap;
 }
 
 Result<void> write_ready(int fd) {
@@ -87,39 +78,45 @@ Result<void> run_helper(const Options& o) {
         BOCK_TRY_CTX(sys::setns(userns.get(), CLONE_NEWUSER), fmt::format("join user namespace `{}`", o.userns_path));
     }
 
-    // 3. The TAP, configured inside; ping for every group.
+    // 3. The TAP, configured inside (ping for every group) by a thread,
+    //    while this one does step 4; joined on every way out of the scope.
     TapConfig tc{o.tap_name, o.mtu, o.ipv6, o.set_ping_group_range};
     OutboundRedirect redirect;
-    auto tap = BOCK_TRY(open_tap_in(netns.get(), tc, o.allow_host_loopback, &redirect));
+    Result<Fd> tap = make_error("not run");
+    std::jthread tap_thread([&] { tap = open_tap_in(netns.get(), tc, o.allow_host_loopback, &redirect); });
 
     // 4. Everything bound on the host before the sandbox hides it.
     Ports ports(port_start);
     for (const auto& f : o.publish) BOCK_TRY(ports.add(f));
     std::unique_ptr<ApiServer> api;
     if (!o.api_socket.empty()) api = BOCK_TRY(ApiServer::listen(o.api_socket));
+    tap_thread.join();
+    if (!tap) return std::move(tap).error();
     SlirpSettings ss{o.mtu, o.ipv6, o.allow_host_loopback, o.dns_upstream.has_value()};
-    auto loop = BOCK_TRY(EventLoop::create(std::move(tap), ss));
+    auto loop = BOCK_TRY(EventLoop::create(std::move(*tap), ss));
     std::unique_ptr<DnsForwarder> dns;
     if (o.dns_upstream) {
         dns = std::make_unique<DnsForwarder>(*loop, *o.dns_upstream);
         loop->set_dns_forwarder(dns.get());
     }
 
-    // 5. Lock down: mount namespace, then the forwarder thread (it joins the
-    //    container's namespace and drops its own privileges), then ours and
-    //    the seccomp filter for both.
+    // 5. Lock down: mount namespace, then the forwarder threads, started
+    //    side by side (each joins its namespace and drops its own
+    //    privileges), then ours and the seccomp filter for all.
     if (o.sandbox) BOCK_TRY(enter_mount_sandbox());
-    auto fw = BOCK_TRY(Forwarder::start(netns.get()));
+    auto fw = BOCK_TRY(Forwarder::launch(netns.get()));
+    std::unique_ptr<Forwarder> outbound;
+    if (redirect.listener) outbound = BOCK_TRY(Forwarder::launch(-1));
+    if (o.sandbox) BOCK_TRY(drop_privileges());
+    BOCK_TRY(fw->wait_started());
     netns.reset();
     ports.attach(fw.get());
-    std::unique_ptr<Forwarder> outbound;
     Fd nft_exit;
-    if (redirect.listener) {
-        outbound = BOCK_TRY(Forwarder::start(-1));
+    if (outbound) {
+        BOCK_TRY(outbound->wait_started());
         outbound->add(0, Forward{}, std::move(redirect.listener), Forwarder::Target::original_destination);
         nft_exit = BOCK_TRY(sys::pidfd_open(redirect.nft.get()));
     }
-    if (o.sandbox) BOCK_TRY(drop_privileges());
     if (o.seccomp) BOCK_TRY(install_seccomp());
 
     // 6. Serve; stop when the exit fd closes or init exits.
