@@ -109,6 +109,9 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create(Fd tap, const SlirpSettings
     cfg.if_mtu = s.mtu;
     cfg.if_mru = s.mtu;
     cfg.disable_host_loopback = !s.allow_host_loopback;
+    // With --dns-upstream, libslirp forwards no DNS at all (fd00::3, TCP):
+    // nothing may reach the host's resolvers behind the user's back.
+    cfg.disable_dns = s.intercept_dns;
     loop->slirp_ = slirp_new(&cfg, &kCallbacks, loop.get());
     if (!loop->slirp_) return make_error("start slirp: slirp_new failed");
     return loop;
