@@ -41,10 +41,14 @@ Result<OutboundRedirect> setup_outbound_redirect() {
     uint16_t port = 0;
     r.listener = BOCK_TRY_CTX(listen_on_loopback(port), "listen for redirected connections");
     // The listener's own port is left out, so it cannot be reached as 10.0.2.2.
+    // Only a connection's first SYN is redirected: a connection that started
+    // through libslirp before the rule existed is picked up mid-stream by
+    // conntrack as "new", and must not be sent to the listener (a reset).
     auto rules = fmt::format(
         "add table ip bock_netns; "
         "add chain ip bock_netns output {{ type nat hook output priority -100; policy accept; }}; "
-        "add rule ip bock_netns output ip daddr 10.0.2.2 tcp dport != {0} redirect to :{0}",
+        "add rule ip bock_netns output ip daddr 10.0.2.2 tcp dport != {0} tcp flags & (syn | ack) == syn "
+        "redirect to :{0}",
         port);
     auto pipe = BOCK_TRY(sys::pipe());
     // Everything the child touches is ready before fork: other threads
