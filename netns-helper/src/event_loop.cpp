@@ -85,9 +85,8 @@ constexpr int kTapBatch = 64;
 
 }  // namespace
 
-Result<std::unique_ptr<EventLoop>> EventLoop::create(Fd tap, const SlirpSettings& s) {
+Result<std::unique_ptr<EventLoop>> EventLoop::create(const SlirpSettings& s) {
     std::unique_ptr<EventLoop> loop(new EventLoop());
-    loop->tap_ = std::move(tap);
     loop->mtu_ = s.mtu;
     loop->intercept_dns_ = s.intercept_dns;
     loop->frame_.resize(s.mtu + 64);

@@ -31,8 +31,10 @@ class EventLoop {
 public:
     using Handler = std::function<void(short revents)>;
 
-    // Creates the slirp instance on top of the (non-blocking) TAP fd.
-    static Result<std::unique_ptr<EventLoop>> create(Fd tap, const SlirpSettings& s);
+    // Creates the slirp instance; the (non-blocking) TAP fd comes with
+    // set_tap() before run(), so that both can be made side by side.
+    static Result<std::unique_ptr<EventLoop>> create(const SlirpSettings& s);
+    void set_tap(Fd tap) { tap_ = std::move(tap); }
     ~EventLoop();
 
     // Watches fd for events until unwatch(fd); the handler runs on the loop.

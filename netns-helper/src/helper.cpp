@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <optional>
 #include <thread>
 
 #include "api.hpp"
@@ -79,31 +80,37 @@ Result<void> run_helper(const Options& o) {
     }
 
     // 3. The TAP, configured inside (ping for every group) by a thread,
-    //    while this one does step 4; joined on every way out of the scope.
+    //    while this one does steps 4 and 5; joined on every way out.
     TapConfig tc{o.tap_name, o.mtu, o.ipv6, o.set_ping_group_range};
     OutboundRedirect redirect;
     Result<Fd> tap = make_error("not run");
     std::jthread tap_thread([&] { tap = open_tap_in(netns.get(), tc, o.allow_host_loopback, &redirect); });
 
-    // 4. Everything bound on the host before the sandbox hides it.
+    // 4. Everything bound on the host before the sandbox hides it; libslirp
+    //    and the seccomp filter prepared.
     Ports ports(port_start);
     for (const auto& f : o.publish) BOCK_TRY(ports.add(f));
     std::unique_ptr<ApiServer> api;
     if (!o.api_socket.empty()) api = BOCK_TRY(ApiServer::listen(o.api_socket));
-    tap_thread.join();
-    if (!tap) return std::move(tap).error();
     SlirpSettings ss{o.mtu, o.ipv6, o.allow_host_loopback, o.dns_upstream.has_value()};
-    auto loop = BOCK_TRY(EventLoop::create(std::move(*tap), ss));
+    auto loop = BOCK_TRY(EventLoop::create(ss));
     std::unique_ptr<DnsForwarder> dns;
     if (o.dns_upstream) {
         dns = std::make_unique<DnsForwarder>(*loop, *o.dns_upstream);
         loop->set_dns_forwarder(dns.get());
     }
+    std::optional<SeccompFilter> filter;
+    if (o.seccomp) filter.emplace(BOCK_TRY(SeccompFilter::build()));
 
-    // 5. Lock down: mount namespace, then the forwarder threads, started
-    //    side by side (each joins its namespace and drops its own
-    //    privileges), then ours and the seccomp filter for all.
+    // 5. Lock down: this thread's mount namespace (the TAP thread keeps the
+    //    old one: it still opens /dev/net/tun and /proc/sys, and forks
+    //    nft), then the forwarder threads, started side by side (each joins
+    //    its namespace and drops its own privileges), then ours and the
+    //    seccomp filter for all.
     if (o.sandbox) BOCK_TRY(enter_mount_sandbox());
+    tap_thread.join();
+    if (!tap) return std::move(tap).error();
+    loop->set_tap(std::move(*tap));
     auto fw = BOCK_TRY(Forwarder::launch(netns.get()));
     std::unique_ptr<Forwarder> outbound;
     if (redirect.listener) outbound = BOCK_TRY(Forwarder::launch(-1));
@@ -117,7 +124,7 @@ Result<void> run_helper(const Options& o) {
         outbound->add(0, Forward{}, std::move(redirect.listener), Forwarder::Target::original_destination);
         nft_exit = BOCK_TRY(sys::pidfd_open(redirect.nft.get()));
     }
-    if (o.seccomp) BOCK_TRY(install_seccomp());
+    if (filter) BOCK_TRY(filter->load());
 
     // 6. Serve; stop when the exit fd closes or init exits.
     if (o.exit_fd >= 0) {

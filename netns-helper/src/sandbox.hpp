@@ -9,6 +9,8 @@
 //  - a seccomp deny list (seccomp.cpp, rules in seccomp.rules).
 #pragma once
 
+#include <utility>
+
 #include "bock/common/error.hpp"
 
 namespace bock::netns {
@@ -18,7 +20,19 @@ namespace bock::netns {
 Result<void> enter_mount_sandbox();
 // Drops every capability of the calling thread and sets no_new_privs.
 Result<void> drop_privileges();
-// Loads the seccomp filter for every thread (TSYNC).
-Result<void> install_seccomp();
+// The seccomp filter, compiled early (while the TAP thread works) and
+// loaded for every thread (TSYNC) as the last step before ready.
+class SeccompFilter {
+public:
+    static Result<SeccompFilter> build();
+    SeccompFilter(SeccompFilter&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
+    SeccompFilter& operator=(SeccompFilter&&) = delete;
+    ~SeccompFilter();
+    Result<void> load();
+
+private:
+    explicit SeccompFilter(void* ctx) : ctx_(ctx) {}
+    void* ctx_;
+};
 
 }  // namespace bock::netns

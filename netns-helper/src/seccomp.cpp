@@ -2,7 +2,6 @@
 #include <sched.h>
 #include <seccomp.h>
 
-#include <memory>
 
 #include "bock/common/log.hpp"
 #include "sandbox.hpp"
@@ -22,15 +21,24 @@ const char* const kBlocked[] = {
 constexpr uint64_t kCloneNamespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
                                       CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
 
-struct CtxDeleter {
-    void operator()(void* c) const { seccomp_release(static_cast<scmp_filter_ctx>(c)); }
-};
-
 }  // namespace
 
-Result<void> install_seccomp() {
-    std::unique_ptr<void, CtxDeleter> ctx(seccomp_init(SCMP_ACT_ALLOW));
-    if (!ctx) return make_error("seccomp: init failed");
+SeccompFilter::~SeccompFilter() {
+    if (ctx_) seccomp_release(static_cast<scmp_filter_ctx>(ctx_));
+}
+
+Result<void> SeccompFilter::load() {
+    if (int r = seccomp_load(static_cast<scmp_filter_ctx>(ctx_)); r < 0) return Error(-r, "seccomp: load the filter");
+    return ok();
+}
+
+Result<SeccompFilter> SeccompFilter::build() {
+    SeccompFilter filter(seccomp_init(SCMP_ACT_ALLOW));
+    if (!filter.ctx_) return make_error("seccomp: init failed");
+    struct {
+        scmp_filter_ctx c;
+        scmp_filter_ctx get() const { return c; }
+    } ctx{static_cast<scmp_filter_ctx>(filter.ctx_)};
     // Every thread gets the filter (and no_new_privs), the forwarder's too.
     if (int r = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); r < 0)
         return Error(-r, "seccomp: ask for thread sync");
@@ -54,8 +62,7 @@ Result<void> install_seccomp() {
     // clone3's flags are behind a pointer: callers fall back to clone.
     if (int r = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0); r < 0)
         return Error(-r, "seccomp: clone3 rule");
-    if (int r = seccomp_load(ctx.get()); r < 0) return Error(-r, "seccomp: load the filter");
-    return ok();
+    return filter;
 }
 
 }  // namespace bock::netns
