@@ -283,7 +283,7 @@ if data[0] == 0:
 TEST_CASE("bock-netns says ready only after locking itself down", "[netns]") {
     require_tools();
     Namespace ns;
-    auto h = start_helper(ns, {"--dns-upstream", "127.0.0.1:9"});
+    auto h = start_helper(ns, {"--dns-upstream", "127.0.0.1:9", "--allow-host-loopback"});
     INFO(h.output());
     REQUIRE(h.ready);
     auto status = read_text(fmt::format("/proc/{}/status", h.pid.get()));
@@ -291,12 +291,23 @@ TEST_CASE("bock-netns says ready only after locking itself down", "[netns]") {
     CHECK(status.find("CapBnd:\t0000000000000000") != std::string::npos);
     CHECK(status.find("NoNewPrivs:\t1") != std::string::npos);
     CHECK(status.find("Seccomp:\t2") != std::string::npos);
-    // Its root holds only /etc and /run.
-    std::vector<std::string> names;
-    std::string root = fmt::format("/proc/{}/root", h.pid.get());
-    for (const char* n : {"etc", "run", "home", "usr", "tmp", "proc", "dev"})
-        if (::access((root + "/" + n).c_str(), F_OK) == 0) names.push_back(n);
-    CHECK(names == std::vector<std::string>{"etc", "run"});
+    // Every thread's root holds only /etc and /run, and every thread is
+    // locked down (capabilities and no_new_privs are per thread).
+    auto tasks = run({"ls", fmt::format("/proc/{}/task", h.pid.get())});
+    // The main loop and the two forwarders (host loopback is allowed).
+    REQUIRE(lines(tasks.out).size() == 3);
+    for (const auto& tid : lines(tasks.out)) {
+        std::string task = fmt::format("/proc/{}/task/{}", h.pid.get(), tid);
+        std::vector<std::string> names;
+        for (const char* n : {"etc", "run", "home", "usr", "tmp", "proc", "dev"})
+            if (::access((task + "/root/" + n).c_str(), F_OK) == 0) names.push_back(n);
+        CHECK(names == std::vector<std::string>{"etc", "run"});
+        auto st = read_text(task + "/status");
+        CHECK(st.find("CapEff:\t0000000000000000") != std::string::npos);
+        CHECK(st.find("CapPrm:\t0000000000000000") != std::string::npos);
+        CHECK(st.find("NoNewPrivs:\t1") != std::string::npos);
+        CHECK(st.find("Seccomp:\t2") != std::string::npos);
+    }
     // Read-only: the mount options of its root mounts say so.
     auto mounts = read_text(fmt::format("/proc/{}/mountinfo", h.pid.get()));
     for (const auto& line : lines(mounts)) CHECK(line.find(" ro") != std::string::npos);
