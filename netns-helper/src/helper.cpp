@@ -1,0 +1,160 @@
+#include "bock/netns/helper.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <optional>
+#include <thread>
+
+#include "api.hpp"
+#include "bock/common/log.hpp"
+#include "bock/common/sys.hpp"
+#include "dns.hpp"
+#include "event_loop.hpp"
+#include "forwarder.hpp"
+#include "outbound.hpp"
+#include "ports.hpp"
+#include "sandbox.hpp"
+#include "tap.hpp"
+
+namespace bock::netns {
+
+namespace {
+
+// Each published connection costs 2 sockets and 4 pipe fds.
+void raise_fd_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+// Runs on a short-lived thread that joins the namespace: once in a child
+// user namespace the helper could not setns back into the host's network
+// namespace, and its host sockets must stay there. With host loopback
+// allowed, it also prepares the outbound fast path (outbound.hpp).
+Result<Fd> open_tap_in(int netns_fd, const TapConfig& cfg, bool host_loopback, OutboundRedirect* outbound) {
+    BOCK_TRY_CTX(sys::setns(netns_fd, CLONE_NEWNET), "join the container's network namespace");
+    auto tap = BOCK_TRY(open_tap(cfg));
+    if (host_loopback) {
+        auto l = setup_outbound_redirect();
+        if (l)
+            *outbound = std::move(*l);
+        else
+            log::info("no fast path to the host's loopback (libslirp's instead): {}", l.error().to_string());
+    }
+    return tap;
+}
+
+Result<void> write_ready(int fd) {
+    if (fd < 0) return ok();
+    if (sys::raw::write_all(fd, "1", 1) < 0) return errno_error("write to the ready fd {}", fd);
+    ::close(fd);
+    return ok();
+}
+
+}  // namespace
+
+Result<void> run_helper(const Options& o) {
+    ::signal(SIGPIPE, SIG_IGN);  // splice(2) to a closed socket: EPIPE is handled
+    // The engine's fds are not passed on to anything the helper starts (nft).
+    for (int fd : {o.ready_fd, o.exit_fd})
+        if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    raise_fd_limit();
+
+    // 1. What to watch and join, opened while everything is visible.
+    Fd watch;
+    if (o.watch_pid > 0) watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
+    std::string netns_path = o.netns_path.empty() ? fmt::format("/proc/{}/ns/net", o.netns_pid) : o.netns_path;
+    auto netns = BOCK_TRY_CTX(sys::open(netns_path, O_RDONLY), "open the container's network namespace");
+    int port_start = read_unprivileged_port_start();
+
+    // 2. The user namespace that owns it (single-threaded: setns requires it).
+    if (!o.userns_path.empty()) {
+        auto userns = BOCK_TRY_CTX(sys::open(o.userns_path, O_RDONLY), "open the user namespace");
+        BOCK_TRY_CTX(sys::setns(userns.get(), CLONE_NEWUSER), fmt::format("join user namespace `{}`", o.userns_path));
+    }
+
+    // 3. The TAP, configured inside (ping for every group) by a thread,
+    //    while this one does steps 4 and 5; joined on every way out.
+    TapConfig tc{o.tap_name, o.mtu, o.ipv6, o.set_ping_group_range};
+    OutboundRedirect redirect;
+    Result<Fd> tap = make_error("not run");
+    std::jthread tap_thread([&] { tap = open_tap_in(netns.get(), tc, o.allow_host_loopback, &redirect); });
+
+    // 4. Everything bound on the host before the sandbox hides it; libslirp
+    //    and the seccomp filter prepared.
+    Ports ports(port_start);
+    for (const auto& f : o.publish) BOCK_TRY(ports.add(f));
+    std::unique_ptr<ApiServer> api;
+    if (!o.api_socket.empty()) api = BOCK_TRY(ApiServer::listen(o.api_socket));
+    SlirpSettings ss{o.mtu, o.ipv6, o.allow_host_loopback, o.dns_upstream.has_value()};
+    auto loop = BOCK_TRY(EventLoop::create(ss));
+    std::unique_ptr<DnsForwarder> dns;
+    if (o.dns_upstream) {
+        dns = std::make_unique<DnsForwarder>(*loop, *o.dns_upstream);
+        loop->set_dns_forwarder(dns.get());
+    }
+    std::optional<SeccompFilter> filter;
+    if (o.seccomp) filter.emplace(BOCK_TRY(SeccompFilter::build()));
+
+    // 5. Lock down: this thread's mount namespace (the TAP thread keeps the
+    //    old one: it still opens /dev/net/tun and /proc/sys, and forks
+    //    nft), then the forwarder threads, started side by side (each joins
+    //    its namespace and drops its own privileges), then ours and the
+    //    seccomp filter for all.
+    if (o.sandbox) BOCK_TRY(enter_mount_sandbox());
+    tap_thread.join();
+    if (!tap) return std::move(tap).error();
+    loop->set_tap(std::move(*tap));
+    auto fw = BOCK_TRY(Forwarder::launch(netns.get()));
+    std::unique_ptr<Forwarder> outbound;
+    if (redirect.listener) outbound = BOCK_TRY(Forwarder::launch(-1));
+    if (o.sandbox) BOCK_TRY(drop_privileges());
+    BOCK_TRY(fw->wait_started());
+    netns.reset();
+    ports.attach(fw.get());
+    Fd nft_exit;
+    if (outbound) {
+        BOCK_TRY(outbound->wait_started());
+        outbound->add(0, Forward{}, std::move(redirect.listener), Forwarder::Target::original_destination);
+        nft_exit = BOCK_TRY(sys::pidfd_open(redirect.nft.get()));
+    }
+    if (filter) BOCK_TRY(filter->load());
+
+    // 6. Serve; stop when the exit fd closes or init exits.
+    if (o.exit_fd >= 0) {
+        loop->watch(o.exit_fd, POLLIN, [&loop, fd = o.exit_fd](short) {
+            char b[64];
+            ssize_t n = ::read(fd, b, sizeof b);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                log::debug("exit fd closed: stopping");
+                loop->stop();
+            }
+        });
+    }
+    if (watch) {
+        loop->watch(watch.get(), POLLIN, [&loop](short) {
+            log::debug("the container's init exited: stopping");
+            loop->stop();
+        });
+    }
+    if (nft_exit) {
+        loop->watch(nft_exit.get(), POLLIN, [&](short) {
+            auto status = redirect.nft.wait();
+            if (status && exit_code_from_status(*status) != 0)
+                log::info("nft failed: connections to the host's loopback go through libslirp");
+            loop->unwatch(nft_exit.get());
+        });
+    }
+    if (api) api->serve(*loop, ports);
+    BOCK_TRY(write_ready(o.ready_fd));
+    redirect.go();
+    return loop->run();
+}
+
+}  // namespace bock::netns

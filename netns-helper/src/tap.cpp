@@ -1,0 +1,83 @@
+#include "tap.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "bock/common/fs.hpp"
+#include "bock/common/sys.hpp"
+#include "netlink.hpp"
+
+namespace bock::netns {
+
+namespace {
+
+Result<Fd> create_tap(const std::string& name) {
+    auto fd = BOCK_TRY(sys::open("/dev/net/tun", O_RDWR | O_NONBLOCK).context("open the TAP device"));
+    ifreq ifr{};
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    if (::ioctl(fd.get(), TUNSETIFF, &ifr) < 0) {
+        auto e = errno_error("create TAP device `{}`", name);
+        if (e.code() == EPERM)
+            e.with_hint("bock-netns must be root in the user namespace that owns the network namespace (--userns-path)");
+        return e;
+    }
+    return fd;
+}
+
+// "0 N": every group id mapped in this user namespace, from 0 up to the end
+// of the first mapped range ("0 2147483647" when all are mapped). The
+// kernel refuses a range whose ends are not mapped.
+Result<void> allow_ping_for_all_groups() {
+    const char* path = "/proc/sys/net/ipv4/ping_group_range";
+    auto r = fs::write_file(path, "0 2147483647");
+    if (r || r.error().code() != EINVAL) return r;
+    auto map = BOCK_TRY(fs::read_file("/proc/self/gid_map"));
+    unsigned long inside = 0, outside = 0, count = 0;
+    if (std::sscanf(map.c_str(), "%lu %lu %lu", &inside, &outside, &count) != 3 || inside != 0 || count == 0)
+        return make_error("no group range from 0 is mapped in this user namespace");
+    return fs::write_file(path, fmt::format("0 {}", count - 1));
+}
+
+}  // namespace
+
+Result<Fd> open_tap(const TapConfig& cfg) {
+    auto tap = BOCK_TRY(create_tap(cfg.name));
+    auto nl = BOCK_TRY(Netlink::open());
+
+    int lo = BOCK_TRY(nl.link_index("lo"));
+    BOCK_TRY_CTX(nl.set_link_up(lo, 0), "lo");
+
+    int idx = BOCK_TRY(nl.link_index(cfg.name));
+    auto what = fmt::format("configure `{}`", cfg.name);
+    BOCK_TRY_CTX(nl.set_link_up(idx, cfg.mtu), what);
+    in_addr a4{}, gw4{};
+    ::inet_pton(AF_INET, kGuestAddr4, &a4);
+    ::inet_pton(AF_INET, kGateway4, &gw4);
+    BOCK_TRY_CTX(nl.add_address(idx, AF_INET, &a4, 24), what);
+    BOCK_TRY_CTX(nl.add_default_route(idx, AF_INET, &gw4), what);
+    if (cfg.ipv6) {
+        in6_addr a6{}, gw6{};
+        ::inet_pton(AF_INET6, kGuestAddr6, &a6);
+        ::inet_pton(AF_INET6, kGateway6, &gw6);
+        auto r = nl.add_address(idx, AF_INET6, &a6, 64);
+        bool v6_disabled = !r && r.error().code() == EACCES;  // disable_ipv6 in this namespace
+        if (!v6_disabled) {
+            BOCK_TRY_CTX(std::move(r), what);
+            BOCK_TRY_CTX(nl.add_default_route(idx, AF_INET6, &gw6), what);
+        }
+    }
+    // ping (ICMP echo sockets) for every group, as podman does: a new
+    // namespace starts at "1 0", i.e. nobody.
+    if (cfg.ping_group_range)
+        BOCK_TRY_CTX(allow_ping_for_all_groups(), "set net.ipv4.ping_group_range");
+    return tap;
+}
+
+}  // namespace bock::netns
