@@ -158,7 +158,8 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     if (!has_env(env, "HOME")) env.push_back("HOME=" + user.home);
     spec.process.env = env;
     spec.annotations["org.opencontainers.image.ref.name"] = rec.name;
-    BOCK_TRY(fs::write_file_atomic(fs::join(dirs.bundle, "config.json"), runtime::to_json(spec).dump(2), 0600));
+    // The bundle lives in the run root, which a reboot empties: atomic, not durable.
+    BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), runtime::to_json(spec).dump(2), 0600, false));
 
     runtime::RunOptions ro;
     ro.id = dirs.id;

@@ -250,7 +250,7 @@ Result<int> exec_in_container(const ContainerState& st, const Process& proc, con
         return Error(-r, "start the exec process");
     BOCK_TRY(wait_exec(plan, process, socks.first.get()));
     if (!opts.pid_file.empty())
-        BOCK_TRY_CTX(fs::write_file_atomic(opts.pid_file, std::to_string(process.get()), 0644), "write the pid file");
+        BOCK_TRY_CTX(fs::write_file_replace(opts.pid_file, std::to_string(process.get()), 0644, false), "write the pid file");
     if (opts.detach) {
         process.detach();  // reparented to the caller's subreaper when it exits
         return 0;

@@ -190,9 +190,10 @@ Result<Plan> prepare(const Spec& spec, const RunOptions& opts) {
     return plan;
 }
 
+// Atomic but not fsync'ed (runc's too): the pid means nothing after a reboot.
 Result<void> write_pid_file(const std::string& path, pid_t pid) {
     if (path.empty()) return ok();
-    return fs::write_file_atomic(path, std::to_string(pid), 0644).context("write the pid file");
+    return fs::write_file_replace(path, std::to_string(pid), 0644, false).context("write the pid file");
 }
 
 // Rootless with a user namespace given by path: the namespaces made at
