@@ -106,7 +106,7 @@ Result<int> run(Options opt) {
     if (fuse_set_signal_handlers(s.se) != 0) return make_error("fuse session: cannot install signal handlers");
     s.handlers = true;
     if (fuse_session_mount(s.se, fs.opt.mountpoint.c_str()) != 0)
-        return make_error("mount on `{}`: libfuse could not mount (see its message above)", fs.opt.mountpoint)
+        return make_error("mount on `{}`: libfuse could not mount (its reason is on the line before)", fs.opt.mountpoint)
             .with_hint("/dev/fuse must be readable and writable, and the mount allowed (a user namespace with its "
                        "own mount namespace, or fusermount3)");
     s.mounted = true;
