@@ -218,13 +218,15 @@ int Fs::copy_up(Node* n) {
         return err;
     }
     n->layer = kUpper;
+    if (n->linked && n != &root) mark_stale(ino_of(n));  // its inode number is the copy's now
     if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
         scan_links(*this, layer);
         for (const auto& other : links[layer][st.st_ino]) {
             if (other == rel || !visible_from(*this, other, layer)) continue;
             auto s = other.rfind('/');
             if (copy_up_dir_path(s == std::string::npos ? "." : other.substr(0, s)) != 0) continue;
-            ::linkat(up, rel.c_str(), up, other.c_str(), 0);
+            if (::linkat(up, rel.c_str(), up, other.c_str(), 0) == 0)
+                if (Node* sibling = node_at(other)) mark_stale(ino_of(sibling));
         }
     }
     return 0;

@@ -162,9 +162,37 @@ struct stat Fs::shown(int layer, const std::string& rel, struct stat st) {
 
 Result<struct stat> Fs::attr(Node* n) {
     struct stat st;
-    int layer = locate(n, &st);
+    int layer = n->linked ? locate(n, &st) : -1;
+    if (layer < 0 && !n->fds.empty()) {  // unlinked while open: the file itself
+        if (::fstat(n->fds.front(), &st) < 0) return Error(errno, "fstat");
+        st.st_uid = opt.uids.to_inner(st.st_uid);
+        st.st_gid = opt.gids.to_inner(st.st_gid);
+        return st;
+    }
     if (layer < 0) return Error(ENOENT, "gone");
     return shown(layer, path(n), st);
+}
+
+Node* Fs::node_at(const std::string& rel) {
+    Node* n = &root;
+    size_t start = 0;
+    while (n && start <= rel.size()) {
+        size_t slash = rel.find('/', start);
+        if (slash == std::string::npos) slash = rel.size();
+        n = child(n, rel.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return n;
+}
+
+void Fs::flush_stale() {
+    if (!has_stale_.exchange(false)) return;
+    std::vector<fuse_ino_t> inos;
+    {
+        std::lock_guard lock(mu);
+        inos.swap(stale_);
+    }
+    for (fuse_ino_t ino : inos) fuse_lowlevel_notify_inval_inode(se, ino, -1, 0);
 }
 
 void Fs::fill_entry(Node* n, const struct stat& st, fuse_entry_param* e) {

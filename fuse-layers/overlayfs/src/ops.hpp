@@ -8,6 +8,9 @@ namespace bock::fuseov {
 
 inline Fs& fs_of(fuse_req_t req) { return *static_cast<Fs*>(fuse_req_userdata(req)); }
 
+// Closes an open file's descriptor and drops it from its node.
+void forget_fd(Fs& fs, fuse_ino_t ino, int fd);
+
 void op_lookup(fuse_req_t, fuse_ino_t, const char*);
 void op_forget(fuse_req_t, fuse_ino_t, uint64_t);
 void op_forget_multi(fuse_req_t, size_t, fuse_forget_data*);

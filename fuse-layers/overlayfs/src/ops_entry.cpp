@@ -105,10 +105,45 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
     fuse_reply_attr(req, &*st, fs.opt.timeout);
 }
 
+static void times_from(const struct stat* attr, int to_set, struct timespec ts[2]) {
+    ts[0] = {0, UTIME_OMIT};
+    ts[1] = {0, UTIME_OMIT};
+    if (to_set & FUSE_SET_ATTR_ATIME_NOW) ts[0].tv_nsec = UTIME_NOW;
+    else if (to_set & FUSE_SET_ATTR_ATIME) ts[0] = attr->st_atim;
+    if (to_set & FUSE_SET_ATTR_MTIME_NOW) ts[1].tv_nsec = UTIME_NOW;
+    else if (to_set & FUSE_SET_ATTR_MTIME) ts[1] = attr->st_mtim;
+}
+
+// A file unlinked while open (open, unlink, ftruncate/fchmod): only its
+// descriptors reach it. It lives in the upper (it was opened for writing)
+// or in a lower (then it cannot change).
+static void setattr_unlinked(Fs& fs, fuse_req_t req, Node* n, struct stat* attr, int to_set, fuse_file_info* fi) {
+    int fd = fi ? static_cast<int>(fi->fh) : n->fds.front();
+    int err = 0;
+    if (to_set & FUSE_SET_ATTR_MODE && ::fchmod(fd, attr->st_mode & 07777) < 0) err = errno;
+    if (!err && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
+        uint32_t uid = static_cast<uint32_t>(-1), gid = static_cast<uint32_t>(-1);
+        if ((to_set & FUSE_SET_ATTR_UID) && !fs.opt.uids.to_outer(attr->st_uid, &uid)) err = EINVAL;
+        if ((to_set & FUSE_SET_ATTR_GID) && !fs.opt.gids.to_outer(attr->st_gid, &gid)) err = EINVAL;
+        if (!err && ::fchown(fd, uid, gid) < 0) err = errno;
+    }
+    if (!err && (to_set & FUSE_SET_ATTR_SIZE) && ::ftruncate(fd, attr->st_size) < 0) err = errno;
+    if (!err && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW))) {
+        struct timespec ts[2];
+        times_from(attr, to_set, ts);
+        if (::futimens(fd, ts) < 0) err = errno;
+    }
+    if (err) return (void)fuse_reply_err(req, err);
+    auto st = fs.attr(n);
+    if (!st) return (void)fuse_reply_err(req, st.error().code());
+    fuse_reply_attr(req, &*st, fs.opt.timeout);
+}
+
 void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
     Fs& fs = fs_of(req);
     std::lock_guard lock(fs.mu);
     Node* n = fs.node_of(ino);
+    if (!n->linked && !n->fds.empty()) return setattr_unlinked(fs, req, n, attr, to_set, fi);
     if (int err = fs.copy_up(n)) return (void)fuse_reply_err(req, -err);
     std::string rel = fs.path(n);
     int up = fs.layers[0].fd.get();
@@ -126,11 +161,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, f
     }
     if (!err && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
                            FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME))) {
-        struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
-        if (to_set & FUSE_SET_ATTR_ATIME_NOW) ts[0].tv_nsec = UTIME_NOW;
-        else if (to_set & FUSE_SET_ATTR_ATIME) ts[0] = attr->st_atim;
-        if (to_set & FUSE_SET_ATTR_MTIME_NOW) ts[1].tv_nsec = UTIME_NOW;
-        else if (to_set & FUSE_SET_ATTR_MTIME) ts[1] = attr->st_mtim;
+        struct timespec ts[2];
+        times_from(attr, to_set, ts);
         if (::utimensat(up, rel.c_str(), ts, AT_SYMLINK_NOFOLLOW) < 0) err = -errno;
     }
     if (err) return (void)fuse_reply_err(req, -err);
@@ -191,6 +223,7 @@ void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent_ino, const ch
         if (had_whiteout) (void)fs.make_whiteout(rel);
         return (void)fuse_reply_err(req, err);
     }
+    fs.mark_stale(ino);  // its nlink (and, copied up, its inode) changed
     reply_new_entry(fs, req, np, new_name);
 }
 
@@ -375,10 +408,12 @@ void op_create(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t m
     }
     Found f = fs.find(parent, name);
     Node* n = fs.get_child(parent, name, f);
+    n->fds.push_back(fd);
     fuse_entry_param e;
     fs.fill_entry(n, fs.shown(f.layer, rel, f.st), &e);
     fi->fh = static_cast<uint64_t>(fd);
     if (fuse_reply_create(req, &e, fi) == -ENOENT) {  // interrupted: the kernel does not know the node
+        n->fds.pop_back();
         fs.unref(n, 1);
         ::close(fd);
     }

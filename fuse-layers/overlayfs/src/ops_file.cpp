@@ -34,10 +34,11 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         int flags = (fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_NOFOLLOW | O_CLOEXEC;
         fd = ::openat(fs.layers[layer].fd.get(), fs.path(n).c_str(), flags);
         if (fd < 0) return (void)fuse_reply_err(req, errno);
+        n->fds.push_back(fd);
     }
     fi->fh = static_cast<uint64_t>(fd);
     fi->keep_cache = from_lower;
-    if (fuse_reply_open(req, fi) == -ENOENT) ::close(fd);
+    if (fuse_reply_open(req, fi) == -ENOENT) forget_fd(fs, ino, fd);
 }
 
 void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
@@ -60,8 +61,21 @@ void op_write_buf(fuse_req_t req, fuse_ino_t, fuse_bufvec* in, off_t off, fuse_f
 
 void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
 
-void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-    ::close(static_cast<int>(fi->fh));
+void forget_fd(Fs& fs, fuse_ino_t ino, int fd) {
+    {
+        std::lock_guard lock(fs.mu);
+        auto& fds = fs.node_of(ino)->fds;
+        for (auto it = fds.begin(); it != fds.end(); ++it)
+            if (*it == fd) {
+                fds.erase(it);
+                break;
+            }
+    }
+    ::close(fd);
+}
+
+void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    forget_fd(fs_of(req), ino, static_cast<int>(fi->fh));
     fuse_reply_err(req, 0);
 }
 

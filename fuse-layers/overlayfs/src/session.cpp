@@ -31,6 +31,18 @@ void op_init(void* userdata, fuse_conn_info* conn) {
     conn->max_write = 1 << 20;
 }
 
+// The mount's state for the wrappers below (one mount per process).
+Fs* g_fs = nullptr;
+
+// Operations that may copy up a hard-linked file tell the kernel about the
+// other names' stale attributes after their reply.
+template <auto Op, class... A>
+void flushing(fuse_req_t req, A... a) {
+    Fs* fs = g_fs;
+    Op(req, a...);
+    fs->flush_stale();
+}
+
 const fuse_lowlevel_ops kOps = [] {
     fuse_lowlevel_ops o{};
     o.init = op_init;
@@ -38,17 +50,17 @@ const fuse_lowlevel_ops kOps = [] {
     o.forget = op_forget;
     o.forget_multi = op_forget_multi;
     o.getattr = op_getattr;
-    o.setattr = op_setattr;
+    o.setattr = flushing<op_setattr, fuse_ino_t, struct stat*, int, fuse_file_info*>;
     o.readlink = op_readlink;
     o.mknod = op_mknod;
     o.mkdir = op_mkdir;
     o.symlink = op_symlink;
-    o.link = op_link;
+    o.link = flushing<op_link, fuse_ino_t, fuse_ino_t, const char*>;
     o.unlink = op_unlink;
     o.rmdir = op_rmdir;
-    o.rename = op_rename;
+    o.rename = flushing<op_rename, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned int>;
     o.create = op_create;
-    o.open = op_open;
+    o.open = flushing<op_open, fuse_ino_t, fuse_file_info*>;
     o.read = op_read;
     o.write_buf = op_write_buf;
     o.flush = op_flush;
@@ -61,10 +73,10 @@ const fuse_lowlevel_ops kOps = [] {
     o.readdirplus = op_readdirplus;
     o.releasedir = op_releasedir;
     o.fsyncdir = op_fsyncdir;
-    o.setxattr = op_setxattr;
+    o.setxattr = flushing<op_setxattr, fuse_ino_t, const char*, const char*, size_t, int>;
     o.getxattr = op_getxattr;
     o.listxattr = op_listxattr;
-    o.removexattr = op_removexattr;
+    o.removexattr = flushing<op_removexattr, fuse_ino_t, const char*>;
     return o;
 }();
 
@@ -103,6 +115,8 @@ Result<int> run(Options opt) {
     Session s;
     s.se = fuse_session_new(&args, &kOps, sizeof kOps, &fs);
     if (!s.se) return make_error("fuse session: libfuse refused the options `{}`", o);
+    fs.se = s.se;
+    g_fs = &fs;
     if (fuse_set_signal_handlers(s.se) != 0) return make_error("fuse session: cannot install signal handlers");
     s.handlers = true;
     if (fuse_session_mount(s.se, fs.opt.mountpoint.c_str()) != 0)

@@ -13,6 +13,7 @@
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -40,6 +41,7 @@ struct Node {
     mode_t type = 0;        // S_IFMT bits
     int layer = kUpper;     // where a non-directory was found (upper checked first anyway)
     std::vector<int> lowers;  // directories: lowers holding it, top-first
+    std::vector<int> fds;     // open files: an unlinked file is still stat'ed through them
 };
 
 // What a name resolves to in the merged view.
@@ -62,7 +64,16 @@ public:
     Node root;
 
     Fs();
+    fuse_session* se = nullptr;
     Result<void> open_layers();
+    // Nodes whose cached attributes went stale (hard links copied up or
+    // linked): the kernel is told after the reply, outside the lock.
+    void mark_stale(fuse_ino_t ino) {
+        stale_.push_back(ino);
+        has_stale_ = true;
+    }
+    void flush_stale();  // call without holding mu
+    Node* node_at(const std::string& rel);  // a node in the table by path, or null
 
     // ---- node table (nodes.cpp); callers hold mu ----
     Node* node_of(fuse_ino_t ino) { return ino == FUSE_ROOT_ID ? &root : reinterpret_cast<Node*>(ino); }
@@ -123,6 +134,8 @@ private:
     };
     std::unordered_map<Key, Node*, KeyHash> table_;
     uint64_t tmp_counter_ = 0;
+    std::vector<fuse_ino_t> stale_;
+    std::atomic<bool> has_stale_{false};
 
 public:
     std::string tmp_name();  // a fresh name in the work directory
