@@ -400,7 +400,10 @@ void op_create(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t m
     uid_t uid;
     gid_t gid;
     owner_for_new(fs, req, parent, &uid, &gid);
-    fs.set_owner(rel, uid, gid, false);
+    uint32_t ou, og;
+    bool already = fs.opt.uids.to_outer(uid, &ou) && fs.opt.gids.to_outer(gid, &og) && ou == ::geteuid() &&
+                   og == ::getegid() && !fs.layers[0].override_stat;
+    if (!already) fs.set_owner(rel, uid, gid, false);  // a new file is the creator's already
     if ((fi->flags & O_ACCMODE) == O_RDONLY) {  // creat(2) with O_RDONLY: give the kernel what it asked for
         ::close(fd);
         fd = ::openat(fs.layers[0].fd.get(), rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
