@@ -1,7 +1,8 @@
 // Open files. A file opened for writing is copied up first; reads and
 // writes then go straight to the descriptor (spliced, no copy through this
-// process where the kernel allows) without taking the tree lock. A file of
-// a lower is opened with the kernel's page cache kept: lowers never change.
+// process where the kernel allows) without taking the tree lock. The
+// kernel's page cache is kept across opens (all writes pass through it),
+// except for files with several names.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -16,7 +17,7 @@ namespace bock::fuseov {
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     Fs& fs = fs_of(req);
     int fd;
-    bool from_lower = false;
+    bool keep_cache = false;
     {
         std::lock_guard lock(fs.mu);
         Node* n = fs.node_of(ino);
@@ -25,19 +26,19 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         struct stat st;
         if (write) {
             if (int err = fs.copy_up(n)) return (void)fuse_reply_err(req, -err);
-            layer = kUpper;
-        } else {
-            layer = fs.locate(n, &st);
-            if (layer < 0) return (void)fuse_reply_err(req, ENOENT);
-            from_lower = layer != kUpper && st.st_nlink == 1;
         }
+        layer = fs.locate(n, &st);
+        if (layer < 0) return (void)fuse_reply_err(req, ENOENT);
+        // Every change of this file's data goes through this node's page
+        // cache, unless another name (a hard link) writes it too.
+        keep_cache = st.st_nlink == 1;
         int flags = (fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_NOFOLLOW | O_CLOEXEC;
         fd = ::openat(fs.layers[layer].fd.get(), fs.path(n).c_str(), flags);
         if (fd < 0) return (void)fuse_reply_err(req, errno);
         n->fds.push_back(fd);
     }
     fi->fh = static_cast<uint64_t>(fd);
-    fi->keep_cache = from_lower;
+    fi->keep_cache = keep_cache;
     if (fuse_reply_open(req, fi) == -ENOENT) forget_fd(fs, ino, fd);
 }
 
