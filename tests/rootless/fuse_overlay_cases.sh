@@ -165,6 +165,18 @@ stale() {  # a FUSE process killed with SIGKILL: the next command recovers
     check stale-pid-file absent "$(there "$M.fuse.pid")"
 }
 
+sigterm() {  # bock-fuse-overlay itself: ready byte once live, unmounts on SIGTERM
+    rm -rf "$work"; mkdir -p "$L1" "$U" "$W" "$M"; echo a >"$L1/f"
+    exec 5>"$work/ready"
+    "$bin/bock-fuse-overlay" -o "lowerdir=$L1,upperdir=$U,workdir=$W,ready_fd=5" "$M" & pid=$!
+    exec 5>&-
+    i=0; while [ ! -s "$work/ready" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    check sigterm-ready "1 a" "$(cat "$work/ready") $(cat "$M/f")"
+    kill -TERM $pid; wait $pid
+    check sigterm-exit 0 "$?"
+    check sigterm-unmounted 0 "$(grep -c " $M " /proc/self/mountinfo)"
+}
+
 case "${5:-all}" in
 cases) cases; echo "done $fails"; exit $((fails != 0)) ;;
 readback) readback; echo "done $fails"; exit $((fails != 0)) ;;
@@ -188,6 +200,7 @@ echo "$out" | grep -q '^done 0$' || fails=$((fails + 1))
 if [ "$backend" != overlay ]; then
     [ "$range" = full ] && idshift
     stale
+    [ "$backend" = bock-fuse ] && sigterm
 fi
 echo "done $fails"
 exit $((fails != 0))

@@ -61,6 +61,7 @@ TEST_CASE("the filesystem cases pass on each backend with a subordinate range", 
             CHECK(r.out.find("ok shift-new-on-disk") != std::string::npos);
             CHECK(r.out.find("ok shift-chown-on-disk") != std::string::npos);
             CHECK(r.out.find("ok stale-recover") != std::string::npos);
+            CHECK(r.out.find("ok sigterm-unmounted") != std::string::npos);
             CHECK(r.out.find("ok fio-verify-4-writers") != std::string::npos);
             CHECK(r.out.find("ok stress-ng-5s") != std::string::npos);
             CHECK(r.out.find("known") == std::string::npos);  // no difference excused for Bock's own
