@@ -387,15 +387,23 @@ void op_create(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t m
     if (int err = fs.copy_up(parent)) return (void)fuse_reply_err(req, -err);
     if (fs.find(parent, name).exists) return (void)fuse_reply_err(req, EEXIST);
     std::string rel = fs.child_path(parent, name);
-    std::string tmp = fs.tmp_name();
-    int wfd = fs.work.get();
-    int fd = ::openat(wfd, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
-    if (fd < 0) return (void)fuse_reply_err(req, errno);
-    bool over_whiteout = false;
-    if (int err = fs.place(tmp, rel, false, &over_whiteout)) {
-        ::close(fd);
-        ::unlinkat(wfd, tmp.c_str(), 0);
-        return (void)fuse_reply_err(req, -err);
+    // No whiteout in the way (the common case): created in place, as empty
+    // as one built in the work directory. Over a whiteout: built there and
+    // swapped in.
+    int fd = ::openat(fs.layers[0].fd.get(), rel.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      mode & 07777);
+    if (fd < 0 && errno != EEXIST) return (void)fuse_reply_err(req, errno);
+    if (fd < 0) {
+        std::string tmp = fs.tmp_name();
+        int wfd = fs.work.get();
+        fd = ::openat(wfd, tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+        if (fd < 0) return (void)fuse_reply_err(req, errno);
+        bool over_whiteout = false;
+        if (int err = fs.place(tmp, rel, false, &over_whiteout)) {
+            ::close(fd);
+            ::unlinkat(wfd, tmp.c_str(), 0);
+            return (void)fuse_reply_err(req, -err);
+        }
     }
     uid_t uid;
     gid_t gid;
