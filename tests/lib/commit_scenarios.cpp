@@ -77,7 +77,7 @@ void check_commit_crash_and_empty() {
     REQUIRE(cli({"run", base, "sh", "-c", "echo x > /x"}).code == 0);
     auto id = latest_container();
     std::string store = env_or("BOCK_ROOT", "");
-    for (const char* point : {"commit-blob-partial", "commit-layer-written", "commit-blob-before-rename", "commit-before-index"}) {
+    for (const char* point : {"commit-blob-partial", "commit-blob-before-rename", "commit-layer-written", "commit-before-index"}) {
         INFO(point);
         auto k = cli({"commit", id, std::string("localhost/killed-") + point}, {std::string("BOCK_TEST_KILL_POINT=") + point});
         CHECK(k.code == 128 + 9);
