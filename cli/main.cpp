@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
     cli::add_image(app);
     cli::add_import(app);
     cli::add_copy(app);
+    cli::add_diff(app);
+    cli::add_commit(app);
+    cli::add_export(app);
     cli::add_version(app);
     cli::add_info(app);
 
