@@ -136,3 +136,33 @@ TEST_CASE("kept containers on each backend: a lower deletion stays private, bock
         CHECK(no_fuse_processes());
     }
 }
+
+TEST_CASE("a SIGKILLed bock run on a FUSE backend: bock rm leaves no mount and no FUSE process", "[layers]") {
+    need_fuse();
+    for (const std::string b : {"bock-fuse", "fuse-overlayfs"}) {
+        INFO("backend " << b);
+        SpawnOptions o;
+        o.argv = {bin("bock"), "--storage-driver", b, "run", "busybox", "sleep", "1000"};
+        auto bock = spawn_program(o);
+        REQUIRE(bock);
+        std::string id;
+        for (int i = 0; i < 400 && id.empty(); i++) {
+            auto ids = container_ids();
+            if (ids.size() == 1 && fs::exists(run_root() + "/containers/" + ids[0] + "/pid")) id = ids[0];
+            else std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        REQUIRE(!id.empty());
+        CHECK_THAT(mount_table(), Catch::Contains(run_root() + "/containers/" + id));
+        CHECK(fuse_processes().size() == 1);
+        REQUIRE(::kill(bock->get(), SIGKILL) == 0);
+        (void)bock->wait();
+
+        auto rm = cli({"rm", id});
+        INFO(rm.out << rm.err);
+        CHECK(rm.code == 0);
+        CHECK(container_ids().empty());
+        CHECK_THAT(mount_table(), !Catch::Contains(run_root() + "/containers/"));
+        CHECK(no_fuse_processes());
+        for (const auto& p : fuse_processes()) ::kill(std::stoi(p), SIGKILL);
+    }
+}
