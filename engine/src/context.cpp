@@ -15,7 +15,7 @@ std::string& flag_storage_driver() {
 }  // namespace
 
 Result<void> set_storage_driver(const std::string& name) {
-    BOCK_TRY_CTX(layers::parse_backend(name), "--storage-driver");
+    BOCK_TRY(layers::parse_backend(name));
     flag_storage_driver() = name;
     return ok();
 }

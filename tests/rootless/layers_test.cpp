@@ -166,3 +166,19 @@ TEST_CASE("a SIGKILLed bock run on a FUSE backend: bock rm leaves no mount and n
         for (const auto& p : fuse_processes()) ::kill(std::stoi(p), SIGKILL);
     }
 }
+
+TEST_CASE("bock info shows the storage driver configured, bock doctor the FUSE fallback", "[layers]") {
+    auto chain = cli({"info"});
+    CHECK(chain.code == 0);
+    CHECK_THAT(chain.out, Catch::Contains("storage_driver: the first that mounts of overlay (userxattr), fuse-overlayfs ("));
+    auto flag = cli({"--storage-driver", "bock-fuse", "info"});
+    CHECK_THAT(flag.out, Catch::Contains("storage_driver: bock-fuse (forced by --storage-driver)"));
+    auto env = cli({"info"}, {"BOCK_STORAGE_DRIVER=vfs"});
+    CHECK_THAT(env.out, Catch::Contains("storage_driver: vfs (forced by BOCK_STORAGE_DRIVER)"));
+    auto bad = cli({"--storage-driver", "zfs", "run", "--rm", "busybox", "true"});
+    CHECK(bad.code == 125);
+    CHECK_THAT(bad.err, Catch::Contains("unknown storage driver `zfs`"));
+    auto doctor = cli({"doctor"});
+    INFO(doctor.out << doctor.err);
+    CHECK_THAT(doctor.out + doctor.err, Catch::Contains("fallback: fuse-overlayfs"));
+}
