@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "bock/common/log.hpp"
+#include "bock/engine/context.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -20,7 +21,13 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("bock version ") + BOCK_VERSION);
     std::string level;
     app.add_option("--log-level", level, "debug, info, warn or error (default: $BOCK_LOG, else warn)");
+    std::string storage_driver;
+    app.add_option("--storage-driver", storage_driver,
+                   "overlay, fuse-overlayfs, bock-fuse or vfs (default: $BOCK_STORAGE_DRIVER, else the first that works)");
     app.parse_complete_callback([&] {
+        if (!storage_driver.empty())
+            if (auto r = engine::set_storage_driver(storage_driver); !r)
+                throw CLI::ValidationError("--storage-driver", r.error().message());
         if (level.empty()) return;
         auto l = log::parse_level(level);
         if (!l) throw CLI::ValidationError("--log-level", l.error().message());

@@ -26,7 +26,8 @@ nlohmann::json ContainerRecord::to_json() const {
                      {"started", started},
                      {"finished", finished},
                      {"exit_reason", exit_reason},
-                     {"auto_remove", auto_remove}};
+                     {"auto_remove", auto_remove},
+                     {"storage_driver", storage_driver}};
     j["exit_code"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json();
     return j;
 }
@@ -50,6 +51,7 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
         r.finished = j.value("finished", int64_t{0});
         r.exit_reason = j.value("exit_reason", "");
         r.auto_remove = j.value("auto_remove", false);
+        r.storage_driver = j.value("storage_driver", "");
         if (auto e = j.find("exit_code"); e != j.end() && e->is_number_integer()) r.exit_code = e->get<int>();
     } catch (const nlohmann::json::exception& e) {
         return make_error("container record `{}`: {}", path, e.what());

@@ -11,6 +11,7 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/layers/overlay.hpp"
 #include "bock/runtime/state.hpp"
 #include "container_dirs.hpp"
 
@@ -130,7 +131,12 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
     // Order (docs/storage.md): unmount, runtime directory, record and upper
     // directory, lease last, so that a removal killed half-way leaves at
     // worst a lease, released by the next removal.
+    // A FUSE root (bock-fuse, fuse-overlayfs) whose process died is
+    // detached first; one whose owner died but whose process lives on is
+    // detached by the unmount, and its process then stopped.
+    if (auto r = layers::recover_stale_mount(dirs.rootfs); !r) log::warn("{}", r.error().to_string());
     BOCK_TRY(dirs.unmount());
+    if (auto r = layers::recover_stale_mount(dirs.rootfs); !r) log::warn("{}", r.error().to_string());
     BOCK_TRY(dirs.remove());
     BOCK_TRY(ctx.store->release_lease(c.rec.id));
     return c.rec.id;

@@ -1,15 +1,37 @@
 #include "bock/engine/context.hpp"
 
+#include <cstdlib>
+
 #include "bock/common/fs.hpp"
 #include "bock/common/paths.hpp"
+#include "bock/layers/overlay.hpp"
 
 namespace bock::engine {
+namespace {
+std::string& flag_storage_driver() {
+    static std::string name;
+    return name;
+}
+}  // namespace
+
+Result<void> set_storage_driver(const std::string& name) {
+    BOCK_TRY(layers::parse_backend(name));
+    flag_storage_driver() = name;
+    return ok();
+}
 
 Result<Context> probe_context() {
     Context c;
     c.rootless = !paths::running_as_root();
     c.store_root = BOCK_TRY(paths::store_root());
     c.run_root = BOCK_TRY(paths::run_root());
+    if (!flag_storage_driver().empty()) {
+        c.storage_driver = flag_storage_driver();
+        c.storage_driver_from = "--storage-driver";
+    } else if (const char* env = std::getenv("BOCK_STORAGE_DRIVER"); env && *env) {
+        c.storage_driver = env;
+        c.storage_driver_from = "BOCK_STORAGE_DRIVER";
+    }
     return c;
 }
 

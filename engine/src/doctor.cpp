@@ -13,6 +13,8 @@
 #include <linux/magic.h>
 
 #include "bock/common/fs.hpp"
+#include "bock/common/paths.hpp"
+#include "bock/common/subprocess.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/userns/checks.hpp"
@@ -73,12 +75,20 @@ DoctorCheck check_overlay(const Context& ctx) {
     int st;
     ::waitpid(pid, &st, 0);
     (void)fs::remove_all(*scratch);
+    bool fo = find_program("fuse-overlayfs").has_value();
+    bool bf = paths::helper_path("bock-fuse-overlay").has_value();
+    bool dev_fuse = ::access("/dev/fuse", R_OK | W_OK) == 0;
+    std::string fallback = fmt::format("fallback: fuse-overlayfs {}, bock-fuse {}{}", fo ? "available" : "not in PATH",
+                                       bf ? "available" : "missing", dev_fuse ? "" : " (but /dev/fuse is not usable)");
     if (!out.empty() && out[0] == '1') {
-        c.detail = ctx.rootless ? "kernel overlay mounts in a user namespace (userxattr)" : "kernel overlay mounts";
+        c.detail = (ctx.rootless ? "kernel overlay mounts in a user namespace (userxattr)" : "kernel overlay mounts") +
+                   std::string("; ") + fallback;
     } else {
-        c.severity = Severity::fail;
-        c.detail = out.empty() ? "probe failed" : out.substr(1);
-        c.fix = "Linux 5.11 or newer is needed for overlay in a user namespace (fuse-overlayfs support comes with the layers issue)";
+        bool fuse_ok = dev_fuse && (fo || bf);
+        c.severity = fuse_ok ? Severity::warn : Severity::fail;
+        c.detail = (out.empty() ? "probe failed" : out.substr(1)) + "; " + fallback;
+        c.fix = fuse_ok ? "bock run falls back to a FUSE overlay (slower); Linux 5.11 or newer mounts overlay in a user namespace"
+                        : "install fuse-overlayfs (and make /dev/fuse usable), or use Linux 5.11 or newer; else bock run copies the layers (vfs)";
     }
     return c;
 }

@@ -7,6 +7,7 @@
 
 #include "bock/common/fs.hpp"
 #include "bock/common/paths.hpp"
+#include "bock/common/subprocess.hpp"
 #include "bock/engine/containers.hpp"
 #include "bock/engine/doctor.hpp"
 #include "bock/image/versions.hpp"
@@ -75,8 +76,13 @@ Result<nlohmann::ordered_json> system_info(Context& ctx) {
                          {"containers", containers.size()},
                          {"running", running}};
     nlohmann::ordered_json defaults{
-        {"storage_driver", ctx.rootless ? "overlay (kernel overlayfs in the user namespace, userxattr)"
-                                        : "overlay (kernel overlayfs)"},
+        {"storage_driver",
+         ctx.storage_driver.empty()
+             ? fmt::format("the first that mounts of overlay{}, fuse-overlayfs ({}), bock-fuse ({}), vfs",
+                           ctx.rootless ? " (userxattr)" : "",
+                           find_program("fuse-overlayfs") ? "available" : "not in PATH",
+                           paths::helper_path("bock-fuse-overlay") ? "available" : "missing")
+             : fmt::format("{} (forced by {})", ctx.storage_driver, ctx.storage_driver_from)},
         {"network", "none (a private network namespace with loopback only)"}};
     nlohmann::ordered_json helpers{{"lookup", "$BOCK_HELPER_DIR, else beside bock, else ../libexec/bock/"}};
     if (const char* d = std::getenv("BOCK_HELPER_DIR")) helpers["BOCK_HELPER_DIR"] = d;

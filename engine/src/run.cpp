@@ -11,6 +11,7 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/mount.hpp"
+#include "bock/common/paths.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/common/time.hpp"
 #include "bock/engine/containers.hpp"
@@ -107,9 +108,11 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
         const Context& ctx;
         const ContainerDirs& d;
         bool remove;
-        ScopedMount mount;
+        // The root, kept until the container ends; for a FUSE backend its
+        // destructor also stops the FUSE process.
+        layers::MountedRoot root;
         ~Cleanup() {
-            mount.reset();
+            if (auto r = root.unmount(); !r) log::warn("{}", r.error().to_string());
             if (!remove) return;
             if (auto r = d.remove(); !r) {
                 log::warn("remove container {}: {}", d.id.substr(0, 12), r.error().to_string());
@@ -121,13 +124,20 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     BOCK_TRY(save_record(ctx, record));
     BOCK_TRY(ctx.store->take_lease(record.id, rec));
 
-    layers::OverlaySpec ov;
-    ov.lowers = ctx.store->layer_dirs(rec);
-    ov.upper = dirs.upper;
-    ov.work = dirs.work;
-    ov.target = dirs.rootfs;
-    ov.userxattr = ctx.rootless;
-    cleanup.mount = BOCK_TRY_CTX(layers::mount_overlay(ov), "mount the container's root filesystem");
+    layers::LayersSpec ls;
+    ls.lowers = ctx.store->layer_dirs(rec);
+    ls.upper = dirs.upper;
+    ls.work = dirs.work;
+    ls.target = dirs.rootfs;
+    ls.userxattr = ctx.rootless;
+    // From $BOCK_STORAGE_DRIVER, mount_layers reads it itself (and says so).
+    if (ctx.storage_driver_from == "--storage-driver") ls.driver = ctx.storage_driver;
+    if (auto helper = paths::helper_path("bock-fuse-overlay"))
+        ls.helper_dir = helper->substr(0, helper->rfind('/'));
+    cleanup.root = BOCK_TRY_CTX(layers::mount_layers(ls), "mount the container's root filesystem");
+    record.storage_driver = std::string(layers::backend_name(cleanup.root.backend()));
+    log::debug("container {}: storage driver {} ({})", record.id.substr(0, 12), record.storage_driver,
+               cleanup.root.why());
 
     Fd rootfd = BOCK_TRY(sys::open(dirs.rootfs, O_PATH | O_DIRECTORY));
     std::string user_spec = req.user.value_or(cfg.user);

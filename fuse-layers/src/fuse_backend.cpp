@@ -264,6 +264,15 @@ Result<bool> recover_stale_mount(const std::string& target) {
     } else if (alive) {
         log::info("stopping FUSE process {} whose mount on `{}` is gone", pid, target);
         ::kill(pid, SIGTERM);
+        // Not our child: wait (2 s, then SIGKILL) until it is gone or a zombie.
+        auto gone = [&] {
+            auto stat = fs::read_file(fmt::format("/proc/{}/stat", pid));
+            return !stat || stat->find(") Z ") != std::string::npos;
+        };
+        for (int i = 0; i < 200 && !gone(); i++) {
+            if (i == 199) ::kill(pid, SIGKILL);
+            ::usleep(10000);
+        }
         recovered = true;
     }
     if (fs::exists(pid_file)) {

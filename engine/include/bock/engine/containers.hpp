@@ -42,6 +42,7 @@ struct ContainerRecord {
     std::optional<int> exit_code;  // unset: not known
     std::string exit_reason;       // why it ended, when not by exiting
     bool auto_remove = false;      // --rm
+    std::string storage_driver;    // the backend its root was mounted with (overlay, bock-fuse, ...)
 
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j, const std::string& path);

@@ -19,7 +19,17 @@ struct Context {
     std::string store_root;  // BOCK_ROOT, ~/.local/share/bock, /var/lib/bock
     std::string run_root;    // BOCK_RUNROOT, $XDG_RUNTIME_DIR/bock, /run/bock
     std::optional<image::Store> store;
+    // The storage driver forced for container roots (overlay,
+    // fuse-overlayfs, bock-fuse, vfs; empty: the backend chain), and what
+    // forced it: "--storage-driver" or "BOCK_STORAGE_DRIVER".
+    std::string storage_driver;
+    std::string storage_driver_from;
 };
+
+// The global `--storage-driver NAME` flag, set by the CLI before any
+// context is made; refused unless NAME is a known driver. It wins over
+// $BOCK_STORAGE_DRIVER.
+Result<void> set_storage_driver(const std::string& name);
 
 // Works out the paths and mode; rootless, joins (or creates) the session so
 // that the caller is root in the session's user and mount namespaces; opens
