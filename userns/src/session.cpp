@@ -124,8 +124,10 @@ void close_fds_from(int first) {
     // Only once the parent has recorded us do we stay; if it dies first we
     // would be an unrecorded, unreachable holder.
     await(from_parent, kCommitted);
-    ::close(to_parent);
+    // from_parent first: the parent waits for EOF on to_parent, which must
+    // mean that both are closed.
     ::close(from_parent);
+    ::close(to_parent);
     for (;;) ::pause();
 }
 
