@@ -93,10 +93,14 @@ void name_self(const char* name) {
     buf[n] = 0;
     char* p = ::strrchr(buf, ')');
     if (!p) return;
-    // After ") " comes field 3 (state); arg_start is field 48.
+    // After ") " comes field 3 (state, a letter), then numbers from field 4;
+    // arg_start is field 48, arg_end 49.
+    p += 2;
+    while (*p && *p != ' ') ++p;
+    if (*p) ++p;
     unsigned long field[50] = {};
-    int i = 3;
-    for (p += 2; *p && i < 50; ++i) {
+    int i = 4;
+    for (; *p && i < 50; ++i) {
         char* end = nullptr;
         field[i] = ::strtoul(p, &end, 10);
         p = end;
