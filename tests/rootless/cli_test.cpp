@@ -95,7 +95,7 @@ TEST_CASE("ps: podman's columns, newest first, the real exit code", "[cli]") {
         CHECK_FALSE(name.empty());
         CHECK(rows[i + 1].ends_with(name));
     }
-    REQUIRE(cli({"rm", "-a"}).code == 0 || true);
+    cli({"rm", "-a"});
 }
 
 TEST_CASE("the session holder is named `bock session` in ps", "[cli]") {
