@@ -1,6 +1,7 @@
 // bock-oci is exec'd for every container: the rule that keeps it lean (only
 // glibc loaded, peak RSS no more than crun's), as a test rather than a
 // comment (runtime/cli/bock-oci/CMakeLists.txt, CMakeLists.txt's -Os list).
+#include <algorithm>
 #include <regex>
 
 #include <catch2/catch.hpp>
@@ -19,10 +20,13 @@ TEST_CASE("bock-oci loads only glibc", "[root-oci-lean]") {
     const std::regex re(R"(\(NEEDED\)\s+Shared library: \[([^\]]+)\])");
     for (const auto& l : lines(d.out))
         if (std::smatch m; std::regex_search(l, m, re)) needed.push_back(m[1]);
-    CHECK(needed == std::vector<std::string>{"libc.so.6"});
-    // The interpreter is the only other object the kernel maps (plus the vdso).
-    auto p = run({"readelf", "-l", bin("bock-oci")});
-    CHECK_THAT(p.out, Catch::Contains("ld-linux"));
+    // libc, and the dynamic loader, which glibc 2.34+ lists for its
+    // symbols (the vdso is the kernel's, never listed).
+    CHECK(std::count(needed.begin(), needed.end(), "libc.so.6") == 1);
+    for (const auto& n : needed) {
+        INFO(n);
+        CHECK((n == "libc.so.6" || n.starts_with("ld-linux")));
+    }
 }
 
 TEST_CASE("bock-oci run of /bin/true peaks at 3.5 MB or less", "[root-oci-lean]") {
