@@ -4,6 +4,23 @@
 #include "progress.hpp"
 
 namespace bock::cli {
+namespace {
+
+int unknown_run_flag(const CLI::App* cmd, const std::string& flag) {
+    std::string name = flag.substr(0, flag.find('='));
+    // -i, -t and their bundles (-it, -ti, -dit...) and long forms.
+    bool interactive = name == "--interactive" || name == "--tty" || name == "--detach" ||
+                       (!name.starts_with("--") && name.size() > 1 &&
+                        name.find_first_not_of("itd", 1) == std::string::npos);
+    if (interactive) {
+        log::error("run: -i/--interactive, -t/--tty and -d/--detach are not built yet (they come with the monitor "
+                   "work, issue 16)");
+        return 125;
+    }
+    return usage_error(cmd, "unknown flag: " + name);
+}
+
+}  // namespace
 
 void add_run(CLI::App& app) {
     auto req = std::make_shared<engine::RunRequest>();
@@ -27,6 +44,12 @@ void add_run(CLI::App& app) {
             log::error("run: an image name is required");
             log::notice("usage: bock run [OPTIONS] IMAGE [COMMAND [ARG...]]");
             exit_code = 125;
+            return;
+        }
+        // prefix_command() stops at the first argument it does not know, so
+        // an unknown flag before IMAGE arrives here: name it, as podman does.
+        if (rest[0].starts_with("-")) {
+            exit_code = unknown_run_flag(cmd, rest[0]);
             return;
         }
         req->image = rest[0];

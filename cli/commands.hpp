@@ -38,6 +38,17 @@ void add_logout(CLI::App& app);
 void add_version(CLI::App& app);
 void add_info(CLI::App& app);
 
+// Usage errors (cli/usage.cpp). usage_line: "Usage: bock CMD ..." for a
+// command; usage_error logs the message and that line and returns 125.
+std::string usage_line(const CLI::App* cmd);
+int usage_error(const CLI::App* cmd, const std::string& message);
+// Up to three commands of `app` close to a mistyped `word`.
+std::vector<std::string> closest_commands(const CLI::App& app, const std::string& word);
+// podman's commands not built yet: each says so, naming the work that brings it.
+void add_not_built(CLI::App& app);
+// Puts every command in podman's help groups (Containers, Images, ...).
+void group_commands(CLI::App& app);
+
 // Runs fn, turning an Error into one line (+ hint) and its exit status.
 template <class F>
 void guarded(F&& fn);

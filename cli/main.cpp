@@ -10,6 +10,62 @@ namespace bock::cli {
 int exit_code = 0;
 }
 
+namespace {
+
+// The first argument that is not a global option: the command's name ("" if
+// none). Global options: --log-level VALUE, --help, --version.
+std::string command_word(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--log-level") {
+            ++i;
+            continue;
+        }
+        if (a.starts_with("-")) continue;
+        return a;
+    }
+    return "";
+}
+
+// The deepest command named on the command line (`bock image ls` -> ls).
+const CLI::App* named_command(const CLI::App& app, int argc, char** argv) {
+    const CLI::App* cur = &app;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a.starts_with("-")) continue;
+        auto next = cur->get_subcommands([&](const CLI::App* s) { return s->check_name(a); });
+        if (next.empty()) break;
+        cur = next.front();
+    }
+    return cur;
+}
+
+// podman's wording for a parse error: "unknown flag: --foo" and the usage line.
+int parse_failure(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+    using namespace bock;
+    const CLI::App* cmd = named_command(app, argc, argv);
+    std::string what = e.what();
+    if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+        // "The following argument(s) was/were not expected: --foo -x"
+        auto colon = what.find(": ");
+        std::string rest = colon == std::string::npos ? "" : what.substr(colon + 2);
+        for (size_t i = 0; i < rest.size();) {
+            size_t sp = std::min(rest.find(' ', i), rest.size());
+            std::string tok = rest.substr(i, sp - i);
+            if (tok.starts_with("-")) return cli::usage_error(cmd, "unknown flag: " + tok.substr(0, tok.find('=')));
+            i = sp + 1;
+        }
+    }
+    if (cmd == &app) {
+        log::error("{}", what);
+        log::notice("see `bock --help`");
+        return 125;
+    }
+    return cli::usage_error(cmd, what);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace bock;
     log::set_program("bock");
@@ -57,6 +113,23 @@ int main(int argc, char** argv) {
     cli::add_export(app);
     cli::add_version(app);
     cli::add_info(app);
+    cli::add_not_built(app);  // after the real commands: a built one wins
+    cli::group_commands(app);
+
+    // An unknown command, named with the closest known ones (podman:
+    // `unrecognized command`), before CLI11 reads it as a stray argument.
+    if (std::string word = command_word(argc, argv);
+        !word.empty() && app.get_subcommands([&](const CLI::App* s) { return s->check_name(word); }).empty()) {
+        log::error("unrecognized command \"{}\"", word);
+        auto near = cli::closest_commands(app, word);
+        if (!near.empty()) {
+            std::string list;
+            for (const auto& n : near) list += (list.empty() ? "" : ", ") + ("bock " + n);
+            log::notice("did you mean: " + list + "?");
+        }
+        log::notice("see `bock --help`");
+        return 125;
+    }
 
     try {
         app.parse(argc, argv);
@@ -64,9 +137,7 @@ int main(int argc, char** argv) {
         // --help and --version arrive here too, with exit code 0.
         if (e.get_exit_code() == 0) return app.exit(e);
         // Docker's convention: a usage error is the engine's error, 125.
-        log::error("{}", e.what());
-        log::notice("see `bock --help`");
-        return 125;
+        return parse_failure(app, e, argc, argv);
     }
     return cli::exit_code;
 }

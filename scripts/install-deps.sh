@@ -4,7 +4,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-build=(cmake g++ make pkg-config
+build=(cmake g++ make ninja-build ccache pkg-config
        libfmt-dev libcli11-dev nlohmann-json3-dev libssl-dev libarchive-dev
        libcap-dev libseccomp-dev libyaml-cpp-dev libcurl4-openssl-dev
        libslirp-dev libglib2.0-dev libfuse3-dev libtomlplusplus-dev catch2 libisal-dev zlib1g-dev)

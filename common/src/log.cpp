@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bock/common/sys.hpp"
+#include "bock/common/time.hpp"
 
 namespace bock::log {
 namespace {
@@ -30,17 +31,7 @@ const char* level_name(Level l) {
     return "?";
 }
 
-std::string rfc3339_now() {
-    auto now = std::chrono::system_clock::now();
-    std::time_t t = std::chrono::system_clock::to_time_t(now);
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() %
-              1000000000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return fmt::format("{}.{:09d}Z", buf, ns);
-}
+std::string rfc3339_now() { return time::rfc3339_ns(time::now_ns()); }
 
 void emit(std::string_view line) { (void)sys::raw::write_all(g_fd, line.data(), line.size()); }
 

@@ -11,6 +11,7 @@
 
 #include "bock/common/fd.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/common/paths.hpp"
 
 extern char** environ;
 
@@ -82,7 +83,7 @@ Result<Started> start(const SpawnOptions& o, bool pipe_io) {
 
 std::optional<std::string> find_program(std::string_view name, const char* path_env) {
     if (!path_env) path_env = std::getenv("PATH");
-    std::string path = path_env ? path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    std::string path = path_env ? path_env : paths::kDefaultPath;
     size_t i = 0;
     while (i <= path.size()) {
         size_t j = path.find(':', i);

@@ -24,6 +24,15 @@ std::string rfc3339(int64_t t) {
     return buf;
 }
 
+std::string rfc3339_ns(int64_t ns) {
+    std::time_t tt = static_cast<std::time_t>(ns / 1000000000);
+    struct tm tm{};
+    ::gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return fmt::format("{}.{:09d}Z", buf, ns % 1000000000);
+}
+
 std::string duration(int64_t d) {
     if (d < 1) return "Less than a second";
     auto plural = [](int64_t n, const char* unit) { return fmt::format("{} {}{}", n, unit, n == 1 ? "" : "s"); };

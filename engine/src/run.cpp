@@ -14,6 +14,7 @@
 #include "bock/common/paths.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/common/time.hpp"
+#include "bock/common/paths.hpp"
 #include "bock/engine/containers.hpp"
 #include "bock/image/default_image.hpp"
 #include "bock/layers/overlay.hpp"
@@ -156,7 +157,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     spec.process.user.additional_gids = user.additional_gids;
     spec.hostname = req.hostname.value_or(dirs.id.substr(0, 12));
     std::vector<std::string> env = cfg.env;
-    if (!has_env(env, "PATH")) env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    if (!has_env(env, "PATH")) env.insert(env.begin(), std::string("PATH=") + paths::kDefaultPath);
     set_env(env, "HOSTNAME=" + spec.hostname);
     for (const auto& e : req.env) {
         if (e.find('=') != std::string::npos) {

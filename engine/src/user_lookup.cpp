@@ -59,7 +59,9 @@ Result<ResolvedUser> resolve_user(int rootfs_fd, const std::string& spec) {
         user_part = spec.substr(0, c);
         group_part = spec.substr(c + 1);
     }
-    if (user_part.empty()) user_part = "0";
+    // assign(n, c), not `= "0"`: GCC 12 at -O3 reports a false -Wrestrict in
+    // std::string's replace for a one-character literal (GCC bug 105651).
+    if (user_part.empty()) user_part.assign(1, '0');
     auto passwd = read_db(rootfs_fd, "/etc/passwd");
     std::string user_name;
     bool found = false;
@@ -120,7 +122,7 @@ Result<ResolvedUser> resolve_user(int rootfs_fd, const std::string& spec) {
                     if (auto g = parse_id(r[2]); g && *g != u.gid) u.additional_gids.push_back(*g);
         }
     }
-    if (u.home.empty()) u.home = "/";
+    if (u.home.empty()) u.home.assign(1, '/');  // see user_part above
     return u;
 }
 

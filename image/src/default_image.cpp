@@ -13,6 +13,7 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/subprocess.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/common/paths.hpp"
 #include "bock/image/layer_writer.hpp"
 
 namespace bock::image {
@@ -104,7 +105,7 @@ Result<ImageRecord> ensure_default_image(Store& store) {
     c.architecture = go_arch();
     c.os = "linux";
     c.created = "1970-01-01T00:00:00Z";
-    c.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+    c.env = {std::string("PATH=") + paths::kDefaultPath};
     c.cmd = {"sh"};
     return store.add_image(ref, c, {tar}).context("create the default image");
 }

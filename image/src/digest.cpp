@@ -74,14 +74,11 @@ Result<Digest> sha256_of_file(const std::string& path) {
     auto fd = BOCK_TRY(sys::open(path, O_RDONLY));
     Sha256 h;
     char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno_error("read `{}`", path);
-        }
-        if (n == 0) break;
+    for (;;) {  // chunked: a layer blob may be larger than memory
+        int n = sys::raw::read_all(fd.get(), buf, sizeof buf);
+        if (n < 0) return Error(-n, fmt::format("read `{}`", path));
         h.update(buf, static_cast<size_t>(n));
+        if (static_cast<size_t>(n) < sizeof buf) break;  // end of file
     }
     return h.finish();
 }

@@ -7,6 +7,8 @@
 
 #include "bock/common/fs.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/common/time.hpp"
+#include "bock/common/paths.hpp"
 #include "bock/image/registry.hpp"
 #include "bock/image/transport.hpp"
 #include "transport_internal.hpp"
@@ -76,14 +78,7 @@ Result<void> apply_change(ImageConfig& c, const std::string& change) {
     return ok();
 }
 
-std::string now_rfc3339() {
-    std::time_t t = std::time(nullptr);
-    struct tm tm{};
-    ::gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+std::string now_rfc3339() { return time::rfc3339(time::now()); }
 
 }  // namespace
 
@@ -96,7 +91,7 @@ Result<ImageRecord> import_rootfs(Store& store, const std::string& tarball, cons
     c.os = "linux";
     c.architecture = Platform::host().architecture;
     c.created = now_rfc3339();
-    c.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+    c.env = {std::string("PATH=") + paths::kDefaultPath};
     for (const auto& ch : opts.changes) BOCK_TRY_CTX(apply_change(c, ch), what);
 
     detail::StorePaths p{store.root()};

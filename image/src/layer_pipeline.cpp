@@ -111,15 +111,21 @@ Result<void> extract_stored(Shared& s, const LayerJob& job) {
 }
 
 Result<void> write_pipe(int fd, const char* data, size_t len) {
-    while (len > 0) {
-        ssize_t n = ::write(fd, data, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return Error(errno, "feed the layer extraction");
-        data += n;
-        len -= static_cast<size_t>(n);
-    }
+    if (int r = sys::raw::write_all(fd, data, len); r < 0) return Error(-r, "feed the layer extraction");
     return ok();
 }
+
+// Joins the extraction thread on every way out of download(), a throw
+// included (a std::thread still joinable when destroyed is std::terminate),
+// after closing the pipe's write end so that the thread sees its stream end.
+struct ExtractorJoiner {
+    std::thread& thread;
+    Fd& write_end;
+    ~ExtractorJoiner() {
+        write_end.reset();
+        if (thread.joinable()) thread.join();
+    }
+};
 
 // Downloads one blob into blobs/ and, when the layer is needed too, tees the
 // bytes into a pipe read by an extraction thread.
@@ -129,6 +135,7 @@ Result<void> download(Shared& s, const LayerJob& job, const BlobFetcher& fetch) 
     Fd rd, wr;
     Extracted x;
     std::thread extractor;
+    ExtractorJoiner joiner{extractor, wr};
     if (job.need_layer) {
         int fds[2];
         if (::pipe2(fds, O_CLOEXEC) < 0) return errno_error("create a pipe for layer {}", job.diff_id.str());
@@ -260,10 +267,11 @@ Result<void> run_layer_pipeline(const StorePaths& p, const std::vector<LayerJob>
         }
     };
     unsigned n = std::max(1u, std::min<unsigned>(opts.parallel, static_cast<unsigned>(jobs.size())));
-    std::vector<std::thread> threads;
-    threads.reserve(n);
-    for (unsigned i = 0; i < n; i++) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
+    {
+        std::vector<std::jthread> threads;  // joined however this block is left
+        threads.reserve(n);
+        for (unsigned i = 0; i < n; i++) threads.emplace_back(worker);
+    }
     if (s.first_error) return std::move(*s.first_error);
     return ok();
 }

@@ -54,8 +54,10 @@ struct LayerWriter::Impl {
     Result<void> header(std::string_view path, mode_t type, mode_t mode, uid_t uid, gid_t gid,
                         int64_t size, const char* symlink = nullptr, const char* hardlink = nullptr) {
         if (finished) return make_error("write layer `{}`: already finished", this->path);
-        std::string name = clean(path);
-        if (name.empty()) name = ".";
+        // Constructed, not assigned: `name = "."` makes GCC 12 at -O3 report a
+        // false -Wrestrict inside std::string's replace (GCC bug 105651).
+        const std::string cleaned = clean(path);
+        const std::string name = cleaned.empty() ? std::string(".") : cleaned;
         detail::ArchiveEntry e(archive_entry_new());
         archive_entry_set_pathname(e.get(), name.c_str());
         if (hardlink) {

@@ -16,6 +16,7 @@
 #include "bock/common/fd.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/common/strings.hpp"
 #include "cgroup_impl.hpp"
 
 namespace bock::runtime {
@@ -71,17 +72,7 @@ const char* const kV1Controllers[] = {"cpu",     "cpuacct", "cpuset", "memory", 
                                       "blkio",   "pids",    "hugetlb", "net_cls", "net_prio", "perf_event",
                                       "rdma",    "misc"};
 
-std::vector<std::string> split(std::string_view s, char sep) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= s.size()) {
-        size_t end = s.find(sep, start);
-        if (end == std::string_view::npos) end = s.size();
-        if (end > start) out.emplace_back(s.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
+using strings::split;
 
 std::string basename_of(const std::string& p) {
     size_t slash = p.rfind('/');

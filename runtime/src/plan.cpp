@@ -18,12 +18,13 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/common/paths.hpp"
 
 namespace bock::runtime {
 
 namespace {
 
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr const char* kDefaultPath = paths::kDefaultPath;
 
 struct FlagOption {
     const char* name;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include "bock_skip.hpp"
 #include <nlohmann/json.hpp>
 
 #include "bock/common/fs.hpp"
@@ -19,11 +21,11 @@ namespace {
 
 bool can_run() {
     if (::geteuid() != 0) {
-        WARN("skipped: running containers for real needs root (uid " << ::geteuid() << ")");
+        bock::unit_test::skip("running containers for real needs root (uid " + std::to_string(::geteuid()) + ")");
         return false;
     }
     if (!fs::exists("/bin/busybox")) {
-        WARN("skipped: /bin/busybox (busybox-static) is not installed");
+        bock::unit_test::skip("/bin/busybox (busybox-static) is not installed");
         return false;
     }
     return true;
@@ -120,8 +122,7 @@ TEST_CASE("the probe sees PID 1, the hostname and only stdio", "[run]") {
     if (!can_run()) return;
     Bundle b;
     if (!fs::exists(b.dir + "/rootfs/bin/probe")) {
-        WARN("skipped: bock-probe is not built next to this test (cmake --build --target bock-probe)");
-        return;
+        BOCK_SKIP("bock-probe is not built next to this test (cmake --build --target bock-probe)");
     }
     b.spec.process.args = {"/bin/probe"};
     b.spec.hostname = "unit-box";

@@ -16,8 +16,16 @@ void forward_signal(int sig) {
 
 }  // namespace
 
+// The signals stay blocked from the moment the handlers are installed until
+// a target is set: one that arrives in between waits (pending) and is then
+// forwarded, rather than reaching a handler with no one to forward to. The
+// child resets its mask (reset_signals) before it runs anything.
 SignalForwarder::SignalForwarder(bool enabled) : enabled_(enabled) {
     if (!enabled_) return;
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kSignals) sigaddset(&set, sig);
+    ::sigprocmask(SIG_BLOCK, &set, &old_mask_);
     struct sigaction sa = {};
     sa.sa_handler = forward_signal;
     sa.sa_flags = SA_RESTART;
@@ -27,12 +35,20 @@ SignalForwarder::SignalForwarder(bool enabled) : enabled_(enabled) {
 
 SignalForwarder::~SignalForwarder() {
     if (!enabled_) return;
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : kSignals) sigaddset(&set, sig);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
     g_forward_to.store(0);
     for (size_t i = 0; i < std::size(kSignals); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
+    // What is still pending meets the caller's own handlers.
+    ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
 void SignalForwarder::target(pid_t pid) {
-    if (enabled_) g_forward_to.store(pid);
+    if (!enabled_) return;
+    g_forward_to.store(pid);
+    ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);  // pending ones are forwarded now
 }
 
 }  // namespace bock::runtime

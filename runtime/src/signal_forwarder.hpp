@@ -1,7 +1,8 @@
 // Forwards the usual terminal and job-control signals received by the
 // runtime to the process it waits for in the foreground (a container's
 // first process for `run`, an exec'd process for `exec`), and restores the
-// caller's handlers when it goes away. One process is the target at a time.
+// caller's handlers when it goes away. One process is the target at a time;
+// until the first target() the signals are held (blocked), not lost.
 #pragma once
 
 #include <signal.h>
@@ -24,6 +25,7 @@ public:
 private:
     bool enabled_;
     struct sigaction old_[std::size(kSignals)] = {};
+    sigset_t old_mask_ = {};  // the caller's mask, restored by target() and the destructor
 };
 
 }  // namespace bock::runtime

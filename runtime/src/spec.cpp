@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bock/common/fs.hpp"
+#include "bock/common/paths.hpp"
 #include "seccomp.hpp"
 
 namespace bock::runtime {
@@ -462,7 +463,7 @@ Spec default_spec(bool rootless) {
     Spec s;
     s.oci_version = "1.1.0";
     s.process.args = {"sh"};
-    s.process.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"};
+    s.process.env = {std::string("PATH=") + paths::kDefaultPath, "TERM=xterm"};
     s.process.cwd = "/";
     s.process.no_new_privileges = true;
     std::vector<std::string> caps = {"CAP_CHOWN",        "CAP_DAC_OVERRIDE", "CAP_FSETID",

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "bock_skip.hpp"
+
 #include "bock/common/pid.hpp"
 #include "idmap_internal.hpp"
 #include "test_support.hpp"
@@ -137,8 +139,7 @@ TEST_CASE("write_mappings says how to install newuidmap when it is missing", "[i
 TEST_CASE("write_mappings reports newuidmap's own complaint", "[idmap]") {
     auto user = bock::userns::testing::test_user("bocktest");
     if (!user || !bock::fs::exists("/usr/bin/newuidmap")) {
-        WARN("skipped: needs user bocktest (as root) and newuidmap");
-        return;
+        BOCK_SKIP("needs user bocktest (as root) and newuidmap");
     }
     auto f = bock::userns::testing::run_child(*user, [&](bock::userns::testing::Report& r) {
         auto sync = bock::sys::pipe();

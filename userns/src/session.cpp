@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 #include "bock/common/fs.hpp"
@@ -73,6 +75,47 @@ void close_fds_from(int first) {
     for (long fd = first; fd < (max > 0 ? max : 1024); ++fd) ::close(static_cast<int>(fd));
 }
 
+// Names the holder in `ps`: its comm (PR_SET_NAME) and its command line, so
+// that `ps -o args` shows NAME rather than the arguments of whichever bock
+// call started the session. The argv area [arg_start, arg_end) comes from
+// /proc/self/stat (fields 48 and 49); it is cleared, NAME written at its
+// start, and its last byte made non-NUL, which tells the kernel to report the
+// command line as the string at arg_start (its setproctitle convention).
+// No allocation: this runs in a forked child.
+void name_self(const char* name) {
+    ::prctl(PR_SET_NAME, name, 0, 0, 0);
+    char buf[2048];
+    int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) return;
+    buf[n] = 0;
+    char* p = ::strrchr(buf, ')');
+    if (!p) return;
+    // After ") " comes field 3 (state, a letter), then numbers from field 4;
+    // arg_start is field 48, arg_end 49.
+    p += 2;
+    while (*p && *p != ' ') ++p;
+    if (*p) ++p;
+    unsigned long field[50] = {};
+    int i = 4;
+    for (; *p && i < 50; ++i) {
+        char* end = nullptr;
+        field[i] = ::strtoul(p, &end, 10);
+        p = end;
+        if (*p == ' ') ++p;
+    }
+    if (i < 50) return;
+    char* start = reinterpret_cast<char*>(field[48]);
+    char* end = reinterpret_cast<char*>(field[49]);
+    size_t len = ::strlen(name);
+    if (!start || end <= start || static_cast<size_t>(end - start) < len + 2) return;
+    ::memset(start, 0, end - start);
+    ::memcpy(start, name, len);
+    end[-1] = ' ';
+}
+
 // The holder keeps nothing of its parent: its own session (no terminal),
 // /dev/null for stdio, no inherited fds (a lock fd would keep the session
 // lock held for its whole life), default signals with the terminal ones
@@ -104,7 +147,7 @@ void close_fds_from(int first) {
     close_fds_from(5);
     to_parent = 3;
     from_parent = 4;
-    ::prctl(PR_SET_NAME, "bock-session", 0, 0, 0);
+    name_self("bock session");
 
     if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
         send(to_parent, MsgKind::failed, Stage::unshare, errno);

@@ -7,22 +7,12 @@
 #include <fmt/format.h>
 
 #include "bock/common/fs.hpp"
+#include "bock/common/strings.hpp"
 
 namespace bock::userns {
 namespace {
 
-std::vector<std::string_view> split_ws(std::string_view s) {
-    std::vector<std::string_view> out;
-    size_t i = 0;
-    while (i < s.size()) {
-        while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')) ++i;
-        size_t j = i;
-        while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n') ++j;
-        if (j > i) out.push_back(s.substr(i, j - i));
-        i = j;
-    }
-    return out;
-}
+using strings::split_ws;
 
 std::optional<uint64_t> parse_u64(std::string_view s) {
     if (s.empty() || s.size() > 19) return std::nullopt;

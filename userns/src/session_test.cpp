@@ -12,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "bock_skip.hpp"
+
 #include "bock/common/log.hpp"
 #include "bock/userns/checks.hpp"
 #include "session_state.hpp"
@@ -159,7 +161,7 @@ std::vector<std::string> stat_fields(pid_t pid) {
 
 bool userns_usable() {
     auto c = check_userns_allowed();
-    if (!c.ok) WARN("skipped: user namespaces unavailable: " << c.detail);
+    if (!c.ok) bock::unit_test::skip("user namespaces unavailable: " + c.detail);
     return c.ok;
 }
 
@@ -197,14 +199,12 @@ TEST_CASE("holder state and /proc/PID/stat parsing", "[session]") {
 TEST_CASE("a session with a subordinate range: create, join, stop", "[session]") {
     auto user = test_user("bocktest");
     if (!user) {
-        WARN("skipped: user bocktest does not exist");
-        return;
+        BOCK_SKIP("user bocktest does not exist");
     }
     auto plan = plan_rootless_mappings({user->uid, user->gid, user->name});
     REQUIRE(plan);
     if (plan->single) {
-        WARN("skipped: user " << user->name << " has no subordinate range");
-        return;
+        BOCK_SKIP("user " << user->name << " has no subordinate range");
     }
     if (!userns_usable()) return;
     SessionRoot root(*user);
@@ -233,7 +233,10 @@ TEST_CASE("a session with a subordinate range: create, join, stop", "[session]")
 
     // The holder: named, detached from us and from any terminal, holding
     // nothing but /dev/null.
-    CHECK(read_or_empty(fmt::format("/proc/{}/comm", state->pid)) == "bock-session\n");
+    CHECK(read_or_empty(fmt::format("/proc/{}/comm", state->pid)) == "bock session\n");
+    // Its command line is its name, not the arguments of the bock call that
+    // started it (this test binary's).
+    CHECK(read_or_empty(fmt::format("/proc/{}/cmdline", state->pid)) == std::string("bock session\0", 13));
     CHECK(fd_targets(state->pid) == std::vector<std::string>{"0->/dev/null", "1->/dev/null", "2->/dev/null"});
     auto fields = stat_fields(state->pid);
     REQUIRE(fields.size() > 5);
@@ -282,14 +285,12 @@ TEST_CASE("a session with a subordinate range: create, join, stop", "[session]")
 TEST_CASE("a user without a subordinate range gets a single-ID session and one notice", "[session]") {
     auto user = test_user("bocknorange");
     if (!user) {
-        WARN("skipped: user bocknorange does not exist");
-        return;
+        BOCK_SKIP("user bocknorange does not exist");
     }
     auto plan = plan_rootless_mappings({user->uid, user->gid, user->name});
     REQUIRE(plan);
     if (!plan->single) {
-        WARN("skipped: user " << user->name << " has a subordinate range");
-        return;
+        BOCK_SKIP("user " << user->name << " has a subordinate range");
     }
     if (!userns_usable()) return;
     SessionRoot root(*user);
@@ -335,8 +336,7 @@ TEST_CASE("a user without a subordinate range gets a single-ID session and one n
 TEST_CASE("a stale or unreadable state file does not block a new session", "[session]") {
     auto user = test_user("bocktest");
     if (!user) {
-        WARN("skipped: user bocktest does not exist");
-        return;
+        BOCK_SKIP("user bocktest does not exist");
     }
     if (!userns_usable()) return;
     SessionRoot root(*user);
@@ -369,8 +369,7 @@ TEST_CASE("a stale or unreadable state file does not block a new session", "[ses
 TEST_CASE("enter_session refuses a foreign user namespace and a threaded process", "[session]") {
     auto user = test_user("bocktest");
     if (!user) {
-        WARN("skipped: user bocktest does not exist");
-        return;
+        BOCK_SKIP("user bocktest does not exist");
     }
     if (!userns_usable()) return;
     SessionRoot root(*user);
@@ -405,8 +404,7 @@ TEST_CASE("enter_session refuses a foreign user namespace and a threaded process
 TEST_CASE("processes racing to create the session end up in one", "[session]") {
     auto user = test_user("bocktest");
     if (!user) {
-        WARN("skipped: user bocktest does not exist");
-        return;
+        BOCK_SKIP("user bocktest does not exist");
     }
     if (!userns_usable()) return;
     SessionRoot root(*user);

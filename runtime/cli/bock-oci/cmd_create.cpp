@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "bock/common/log.hpp"
+#include "bock/common/time.hpp"
 #include "bock/runtime/cgroup.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
@@ -22,16 +23,7 @@ namespace bock::oci {
 
 namespace {
 
-std::string now_rfc3339() {
-    auto now = std::chrono::system_clock::now();
-    std::time_t t = std::chrono::system_clock::to_time_t(now);
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return fmt::format("{}.{:09d}Z", buf, ns);
-}
+std::string now_rfc3339() { return time::rfc3339_ns(time::now_ns()); }
 
 Result<std::string> absolute_bundle(const std::string& bundle) {
     char* p = ::realpath(bundle.c_str(), nullptr);

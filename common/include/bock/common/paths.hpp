@@ -11,6 +11,9 @@
 
 namespace bock::paths {
 
+// The PATH a container gets when its image sets none (podman's, runc's).
+inline constexpr const char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 bool running_as_root();  // real uid 0 in the initial user namespace
 Result<std::string> store_root();
 Result<std::string> runtime_dir();  // creates /tmp/bock-run-$UID if needed
