@@ -220,7 +220,9 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     if (net.kind == "slirp4netns") {
         ro.on_created = [&](pid_t pid) -> Result<void> {
             HelperOptions ho;
-            ho.api_socket = dirs.bundle + "/netns.sock";
+            // A short path (sun_path holds 108 bytes); none if still too long.
+            ho.api_socket = ctx.run_root + "/containers/" + dirs.id.substr(0, 12) + ".netns.sock";
+            if (ho.api_socket.size() >= 100) ho.api_socket.clear();
             ho.log = dirs.bundle + "/netns.log";
             ho.dns_upstream = dns_upstream;
             ho.allow_host_loopback = net.allow_host_loopback;
