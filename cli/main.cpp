@@ -13,11 +13,12 @@ int exit_code = 0;
 namespace {
 
 // The first argument that is not a global option: the command's name ("" if
-// none). Global options: --log-level VALUE, --help, --version.
+// none). Global options: --log-level VALUE, --storage-driver VALUE, --help,
+// --version.
 std::string command_word(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "--log-level") {
+        if (a == "--log-level" || a == "--storage-driver") {
             ++i;
             continue;
         }
