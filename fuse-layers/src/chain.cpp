@@ -106,8 +106,10 @@ std::string default_helper_dir() {
     if (const char* d = std::getenv("BOCK_HELPER_DIR"); d && *d) return d;
     auto exe = fs::readlink("/proc/self/exe");
     if (!exe) return "/usr/libexec/bock";
-    std::string dir = exe->substr(0, exe->rfind('/'));
-    if (dir.empty()) dir = "/";
+    // Never assigned from a one-character literal: GCC 12 at -O3 reports a
+    // false -Wrestrict there (GCC bug 105651).
+    auto slash = exe->rfind('/');
+    std::string dir = slash == 0 || slash == std::string::npos ? std::string(1, '/') : exe->substr(0, slash);
     if (executable(fs::join(dir, "bock-fuse-overlay"))) return dir;
     std::string libexec = fs::join(dir, "../libexec/bock");
     if (executable(fs::join(libexec, "bock-fuse-overlay"))) return libexec;
