@@ -37,16 +37,23 @@ void owner_for_new(Fs& fs, fuse_req_t req, Node* parent, uid_t* uid, gid_t* gid)
     if (auto st = fs.attr(parent); st && (st->st_mode & S_ISGID)) *gid = st->st_gid;
 }
 
+// What every new name needs (the caller holds fs.mu): a writable mount, the
+// parent copied up, the name free. Returns 0 or the errno to reply.
+int may_create(Fs& fs, Node* parent, const char* name) {
+    if (!fs.writable) return EROFS;
+    if (int err = fs.copy_up(parent)) return -err;
+    if (fs.find(parent, name).exists) return EEXIST;
+    return 0;
+}
+
 // Common path of mkdir/mknod/symlink: `make` builds the object at a work
 // name; it is then placed, owned and (a directory over a whiteout) opaque.
 template <class Make>
 void create_node(fuse_req_t req, fuse_ino_t parent_ino, const char* name, bool is_dir, Make make) {
     Fs& fs = fs_of(req);
     std::lock_guard lock(fs.mu);
-    if (!fs.writable) return (void)fuse_reply_err(req, EROFS);
     Node* parent = fs.node_of(parent_ino);
-    if (int err = fs.copy_up(parent)) return (void)fuse_reply_err(req, -err);
-    if (fs.find(parent, name).exists) return (void)fuse_reply_err(req, EEXIST);
+    if (int err = may_create(fs, parent, name)) return (void)fuse_reply_err(req, err);
     std::string rel = fs.child_path(parent, name);
     std::string tmp = fs.tmp_name();
     if (int err = make(fs.work.get(), tmp)) return (void)fuse_reply_err(req, -err);
@@ -382,10 +389,8 @@ void op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char* name, fuse_ino
 void op_create(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode, fuse_file_info* fi) {
     Fs& fs = fs_of(req);
     std::lock_guard lock(fs.mu);
-    if (!fs.writable) return (void)fuse_reply_err(req, EROFS);
     Node* parent = fs.node_of(parent_ino);
-    if (int err = fs.copy_up(parent)) return (void)fuse_reply_err(req, -err);
-    if (fs.find(parent, name).exists) return (void)fuse_reply_err(req, EEXIST);
+    if (int err = may_create(fs, parent, name)) return (void)fuse_reply_err(req, err);
     std::string rel = fs.child_path(parent, name);
     // No whiteout in the way (the common case): created in place, as empty
     // as one built in the work directory. Over a whiteout: built there and

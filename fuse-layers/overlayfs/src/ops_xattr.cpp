@@ -19,20 +19,24 @@ bool reserved(const char* name) {
            std::strcmp(name, "user.containers.override_stat") == 0;
 }
 
+// The path (through /proc/self/fd) of the layer that holds what `ino` shows;
+// "" when it is gone.
+std::string visible_path(Fs& fs, fuse_ino_t ino) {
+    std::lock_guard lock(fs.mu);
+    Node* n = fs.node_of(ino);
+    struct stat st;
+    int layer = fs.locate(n, &st);
+    if (layer < 0) return {};
+    return fs.proc_path(layer, fs.path(n));
+}
+
 }  // namespace
 
 void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
     Fs& fs = fs_of(req);
     if (reserved(name)) return (void)fuse_reply_err(req, ENODATA);
-    std::string path;
-    {
-        std::lock_guard lock(fs.mu);
-        Node* n = fs.node_of(ino);
-        struct stat st;
-        int layer = fs.locate(n, &st);
-        if (layer < 0) return (void)fuse_reply_err(req, ENOENT);
-        path = fs.proc_path(layer, fs.path(n));
-    }
+    std::string path = visible_path(fs, ino);
+    if (path.empty()) return (void)fuse_reply_err(req, ENOENT);
     std::vector<char> buf(size);
     ssize_t n = ::lgetxattr(path.c_str(), name, size ? buf.data() : nullptr, size);
     if (n < 0) return (void)fuse_reply_err(req, errno);
@@ -42,15 +46,8 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
 
 void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
     Fs& fs = fs_of(req);
-    std::string path;
-    {
-        std::lock_guard lock(fs.mu);
-        Node* n = fs.node_of(ino);
-        struct stat st;
-        int layer = fs.locate(n, &st);
-        if (layer < 0) return (void)fuse_reply_err(req, ENOENT);
-        path = fs.proc_path(layer, fs.path(n));
-    }
+    std::string path = visible_path(fs, ino);
+    if (path.empty()) return (void)fuse_reply_err(req, ENOENT);
     ssize_t total = ::llistxattr(path.c_str(), nullptr, 0);
     if (total < 0) return (void)fuse_reply_err(req, errno);
     std::vector<char> all(static_cast<size_t>(total) + 1);
