@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "bock/common/fs.hpp"
+#include "registry.hpp"
 #include "testlib.hpp"
 
 namespace bock::test {
@@ -10,13 +11,15 @@ namespace bock::test {
 namespace {
 
 // What the container sees of the paths the scenario touches: name, owner,
-// mode, type, the files' link counts; the contents and link targets.
+// mode, type, the files' link counts; the contents and link targets. Run
+// from the root directory R (default /) with busybox's applets, so that
+// the same script reads a tree unpacked on the host.
 const char* view_script =
-    "cd / && for p in etc etc/passwd home home/* new newlink newsym data data/* tmp bin/vi; do "
-    "  [ -e \"$p\" -o -L \"$p\" ] && stat -c '%n %u %g %a %F' \"$p\"; done; "
+    "cd \"${R:-/}\" && for p in etc etc/passwd home home/* new newlink newsym data data/* tmp bin/vi; do "
+    "  [ -e \"$p\" -o -L \"$p\" ] && busybox stat -c '%n %u %g %a %F' \"$p\"; done; "
     // Link counts of files only: overlay shows 1 for a merged directory.
-    "stat -c '%n %h' /new /newlink; "
-    "cat /new /etc/passwd; readlink /newsym; [ /new -ef /newlink ] && echo same-inode";
+    "busybox stat -c '%n %h' new newlink; "
+    "busybox cat new etc/passwd; busybox readlink newsym; [ new -ef newlink ] && echo same-inode";
 
 const char* change_script =
     "echo hello > /new && echo extra:x:1:1::/:/bin/sh >> /etc/passwd && rm /bin/vi && "
@@ -63,6 +66,29 @@ void check_commit_roundtrip() {
     INFO(again.err);
     REQUIRE(again.code == 0);
     CHECK(again.out == seen);
+
+    // Pushed to a registry and read back by other tools: skopeo copies it to
+    // an OCI layout and umoci unpacks that as root (inside the session when
+    // rootless, so the owners are the image's ids), and the tree read on
+    // the host is the one the container saw.
+    {
+        LocalRegistry reg;
+        auto p = cli({"push", "localhost/committed:1", reg.host() + "/committed:1"});
+        INFO(p.err);
+        REQUIRE(p.code == 0);
+        std::string layout = tmp_dir() + "/layout", bundle = tmp_dir() + "/bundle";
+        auto s = reg.skopeo({"copy", "docker://" + reg.host() + "/committed:1", "oci:" + layout + ":c"});
+        INFO(s.err);
+        REQUIRE(s.code == 0);
+        auto u = cli({"unshare", "umoci", "unpack", "--image", layout + ":c", bundle});
+        INFO(u.out << u.err);
+        REQUIRE(u.code == 0);
+        auto host = cli({"unshare", "busybox", "sh", "-c", "R=" + bundle + "/rootfs; " + view_script});
+        INFO(host.err);
+        REQUIRE(host.code == 0);
+        CHECK(host.out == seen);
+        cli({"unshare", "rm", "-rf", bundle});
+    }
 
     std::string tar = tmp_dir() + "/export.tar";
     auto e = cli({"export", "-o", tar, id});
