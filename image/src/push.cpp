@@ -7,7 +7,6 @@
 // came from another repository of the same registry, else an upload. The
 // manifest goes last.
 #include <fcntl.h>
-#include <zlib.h>
 
 #include <cstdlib>
 
@@ -16,7 +15,9 @@
 #include "bock/common/fd.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
+#include "bock/common/sys.hpp"
 #include "bock/image/store.hpp"
+#include "gzip_deflate.hpp"
 #include "registry_client.hpp"
 #include "store_internal.hpp"
 
@@ -48,35 +49,22 @@ Result<json> read_cache(const StorePaths& p) {
     return json::object();
 }
 
-// gzip (zlib, level 6, no timestamp: the same tar gives the same blob).
+// gzip (igzip, gzip_deflate.hpp; no timestamp: the same tar gives the same blob).
 Result<Descriptor> gzip_blob(const StorePaths& p, const Digest& tar) {
     std::string src = p.blob(tar);
     int fd = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Error::from_errno(fmt::format("open layer blob `{}`", src));
     Fd in(fd);
     auto w = BOCK_TRY(BlobWriter::create(p, std::nullopt, fmt::format("gzip of layer {}", tar.str())));
-    z_stream z{};
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return make_error("gzip layer {}: deflateInit2 failed", tar.str());
-    std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&z, deflateEnd);
-    std::vector<unsigned char> ibuf(1 << 20), obuf(1 << 20);
-    for (bool eof = false; !eof;) {
-        ssize_t n;
-        do {
-            n = ::read(in.get(), ibuf.data(), ibuf.size());
-        } while (n < 0 && errno == EINTR);
-        if (n < 0) return Error::from_errno(fmt::format("read `{}`", src));
-        eof = n == 0;
-        z.next_in = ibuf.data();
-        z.avail_in = static_cast<uInt>(n);
-        do {
-            z.next_out = obuf.data();
-            z.avail_out = static_cast<uInt>(obuf.size());
-            int rc = deflate(&z, eof ? Z_FINISH : Z_NO_FLUSH);
-            if (rc == Z_STREAM_ERROR) return make_error("gzip layer {}: deflate failed", tar.str());
-            BOCK_TRY(w.write(obuf.data(), obuf.size() - z.avail_out));
-        } while (z.avail_out == 0);
+    detail::GzipDeflater gz([&](const void* b, size_t n) { return w.write(b, n); });
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+        int n = sys::raw::read_all(in.get(), buf.data(), buf.size());
+        if (n < 0) return Error(-n, fmt::format("read `{}`", src));
+        if (n == 0) break;
+        BOCK_TRY_CTX(gz.write(buf.data(), static_cast<size_t>(n)), fmt::format("gzip layer {}", tar.str()));
     }
+    BOCK_TRY_CTX(gz.finish(), fmt::format("gzip layer {}", tar.str()));
     return w.commit();
 }
 

@@ -1,7 +1,7 @@
 // A container's change set as a layer blob: the overlay upper directory
 // walked in sorted order (tree_walk.cpp) into a pax tar whose bytes are
-// hashed (the diff_id) and compressed (gzip or zstd, libarchive's filters
-// over its "raw" format) straight into the store's BlobWriter, so the
+// hashed (the diff_id) and compressed (gzip with igzip, zstd with
+// libarchive's filter) straight into the store's BlobWriter, so the
 // layer is read once and written once. Also `bock export`'s tar of a tree.
 #include "upper_layer.hpp"
 
@@ -12,6 +12,7 @@
 #include "archive_util.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/common/test_hooks.hpp"
+#include "gzip_deflate.hpp"
 #include "tree_walk.hpp"
 
 namespace bock::image {
@@ -26,10 +27,11 @@ namespace detail {
 
 namespace {
 
-// The compressor: libarchive's raw format (one nameless entry) with a
-// gzip or zstd filter, writing into the blob.
+// The compressor writing into the blob: gzip with igzip (gzip_deflate.hpp),
+// zstd with libarchive's filter over its "raw" format (one nameless entry).
 struct Compressor {
     BlobWriter* blob = nullptr;
+    std::optional<GzipDeflater> gzip;
     ArchiveWriter a;
     std::optional<Error> err;
 
@@ -44,17 +46,15 @@ struct Compressor {
 
     Result<void> open(BlobWriter& w, Compression c) {
         blob = &w;
+        if (c == Compression::gzip) {
+            gzip.emplace([this](const void* b, size_t n) { return blob->write(b, n); });
+            return ok();
+        }
         a.reset(archive_write_new());
         if (!a) return make_error("compress layer: out of memory");
         archive_write_set_format_raw(a.get());
-        if (c == Compression::gzip) {
-            archive_write_add_filter_gzip(a.get());
-            // No timestamp or name in the gzip header: the same tar gives the same blob.
-            archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr);
-            archive_write_set_filter_option(a.get(), "gzip", "compression-level", "6");
-        } else if (archive_write_add_filter_zstd(a.get()) < ARCHIVE_WARN) {
+        if (archive_write_add_filter_zstd(a.get()) < ARCHIVE_WARN)
             return make_error("compress layer: zstd: {}", archive_err(a.get()));
-        }
         archive_write_set_bytes_per_block(a.get(), 0);
         if (archive_write_open(a.get(), this, nullptr, &write_cb, nullptr) != ARCHIVE_OK)
             return failed("open");
@@ -69,10 +69,12 @@ struct Compressor {
         return make_error("compress layer: {}: {}", what, archive_err(a.get()));
     }
     Result<void> write(const void* buf, size_t len) {
+        if (gzip) return gzip->write(buf, len);
         if (archive_write_data(a.get(), buf, len) < 0) return failed("write");
         return ok();
     }
     Result<void> close() {
+        if (gzip) return gzip->finish();
         if (archive_write_close(a.get()) != ARCHIVE_OK) return failed("close");
         return ok();
     }
