@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -130,8 +131,22 @@ std::string mount_type_at(const std::string& path) {
     return found;
 }
 
+// Both FUSE programs open /dev/fuse; said here, before they start, with
+// the fix (device nodes of mode 600 are the usual cause).
+static Result<void> check_fuse_device() {
+    std::string dev = "/dev/fuse";
+#ifdef BOCK_TEST_HOOKS
+    if (const char* d = std::getenv("BOCK_TEST_FUSE_DEVICE"); d && *d) dev = d;
+#endif
+    if (::access(dev.c_str(), R_OK | W_OK) == 0) return ok();
+    int e = errno;
+    return Error(e, fmt::format("`{}` is not readable and writable", dev))
+        .with_hint("as root: chmod 666 /dev/fuse (and modprobe fuse if it is missing)");
+}
+
 Result<void> mount_fuse(const LayersSpec& spec, Backend which, const std::string& program, MountedRoot& root) {
     BOCK_TRY(check_option_paths(spec));
+    BOCK_TRY(check_fuse_device());
     std::vector<std::string> lowers = spec.lowers;
     std::string empty_lower;
     if (lowers.empty()) {  // an image without layers: one empty lower
