@@ -185,6 +185,19 @@ Node* Fs::node_at(const std::string& rel) {
     return n;
 }
 
+void Fs::mark_links_stale(Node* n) {
+    if (!writable || n->type != S_IFREG) return;
+    int up = layers[0].fd.get();
+    struct stat st;
+    if (::fstatat(up, path(n).c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_nlink < 2) return;
+    for (auto& [key, other] : table_) {
+        if (other == n || other->type != S_IFREG) continue;
+        struct stat o;
+        if (::fstatat(up, path(other).c_str(), &o, AT_SYMLINK_NOFOLLOW) == 0 && o.st_ino == st.st_ino && o.st_dev == st.st_dev)
+            mark_stale(ino_of(other));
+    }
+}
+
 void Fs::flush_stale() {
     if (!has_stale_.exchange(false)) return;
     std::vector<fuse_ino_t> inos;

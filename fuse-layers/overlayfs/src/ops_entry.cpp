@@ -173,6 +173,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, f
         if (::utimensat(up, rel.c_str(), ts, AT_SYMLINK_NOFOLLOW) < 0) err = -errno;
     }
     if (err) return (void)fuse_reply_err(req, -err);
+    fs.mark_links_stale(n);
     auto st = fs.attr(n);
     if (!st) return (void)fuse_reply_err(req, st.error().code());
     fuse_reply_attr(req, &*st, fs.opt.timeout);

@@ -73,6 +73,9 @@ public:
         has_stale_ = true;
     }
     void flush_stale();  // call without holding mu
+    // The other names of a hard-linked upper file are other nodes: marks
+    // them stale when `n`'s attributes changed (call holding mu).
+    void mark_links_stale(Node* n);
     Node* node_at(const std::string& rel);  // a node in the table by path, or null
 
     // ---- node table (nodes.cpp); callers hold mu ----
