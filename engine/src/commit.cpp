@@ -50,7 +50,7 @@ Result<std::vector<PathChange>> diff_container(Context& ctx, const std::string& 
     auto c = BOCK_TRY(find_container(ctx, container));
     auto img = BOCK_TRY(container_image(ctx, c));
     auto dirs = ContainerDirs::for_id(ctx, c.rec.id);
-    return image::upper_changes(dirs.upper, ctx.store->layer_dirs(img))
+    return image::upper_changes(dirs.upper, ctx.store->layer_dirs(img), c.rec.storage_driver == "vfs")
         .context(fmt::format("diff container {}", c.rec.id.substr(0, 12)));
 }
 
@@ -65,6 +65,8 @@ Result<CommitReply> commit_container(Context& ctx, const CommitRequest& req) {
     if (!opts.timestamp) opts.timestamp = BOCK_TRY(source_date_epoch());
     opts.single_id = ctx.single_id;
     if (opts.created_by.empty()) opts.created_by = joined(c.rec.command);
+    // vfs copied the image into the upper directory: the changes are what differs from it.
+    if (c.rec.storage_driver == "vfs") opts.copy_of = ctx.store->layer_dirs(img);
     auto r = BOCK_TRY(image::commit_upper(*ctx.store, img, dirs.upper, req.image, opts)
                           .context(fmt::format("commit container {}", c.rec.id.substr(0, 12))));
     return CommitReply{r.image, r.layer.has_value()};

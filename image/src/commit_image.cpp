@@ -66,7 +66,12 @@ Result<CommitResult> commit_upper(Store& store, const ImageRecord& base, const s
 
     CommitResult out;
     std::optional<detail::UpperLayer> layer;
-    if (opts.include_empty || !detail::upper_is_empty(upper)) layer = BOCK_TRY(detail::write_upper_layer(p, upper, opts));
+    std::optional<detail::CopyChanges> copy;
+    if (!opts.copy_of.empty())
+        copy = BOCK_TRY_CTX(detail::compare_copy(upper, opts.copy_of), "compare the container's copy with its image");
+    bool empty = copy ? copy->keep.empty() && copy->deleted.empty() : detail::upper_is_empty(upper);
+    if (opts.include_empty || !empty)
+        layer = BOCK_TRY(detail::write_upper_layer(p, upper, opts, copy ? &*copy : nullptr));
 
     auto cfg = BOCK_TRY(detail::commit_config(base_config, layer ? std::optional(layer->diff_id) : std::nullopt, opts));
     auto cd = BOCK_TRY(detail::put_blob_data(p, cfg.dump(), "config"));
@@ -117,10 +122,14 @@ std::vector<std::string> image_children(const std::vector<std::string>& lowers, 
 
 }  // namespace
 
-Result<std::vector<PathChange>> upper_changes(const std::string& upper, const std::vector<std::string>& lowers) {
+Result<std::vector<PathChange>> upper_changes(const std::string& upper, const std::vector<std::string>& lowers,
+                                              bool full_copy) {
     std::vector<PathChange> out;
     detail::WalkOptions wo;
-    wo.overlay_upper = true;
+    std::optional<detail::CopyChanges> copy;
+    if (full_copy) copy = BOCK_TRY(detail::compare_copy(upper, lowers));
+    wo.overlay_upper = !full_copy;
+    if (copy) wo.only = &*copy;
     BOCK_TRY(detail::walk_tree(upper, wo, [&](const detail::TreeEntry& e, int, const char*) -> Result<void> {
         if (e.whiteout) {
             if (in_image(lowers, e.path)) out.push_back({'D', "/" + e.path});

@@ -11,8 +11,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <set>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bock/common/error.hpp"
 
@@ -27,9 +30,26 @@ struct TreeEntry {
     std::string symlink;    // a symlink's target
 };
 
+// The part of a full copy of an image (the vfs backend's root) that
+// differs from the image: the paths to write (changed or added, and the
+// directories above them) and, per directory, the names the image has
+// there and the copy has not (written as whiteouts).
+struct CopyChanges {
+    std::set<std::string> keep;
+    std::map<std::string, std::vector<std::string>> deleted;  // "" is the root
+};
+
+// Compares a copy with the image's layer directories (bottom first, as
+// Store::layer_dirs gives them): type, permission bits, owner, and for
+// non-directories size, mtime, link count, device number and symlink
+// target. Contents are not read: a change that keeps the size and mtime
+// of a file goes unseen, as in containers/storage's naive diff.
+Result<CopyChanges> compare_copy(const std::string& copy, const std::vector<std::string>& lowers);
+
 struct WalkOptions {
     bool overlay_upper = false;  // read overlay whiteouts and opaque markers
     bool single_id = false;      // owners from user.containers.override_stat when present
+    const CopyChanges* only = nullptr;  // set: walk only these paths, with these whiteouts
 };
 
 // Calls `fn` for every entry below `root` (not the root itself), with the

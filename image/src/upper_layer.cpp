@@ -118,7 +118,8 @@ struct TarSink {
 
 }  // namespace
 
-Result<UpperLayer> write_upper_layer(const StorePaths& p, const std::string& upper, const CommitOptions& opts) {
+Result<UpperLayer> write_upper_layer(const StorePaths& p, const std::string& upper, const CommitOptions& opts,
+                                     const CopyChanges* only) {
     auto blob = BOCK_TRY(BlobWriter::create(p, std::nullopt, "layer", "commit"));
     Compressor comp;
     BOCK_TRY(comp.open(blob, opts.compression));
@@ -126,8 +127,9 @@ Result<UpperLayer> write_upper_layer(const StorePaths& p, const std::string& upp
     tar.out = [&](const void* b, size_t n) { return comp.write(b, n); };
     BOCK_TRY(tar.open());
     WalkOptions wo;
-    wo.overlay_upper = true;
+    wo.overlay_upper = only == nullptr;
     wo.single_id = opts.single_id;
+    wo.only = only;
     TarEntryOptions to;
     to.clamp_mtime = opts.timestamp;
     UpperLayer out;

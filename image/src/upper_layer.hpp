@@ -6,6 +6,7 @@
 #include "bock/common/error.hpp"
 #include "bock/image/commit.hpp"
 #include "store_internal.hpp"
+#include "tree_walk.hpp"
 
 namespace bock::image::detail {
 
@@ -18,7 +19,9 @@ struct UpperLayer {
 // Writes the change set of `upper` into blobs/ (through tmp/, kill points
 // commit-blob-partial, commit-blob-before-rename, commit-layer-written).
 // The caller holds the WriteSession.
-Result<UpperLayer> write_upper_layer(const StorePaths& p, const std::string& upper, const CommitOptions& opts);
+// With `only`, just those paths and whiteouts (a full copy's changes).
+Result<UpperLayer> write_upper_layer(const StorePaths& p, const std::string& upper, const CommitOptions& opts,
+                                     const CopyChanges* only = nullptr);
 // True when the upper directory records no change at all.
 bool upper_is_empty(const std::string& upper);
 

@@ -100,6 +100,30 @@ void check_commit_roundtrip() {
     CHECK(imported.out == seen);
 }
 
+void check_commit_backends() {
+    auto base = base_image();
+    for (const std::string driver : {"fuse-overlayfs", "bock-fuse", "vfs"}) {
+        INFO("storage driver " << driver);
+        auto r = cli({"--storage-driver", driver, "run", base, "sh", "-c", std::string(change_script) + " && " + view_script});
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        auto id = latest_container();
+        auto d = cli({"diff", id});
+        INFO(d.err);
+        REQUIRE(d.code == 0);
+        CHECK(lines(d.out) == std::vector<std::string>{"C /bin", "D /bin/vi", "C /data", "D /data/a", "D /data/b", "C /etc",
+                                                       "C /etc/passwd", "A /new", "A /newlink", "A /newsym", "C /tmp"});
+        auto c = cli({"commit", id, "localhost/committed-" + driver + ":1"});
+        INFO(c.err);
+        REQUIRE(c.code == 0);
+        auto again = cli({"run", "--rm", "localhost/committed-" + driver + ":1", "sh", "-c", view_script});
+        INFO(again.err);
+        REQUIRE(again.code == 0);
+        CHECK(again.out == r.out);
+        REQUIRE(cli({"rm", id}).code == 0);
+    }
+}
+
 void check_commit_crash_and_empty() {
     auto base = base_image();
     REQUIRE(cli({"run", base, "sh", "-c", "echo x > /x"}).code == 0);

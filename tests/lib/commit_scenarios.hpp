@@ -10,6 +10,10 @@ namespace bock::test {
 // the exported-then-imported tarball show the same tree, owners, modes and
 // links as the container saw; two commits with one --timestamp are equal.
 void check_commit_roundtrip();
+// The same change set made on fuse-overlayfs, bock-fuse and vfs (whose
+// copy is compared with the image): the same diff, and the committed image
+// shows what the container saw.
+void check_commit_backends();
 // A commit SIGKILLed at each named kill point leaves no image, and the
 // next writer empties tmp/; an unchanged container adds no layer unless
 // --include-empty.

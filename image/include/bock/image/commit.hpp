@@ -26,9 +26,11 @@ struct PathChange {
 };
 
 // The changes recorded in an overlay upper directory, compared with the
-// image's layer directories (bottom to top) to tell A from C. Sorted by
-// path.
-Result<std::vector<PathChange>> upper_changes(const std::string& upper, const std::vector<std::string>& lowers);
+// image's layer directories (bottom to top) to tell A from C; with
+// `full_copy`, `upper` is a whole copy of those layers (the vfs backend)
+// and the changes are what differs from them. Sorted by path.
+Result<std::vector<PathChange>> upper_changes(const std::string& upper, const std::vector<std::string>& lowers,
+                                              bool full_copy = false);
 
 enum class Compression { gzip, zstd };
 Result<Compression> parse_compression(const std::string& s);
@@ -43,6 +45,9 @@ struct CommitOptions {
     Compression compression = Compression::gzip;
     bool single_id = false;            // honour user.containers.override_stat for owners
     std::string created_by;            // history "created_by" (e.g. the container's command)
+    // Non-empty: the upper directory is a full copy of these layer
+    // directories (bottom first; the vfs backend), compared with them.
+    std::vector<std::string> copy_of;
 };
 
 struct CommitResult {
