@@ -131,6 +131,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     ls.work = dirs.work;
     ls.target = dirs.rootfs;
     ls.userxattr = ctx.rootless;
+    ls.owners_in_xattrs = ctx.single_id;
     // From $BOCK_STORAGE_DRIVER, mount_layers reads it itself (and says so).
     if (ctx.storage_driver_from == "--storage-driver") ls.driver = ctx.storage_driver;
     if (auto helper = paths::helper_path("bock-fuse-overlay"))

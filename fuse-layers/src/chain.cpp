@@ -160,6 +160,7 @@ Result<MountedRoot> mount_layers(const LayersSpec& spec) {
         forced_by = "BOCK_STORAGE_DRIVER";
     }
     std::vector<Backend> order{Backend::overlay, Backend::fuse_overlayfs, Backend::bock_fuse, Backend::vfs};
+    if (spec.owners_in_xattrs) order = {Backend::fuse_overlayfs, Backend::bock_fuse, Backend::overlay, Backend::vfs};
     if (!driver.empty()) order = {BOCK_TRY_CTX(parse_backend(driver), forced_by)};
 
     if (auto r = recover_stale_mount(spec.target); !r) log::debug("mount layers: {}", r.error().to_string());

@@ -170,9 +170,11 @@ void Extractor::apply_xattrs(struct archive_entry* e, int fd, const std::string&
 Result<void> Extractor::apply_owner(int parent, const std::string& name, const std::string& shown,
                                     uid_t uid, gid_t gid, mode_t mode, mode_t type, int fd) {
     int r = fd >= 0 ? ::fchown(fd, uid, gid) : ::fchownat(parent, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
-    if (r == 0) return ok();
-    int err = errno;
-    if ((err == EINVAL || err == EPERM) && opts_.single_id) {
+    int err = r == 0 ? 0 : errno;
+    // Single-ID: every entry records its owner, root's too: fuse-overlayfs
+    // (1.10) reads a layer whose root carries the attribute only when
+    // every entry does (ENODATA otherwise).
+    if (opts_.single_id && (r == 0 || err == EINVAL || err == EPERM)) {
         if (S_ISLNK(type)) return ok();  // user.* xattrs are not allowed on symlinks
         std::string v = override_stat_value(uid, gid, mode, type);
         int x;
@@ -187,6 +189,7 @@ Result<void> Extractor::apply_owner(int parent, const std::string& name, const s
         if (x < 0) log::debug("extract `{}`: cannot record owner {}:{}: {}", shown, uid, gid, std::strerror(errno));
         return ok();
     }
+    if (r == 0) return ok();
     if (err == EINVAL) {
         // The kernel's answer for an id outside the user namespace's map.
         auto [uids, uid_ok] = describe_map("/proc/self/uid_map", uid);

@@ -28,7 +28,9 @@ namespace {
 
 constexpr const char* kOverride = "user.containers.override_stat";
 
+// With `want` null: whether the attribute exists, whatever its length.
 bool xattr_is(const std::string& path, const char* name, const char* want) {
+    if (want == nullptr) return ::lgetxattr(path.c_str(), name, nullptr, 0) >= 0;
     char buf[8];
     ssize_t n = ::lgetxattr(path.c_str(), name, buf, sizeof buf);
     if (n < 0) return false;
@@ -70,7 +72,8 @@ Result<void> Fs::open_layers() {
         root.lowers.push_back(static_cast<int>(i + 1));
     }
     for (auto& l : layers)
-        if (l.fd) l.override_stat = xattr_is(proc_path(&l - layers.data(), "."), kOverride, nullptr);
+        // getxattr follows the /proc/self/fd link to the layer's root (lgetxattr would read the link's own).
+        if (l.fd) l.override_stat = ::getxattr(proc_path(&l - layers.data(), ".").c_str(), kOverride, nullptr, 0) >= 0;
     links.resize(layers.size());
     links_scanned.assign(layers.size(), false);
     return ok();

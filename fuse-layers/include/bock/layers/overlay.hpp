@@ -71,6 +71,11 @@ struct LayersSpec {
     // cannot shift ids: with a mapping the chain starts at fuse-overlayfs.
     std::string uidmapping;
     std::string gidmapping;
+    // The layers record owners in user.containers.override_stat (a
+    // single-ID mapping): only the FUSE backends show them, so the chain
+    // tries them before kernel overlayfs, which would show every file as
+    // root's.
+    bool owners_in_xattrs = false;
 };
 
 // A mounted root. Unmounts when it goes away; for a FUSE backend, unmounts
