@@ -39,6 +39,10 @@ nlohmann::json ContainerRecord::to_json() const {
                            {"proto", p.proto}});
         j["ports"] = arr;
     }
+    if (netns_pid > 0) {
+        j["netns_pid"] = netns_pid;
+        j["netns_start"] = netns_start;
+    }
     return j;
 }
 
@@ -63,6 +67,8 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
         r.auto_remove = j.value("auto_remove", false);
         r.storage_driver = j.value("storage_driver", "");
         r.network = j.value("network", "");
+        r.netns_pid = j.value("netns_pid", pid_t{0});
+        r.netns_start = j.value("netns_start", uint64_t{0});
         if (auto ps = j.find("ports"); ps != j.end() && ps->is_array())
             for (const auto& p : *ps)
                 r.ports.push_back(PortMapping{p.value("host_ip", ""), p.value("host_port", uint16_t{0}),

@@ -11,12 +11,12 @@
 
 #include <charconv>
 #include <chrono>
-#include <thread>
 
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/paths.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/runtime/state.hpp"
 #include "network_setup.hpp"
 
 extern char** environ;
@@ -209,11 +209,23 @@ Result<void> write_network_files(const std::string& dir, const NetworkFiles& f, 
     return ok();
 }
 
-Result<NetnsHelper> NetnsHelper::start(pid_t pid, const HelperOptions& o) {
+Result<void> make_mount_targets(const std::string& dir, const std::vector<std::string>& names) {
+    BOCK_TRY(fs::mkdir_p(dir + "/etc", 0755));
+    for (const auto& n : names) BOCK_TRY(fs::write_file(dir + "/etc/" + n, ""));
+    return ok();
+}
+
+std::string netns_api_socket(const Context& ctx, const std::string& id) {
+    std::string path = ctx.run_root + "/containers/" + id.substr(0, 12) + ".netns.sock";
+    return path.size() < 100 ? path : "";
+}
+
+Result<NetnsHelper> NetnsHelper::spawn(pid_t pid, const HelperOptions& o) {
     std::string exe = BOCK_TRY(paths::helper_path("bock-netns"));
     FdPair ready = BOCK_TRY(sys::pipe());
-    FdPair exitp = BOCK_TRY(sys::pipe());
-    std::vector<std::string> argv = {exe, "--netns-pid", std::to_string(pid), "--ready-fd", "3", "--exit-fd", "4"};
+    // No --exit-fd: the helper lives as long as the container's init (a
+    // pidfd of it), not as long as this process.
+    std::vector<std::string> argv = {exe, "--netns-pid", std::to_string(pid), "--ready-fd", "3"};
     if (!o.api_socket.empty()) argv.insert(argv.end(), {"--api-socket", o.api_socket});
     if (!o.dns_upstream.empty()) argv.insert(argv.end(), {"--dns-upstream", o.dns_upstream});
     if (o.allow_host_loopback) argv.push_back("--allow-host-loopback");
@@ -221,31 +233,38 @@ Result<NetnsHelper> NetnsHelper::start(pid_t pid, const HelperOptions& o) {
     std::vector<char*> a;
     for (auto& s : argv) a.push_back(s.data());
     a.push_back(nullptr);
-    // dup2 onto 3 and 4 clears close-on-exec; the originals may be 3 or 4
-    // themselves, so they are moved out of the way first.
+    // dup2 onto 3 clears close-on-exec; the original may be 3 itself, so it
+    // is moved out of the way first.
     Fd ready_w(::fcntl(ready.second.get(), F_DUPFD_CLOEXEC, 10));
-    Fd exit_r(::fcntl(exitp.first.get(), F_DUPFD_CLOEXEC, 10));
     ready.second.reset();
-    exitp.first.reset();
-    if (!ready_w || !exit_r) return errno_error("start bock-netns");
+    if (!ready_w) return errno_error("start bock-netns");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, o.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&fa, 2, 1);
     posix_spawn_file_actions_adddup2(&fa, ready_w.get(), 3);
-    posix_spawn_file_actions_adddup2(&fa, exit_r.get(), 4);
+    // Its own process group: a ^C meant for the container (forwarded by
+    // bock) does not reach it; it stops when the container does.
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&at, 0);
     pid_t child = -1;
-    int rc = ::posix_spawn(&child, exe.c_str(), &fa, nullptr, a.data(), environ);
+    int rc = ::posix_spawn(&child, exe.c_str(), &fa, &at, a.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
     if (rc != 0) return Error(rc, fmt::format("start `{}`", exe));
     NetnsHelper h;
     h.pid_ = Pid(child);
-    h.exit_w_ = std::move(exitp.second);
+    h.ready_ = std::move(ready.first);
+    h.log_ = o.log;
     h.api_socket_ = o.api_socket;
-    ready_w.reset();
-    exit_r.reset();
-    pollfd p{ready.first.get(), POLLIN, 0};
+    return h;
+}
+
+Result<void> NetnsHelper::wait_ready() {
+    pollfd p{ready_.get(), POLLIN, 0};
     int n;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     do {
@@ -253,40 +272,167 @@ Result<NetnsHelper> NetnsHelper::start(pid_t pid, const HelperOptions& o) {
         n = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
     } while (n < 0 && errno == EINTR);
     char c = 0;
-    bool ok_ = n == 1 && ::read(ready.first.get(), &c, 1) == 1 && c == '1';
-    if (!ok_) {
-        h.stop();
-        std::string err = fs::read_file(o.log).value_or("");
-        while (!err.empty() && err.back() == '\n') err.pop_back();
-        // The helper's own lines start with "bock-netns: error: " or similar.
-        std::string msg = n == 0 ? "bock-netns was not ready within 10 s" : "bock-netns failed";
-        if (!err.empty()) msg += ": " + err;
-        return make_error("{}", msg).with_hint(fmt::format("the helper's log is `{}`", o.log));
+    if (n == 1 && ::read(ready_.get(), &c, 1) == 1 && c == '1') {
+        is_ready_ = true;
+        return ok();
     }
-    return h;
+    finish();
+    std::string err = fs::read_file(log_).value_or("");
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    // The helper's own lines start with "bock-netns: error: " or similar.
+    std::string msg = n == 0 ? "bock-netns was not ready within 10 s" : "bock-netns failed";
+    if (!err.empty()) msg += ": " + err;
+    return make_error("{}", msg).with_hint(fmt::format("the helper's log is `{}`", log_));
 }
 
-void NetnsHelper::stop() {
-    exit_w_.reset();
-    if (pid_.valid()) {
-        // It exits at once when its exit fd closes; reap it, or kill it
-        // after 2 s.
-        int status = 0;
-        pid_t p = pid_.get();
-        for (int i = 0; i < 200; ++i) {
-            pid_t r = ::waitpid(p, &status, WNOHANG);
-            if (r == p || (r < 0 && errno == ECHILD)) {
-                pid_.detach();
+void NetnsHelper::finish() {
+    if (!pid_.valid()) return;
+    struct Unlink {
+        std::string& path;
+        ~Unlink() {
+            if (!path.empty()) ::unlink(path.c_str());
+            path.clear();
+        }
+    } unlink_socket{api_socket_};
+    if (is_ready_ && ready_) {
+        // EOF on the ready pipe: its listeners are closed.
+        pollfd p{ready_.get(), POLLIN, 0};
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        for (;;) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) break;
+            int n = ::poll(&p, 1, static_cast<int>(left.count()));
+            if (n < 0 && errno == EINTR) continue;
+            char b[16];
+            if (n == 1 && ::read(ready_.get(), b, sizeof b) == 0) {
+                ready_.reset();
                 break;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(i < 20 ? 1 : 10));
+            if (n <= 0) break;
         }
-        pid_ = Pid();  // kills and reaps what is left
+        if (!ready_) {
+            // Reaped if already gone; else it ends by itself.
+            int status = 0;
+            (void)::waitpid(pid_.get(), &status, WNOHANG);
+            pid_.detach();
+            return;
+        }
+        log::warn("bock-netns (pid {}) did not stop with its container: killing it", pid_.get());
     }
-    if (!api_socket_.empty()) {
-        ::unlink(api_socket_.c_str());
-        api_socket_.clear();
+    ready_.reset();
+    pid_ = Pid();  // killed and reaped
+}
+
+void NetnsHelper::detach() {
+    ready_.reset();
+    api_socket_.clear();
+    pid_.detach();
+}
+
+Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunRequest& req) {
+    ContainerNetwork n;
+    n.mode_ = BOCK_TRY(parse_network(req.network, ctx.rootless));
+    for (const auto& p : req.publish) n.ports_.push_back(BOCK_TRY(parse_publish(p)));
+    if (!n.ports_.empty() && n.mode_.kind != "slirp4netns")
+        return make_error("-p needs the slirp4netns network, not `{}`", n.mode_.kind)
+            .with_hint("publish with --network slirp4netns (the rootless default)");
+    n.dns_upstream_ = req.dns_upstream;
+    if (n.dns_upstream_.empty())
+        if (const char* e = std::getenv("BOCK_DNS_UPSTREAM")) n.dns_upstream_ = e;
+    if (n.mode_.kind == "container") {
+        auto other = BOCK_TRY(find_container(ctx, n.mode_.target));
+        if (other.status != "running")
+            return make_error("--network container:{}: the container is not running", n.mode_.target);
+        auto pid_text = BOCK_TRY_CTX(fs::read_file(ContainerDirs::for_id(ctx, other.rec.id).pid_file()),
+                                     fmt::format("--network container:{}: find its process", n.mode_.target));
+        n.join_netns_ = fmt::format("/proc/{}/ns/net", std::atoi(pid_text.c_str()));
+        n.mode_.target = other.rec.id;
+    } else if (n.mode_.kind == "ns") {
+        if (!fs::exists(n.mode_.target))
+            return Error(ENOENT, fmt::format("--network ns:{}: no such file", n.mode_.target))
+                .with_hint("name a network namespace file, e.g. /run/netns/NAME or /proc/PID/ns/net");
+        n.join_netns_ = n.mode_.target;
     }
+    if (n.mode_.kind == "slirp4netns") {
+        n.files_.dns = req.dns.empty() ? std::vector<std::string>{"10.0.2.3"} : req.dns;
+        n.files_.dns_search = req.dns_search;
+        n.files_.dns_option = req.dns_option;
+        n.files_.add_host = req.add_host;
+        n.files_.host_loopback = n.mode_.allow_host_loopback;
+    } else if (!req.dns.empty() || !req.dns_search.empty() || !req.dns_option.empty() || !req.add_host.empty()) {
+        return make_error("--dns, --dns-search, --dns-option and --add-host need the slirp4netns network, not `{}`",
+                          n.mode_.kind)
+            .with_hint("with --network host or container:NAME the container uses that network's files");
+    }
+    return n;
+}
+
+void ContainerNetwork::describe(ContainerRecord& record) const {
+    record.network = mode_.target.empty() ? mode_.kind : mode_.kind + ":" + mode_.target;
+    record.ports = ports_;
+}
+
+namespace {
+std::vector<std::string> mounted_files(const std::string& kind) {
+    if (kind == "slirp4netns") return {"resolv.conf", "hosts", "hostname"};
+    if (kind == "container") return {"resolv.conf", "hosts"};
+    return {};
+}
+}  // namespace
+
+Result<void> ContainerNetwork::add_mount_targets(const ContainerDirs& dirs, layers::LayersSpec& ls) const {
+    auto names = mounted_files(mode_.kind);
+    if (names.empty()) return ok();
+    std::string dir = dirs.storage + "/mount-targets";
+    BOCK_TRY_CTX(make_mount_targets(dir, names), "make the network files' mount targets");
+    ls.lowers.push_back(dir);  // the top lower layer, under the upper directory
+    return ok();
+}
+
+Result<void> ContainerNetwork::configure(const Context& ctx, const ContainerDirs& dirs, runtime::Spec& spec) const {
+    // A new namespace (none, slirp4netns), the session's (host), or one
+    // joined by path.
+    if (mode_.kind != "none" && mode_.kind != "slirp4netns")
+        for (auto it = spec.namespaces.begin(); it != spec.namespaces.end(); ++it)
+            if (it->type == "network") {
+                if (join_netns_.empty()) spec.namespaces.erase(it);
+                else it->path = join_netns_;
+                break;
+            }
+    if (mode_.kind == "slirp4netns") {
+        NetworkFiles nf = files_;
+        nf.hostname = spec.hostname;
+        BOCK_TRY(write_network_files(dirs.bundle, nf, spec));
+    } else if (mode_.kind == "container") {
+        // Its name resolution too, as podman does.
+        auto other = ContainerDirs::for_id(ctx, mode_.target);
+        for (const char* f : {"resolv.conf", "hosts"})
+            if (fs::exists(other.bundle + "/" + f))
+                spec.mounts.push_back(runtime::Mount{std::string("/etc/") + f, "bind", other.bundle + "/" + f,
+                                                     {"rbind", "rprivate"}});
+    }
+    return ok();
+}
+
+void ContainerNetwork::attach(const Context& ctx, const ContainerDirs& dirs, runtime::RunOptions& ro,
+                              std::function<void(pid_t, uint64_t)> recorded) {
+    if (mode_.kind != "slirp4netns") return;
+    HelperOptions ho;
+    ho.api_socket = netns_api_socket(ctx, dirs.id);
+    ho.log = dirs.bundle + "/netns.log";
+    ho.dns_upstream = dns_upstream_;
+    ho.allow_host_loopback = mode_.allow_host_loopback;
+    ho.ports = ports_;
+    ro.on_spawned = [this, ho, recorded](pid_t pid) -> Result<void> {
+        helper_ = std::make_unique<NetnsHelper>(
+            BOCK_TRY_CTX(NetnsHelper::spawn(pid, ho), "start the container's network"));
+        if (recorded) recorded(helper_->pid(), runtime::process_start_time(helper_->pid()).value_or(0));
+        return ok();
+    };
+    ro.on_created = [this](pid_t) -> Result<void> {
+        if (helper_) BOCK_TRY_CTX(helper_->wait_ready(), "start the container's network");
+        return ok();
+    };
 }
 
 }  // namespace bock::engine

@@ -1,19 +1,27 @@
 // The engine's side of a container's network: the files it sees
 // (/etc/resolv.conf, /etc/hosts, /etc/hostname) and the bock-netns helper
 // attached to its network namespace (docs/netns-helper.md, "Engine
-// checklist").
+// checklist"). run_container calls one ContainerNetwork in four places
+// (docs/networking.md, "How bock run sets it up").
 #pragma once
 
 #include <sys/types.h>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bock/common/error.hpp"
 #include "bock/common/fd.hpp"
 #include "bock/common/pid.hpp"
+#include "bock/engine/context.hpp"
 #include "bock/engine/network.hpp"
+#include "bock/engine/run.hpp"
+#include "bock/layers/overlay.hpp"
+#include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
+#include "container_dirs.hpp"
 
 namespace bock::engine {
 
@@ -24,9 +32,19 @@ struct NetworkFiles {
     bool host_loopback = false;  // host.containers.internal -> 10.0.2.2
 };
 
-// Writes resolv.conf, hosts and hostname into `dir` and adds bind mounts of
-// them onto the spec.
+// Writes resolv.conf, hosts and hostname into `dir` and adds bind mounts
+// of them onto the spec.
 Result<void> write_network_files(const std::string& dir, const NetworkFiles& f, runtime::Spec& spec);
+
+// Empty files etc/NAME under `dir`: a lower layer put on top of the
+// image's, so that the bind mounts of the network files find their targets
+// without the runtime creating them in the container's upper directory
+// (where `bock diff` and `bock commit` would see them).
+Result<void> make_mount_targets(const std::string& dir, const std::vector<std::string>& names);
+
+// The helper's API socket: short (sun_path holds 108 bytes); empty when
+// even that is too long.
+std::string netns_api_socket(const Context& ctx, const std::string& id);
 
 struct HelperOptions {
     std::string api_socket;
@@ -36,24 +54,64 @@ struct HelperOptions {
     std::vector<PortMapping> ports;
 };
 
-// A running bock-netns. Closing `exit_w` stops it; the destructor does that,
-// reaps it (killing it after a while) and removes its API socket.
+// A bock-netns started for one container. It stops by itself when the
+// container's init exits (the engine holds no exit fd), so it outlives
+// the bock process that started it when the container does.
 class NetnsHelper {
 public:
     NetnsHelper() = default;
     NetnsHelper(NetnsHelper&&) = default;
     NetnsHelper& operator=(NetnsHelper&&) = default;
-    ~NetnsHelper() { stop(); }
-    // Starts it for the network namespace of `pid` and waits (10 s at most)
-    // for it to be ready; the error carries the helper's stderr.
-    static Result<NetnsHelper> start(pid_t pid, const HelperOptions& opts);
-    void stop();
-    bool running() const { return pid_.valid(); }
+    ~NetnsHelper() { finish(); }
+    // Starts it on the network namespace of `pid` without waiting.
+    static Result<NetnsHelper> spawn(pid_t pid, const HelperOptions& opts);
+    // Waits (10 s at most) for it to be ready; the error carries its log.
+    Result<void> wait_ready();
+    // After the container ended: waits (2 s at most) until the helper has
+    // closed its published ports, then lets it finish by itself (closing
+    // its TAP takes the kernel ~10 ms more). One that never became ready,
+    // or did not let go of its ports, is killed.
+    void finish();
+    // Leaves it running (the container lives on without this process).
+    void detach();
+    pid_t pid() const { return pid_.get(); }
 
 private:
     Pid pid_;
-    Fd exit_w_;
-    std::string api_socket_;
+    Fd ready_;
+    bool is_ready_ = false;
+    std::string log_;
+    std::string api_socket_;  // removed by finish(): the helper's sandbox hides it
+};
+
+// The network step of run_container, in the order it calls them.
+class ContainerNetwork {
+public:
+    // --network, -p, --dns*, --add-host, --dns-upstream checked (and
+    // container:NAME found) before anything is made.
+    static Result<ContainerNetwork> prepare(Context& ctx, const RunRequest& req);
+    // record.network and record.ports.
+    void describe(ContainerRecord& record) const;
+    // Before the root is mounted: the mount targets' lower layer.
+    Result<void> add_mount_targets(const ContainerDirs& dirs, layers::LayersSpec& ls) const;
+    // The spec's network namespace and the network files' bind mounts.
+    Result<void> configure(const Context& ctx, const ContainerDirs& dirs, runtime::Spec& spec) const;
+    // The runtime's hooks: the helper spawned as soon as the container's
+    // namespaces exist (on_spawned; `recorded` is then told its pid and
+    // start time) and awaited before the container is started
+    // (on_created), so that its start overlaps the container's setup.
+    void attach(const Context& ctx, const ContainerDirs& dirs, runtime::RunOptions& ro,
+                std::function<void(pid_t, uint64_t)> recorded);
+    // The helper: finished (waited for its ports) on destruction.
+    NetnsHelper* helper() { return helper_.get(); }
+
+private:
+    NetworkMode mode_;
+    std::vector<PortMapping> ports_;
+    std::string dns_upstream_;
+    std::string join_netns_;  // container:NAME, ns:PATH
+    NetworkFiles files_;
+    std::unique_ptr<NetnsHelper> helper_;
 };
 
 }  // namespace bock::engine

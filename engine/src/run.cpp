@@ -88,27 +88,10 @@ Result<image::ImageRecord> resolve_image(Context& ctx, const std::string& typed)
 }
 
 Result<int> run_container(Context& ctx, const RunRequest& req) {
-    auto net = BOCK_TRY(parse_network(req.network, ctx.rootless));
-    std::vector<PortMapping> ports;
-    for (const auto& p : req.publish) ports.push_back(BOCK_TRY(parse_publish(p)));
-    if (!ports.empty() && net.kind != "slirp4netns")
-        return make_error("-p needs the slirp4netns network, not `{}`", net.kind)
-            .with_hint("publish with --network slirp4netns (the rootless default)");
-    std::string dns_upstream = req.dns_upstream;
-    if (dns_upstream.empty())
-        if (const char* e = std::getenv("BOCK_DNS_UPSTREAM")) dns_upstream = e;
-    std::string join_netns;  // container:NAME, ns:PATH
-    if (net.kind == "container") {
-        auto other = BOCK_TRY(find_container(ctx, net.target));
-        if (other.status != "running")
-            return make_error("--network container:{}: the container is not running", net.target);
-        auto pid_text = BOCK_TRY_CTX(fs::read_file(ContainerDirs::for_id(ctx, other.rec.id).pid_file()),
-                                     fmt::format("--network container:{}: find its process", net.target));
-        join_netns = fmt::format("/proc/{}/ns/net", std::stoi(pid_text));
-        net.target = other.rec.id;
-    } else if (net.kind == "ns") {
-        join_netns = net.target;
-    }
+    // The network (network_setup.hpp): checked first; it lives until the
+    // end of this function, after the root's cleanup, when it waits for
+    // the helper to have closed its published ports.
+    auto net = BOCK_TRY(ContainerNetwork::prepare(ctx, req));
     auto rec = BOCK_TRY(resolve_image(ctx, req.image));
     auto cfg = BOCK_TRY(ctx.store->config(rec));
 
@@ -125,8 +108,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     record.owner_pid = ::getpid();
     record.owner_start = runtime::process_start_time(record.owner_pid).value_or(0);
     record.auto_remove = req.remove;
-    record.network = net.target.empty() ? net.kind : net.kind + ":" + net.target;
-    record.ports = ports;
+    net.describe(record);
     auto dirs = ContainerDirs::for_id(ctx, record.id);
     BOCK_TRY_CTX(dirs.create(), "create the container's directories");
     // From here on every exit path removes what was made (and unmounts).
@@ -160,6 +142,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     if (ctx.storage_driver_from == "--storage-driver") ls.driver = ctx.storage_driver;
     if (auto helper = paths::helper_path("bock-fuse-overlay"))
         ls.helper_dir = helper->substr(0, helper->rfind('/'));
+    BOCK_TRY(net.add_mount_targets(dirs, ls));
     cleanup.root = BOCK_TRY_CTX(layers::mount_layers(ls), "mount the container's root filesystem");
     record.storage_driver = std::string(layers::backend_name(cleanup.root.backend()));
     log::debug("container {}: storage driver {} ({})", record.id.substr(0, 12), record.storage_driver,
@@ -194,32 +177,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     if (!has_env(env, "HOME")) env.push_back("HOME=" + user.home);
     spec.process.env = env;
     spec.annotations["org.opencontainers.image.ref.name"] = rec.name;
-    // The network: a new namespace (none, slirp4netns), the session's
-    // (host), or one joined by path.
-    if (net.kind != "none" && net.kind != "slirp4netns")
-        for (auto it = spec.namespaces.begin(); it != spec.namespaces.end(); ++it)
-            if (it->type == "network") {
-                if (join_netns.empty()) spec.namespaces.erase(it);
-                else it->path = join_netns;
-                break;
-            }
-    if (net.kind == "slirp4netns") {
-        NetworkFiles nf;
-        nf.dns = req.dns.empty() ? std::vector<std::string>{"10.0.2.3"} : req.dns;
-        nf.dns_search = req.dns_search;
-        nf.dns_option = req.dns_option;
-        nf.add_host = req.add_host;
-        nf.hostname = spec.hostname;
-        nf.host_loopback = net.allow_host_loopback;
-        BOCK_TRY(write_network_files(dirs.bundle, nf, spec));
-    } else if (net.kind == "container") {
-        // Its name resolution too, as podman does.
-        auto other = ContainerDirs::for_id(ctx, net.target);
-        for (const char* f : {"resolv.conf", "hosts"})
-            if (fs::exists(other.bundle + "/" + f))
-                spec.mounts.push_back(runtime::Mount{std::string("/etc/") + f, "bind", other.bundle + "/" + f,
-                                                     {"rbind", "rprivate"}});
-    }
+    BOCK_TRY(net.configure(ctx, dirs, spec));
     // The bundle lives in the run root, which a reboot empties: atomic, not durable.
     BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), runtime::to_json(spec).dump(2), 0600, false));
 
@@ -228,21 +186,11 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     ro.bundle = dirs.bundle;
     ro.rootless = ctx.rootless;
     ro.pid_file = dirs.pid_file();
-    NetnsHelper helper;  // stopped (and its socket removed) when this returns
-    if (net.kind == "slirp4netns") {
-        ro.on_created = [&](pid_t pid) -> Result<void> {
-            HelperOptions ho;
-            // A short path (sun_path holds 108 bytes); none if still too long.
-            ho.api_socket = ctx.run_root + "/containers/" + dirs.id.substr(0, 12) + ".netns.sock";
-            if (ho.api_socket.size() >= 100) ho.api_socket.clear();
-            ho.log = dirs.bundle + "/netns.log";
-            ho.dns_upstream = dns_upstream;
-            ho.allow_host_loopback = net.allow_host_loopback;
-            ho.ports = ports;
-            helper = BOCK_TRY_CTX(NetnsHelper::start(pid, ho), "start the container's network");
-            return ok();
-        };
-    }
+    net.attach(ctx, dirs, ro, [&](pid_t pid, uint64_t start) {
+        record.netns_pid = pid;
+        record.netns_start = start;
+        if (auto r = save_record(ctx, record); !r) log::warn("{}", r.error().to_string());
+    });
     record.command = spec.process.args;
     record.state = "running";
     record.started = time::now();

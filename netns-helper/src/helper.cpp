@@ -50,10 +50,11 @@ Result<Fd> open_tap_in(int netns_fd, const TapConfig& cfg, bool host_loopback, O
     return tap;
 }
 
+// The ready fd stays open after the "1": its EOF, when the helper stops,
+// tells the engine that the published ports are free again.
 Result<void> write_ready(int fd) {
     if (fd < 0) return ok();
     if (sys::raw::write_all(fd, "1", 1) < 0) return errno_error("write to the ready fd {}", fd);
-    ::close(fd);
     return ok();
 }
 
@@ -154,7 +155,15 @@ Result<void> run_helper(const Options& o) {
     if (api) api->serve(*loop, ports);
     BOCK_TRY(write_ready(o.ready_fd));
     redirect.go();
-    return loop->run();
+    auto r = loop->run();
+    // Stopping: the listeners first (the forwarders own them) and the API
+    // socket, then the ready fd says so. Closing the TAP (the loop's) takes
+    // the kernel ~10 ms (the device is unregistered): nobody waits for it.
+    api.reset();
+    fw.reset();
+    outbound.reset();
+    if (o.ready_fd >= 0) ::close(o.ready_fd);
+    return r;
 }
 
 }  // namespace bock::netns

@@ -288,6 +288,7 @@ Result<int> run_container(const Spec& spec, const RunOptions& opts) {
     BOCK_TRY(join_cgroup(plan, cgroup.paths(), pid, socks.first.get()));
     forwarder.target(pid);
     BOCK_TRY(write_pid_file(opts.pid_file, pid));
+    if (opts.on_spawned) BOCK_TRY(opts.on_spawned(pid));
 
     bool started = false, created = false;
     BOCK_TRY(converse(plan, opts.id, child, socks.first.get(), false, started, created, opts.on_created));

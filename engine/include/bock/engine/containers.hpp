@@ -53,6 +53,11 @@ struct ContainerRecord {
     std::string storage_driver;    // the backend its root was mounted with (overlay, bock-fuse, ...)
     std::string network;           // none | host | slirp4netns | container:ID | ns:PATH
     std::vector<PortMapping> ports;  // -p, for `bock port` and `bock ps`
+    // The bock-netns helper serving its network (slirp4netns), with its
+    // start time: it lives as long as the container's init, whoever runs
+    // it; `bock rm -f` and crash recovery stop it by these.
+    pid_t netns_pid = 0;
+    uint64_t netns_start = 0;
 
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j, const std::string& path);

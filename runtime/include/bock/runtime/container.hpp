@@ -41,6 +41,13 @@ struct RunOptions {
     // helper to its network namespace. An error aborts the run (the process
     // is killed) and is returned.
     std::function<Result<void>(pid_t)> on_created;
+    // run_container only: called in the parent right after the container
+    // process is cloned (in its cgroup, its pid file written), while it
+    // still sets itself up: the namespaces made by clone exist, so a
+    // helper can start on them in parallel with the container's setup
+    // (on_created then waits for it). Namespaces joined by path are not
+    // joined yet. An error aborts the run as for on_created.
+    std::function<Result<void>(pid_t)> on_spawned;
 };
 
 // Creates, starts and waits for the container. Returns Docker's exit code:
