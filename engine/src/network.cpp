@@ -203,16 +203,32 @@ Result<void> write_network_files(const std::string& dir, const NetworkFiles& f, 
     };
     for (const auto& file : {File{"resolv.conf", resolv}, File{"hosts", hosts}, File{"hostname", f.hostname + "\n"}}) {
         std::string path = dir + "/" + file.name;
-        BOCK_TRY(fs::write_file_atomic(path, file.text, 0644));
+        // A new file in the container's fresh bundle: no temporary file,
+        // no fsync (the run root is emptied by a reboot anyway).
+        BOCK_TRY(fs::write_file(path, file.text));
         spec.mounts.push_back(runtime::Mount{std::string("/etc/") + file.name, "bind", path, {"rbind", "rprivate"}});
     }
     return ok();
 }
 
-Result<void> make_mount_targets(const std::string& dir, const std::vector<std::string>& names) {
-    BOCK_TRY(fs::mkdir_p(dir + "/etc", 0755));
-    for (const auto& n : names) BOCK_TRY(fs::write_file(dir + "/etc/" + n, ""));
-    return ok();
+Result<std::string> mount_targets_layer(const std::string& store_root, const std::vector<std::string>& names) {
+    std::string key;
+    for (const auto& n : names) key += (key.empty() ? "" : "+") + n;
+    std::string dir = fs::join(store_root, "mount-targets/" + key);
+    if (fs::exists(dir)) return dir;
+    // Made once per store, then shared read-only by every container: in a
+    // temporary directory, renamed into place (a concurrent bock that won
+    // the race leaves ours to be removed).
+    std::string tmp = fmt::format("{}.tmp-{}", dir, ::getpid());
+    BOCK_TRY(fs::remove_all(tmp));
+    BOCK_TRY(fs::mkdir_p(tmp + "/etc", 0755));
+    for (const auto& n : names) BOCK_TRY(fs::write_file(tmp + "/etc/" + n, ""));
+    if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+        int e = errno;
+        (void)fs::remove_all(tmp);
+        if (e != EEXIST && e != ENOTEMPTY) return Error(e, fmt::format("rename `{}` to `{}`", tmp, dir));
+    }
+    return dir;
 }
 
 std::string netns_api_socket(const Context& ctx, const std::string& id) {
@@ -287,6 +303,7 @@ Result<void> NetnsHelper::wait_ready() {
 
 void NetnsHelper::finish() {
     if (!pid_.valid()) return;
+    auto t0 = std::chrono::steady_clock::now();
     struct Unlink {
         std::string& path;
         ~Unlink() {
@@ -311,6 +328,9 @@ void NetnsHelper::finish() {
             if (n <= 0) break;
         }
         if (!ready_) {
+            log::debug("waited {} us for bock-netns to close its ports",
+                       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+                           .count());
             // Reaped if already gone; else it ends by itself.
             int status = 0;
             (void)::waitpid(pid_.get(), &status, WNOHANG);
@@ -331,6 +351,7 @@ void NetnsHelper::detach() {
 
 Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunRequest& req) {
     ContainerNetwork n;
+    n.store_root_ = ctx.store_root;
     n.mode_ = BOCK_TRY(parse_network(req.network, ctx.rootless));
     for (const auto& p : req.publish) n.ports_.push_back(BOCK_TRY(parse_publish(p)));
     if (!n.ports_.empty() && n.mode_.kind != "slirp4netns")
@@ -380,11 +401,10 @@ std::vector<std::string> mounted_files(const std::string& kind) {
 }
 }  // namespace
 
-Result<void> ContainerNetwork::add_mount_targets(const ContainerDirs& dirs, layers::LayersSpec& ls) const {
+Result<void> ContainerNetwork::add_mount_targets(layers::LayersSpec& ls) const {
     auto names = mounted_files(mode_.kind);
     if (names.empty()) return ok();
-    std::string dir = dirs.storage + "/mount-targets";
-    BOCK_TRY_CTX(make_mount_targets(dir, names), "make the network files' mount targets");
+    auto dir = BOCK_TRY_CTX(mount_targets_layer(store_root_, names), "make the network files' mount targets");
     ls.lowers.push_back(dir);  // the top lower layer, under the upper directory
     return ok();
 }
@@ -424,13 +444,20 @@ void ContainerNetwork::attach(const Context& ctx, const ContainerDirs& dirs, run
     ho.allow_host_loopback = mode_.allow_host_loopback;
     ho.ports = ports_;
     ro.on_spawned = [this, ho, recorded](pid_t pid) -> Result<void> {
+        auto t0 = std::chrono::steady_clock::now();
         helper_ = std::make_unique<NetnsHelper>(
             BOCK_TRY_CTX(NetnsHelper::spawn(pid, ho), "start the container's network"));
+        log::debug("bock-netns {} spawned in {} us", helper_->pid(),
+                   std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
         if (recorded) recorded(helper_->pid(), runtime::process_start_time(helper_->pid()).value_or(0));
         return ok();
     };
     ro.on_created = [this](pid_t) -> Result<void> {
-        if (helper_) BOCK_TRY_CTX(helper_->wait_ready(), "start the container's network");
+        if (!helper_) return ok();
+        auto t0 = std::chrono::steady_clock::now();
+        BOCK_TRY_CTX(helper_->wait_ready(), "start the container's network");
+        log::debug("waited {} us for bock-netns to be ready",
+                   std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
         return ok();
     };
 }

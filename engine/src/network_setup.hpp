@@ -36,11 +36,12 @@ struct NetworkFiles {
 // of them onto the spec.
 Result<void> write_network_files(const std::string& dir, const NetworkFiles& f, runtime::Spec& spec);
 
-// Empty files etc/NAME under `dir`: a lower layer put on top of the
-// image's, so that the bind mounts of the network files find their targets
-// without the runtime creating them in the container's upper directory
-// (where `bock diff` and `bock commit` would see them).
-Result<void> make_mount_targets(const std::string& dir, const std::vector<std::string>& names);
+// <store>/mount-targets/NAME+NAME..., holding empty files etc/NAME: a
+// lower layer put on top of the image's, so that the bind mounts of the
+// network files find their targets without the runtime creating them in
+// the container's upper directory (where `bock diff` and `bock commit`
+// would see them). Made once per store, shared read-only.
+Result<std::string> mount_targets_layer(const std::string& store_root, const std::vector<std::string>& names);
 
 // The helper's API socket: short (sun_path holds 108 bytes); empty when
 // even that is too long.
@@ -93,7 +94,7 @@ public:
     // record.network and record.ports.
     void describe(ContainerRecord& record) const;
     // Before the root is mounted: the mount targets' lower layer.
-    Result<void> add_mount_targets(const ContainerDirs& dirs, layers::LayersSpec& ls) const;
+    Result<void> add_mount_targets(layers::LayersSpec& ls) const;
     // The spec's network namespace and the network files' bind mounts.
     Result<void> configure(const Context& ctx, const ContainerDirs& dirs, runtime::Spec& spec) const;
     // The runtime's hooks: the helper spawned as soon as the container's
@@ -106,6 +107,7 @@ public:
     NetnsHelper* helper() { return helper_.get(); }
 
 private:
+    std::string store_root_;
     NetworkMode mode_;
     std::vector<PortMapping> ports_;
     std::string dns_upstream_;
