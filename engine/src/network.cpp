@@ -331,9 +331,17 @@ void NetnsHelper::finish() {
             log::debug("waited {} us for bock-netns to close its ports",
                        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
                            .count());
-            // Reaped if already gone; else it ends by itself.
+            // Then for its exit, which follows at once (its TAP is
+            // persistent: closing it costs nothing; the namespace's
+            // cleanup is the kernel's, asynchronous), so that nothing of
+            // the container is left when bock returns.
+            if (auto pfd = sys::pidfd_open(pid_.get())) {
+                pollfd x{pfd->get(), POLLIN, 0};
+                (void)::poll(&x, 1, 1000);
+            }
             int status = 0;
-            (void)::waitpid(pid_.get(), &status, WNOHANG);
+            if (::waitpid(pid_.get(), &status, WNOHANG) != pid_.get())
+                log::debug("bock-netns (pid {}) is still exiting", pid_.get());
             pid_.detach();
             return;
         }

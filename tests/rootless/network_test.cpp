@@ -238,6 +238,7 @@ TEST_CASE("bock run reaches the host's loopback through host.containers.internal
     CHECK_THAT(refused.out, Catch::Contains("0\n"));
     CHECK_THAT(refused.out, Catch::Contains("refused"));
     CHECK_THAT(refused.out, !Catch::Contains("connected"));
+    CHECK(our_helpers().empty());
 }
 
 TEST_CASE("bock run's DNS goes to --dns-upstream; resolv.conf, hosts and hostname are written", "[network]") {
@@ -265,6 +266,7 @@ TEST_CASE("bock run's DNS goes to --dns-upstream; resolv.conf, hosts and hostnam
     // BOCK_DNS_UPSTREAM does the same.
     auto e = cli({"run", "--rm", "busybox", "nslookup", "other.test", "10.0.2.3"}, {"BOCK_DNS_UPSTREAM=" + upstream});
     CHECK_THAT(e.out, Catch::Contains("10.9.8.7"));
+    CHECK(our_helpers().empty());
 }
 
 TEST_CASE("bock run -p publishes an httpd that sees the client's loopback address; port, ps, container:", "[network]") {
@@ -453,6 +455,9 @@ TEST_CASE("bock run refuses a port in use and a privileged port with their reaso
     auto inuse = cli({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:80", port), "busybox", "true"});
     CHECK(inuse.code == 125);
     CHECK_THAT(inuse.err, Catch::Contains(fmt::format("port {} is already in use", port)));
+    // Nothing left: no helper, no container.
+    CHECK(our_helpers().empty());
+    CHECK(cli({"ps", "-a", "-q"}).out.empty());
     int start = std::stoi(fs::read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start").value_or("1024"));
     if (start > 1) {
         auto priv = cli({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:80", start - 1),
