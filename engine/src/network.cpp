@@ -236,12 +236,15 @@ std::string netns_api_socket(const Context& ctx, const std::string& id) {
     return path.size() < 100 ? path : "";
 }
 
-Result<NetnsHelper> NetnsHelper::spawn(pid_t pid, const HelperOptions& o) {
+Result<NetnsHelper> NetnsHelper::spawn(const HelperOptions& o) {
     std::string exe = BOCK_TRY(paths::helper_path("bock-netns"));
     FdPair ready = BOCK_TRY(sys::pipe());
+    // A socket, not a pipe: writing to a helper that already failed (a port
+    // in use) must give EPIPE, not SIGPIPE.
+    FdPair pidp = BOCK_TRY(sys::socketpair_seqpacket());
     // No --exit-fd: the helper lives as long as the container's init (a
     // pidfd of it), not as long as this process.
-    std::vector<std::string> argv = {exe, "--netns-pid", std::to_string(pid), "--ready-fd", "3"};
+    std::vector<std::string> argv = {exe, "--netns-pid-fd", "4", "--ready-fd", "3"};
     if (!o.api_socket.empty()) argv.insert(argv.end(), {"--api-socket", o.api_socket});
     if (!o.dns_upstream.empty()) argv.insert(argv.end(), {"--dns-upstream", o.dns_upstream});
     if (o.allow_host_loopback) argv.push_back("--allow-host-loopback");
@@ -249,17 +252,20 @@ Result<NetnsHelper> NetnsHelper::spawn(pid_t pid, const HelperOptions& o) {
     std::vector<char*> a;
     for (auto& s : argv) a.push_back(s.data());
     a.push_back(nullptr);
-    // dup2 onto 3 clears close-on-exec; the original may be 3 itself, so it
-    // is moved out of the way first.
+    // dup2 onto 3 and 4 clears close-on-exec; the originals may be 3 or 4
+    // themselves, so they are moved out of the way first.
     Fd ready_w(::fcntl(ready.second.get(), F_DUPFD_CLOEXEC, 10));
+    Fd pid_r(::fcntl(pidp.first.get(), F_DUPFD_CLOEXEC, 10));
     ready.second.reset();
-    if (!ready_w) return errno_error("start bock-netns");
+    pidp.first.reset();
+    if (!ready_w || !pid_r) return errno_error("start bock-netns");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, o.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&fa, 2, 1);
     posix_spawn_file_actions_adddup2(&fa, ready_w.get(), 3);
+    posix_spawn_file_actions_adddup2(&fa, pid_r.get(), 4);
     // Its own process group: a ^C meant for the container (forwarded by
     // bock) does not reach it; it stops when the container does.
     posix_spawnattr_t at;
@@ -273,10 +279,24 @@ Result<NetnsHelper> NetnsHelper::spawn(pid_t pid, const HelperOptions& o) {
     if (rc != 0) return Error(rc, fmt::format("start `{}`", exe));
     NetnsHelper h;
     h.pid_ = Pid(child);
+    h.pid_w_ = std::move(pidp.second);
     h.ready_ = std::move(ready.first);
     h.log_ = o.log;
     h.api_socket_ = o.api_socket;
     return h;
+}
+
+Result<void> NetnsHelper::attach(pid_t pid) {
+    std::string text = std::to_string(pid) + "\n";
+    ssize_t n;
+    do {
+        n = ::send(pid_w_.get(), text.data(), text.size(), MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    int e = errno;
+    pid_w_.reset();
+    // EPIPE: it has failed already; wait_ready() tells why.
+    if (n < 0 && e != EPIPE && e != ECONNRESET) return Error(e, "tell bock-netns the container's pid");
+    return ok();
 }
 
 Result<void> NetnsHelper::wait_ready() {
@@ -347,11 +367,13 @@ void NetnsHelper::finish() {
         }
         log::warn("bock-netns (pid {}) did not stop with its container: killing it", pid_.get());
     }
+    pid_w_.reset();
     ready_.reset();
     pid_ = Pid();  // killed and reaped
 }
 
 void NetnsHelper::detach() {
+    pid_w_.reset();
     ready_.reset();
     api_socket_.clear();
     pid_.detach();
@@ -442,26 +464,26 @@ Result<void> ContainerNetwork::configure(const Context& ctx, const ContainerDirs
     return ok();
 }
 
-void ContainerNetwork::attach(const Context& ctx, const ContainerDirs& dirs, runtime::RunOptions& ro,
-                              std::function<void(pid_t, uint64_t)> recorded) {
-    if (mode_.kind != "slirp4netns") return;
+Result<void> ContainerNetwork::start(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record) {
+    if (mode_.kind != "slirp4netns") return ok();
     HelperOptions ho;
     ho.api_socket = netns_api_socket(ctx, dirs.id);
     ho.log = dirs.bundle + "/netns.log";
     ho.dns_upstream = dns_upstream_;
     ho.allow_host_loopback = mode_.allow_host_loopback;
     ho.ports = ports_;
-    ro.on_spawned = [this, ho, recorded](pid_t pid) -> Result<void> {
-        auto t0 = std::chrono::steady_clock::now();
-        helper_ = std::make_unique<NetnsHelper>(
-            BOCK_TRY_CTX(NetnsHelper::spawn(pid, ho), "start the container's network"));
-        log::debug("bock-netns {} spawned in {} us", helper_->pid(),
-                   std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
-        if (recorded) recorded(helper_->pid(), runtime::process_start_time(helper_->pid()).value_or(0));
-        return ok();
+    helper_ = std::make_unique<NetnsHelper>(BOCK_TRY_CTX(NetnsHelper::spawn(ho), "start the container's network"));
+    record.netns_pid = helper_->pid();
+    record.netns_start = runtime::process_start_time(helper_->pid()).value_or(0);
+    return ok();
+}
+
+void ContainerNetwork::attach(runtime::RunOptions& ro) {
+    if (!helper_) return;
+    ro.on_spawned = [this](pid_t pid) -> Result<void> {
+        return helper_->attach(pid).context("start the container's network");
     };
     ro.on_created = [this](pid_t) -> Result<void> {
-        if (!helper_) return ok();
         auto t0 = std::chrono::steady_clock::now();
         BOCK_TRY_CTX(helper_->wait_ready(), "start the container's network");
         log::debug("waited {} us for bock-netns to be ready",

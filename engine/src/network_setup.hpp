@@ -64,8 +64,11 @@ public:
     NetnsHelper(NetnsHelper&&) = default;
     NetnsHelper& operator=(NetnsHelper&&) = default;
     ~NetnsHelper() { finish(); }
-    // Starts it on the network namespace of `pid` without waiting.
-    static Result<NetnsHelper> spawn(pid_t pid, const HelperOptions& opts);
+    // Starts it before the container exists (--netns-pid-fd): it binds the
+    // published ports and prepares libslirp and its sandbox meanwhile.
+    static Result<NetnsHelper> spawn(const HelperOptions& opts);
+    // Tells it the container's init, whose network namespace now exists.
+    Result<void> attach(pid_t pid);
     // Waits (10 s at most) for it to be ready; the error carries its log.
     Result<void> wait_ready();
     // After the container ended: waits (2 s at most) until the helper has
@@ -79,6 +82,7 @@ public:
 
 private:
     Pid pid_;
+    Fd pid_w_;  // --netns-pid-fd's write end, until attach()
     Fd ready_;
     bool is_ready_ = false;
     std::string log_;
@@ -93,16 +97,19 @@ public:
     static Result<ContainerNetwork> prepare(Context& ctx, const RunRequest& req);
     // record.network and record.ports.
     void describe(ContainerRecord& record) const;
+    // As early as the container's directories exist: bock-netns started
+    // (slirp4netns), to be told the container's pid later; its pid and
+    // start time into the record (netns_pid, netns_start).
+    Result<void> start(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record);
     // Before the root is mounted: the mount targets' lower layer.
     Result<void> add_mount_targets(layers::LayersSpec& ls) const;
     // The spec's network namespace and the network files' bind mounts.
     Result<void> configure(const Context& ctx, const ContainerDirs& dirs, runtime::Spec& spec) const;
-    // The runtime's hooks: the helper spawned as soon as the container's
-    // namespaces exist (on_spawned; `recorded` is then told its pid and
-    // start time) and awaited before the container is started
-    // (on_created), so that its start overlaps the container's setup.
-    void attach(const Context& ctx, const ContainerDirs& dirs, runtime::RunOptions& ro,
-                std::function<void(pid_t, uint64_t)> recorded);
+    // The runtime's hooks: the helper told the container's pid as soon as
+    // its namespaces exist (on_spawned) and awaited before the container
+    // is started (on_created), so that its start overlaps the container's
+    // creation instead of following it.
+    void attach(runtime::RunOptions& ro);
     // The helper: finished (waited for its ports) on destruction.
     NetnsHelper* helper() { return helper_.get(); }
 

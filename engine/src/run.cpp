@@ -131,6 +131,8 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     } cleanup{ctx, dirs, true, {}};
     BOCK_TRY(save_record(ctx, record));
     BOCK_TRY(ctx.store->take_lease(record.id, rec));
+    // The network helper starts now, in parallel with the rest.
+    BOCK_TRY(net.start(ctx, dirs, record));
 
     layers::LayersSpec ls;
     ls.lowers = ctx.store->layer_dirs(rec);
@@ -186,11 +188,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     ro.bundle = dirs.bundle;
     ro.rootless = ctx.rootless;
     ro.pid_file = dirs.pid_file();
-    net.attach(ctx, dirs, ro, [&](pid_t pid, uint64_t start) {
-        record.netns_pid = pid;
-        record.netns_start = start;
-        if (auto r = save_record(ctx, record); !r) log::warn("{}", r.error().to_string());
-    });
+    net.attach(ro);
     record.command = spec.process.args;
     record.state = "running";
     record.started = time::now();
