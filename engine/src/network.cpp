@@ -472,7 +472,11 @@ Result<void> ContainerNetwork::start(const Context& ctx, const ContainerDirs& di
     ho.dns_upstream = dns_upstream_;
     ho.allow_host_loopback = mode_.allow_host_loopback;
     ho.ports = ports_;
-    helper_ = std::make_unique<NetnsHelper>(BOCK_TRY_CTX(NetnsHelper::spawn(ho), "start the container's network"));
+    auto h = NetnsHelper::spawn(ho);
+    if (!h)
+        return std::move(h).error().wrap("start the container's network").with_hint(
+            "bock-netns is installed beside bock (or in ../libexec/bock); without it, use --network none");
+    helper_ = std::make_unique<NetnsHelper>(std::move(*h));
     record.netns_pid = helper_->pid();
     record.netns_start = runtime::process_start_time(helper_->pid()).value_or(0);
     return ok();

@@ -21,7 +21,17 @@ namespace bock::netns {
 namespace {
 
 Result<Fd> create_tap(const std::string& name) {
-    auto fd = BOCK_TRY(sys::open("/dev/net/tun", O_RDWR | O_NONBLOCK).context("open the TAP device"));
+    auto opened = sys::open("/dev/net/tun", O_RDWR | O_NONBLOCK);
+    if (!opened) {
+        auto e = std::move(opened).error().wrap("open the TAP device");
+        if (e.code() == EACCES || e.code() == EPERM)
+            e.with_hint("distributions ship /dev/net/tun mode 666: `chmod 666 /dev/net/tun` as root; or run the "
+                        "container with --network none");
+        else if (e.code() == ENOENT || e.code() == ENODEV)
+            e.with_hint("load the tun module (`modprobe tun`) as root; or run the container with --network none");
+        return e;
+    }
+    auto fd = std::move(*opened);
     ifreq ifr{};
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
     std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
