@@ -110,8 +110,15 @@ public:
     // is started (on_created), so that its start overlaps the container's
     // creation instead of following it.
     void attach(runtime::RunOptions& ro);
-    // The helper: finished (waited for its ports) on destruction.
+    // The helper: finished (waited for its ports, killed if it keeps
+    // them 2 s after the container ended) on destruction.
     NetnsHelper* helper() { return helper_.get(); }
+    // For a container that outlives this process (a monitor, run -d):
+    // leaves the helper running; it stops with the container's init, and
+    // `bock rm -f` stops it by the record's netns_pid/netns_start.
+    void detach() {
+        if (helper_) helper_->detach();
+    }
 
 private:
     std::string store_root_;
