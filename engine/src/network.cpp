@@ -362,6 +362,10 @@ void NetnsHelper::finish() {
             int status = 0;
             if (::waitpid(pid_.get(), &status, WNOHANG) != pid_.get())
                 log::debug("bock-netns (pid {}) is still exiting", pid_.get());
+            else
+                log::debug("bock-netns exited {} us after the container",
+                           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+                               .count());
             pid_.detach();
             return;
         }
