@@ -3,6 +3,7 @@
 // as exited, with the reason).
 #include "bock/common/time.hpp"
 #include "bock/engine/containers.hpp"
+#include "bock/engine/network.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -27,6 +28,25 @@ std::string command_text(const std::vector<std::string>& args) {
     return "\"" + s + "\"";
 }
 
+// "0.0.0.0:8080->80/tcp, ..." as podman shows them.
+std::string ports_text(const engine::ContainerInfo& c) {
+    std::string s;
+    for (const auto& p : c.rec.ports) {
+        std::string ip = p.host_ip.empty() ? "0.0.0.0" : p.host_ip;
+        if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";
+        s += fmt::format("{}{}:{}->{}/{}", s.empty() ? "" : ", ", ip, p.host_port, p.container_port, p.proto);
+    }
+    return s;
+}
+
+nlohmann::json ports_json(const engine::ContainerInfo& c) {
+    auto arr = nlohmann::json::array();
+    for (const auto& p : c.rec.ports)
+        arr.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port},
+                       {"protocol", p.proto}});
+    return arr;
+}
+
 nlohmann::json to_json(const engine::ContainerInfo& c) {
     nlohmann::json j{{"Id", c.rec.id},
                      {"Names", nlohmann::json::array({c.rec.name})},
@@ -40,7 +60,7 @@ nlohmann::json to_json(const engine::ContainerInfo& c) {
                      {"State", c.status},
                      {"Status", status_text(c)},
                      {"Exited", c.status == "exited"},
-                     {"Ports", nlohmann::json::array()},
+                     {"Ports", ports_json(c)},
                      {"AutoRemove", c.rec.auto_remove}};
     j["ExitCode"] = c.exit_code ? nlohmann::json(*c.exit_code) : nlohmann::json();
     if (!c.reason.empty()) j["Reason"] = c.reason;
@@ -77,7 +97,7 @@ void add_ps(CLI::App& app) {
                        "STATUS", "PORTS", "NAMES");
             for (const auto& c : list)
                 fmt::print("{:<14} {:<32} {:<22} {:<16} {:<28} {:<10} {}\n", c.rec.id.substr(0, 12), c.rec.image,
-                           command_text(c.rec.command), time::ago(c.rec.created), status_text(c), "", c.rec.name);
+                           command_text(c.rec.command), time::ago(c.rec.created), status_text(c), ports_text(c), c.rec.name);
             return 0;
         });
     });

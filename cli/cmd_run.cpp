@@ -31,6 +31,16 @@ void add_run(CLI::App& app) {
     auto* u = cmd->add_option("-u,--user", "UID[:GID] or NAME[:GROUP] to run as");
     auto* h = cmd->add_option("--hostname", "Container host name (default: the short id)");
     auto* ep = cmd->add_option("--entrypoint", "Override the image's entrypoint");
+    cmd->add_option("--network,--net", req->network,
+                    "none, host, slirp4netns[:allow_host_loopback=true], container:NAME or ns:PATH "
+                    "(default rootless: slirp4netns; root: none)");
+    cmd->add_option("-p,--publish", req->publish, "Publish a port: [IP:][HOST:]CONTAINER[/tcp|udp]")->take_all()->allow_extra_args(false);
+    cmd->add_option("--dns", req->dns, "A nameserver for /etc/resolv.conf (default 10.0.2.3)")->take_all()->allow_extra_args(false);
+    cmd->add_option("--dns-search", req->dns_search, "A search domain for /etc/resolv.conf")->take_all()->allow_extra_args(false);
+    cmd->add_option("--dns-option", req->dns_option, "An option for /etc/resolv.conf")->take_all()->allow_extra_args(false);
+    cmd->add_option("--add-host", req->add_host, "NAME:IP in /etc/hosts")->take_all()->allow_extra_args(false);
+    cmd->add_option("--dns-upstream", req->dns_upstream,
+                    "Where 10.0.2.3 forwards DNS: ADDR[:PORT] (default $BOCK_DNS_UPSTREAM, else the host's resolvers)");
     auto pull = std::make_shared<std::string>("missing");
     cmd->add_option("--pull", *pull, "Pull the image: missing (default), always, never")
         ->check(CLI::IsMember({"missing", "always", "never"}));

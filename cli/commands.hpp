@@ -18,6 +18,7 @@ void add_save(CLI::App& app);
 void add_doctor(CLI::App& app);
 void add_unshare(CLI::App& app);
 void add_ps(CLI::App& app);
+void add_port(CLI::App& app);
 void add_rm(CLI::App& app);
 void add_tag(CLI::App& app);
 void add_inspect(CLI::App& app);

@@ -29,6 +29,20 @@ nlohmann::json ContainerRecord::to_json() const {
                      {"auto_remove", auto_remove},
                      {"storage_driver", storage_driver}};
     j["exit_code"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json();
+    if (!network.empty()) j["network"] = network;
+    if (!ports.empty()) {
+        auto arr = nlohmann::json::array();
+        for (const auto& p : ports)
+            arr.push_back({{"host_ip", p.host_ip},
+                           {"host_port", p.host_port},
+                           {"container_port", p.container_port},
+                           {"proto", p.proto}});
+        j["ports"] = arr;
+    }
+    if (netns_pid > 0) {
+        j["netns_pid"] = netns_pid;
+        j["netns_start"] = netns_start;
+    }
     return j;
 }
 
@@ -52,6 +66,13 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
         r.exit_reason = j.value("exit_reason", "");
         r.auto_remove = j.value("auto_remove", false);
         r.storage_driver = j.value("storage_driver", "");
+        r.network = j.value("network", "");
+        r.netns_pid = j.value("netns_pid", pid_t{0});
+        r.netns_start = j.value("netns_start", uint64_t{0});
+        if (auto ps = j.find("ports"); ps != j.end() && ps->is_array())
+            for (const auto& p : *ps)
+                r.ports.push_back(PortMapping{p.value("host_ip", ""), p.value("host_port", uint16_t{0}),
+                                              p.value("container_port", uint16_t{0}), p.value("proto", "tcp")});
         if (auto e = j.find("exit_code"); e != j.end() && e->is_number_integer()) r.exit_code = e->get<int>();
     } catch (const nlohmann::json::exception& e) {
         return make_error("container record `{}`: {}", path, e.what());

@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/state.hpp"
 #include "container_dirs.hpp"
+#include "network_setup.hpp"
 
 namespace bock::engine {
 namespace {
@@ -128,6 +130,14 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
         if (pid && !kill_and_wait(*pid, pid_start, 5000))
             return make_error("container {}: its process {} did not exit after SIGKILL", c.rec.id.substr(0, 12), *pid);
     }
+    // Its network helper ends with the container's init; one left by a
+    // crash (or a container whose init is gone but not yet noticed) is
+    // stopped here, checked by its start time, so that its published
+    // ports are free when this returns.
+    if (c.rec.netns_pid > 0 && c.rec.netns_start != 0 && !kill_and_wait(c.rec.netns_pid, c.rec.netns_start, 5000))
+        return make_error("container {}: its network helper {} did not exit after SIGKILL", c.rec.id.substr(0, 12),
+                          c.rec.netns_pid);
+    if (auto sock = netns_api_socket(ctx, c.rec.id); !sock.empty()) ::unlink(sock.c_str());
     // Order (docs/storage.md): unmount, runtime directory, record and upper
     // directory, lease last, so that a removal killed half-way leaves at
     // worst a lease, released by the next removal.

@@ -16,12 +16,14 @@
 #include "bock/common/time.hpp"
 #include "bock/common/paths.hpp"
 #include "bock/engine/containers.hpp"
+#include "bock/engine/network.hpp"
 #include "bock/image/default_image.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
 #include "bock/runtime/state.hpp"
 #include "container_dirs.hpp"
+#include "network_setup.hpp"
 #include "user_lookup.hpp"
 
 namespace bock::engine {
@@ -86,6 +88,10 @@ Result<image::ImageRecord> resolve_image(Context& ctx, const std::string& typed)
 }
 
 Result<int> run_container(Context& ctx, const RunRequest& req) {
+    // The network (network_setup.hpp): checked first; it lives until the
+    // end of this function, after the root's cleanup, when it waits for
+    // the helper to have closed its published ports.
+    auto net = BOCK_TRY(ContainerNetwork::prepare(ctx, req));
     auto rec = BOCK_TRY(resolve_image(ctx, req.image));
     auto cfg = BOCK_TRY(ctx.store->config(rec));
 
@@ -102,6 +108,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     record.owner_pid = ::getpid();
     record.owner_start = runtime::process_start_time(record.owner_pid).value_or(0);
     record.auto_remove = req.remove;
+    net.describe(record);
     auto dirs = ContainerDirs::for_id(ctx, record.id);
     BOCK_TRY_CTX(dirs.create(), "create the container's directories");
     // From here on every exit path removes what was made (and unmounts).
@@ -124,6 +131,8 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     } cleanup{ctx, dirs, true, {}};
     BOCK_TRY(save_record(ctx, record));
     BOCK_TRY(ctx.store->take_lease(record.id, rec));
+    // The network helper starts now, in parallel with the rest.
+    BOCK_TRY(net.start(ctx, dirs, record));
 
     layers::LayersSpec ls;
     ls.lowers = ctx.store->layer_dirs(rec);
@@ -136,6 +145,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     if (ctx.storage_driver_from == "--storage-driver") ls.driver = ctx.storage_driver;
     if (auto helper = paths::helper_path("bock-fuse-overlay"))
         ls.helper_dir = helper->substr(0, helper->rfind('/'));
+    BOCK_TRY(net.add_mount_targets(ls));
     cleanup.root = BOCK_TRY_CTX(layers::mount_layers(ls), "mount the container's root filesystem");
     record.storage_driver = std::string(layers::backend_name(cleanup.root.backend()));
     log::debug("container {}: storage driver {} ({})", record.id.substr(0, 12), record.storage_driver,
@@ -170,6 +180,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     if (!has_env(env, "HOME")) env.push_back("HOME=" + user.home);
     spec.process.env = env;
     spec.annotations["org.opencontainers.image.ref.name"] = rec.name;
+    BOCK_TRY(net.configure(ctx, dirs, spec));
     // The bundle lives in the run root, which a reboot empties: atomic, not durable.
     BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), runtime::to_json(spec).dump(2), 0600, false));
 
@@ -178,6 +189,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     ro.bundle = dirs.bundle;
     ro.rootless = ctx.rootless;
     ro.pid_file = dirs.pid_file();
+    net.attach(ro);
     record.command = spec.process.args;
     record.state = "running";
     record.started = time::now();

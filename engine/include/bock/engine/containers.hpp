@@ -24,6 +24,14 @@
 
 namespace bock::engine {
 
+// A published port (-p), as given to bock-netns.
+struct PortMapping {
+    std::string host_ip;  // empty: all addresses
+    uint16_t host_port = 0;
+    uint16_t container_port = 0;
+    std::string proto = "tcp";  // tcp | udp
+};
+
 struct ContainerRecord {
     std::string id;
     std::string name;
@@ -43,6 +51,13 @@ struct ContainerRecord {
     std::string exit_reason;       // why it ended, when not by exiting
     bool auto_remove = false;      // --rm
     std::string storage_driver;    // the backend its root was mounted with (overlay, bock-fuse, ...)
+    std::string network;           // none | host | slirp4netns | container:ID | ns:PATH
+    std::vector<PortMapping> ports;  // -p, for `bock port` and `bock ps`
+    // The bock-netns helper serving its network (slirp4netns), with its
+    // start time: it lives as long as the container's init, whoever runs
+    // it; `bock rm -f` and crash recovery stop it by these.
+    pid_t netns_pid = 0;
+    uint64_t netns_start = 0;
 
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j, const std::string& path);

@@ -19,6 +19,11 @@ struct RunRequest {
     std::optional<std::string> hostname;
     std::optional<std::string> entrypoint;
     bool remove = false;            // --rm
+    // Networking (engine/include/bock/engine/network.hpp).
+    std::string network;                    // --network; empty: the default
+    std::vector<std::string> publish;       // -p [IP:][HOST:]CONTAINER[/tcp|udp]
+    std::vector<std::string> dns, dns_search, dns_option, add_host;
+    std::string dns_upstream;               // --dns-upstream (else $BOCK_DNS_UPSTREAM)
 };
 
 // Returns the container's exit code (Docker's convention), or an Error whose
