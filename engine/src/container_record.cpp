@@ -30,6 +30,7 @@ nlohmann::json ContainerRecord::to_json() const {
                      {"storage_driver", storage_driver}};
     j["exit_code"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json();
     if (!network.empty()) j["network"] = network;
+    if (!extra_lowers.empty()) j["extra_lowers"] = extra_lowers;
     if (!ports.empty()) {
         auto arr = nlohmann::json::array();
         for (const auto& p : ports)
@@ -66,6 +67,7 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
         r.exit_reason = j.value("exit_reason", "");
         r.auto_remove = j.value("auto_remove", false);
         r.storage_driver = j.value("storage_driver", "");
+        r.extra_lowers = j.value("extra_lowers", std::vector<std::string>{});
         r.network = j.value("network", "");
         r.netns_pid = j.value("netns_pid", pid_t{0});
         r.netns_start = j.value("netns_start", uint64_t{0});

@@ -145,7 +145,9 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     if (ctx.storage_driver_from == "--storage-driver") ls.driver = ctx.storage_driver;
     if (auto helper = paths::helper_path("bock-fuse-overlay"))
         ls.helper_dir = helper->substr(0, helper->rfind('/'));
+    size_t image_layers = ls.lowers.size();
     BOCK_TRY(net.add_mount_targets(ls));
+    record.extra_lowers.assign(ls.lowers.begin() + static_cast<std::ptrdiff_t>(image_layers), ls.lowers.end());
     cleanup.root = BOCK_TRY_CTX(layers::mount_layers(ls), "mount the container's root filesystem");
     record.storage_driver = std::string(layers::backend_name(cleanup.root.backend()));
     log::debug("container {}: storage driver {} ({})", record.id.substr(0, 12), record.storage_driver,

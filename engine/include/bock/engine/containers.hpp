@@ -51,6 +51,9 @@ struct ContainerRecord {
     std::string exit_reason;       // why it ended, when not by exiting
     bool auto_remove = false;      // --rm
     std::string storage_driver;    // the backend its root was mounted with (overlay, bock-fuse, ...)
+    // Lower layers stacked on the image's (the network files' mount
+    // targets): vfs copies them too, so its diff compares with them.
+    std::vector<std::string> extra_lowers;
     std::string network;           // none | host | slirp4netns | container:ID | ns:PATH
     std::vector<PortMapping> ports;  // -p, for `bock port` and `bock ps`
     // The bock-netns helper serving its network (slirp4netns), with its
