@@ -29,6 +29,14 @@ nlohmann::json ContainerRecord::to_json() const {
                      {"auto_remove", auto_remove},
                      {"storage_driver", storage_driver}};
     j["exit_code"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json();
+    j["hostname"] = hostname;
+    j["user"] = user;
+    j["workdir"] = workdir;
+    j["env"] = env;
+    j["entrypoint"] = entrypoint;
+    j["cmd"] = cmd;
+    j["labels"] = labels;
+    if (!healthcheck.is_null()) j["healthcheck"] = healthcheck;
     return j;
 }
 
@@ -53,6 +61,18 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
         r.auto_remove = j.value("auto_remove", false);
         r.storage_driver = j.value("storage_driver", "");
         if (auto e = j.find("exit_code"); e != j.end() && e->is_number_integer()) r.exit_code = e->get<int>();
+        r.hostname = j.value("hostname", "");
+        r.user = j.value("user", "");
+        r.workdir = j.value("workdir", "");
+        auto strings = [&](const char* k, std::vector<std::string>& out) {
+            if (auto e = j.find(k); e != j.end() && e->is_array()) out = e->get<std::vector<std::string>>();
+        };
+        strings("env", r.env);
+        strings("entrypoint", r.entrypoint);
+        strings("cmd", r.cmd);
+        if (auto e = j.find("labels"); e != j.end() && e->is_object())
+            r.labels = e->get<std::map<std::string, std::string>>();
+        if (auto e = j.find("healthcheck"); e != j.end() && e->is_object()) r.healthcheck = *e;
     } catch (const nlohmann::json::exception& e) {
         return make_error("container record `{}`: {}", path, e.what());
     }

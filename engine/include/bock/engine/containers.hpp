@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,16 @@ struct ContainerRecord {
     std::string exit_reason;       // why it ended, when not by exiting
     bool auto_remove = false;      // --rm
     std::string storage_driver;    // the backend its root was mounted with (overlay, bock-fuse, ...)
+    // What it was created with, for `bock inspect` (Docker's Config).
+    std::string hostname;
+    std::string user;      // as asked (-u or the image's User)
+    std::string workdir;
+    std::vector<std::string> env;
+    std::vector<std::string> entrypoint, cmd;  // `command` is both together
+    std::map<std::string, std::string> labels;  // the image's, then --label
+    // The health check (health.hpp: {"test", "interval_ns", "timeout_ns",
+    // "start_period_ns", "retries", "on_failure"}); null: none.
+    nlohmann::json healthcheck;
 
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j, const std::string& path);

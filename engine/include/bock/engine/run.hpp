@@ -7,6 +7,7 @@
 
 #include "bock/common/error.hpp"
 #include "bock/engine/context.hpp"
+#include "bock/engine/health.hpp"
 
 namespace bock::engine {
 
@@ -19,6 +20,8 @@ struct RunRequest {
     std::optional<std::string> hostname;
     std::optional<std::string> entrypoint;
     bool remove = false;            // --rm
+    std::vector<std::string> labels;  // --label K=V (K alone: empty value)
+    HealthFlags health;             // --health-*, --no-healthcheck
 };
 
 // Returns the container's exit code (Docker's convention), or an Error whose
