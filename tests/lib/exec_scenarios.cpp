@@ -383,13 +383,21 @@ void check_health() {
     CHECK(orphan.code == 125);
     CHECK_THAT(orphan.err, Contains("--health-cmd"));
     CHECK(lines(cli({"ps", "-aq"}).out).size() == before);
+    // In the start period a failure does not count: still starting.
+    Running sp({"--health-cmd", "false", "--health-retries", "1", "--health-start-period", "1h"});
+    CHECK(cli({"healthcheck", "run", sp.name}).code == 1);
+    auto sph = json::parse(cli({"inspect", sp.name}).out)[0]["State"]["Health"];
+    CHECK(sph["Status"] == "starting");
+    CHECK(sph["FailingStreak"] == 0);
+    CHECK(sph["Log"].size() == 1);
     Running plain({"--no-healthcheck"});
     auto none = cli({"healthcheck", "run", plain.name});
     CHECK(none.code == 125);
     CHECK_THAT(none.err, Contains("has no health check"));
-    CHECK(cli({"rm", "-f", c.id, plain.id}).code == 0);
+    CHECK(cli({"rm", "-f", c.id, plain.id, sp.id}).code == 0);
     (void)c.wait();
     (void)plain.wait();
+    (void)sp.wait();
     CHECK(cli({"rm", "-a"}).code == 0);
 }
 
