@@ -113,6 +113,13 @@ void check_exec() {
     r = exec({c.id.substr(0, 12), "cat", "/proc/1/cmdline"});
     CHECK(r.code == 0);
     CHECK_THAT(r.out, Contains("sleep"));
+    // Its cgroups (as root; rootless v1 is not delegated, nothing to join).
+    if (is_root()) {
+        auto own = exec({c.name, "cat", "/proc/self/cgroup"});
+        CHECK(own.code == 0);
+        CHECK(own.out == exec({c.name, "cat", "/proc/1/cgroup"}).out);
+        CHECK_THAT(own.out, Contains("memory:/\n"));
+    }
     // Its root filesystem: a file made by one exec is seen by the next.
     CHECK(exec({c.name, "sh", "-c", "echo made > /tmp/by-exec"}).code == 0);
     CHECK(trim(exec({c.name, "cat", "/tmp/by-exec"}).out) == "made");
