@@ -48,7 +48,7 @@ CLI::App* add_inspect_command(CLI::App& parent, const std::string& name, bool im
                 if (*type != "image") doc = BOCK_TRY(find_container_doc(ctx, n));
                 if (!doc && *type != "container") doc = BOCK_TRY(engine::inspect_image(ctx, n));
                 if (!doc) {
-                    const char* what = *type == "container" ? "container" : *type == "image" ? "image" : "object";
+                    const char* what = *type == "container" ? "container" : *type == "image" ? "image" : "container or image";
                     log::report(Error(ENOENT, fmt::format("no such {}: {}", what, n)));
                     rc = 125;
                     continue;
