@@ -55,9 +55,9 @@
 #include "messages.hpp"
 #include "signal_forwarder.hpp"
 #include "plan.hpp"
+#include "pty_proxy.hpp"
 #include "seccomp.hpp"
 #include "seccomp_notify.hpp"
-#include "pty_proxy.hpp"
 #include "terminal.hpp"
 
 namespace bock::runtime {
@@ -286,8 +286,8 @@ Result<int> exec_in_container(const ContainerState& st, const Process& proc, con
     }
     Plan plan = BOCK_TRY(exec_plan(st, p, opts, proxy ? proxy->take_process_end() : Fd()));
     FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
+    FdPair wake;  // before the forwarder: it stops writing to it before it is closed
     SignalForwarder forwarder(!opts.detach);
-    FdPair wake;
     if (proxy) {
         wake = BOCK_TRY(sys::pipe());
         (void)::fcntl(wake.second.get(), F_SETFL, O_NONBLOCK);
