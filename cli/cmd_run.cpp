@@ -1,6 +1,7 @@
 #include "bock/engine/run.hpp"
 #include "commands.hpp"
 #include "bock/engine/images.hpp"
+#include "health_flags.hpp"
 #include "progress.hpp"
 
 namespace bock::cli {
@@ -44,6 +45,8 @@ void add_run(CLI::App& app) {
     auto pull = std::make_shared<std::string>("missing");
     cmd->add_option("--pull", *pull, "Pull the image: missing (default), always, never")
         ->check(CLI::IsMember({"missing", "always", "never"}));
+    cmd->add_option("-l,--label", req->labels, "Set a label on the container (K=V)")->allow_extra_args(false);
+    add_health_flags(cmd, req->health);
     cmd->prefix_command();  // IMAGE and everything after it belong to the container
     cmd->footer("Usage: bock run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
                 "Exit status: the command's; 125 if bock failed, 126 if the command cannot be\n"

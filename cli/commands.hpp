@@ -38,6 +38,8 @@ void add_login(CLI::App& app);
 void add_logout(CLI::App& app);
 void add_version(CLI::App& app);
 void add_info(CLI::App& app);
+void add_exec(CLI::App& app);
+void add_healthcheck(CLI::App& app);  // `bock healthcheck run`
 
 // Usage errors (cli/usage.cpp). usage_line: "Usage: bock CMD ..." for a
 // command; usage_error logs the message and that line and returns 125.

@@ -115,6 +115,8 @@ int main(int argc, char** argv) {
     cli::add_export(app);
     cli::add_version(app);
     cli::add_info(app);
+    cli::add_exec(app);
+    cli::add_healthcheck(app);
     cli::add_not_built(app);  // after the real commands: a built one wins
     cli::group_commands(app);
 

@@ -34,7 +34,7 @@ const char* group_of(const std::string& name) {
         {"run", "Containers"},     {"ps", "Containers"},      {"rm", "Containers"},
         {"create", "Containers"},  {"start", "Containers"},   {"stop", "Containers"},
         {"restart", "Containers"}, {"kill", "Containers"},    {"wait", "Containers"},
-        {"exec", "Containers"},    {"attach", "Containers"},  {"logs", "Containers"},
+        {"exec", "Containers"},    {"healthcheck", "Containers"},    {"attach", "Containers"},  {"logs", "Containers"},
         {"pause", "Containers"},   {"unpause", "Containers"}, {"top", "Containers"},
         {"stats", "Containers"},   {"cp", "Containers"},      {"rename", "Containers"},
         {"port", "Containers"},    {"commit", "Containers"},  {"diff", "Containers"},

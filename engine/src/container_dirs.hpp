@@ -5,6 +5,9 @@
 //                                          mount point, pid (runtime state)
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 #include "bock/common/error.hpp"
@@ -29,6 +32,10 @@ struct ContainerDirs {
     // Removes both directories; the rootfs must be unmounted already.
     Result<void> remove() const;
 };
+
+// The container's own process, from the runtime's pid file, when it is a
+// child of the recorded owner (so a reused pid is never signalled or joined).
+std::optional<pid_t> container_pid(const ContainerDirs& dirs, pid_t owner);
 
 // 64 random hex characters, as Docker's container ids.
 Result<std::string> new_container_id();

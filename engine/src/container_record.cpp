@@ -44,6 +44,14 @@ nlohmann::json ContainerRecord::to_json() const {
         j["netns_pid"] = netns_pid;
         j["netns_start"] = netns_start;
     }
+    j["hostname"] = hostname;
+    j["user"] = user;
+    j["workdir"] = workdir;
+    j["env"] = env;
+    j["entrypoint"] = entrypoint;
+    j["cmd"] = cmd;
+    j["labels"] = labels;
+    if (!healthcheck.is_null()) j["healthcheck"] = healthcheck;
     return j;
 }
 
@@ -76,6 +84,18 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
                 r.ports.push_back(PortMapping{p.value("host_ip", ""), p.value("host_port", uint16_t{0}),
                                               p.value("container_port", uint16_t{0}), p.value("proto", "tcp")});
         if (auto e = j.find("exit_code"); e != j.end() && e->is_number_integer()) r.exit_code = e->get<int>();
+        r.hostname = j.value("hostname", "");
+        r.user = j.value("user", "");
+        r.workdir = j.value("workdir", "");
+        auto strings = [&](const char* k, std::vector<std::string>& out) {
+            if (auto e = j.find(k); e != j.end() && e->is_array()) out = e->get<std::vector<std::string>>();
+        };
+        strings("env", r.env);
+        strings("entrypoint", r.entrypoint);
+        strings("cmd", r.cmd);
+        if (auto e = j.find("labels"); e != j.end() && e->is_object())
+            r.labels = e->get<std::map<std::string, std::string>>();
+        if (auto e = j.find("healthcheck"); e != j.end() && e->is_object()) r.healthcheck = *e;
     } catch (const nlohmann::json::exception& e) {
         return make_error("container record `{}`: {}", path, e.what());
     }

@@ -53,8 +53,8 @@ bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms) {
     return false;
 }
 
-// The container's own process, from the runtime's pid file, when it is a
-// child of the recorded owner (so a reused pid is never signalled).
+}  // namespace
+
 std::optional<pid_t> container_pid(const ContainerDirs& dirs, pid_t owner) {
     auto text = fs::read_file(dirs.pid_file());
     if (!text) return std::nullopt;
@@ -68,8 +68,6 @@ std::optional<pid_t> container_pid(const ContainerDirs& dirs, pid_t owner) {
     if (std::sscanf(stat->c_str() + close + 2, "%*c %d", &ppid) != 1 || ppid != owner) return std::nullopt;
     return pid;
 }
-
-}  // namespace
 
 Result<std::vector<ContainerInfo>> list_containers(const Context& ctx) {
     std::vector<ContainerInfo> out;

@@ -18,6 +18,7 @@
 #include "bock/engine/containers.hpp"
 #include "bock/engine/network.hpp"
 #include "bock/image/default_image.hpp"
+#include "bock/image/inspect.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
@@ -109,6 +110,17 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     record.owner_start = runtime::process_start_time(record.owner_pid).value_or(0);
     record.auto_remove = req.remove;
     net.describe(record);
+    record.labels = cfg.labels;
+    for (const auto& l : req.labels) {
+        auto eq = l.find('=');
+        if (l.empty() || eq == 0) return make_error("--label `{}`: must be KEY=VALUE", l);
+        record.labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
+    }
+    {
+        auto doc = BOCK_TRY(image::inspect_image(*ctx.store, rec));
+        nlohmann::json image_check = doc["Config"].contains("Healthcheck") ? doc["Config"]["Healthcheck"] : nlohmann::json();
+        if (auto h = BOCK_TRY(resolve_healthcheck(req.health, image_check))) record.healthcheck = h->to_json();
+    }
     auto dirs = ContainerDirs::for_id(ctx, record.id);
     BOCK_TRY_CTX(dirs.create(), "create the container's directories");
     // From here on every exit path removes what was made (and unmounts).
@@ -193,6 +205,14 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     ro.pid_file = dirs.pid_file();
     net.attach(ro);
     record.command = spec.process.args;
+    record.hostname = spec.hostname;
+    record.user = user_spec;
+    record.workdir = cwd;
+    record.env = env;
+    record.entrypoint = req.entrypoint ? (req.entrypoint->empty() ? std::vector<std::string>{}
+                                                                  : std::vector<std::string>{*req.entrypoint})
+                                       : cfg.entrypoint;
+    record.cmd = !req.args.empty() ? req.args : (req.entrypoint ? std::vector<std::string>{} : cfg.cmd);
     record.state = "running";
     record.started = time::now();
     BOCK_TRY(save_record(ctx, record));

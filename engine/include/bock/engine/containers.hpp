@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,16 @@ struct ContainerRecord {
     // it; `bock rm -f` and crash recovery stop it by these.
     pid_t netns_pid = 0;
     uint64_t netns_start = 0;
+    // What it was created with, for `bock inspect` (Docker's Config).
+    std::string hostname;
+    std::string user;      // as asked (-u or the image's User)
+    std::string workdir;
+    std::vector<std::string> env;
+    std::vector<std::string> entrypoint, cmd;  // `command` is both together
+    std::map<std::string, std::string> labels;  // the image's, then --label
+    // The health check (health.hpp: {"test", "interval_ns", "timeout_ns",
+    // "start_period_ns", "retries", "on_failure"}); null: none.
+    nlohmann::json healthcheck;
 
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j, const std::string& path);

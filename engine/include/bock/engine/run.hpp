@@ -7,6 +7,7 @@
 
 #include "bock/common/error.hpp"
 #include "bock/engine/context.hpp"
+#include "bock/engine/health.hpp"
 
 namespace bock::engine {
 
@@ -24,6 +25,8 @@ struct RunRequest {
     std::vector<std::string> publish;       // -p [IP:][HOST:]CONTAINER[/tcp|udp]
     std::vector<std::string> dns, dns_search, dns_option, add_host;
     std::string dns_upstream;               // --dns-upstream (else $BOCK_DNS_UPSTREAM)
+    std::vector<std::string> labels;  // --label K=V (K alone: empty value)
+    HealthFlags health;             // --health-*, --no-healthcheck
 };
 
 // Returns the container's exit code (Docker's convention), or an Error whose
