@@ -1,0 +1,55 @@
+// `bock build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE]
+// [--no-cache] [--layers] [--timestamp N] [-q] [--format oci|docker]
+// [--jobs N] CONTEXT`, like buildah bud / podman build: one line per step
+// (STEP n/m: ...), the image id last.
+#include "bock/builder/build.hpp"
+#include "commands.hpp"
+
+namespace bock::cli {
+
+void add_build(CLI::App& app) {
+    auto* cmd = app.add_subcommand("build", "Build an image from a Containerfile or Dockerfile");
+    cmd->alias("bud");
+    auto req = std::make_shared<builder::BuildRequest>();
+    auto args = std::make_shared<std::vector<std::string>>();
+    auto quiet = std::make_shared<bool>(false);
+    auto layers = std::make_shared<bool>(true);
+    auto timestamp = std::make_shared<int64_t>(-1);
+    cmd->add_option("-t,--tag", req->tags, "Name of the image (repeatable)")->allow_extra_args(false);
+    cmd->add_option("-f,--file", req->file, "The Containerfile (default: CONTEXT/Containerfile, else CONTEXT/Dockerfile; - reads stdin)");
+    cmd->add_option("--build-arg", *args, "Set a build argument: KEY=VALUE (repeatable)")->allow_extra_args(false);
+    cmd->add_option("--target", req->target, "Build up to this stage (name or index)");
+    cmd->add_flag("--no-cache", req->no_cache, "Do not use the layer cache (steps are still cached for later builds)");
+    cmd->add_flag("--layers", *layers, "Use the layer cache (the default; --layers=false is --no-cache)");
+    cmd->add_option("--timestamp", *timestamp, "Seconds since the epoch for the created times of the image and its layers");
+    cmd->add_flag("-q,--quiet", *quiet, "Print only the image id");
+    cmd->add_option("--format", req->format, "Image format: oci (default) or docker (keeps HEALTHCHECK, SHELL and ONBUILD)");
+    cmd->add_option("--jobs", req->jobs, "How many independent stages to build at once (default 2)");
+    cmd->add_option("CONTEXT", req->context, "The build context directory (default: .)");
+    cmd->callback([=] {
+        guarded([&]() -> Result<int> {
+            for (const auto& a : *args) {
+                auto eq = a.find('=');
+                if (eq == std::string::npos || eq == 0) {
+                    // KEY alone: the value from bock's environment, as buildah does.
+                    if (const char* v = std::getenv(a.c_str())) req->build_args[a] = v;
+                    continue;
+                }
+                req->build_args[a.substr(0, eq)] = a.substr(eq + 1);
+            }
+            if (!*layers) req->no_cache = true;
+            if (*timestamp >= 0) req->timestamp = *timestamp;
+            if (!*quiet) req->progress = [](std::string_view line) {
+                    fmt::print("{}\n", line);
+                    std::fflush(stdout);
+                };
+            auto ctx = BOCK_TRY(engine::open_context());
+            auto r = BOCK_TRY(builder::build(ctx, *req));
+            if (!*quiet) fmt::print("--> {}\n", r.image_id.substr(0, 12));
+            fmt::print("{}\n", r.image_id);
+            return 0;
+        });
+    });
+}
+
+}  // namespace bock::cli
