@@ -78,8 +78,8 @@ Result<void> copy_data(int in, int out, const std::string& what) {
 struct Copier {
     const CopyOptions& opts;
 
-    uint32_t uid() const { return opts.owner ? opts.owner->first : 0; }
-    uint32_t gid() const { return opts.owner ? opts.owner->second : 0; }
+    uint32_t uid(const struct stat& st) const { return opts.owner ? opts.owner->first : opts.keep_owner ? st.st_uid : 0; }
+    uint32_t gid(const struct stat& st) const { return opts.owner ? opts.owner->second : opts.keep_owner ? st.st_gid : 0; }
     mode_t mode_of(const struct stat& st) const { return opts.mode ? *opts.mode : (st.st_mode & 07777); }
 
     // Makes room for a non-directory `name` in `dst`.
@@ -114,7 +114,7 @@ struct Copier {
             Fd dd = BOCK_TRY(sys::openat(dst, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
             BOCK_TRY(contents(sd.get(), dd.get(), rel));
             if (!fresh) return ok();  // a directory the image has keeps its owner and mode
-            if (::fchown(dd.get(), uid(), gid()) < 0) return errno_error("chown `{}`", rel);
+            if (::fchown(dd.get(), uid(st), gid(st)) < 0) return errno_error("chown `{}`", rel);
             if (::fchmod(dd.get(), mode_of(st)) < 0) return errno_error("chmod `{}`", rel);
             struct timespec ts[2] = {st.st_atim, st.st_mtim};
             ::futimens(dd.get(), ts);
@@ -127,7 +127,7 @@ struct Copier {
             if (n < 0) return errno_error("readlink `{}`", rel);
             target[n] = 0;
             if (::symlinkat(target, dst, dname.c_str()) < 0) return errno_error("create symlink `{}`", rel);
-            if (::fchownat(dst, dname.c_str(), uid(), gid(), AT_SYMLINK_NOFOLLOW) < 0) return errno_error("chown `{}`", rel);
+            if (::fchownat(dst, dname.c_str(), uid(st), gid(st), AT_SYMLINK_NOFOLLOW) < 0) return errno_error("chown `{}`", rel);
             struct timespec ts[2] = {st.st_atim, st.st_mtim};
             ::utimensat(dst, dname.c_str(), ts, AT_SYMLINK_NOFOLLOW);
             return ok();
@@ -136,7 +136,7 @@ struct Copier {
             Fd in = BOCK_TRY(sys::openat(src, sname, O_RDONLY | O_NOFOLLOW));
             Fd out = BOCK_TRY(sys::openat(dst, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
             BOCK_TRY(copy_data(in.get(), out.get(), rel));
-            if (::fchown(out.get(), uid(), gid()) < 0) return errno_error("chown `{}`", rel);
+            if (::fchown(out.get(), uid(st), gid(st)) < 0) return errno_error("chown `{}`", rel);
             if (::fchmod(out.get(), mode_of(st)) < 0) return errno_error("chmod `{}`", rel);
             struct timespec ts[2] = {st.st_atim, st.st_mtim};
             ::futimens(out.get(), ts);
@@ -144,7 +144,7 @@ struct Copier {
         }
         // FIFOs and device nodes as they are (devices fail rootless: say so).
         if (::mknodat(dst, dname.c_str(), st.st_mode, st.st_rdev) < 0) return errno_error("create special file `{}`", rel);
-        if (::fchownat(dst, dname.c_str(), uid(), gid(), AT_SYMLINK_NOFOLLOW) < 0) return errno_error("chown `{}`", rel);
+        if (::fchownat(dst, dname.c_str(), uid(st), gid(st), AT_SYMLINK_NOFOLLOW) < 0) return errno_error("chown `{}`", rel);
         return ok();
     }
 
@@ -341,7 +341,8 @@ Result<void> write_file_in_root(int dst_root, const std::string& dest, const std
     BOCK_TRY(c.clear(dp.get(), dname, rel));
     Fd out = BOCK_TRY(sys::openat(dp.get(), dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
     if (sys::raw::write_all(out.get(), content.data(), content.size()) < 0) return errno_error("write `{}`", dest);
-    if (::fchown(out.get(), c.uid(), c.gid()) < 0) return errno_error("chown `{}`", dest);
+    struct stat none {};
+    if (::fchown(out.get(), c.uid(none), c.gid(none)) < 0) return errno_error("chown `{}`", dest);
     if (::fchmod(out.get(), opts.mode.value_or(0644)) < 0) return errno_error("chmod `{}`", dest);
     return ok();
 }

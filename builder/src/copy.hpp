@@ -17,7 +17,8 @@
 namespace bock::builder {
 
 struct CopyOptions {
-    std::optional<std::pair<uint32_t, uint32_t>> owner;  // --chown; none: 0:0
+    std::optional<std::pair<uint32_t, uint32_t>> owner;  // --chown; none: 0:0 (or the source's, below)
+    bool keep_owner = false;                             // COPY --from without --chown: the source's owners
     std::optional<mode_t> mode;                          // --chmod
     const IgnoreRules* ignore = nullptr;                 // context sources only
     bool extract_archives = false;                       // ADD: local tar archives are unpacked

@@ -60,7 +60,21 @@ public:
                 }
                 if (!closed) return make_error("unterminated double quote in `{}`", std::string(s_));
             } else if (c == '$') {
-                cur += BOCK_TRY(variable());
+                // Unquoted, a value with spaces is several words (EXPOSE $PORTS).
+                auto v = BOCK_TRY(variable());
+                if (!split) {
+                    cur += v;
+                } else {
+                    for (char ch : v) {
+                        if (std::isspace(static_cast<unsigned char>(ch))) {
+                            if (have && !cur.empty()) out.push_back(cur), cur.clear();
+                            have = false;
+                        } else {
+                            cur += ch;
+                            have = true;
+                        }
+                    }
+                }
             } else {
                 cur += c;
                 i_++;

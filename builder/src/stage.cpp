@@ -10,6 +10,7 @@
 
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
+#include "bock/common/paths.hpp"
 #include "bock/engine/build_step.hpp"
 #include "bock/engine/images.hpp"
 #include "bock/engine/run.hpp"
@@ -166,6 +167,11 @@ private:
                 st_.config = BOCK_TRY(image_config_object(ctx, st_.img));
             }
         }
+        // An image without PATH gets the default one, as buildah and BuildKit do.
+        bool has_path = false;
+        if (st_.config.contains("Env") && st_.config["Env"].is_array())
+            for (const auto& e : st_.config["Env"]) has_path = has_path || e.get<std::string>().starts_with("PATH=");
+        if (!has_path) set_env(st_.config, "PATH", paths::kDefaultPath);
         st_.key = chain_key(fmt::format("format={} timestamp={}", b_.req.format, b_.req.timestamp.value_or(-1)),
                             st_.img.manifest.hex.empty() ? std::string("scratch") : "image " + st_.img.config.hex);
         return ok();
@@ -446,7 +452,7 @@ private:
         if (st_.config.contains("Env") && st_.config["Env"].is_array())
             for (const auto& e : st_.config["Env"]) env.push_back(e.get<std::string>());
         bool has_path = std::any_of(env.begin(), env.end(), [](const std::string& e) { return e.starts_with("PATH="); });
-        if (!has_path) env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        if (!has_path) env.insert(env.begin(), std::string("PATH=") + paths::kDefaultPath);
         std::string argtext;
         for (const auto& [k, v] : st_.args) {
             argtext += k + "=" + v + "\n";
@@ -555,6 +561,7 @@ private:
         for (const auto& w : words) what += "\n" + w;
         auto& ctx = b_.ctx;
         std::string where = ins.where();
+        opts.keep_owner = true;
         req.fill = [&ctx, src, words, dest, opts, chown, where](int root) mutable -> Result<void> {
             if (chown) opts.owner = BOCK_TRY(engine::resolve_chown(root, *chown));
             return engine::with_image_root(ctx, src, [&](int sroot) -> Result<void> {
