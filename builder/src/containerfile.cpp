@@ -76,7 +76,7 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 Error at(const std::string& file, int line, const std::string& msg) {
-    return Error(EINVAL, fmt::format("{}:{}: {}", file, line, msg));
+    return make_error("{}:{}: {}", file, line, msg);
 }
 
 // Splits "KEYWORD --flag=x --other rest" into its parts and checks them.

@@ -195,13 +195,20 @@ Result<void> hash_entry(int dir, const std::string& name, const std::string& rel
     return ok();
 }
 
-// The directory `dest` in the root, created (0755, root) when missing.
-Result<Fd> dest_dir(int dst_root, const std::string& dest) {
+// The directory `dest` in the root, created when missing: 0755, owned by
+// `owner` (COPY --chown's, as buildah does) or root.
+Result<Fd> dest_dir(int dst_root, const std::string& dest, std::optional<std::pair<uint32_t, uint32_t>> owner = {}) {
     std::string prefix;
     for (const auto& comp : strings::split(dest, '/')) {
         if (comp == "." || comp == "..") return make_error("destination `{}`: `.` and `..` are not allowed here", dest);
         Fd parent = BOCK_TRY(open_in(dst_root, prefix, O_PATH | O_DIRECTORY));
-        if (::mkdirat(parent.get(), comp.c_str(), 0755) < 0 && errno != EEXIST) return errno_error("create directory `{}`", dest);
+        if (::mkdirat(parent.get(), comp.c_str(), 0755) < 0) {
+            if (errno != EEXIST) return errno_error("create directory `{}`", dest);
+        } else {
+            if (::fchmodat(parent.get(), comp.c_str(), 0755, 0) < 0) return errno_error("chmod `{}`", dest);
+            if (owner && ::fchownat(parent.get(), comp.c_str(), owner->first, owner->second, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno_error("chown `{}`", dest);
+        }
         prefix = join_rel(prefix, comp);
     }
     return open_in(dst_root, prefix, O_PATH | O_DIRECTORY);
@@ -262,6 +269,14 @@ Result<std::string> hash_sources(int root_fd, const std::vector<std::string>& so
         }
         Fd pd = BOCK_TRY(open_in(root_fd, parent, O_PATH | O_DIRECTORY));
         BOCK_TRY(hash_entry(pd.get(), name, s, ignore, h));
+        struct stat st;
+        if (::fstatat(pd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+            // Followed when copied: its target's content counts too.
+            if (auto t = open_in(root_fd, s, O_RDONLY); t && ::fstat(t->get(), &st) == 0 && S_ISREG(st.st_mode)) {
+                char buf[1 << 16];
+                for (ssize_t n; (n = ::read(t->get(), buf, sizeof buf)) > 0;) h.update(buf, static_cast<size_t>(n));
+            }
+        }
     }
     return h.finish().hex;
 }
@@ -292,6 +307,21 @@ Result<void> copy_sources(int src_root, const std::vector<std::string>& sources,
         Fd spd = BOCK_TRY(open_in(src_root, parent, O_PATH | O_DIRECTORY));
         struct stat st;
         if (::fstatat(spd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 && !s.empty()) return errno_error("stat `{}`", s);
+        if (!s.empty() && S_ISLNK(st.st_mode)) {
+            // A source named by the instruction is followed (inside its root), as buildah does.
+            Fd target = BOCK_TRY(open_in(src_root, s, O_PATH).context(fmt::format("follow the symlink `{}`", s)));
+            if (::fstat(target.get(), &st) < 0) return errno_error("stat `{}`", s);
+            if (!S_ISREG(st.st_mode)) return make_error("`{}` is a symlink to a directory or special file", s).with_hint("name the target itself");
+            Fd in = BOCK_TRY(sys::open(fd_dir(target.get()), O_RDONLY));
+            auto [dparent, dname] = dest_dir_form ? std::pair{dest_rel, name} : split_last(dest_rel);
+            Fd dp = BOCK_TRY(dest_dir(dst_root, dparent, opts.owner));
+            BOCK_TRY(c.clear(dp.get(), dname, s));
+            Fd out = BOCK_TRY(sys::openat(dp.get(), dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
+            BOCK_TRY(copy_data(in.get(), out.get(), s));
+            if (::fchown(out.get(), c.uid(st), c.gid(st)) < 0) return errno_error("chown `{}`", s);
+            if (::fchmod(out.get(), c.mode_of(st)) < 0) return errno_error("chmod `{}`", s);
+            continue;
+        }
         if (s.empty() || S_ISDIR(st.st_mode)) {
             // A directory's contents into dest (created with the source's mode and the owner).
             auto [dparent, dname] = split_last(dest_rel);
@@ -301,25 +331,25 @@ Result<void> copy_sources(int src_root, const std::vector<std::string>& sources,
                 BOCK_TRY(c.contents(sd.get(), dd.get(), s));
                 continue;
             }
-            Fd dp = BOCK_TRY(dest_dir(dst_root, dparent));
+            Fd dp = BOCK_TRY(dest_dir(dst_root, dparent, opts.owner));
             BOCK_TRY(c.entry(spd.get(), s.empty() ? "." : name, dp.get(), dname, s));
             continue;
         }
         if (opts.extract_archives && S_ISREG(st.st_mode)) {
             Fd f = BOCK_TRY(sys::openat(spd.get(), name, O_RDONLY | O_NOFOLLOW));
             if (is_archive(f.get())) {
-                Fd dd = BOCK_TRY(dest_dir(dst_root, dest_rel));
+                Fd dd = BOCK_TRY(dest_dir(dst_root, dest_rel, opts.owner));
                 image::ExtractOptions eo;
                 BOCK_TRY(image::extract_layer(f.get(), fd_dir(dd.get()), eo).context(fmt::format("ADD: extract `{}`", s)));
                 continue;
             }
         }
         if (dest_dir_form) {
-            Fd dd = BOCK_TRY(dest_dir(dst_root, dest_rel));
+            Fd dd = BOCK_TRY(dest_dir(dst_root, dest_rel, opts.owner));
             BOCK_TRY(c.entry(spd.get(), name, dd.get(), name, s));
         } else {
             auto [dparent, dname] = split_last(dest_rel);
-            Fd dp = BOCK_TRY(dest_dir(dst_root, dparent));
+            Fd dp = BOCK_TRY(dest_dir(dst_root, dparent, opts.owner));
             BOCK_TRY(c.entry(spd.get(), name, dp.get(), dname, s));
         }
     }
@@ -336,7 +366,7 @@ Result<void> write_file_in_root(int dst_root, const std::string& dest, const std
     auto rel = BOCK_TRY(clean_rel(dest));
     auto [dparent, dname] = split_last(rel);
     if (dname.empty()) return make_error("COPY <<: `{}` is not a file name", dest);
-    Fd dp = BOCK_TRY(dest_dir(dst_root, dparent));
+    Fd dp = BOCK_TRY(dest_dir(dst_root, dparent, opts.owner));
     Copier c{opts};
     BOCK_TRY(c.clear(dp.get(), dname, rel));
     Fd out = BOCK_TRY(sys::openat(dp.get(), dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));

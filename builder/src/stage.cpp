@@ -40,7 +40,7 @@ struct State {
     bool cmd_set = false;
 };
 
-Error at(const Instruction& ins, const std::string& msg) { return Error(EINVAL, fmt::format("{}: {}", ins.where(), msg)); }
+Error at(const Instruction& ins, const std::string& msg) { return make_error("{}: {}", ins.where(), msg); }
 
 // ARGs overlaid by ENV: what $VAR means in an instruction.
 Vars scope(const State& st) {
@@ -233,7 +233,7 @@ private:
         req.commit = commit_opts(ins.text);
         auto r = BOCK_TRY(engine::run_build_step(b_.ctx, req).context(ins.where()));
         if (r.exit_code != 0)
-            return Error(EINVAL, fmt::format("{}: `{}` exited with status {}", ins.where(), ins.text, r.exit_code))
+            return make_error("{}: `{}` exited with status {}", ins.where(), ins.text, r.exit_code)
                 .with_hint("the step's output is above; fix the command and build again")
                 .with_exit(1);
         st_.img = r.image;
@@ -334,10 +334,15 @@ private:
             for (const auto& v : vols) {
                 if (v.empty()) return at(ins, "VOLUME with an empty path").with_hint("name the directory, e.g. VOLUME /data");
                 c["Volumes"][v] = json::object();
-                what += v + " ";
+                what += v + "\n";
             }
-            config_step(ins, what);
-            return ok();
+            // The directories exist in the image, as buildah makes them.
+            engine::BuildStepRequest req;
+            req.fill = [vols, this](int root) -> Result<void> {
+                for (const auto& v : vols) BOCK_TRY(mkdir_in_root(root, abs_path(v, st_.config)));
+                return ok();
+            };
+            return layer_step(ins, what, std::move(req));
         }
         if (k == "STOPSIGNAL") {
             c["StopSignal"] = BOCK_TRY(word(ins.args));

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "bock/common/fs.hpp"
@@ -16,13 +18,16 @@ struct Corpus {
     const char* containerfile;
     std::vector<std::pair<const char*, const char*>> files;  // context files
     const char* target = nullptr;
+    // Lines only bock's image has, by design: buildah 1.28 does not create a
+    // WORKDIR that no later step uses; Bock does, as BuildKit does.
+    std::vector<std::string> bock_only = {};
 };
 
 // The base image: busybox, a user and group `app` (1000), files to delete.
 std::string base_image() {
     return make_image("localhost/build-base:1",
-                      {"text /etc/passwd 0644 0 0 root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n\n"
-                       "text /etc/group 0644 0 0 root:x:0:\napp:x:1000:\n\n"
+                      {"text /etc/passwd 0644 0 0 root:x:0:0:root:/root:/bin/sh\\napp:x:1000:1000:app:/home/app:/bin/sh\\n\n"
+                       "text /etc/group 0644 0 0 root:x:0:\\napp:x:1000:\\n\n"
                        "dir /home/app 0755 1000 1000\n"
                        "text /etc/remove-me 0644 0 0 bye\n"
                        "dir /var/cache/old 0755 0 0\ntext /var/cache/old/a 0644 0 0 a\n"});
@@ -72,7 +77,9 @@ const std::vector<Corpus>& corpus() {
           {"b.txt", "b\n"},
           {"secret.txt", "never copied\n"},
           {"config.ini", "[app]\nkey=value\n"},
-          {".dockerignore", "**/*.log\n!src/keep.log\nsecret.txt\n"}}},
+          {".dockerignore", "**/*.log\n!src/keep.log\nsecret.txt\n"}},
+         nullptr,
+         {"/srv/app/trailing d 0755 0 0 0 "}},
         {"multi",
          "ARG BASE\n"
          "FROM ${BASE} AS builder\n"
@@ -97,6 +104,7 @@ const std::vector<Corpus>& corpus() {
 
 std::string write_context(const Corpus& c) {
     std::string dir = tmp_dir() + "/ctx-" + c.name;
+    REQUIRE(fs::remove_all(dir));
     REQUIRE(fs::mkdir_p(dir));
     REQUIRE(fs::write_file(dir + "/Containerfile", c.containerfile));
     for (const auto& [path, content] : c.files) {
@@ -180,11 +188,24 @@ void check_build_equals_buildah() {
         INFO("buildah: " << b.out << b.err);
         REQUIRE(b.code == 0);
         std::string bh_tar = tmp_dir() + "/buildah-" + c.name + ".tar";
-        auto p = buildah({"push", name, "oci-archive:" + bh_tar});
+        auto p = buildah({"push", "--format", "docker", name, "oci-archive:" + bh_tar});
         INFO(p.err);
         REQUIRE(p.code == 0);
         auto mine = flatten(bock_tar, false);
         auto theirs = flatten(bh_tar, true);
+        // The lines each side has that the other lacks.
+        for (const auto& l : c.bock_only) {
+            auto at = mine.find(l + "\n");
+            CHECK(at != std::string::npos);
+            if (at != std::string::npos) mine.erase(at, l.size() + 1);
+        }
+        auto ml = lines(mine), tl = lines(theirs);
+        std::string only_bock, only_buildah;
+        for (const auto& l : ml)
+            if (std::find(tl.begin(), tl.end(), l) == tl.end()) only_bock += l + "\n";
+        for (const auto& l : tl)
+            if (std::find(ml.begin(), ml.end(), l) == ml.end()) only_buildah += l + "\n";
+        INFO("only in bock's image:\n" << only_bock << "only in buildah's image:\n" << only_buildah);
         CHECK(mine == theirs);
         // Facts that must hold whatever buildah does.
         if (std::string(c.name) == "single") {
@@ -193,7 +214,6 @@ void check_build_equals_buildah() {
             CHECK(mine.find("secret.txt") == std::string::npos);
             CHECK(mine.find("/etc/remove-me") == std::string::npos);
             CHECK(mine.find("/etc/app/config.ini f 0640 1000 1000") != std::string::npos);
-            CHECK(mine.find("/srv/app/trailing d") != std::string::npos);
         }
     }
 }
@@ -258,7 +278,7 @@ void check_build_errors_and_crash() {
         INFO(r.err);
         CHECK(r.code != 0);
         CHECK(r.err.find(b.expect) != std::string::npos);
-        CHECK(r.err.find("Error: ") != std::string::npos);
+        CHECK(r.err.find("bock: error: ") != std::string::npos);
     }
     CHECK(images_named("").size() == images_before);
 
