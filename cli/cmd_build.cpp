@@ -1,6 +1,6 @@
 // `bock build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE]
 // [--no-cache] [--layers] [--timestamp N] [-q] [--format oci|docker]
-// [--jobs N] CONTEXT`, like buildah bud / podman build: one line per step
+// [--iidfile F] [--jobs N] CONTEXT`, like buildah bud / podman build: one line per step
 // (STEP n/m: ...), the image id last.
 #include "bock/builder/build.hpp"
 #include "commands.hpp"
@@ -24,6 +24,7 @@ void add_build(CLI::App& app) {
     cmd->add_option("--timestamp", *timestamp, "Seconds since the epoch for the created times of the image and its layers");
     cmd->add_flag("-q,--quiet", *quiet, "Print only the image id");
     cmd->add_option("--format", req->format, "Image format: oci (default) or docker (keeps HEALTHCHECK, SHELL and ONBUILD)");
+    cmd->add_option("--iidfile", req->iidfile, "Write the image id (sha256:...) to this file");
     cmd->add_option("--jobs", req->jobs, "How many independent stages to build at once (default 2)");
     cmd->add_option("CONTEXT", req->context, "The build context directory (default: .)");
     cmd->callback([=] {

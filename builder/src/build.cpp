@@ -180,6 +180,7 @@ Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
         BOCK_TRY(ctx.store->tag(result.image.config.hex, t));
         shared.say(fmt::format("Successfully tagged {}", t.str()));
     }
+    if (!req.iidfile.empty()) BOCK_TRY(fs::write_file_atomic(req.iidfile, "sha256:" + result.image.config.hex).context("--iidfile"));
     BuildResult out;
     out.image_id = result.image.config.hex;
     out.steps = shared.steps;

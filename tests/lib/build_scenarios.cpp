@@ -244,6 +244,23 @@ void check_build_cache() {
     auto id4 = bock_build(ctx, {"--no-cache", "-t", "localhost/cached:4"}, &out4);
     CHECK(count(out4, "Using cache") == 0);
     CHECK(cli({"ps", "-a", "-q"}).out.empty());
+
+    // Heredocs (buildah 1.28 cannot read them: checked against what they say),
+    // -f outside the context, --iidfile.
+    std::string hd = tmp_dir() + "/heredoc";
+    REQUIRE(fs::mkdir_p(hd + "/ctx"));
+    REQUIRE(fs::write_file(hd + "/My.containerfile",
+                           "FROM localhost/build-base:1\n"
+                           "RUN <<EOF\nset -e\necho line1 > /h1\necho line2 >> /h1\nEOF\n"
+                           "COPY <<-CONF /etc/h2.conf\n\tkey=value\n\tother=$HOME\n\tCONF\n"));
+    auto h = cli({"build", "-f", hd + "/My.containerfile", "--iidfile", hd + "/iid", "-t", "localhost/heredoc:1", hd + "/ctx"});
+    INFO(h.out << h.err);
+    REQUIRE(h.code == 0);
+    auto iid = fs::read_file(hd + "/iid");
+    REQUIRE(iid);
+    CHECK(lines(h.out).back() == iid->substr(iid->find(':') + 1));
+    auto seen = cli({"run", "--rm", "localhost/heredoc:1", "sh", "-c", "cat /h1 /etc/h2.conf; stat -c %a /etc/h2.conf"});
+    CHECK(seen.out == "line1\nline2\nkey=value\nother=$HOME\n644\n");
 }
 
 void check_build_errors_and_crash() {
