@@ -156,6 +156,7 @@ Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
             done.insert(ready[0]);
             continue;
         }
+        shared.parallel = true;
         std::vector<std::optional<Error>> errs(ready.size());
         std::vector<std::thread> threads;
         for (size_t i = 0; i < ready.size(); ++i)
@@ -164,6 +165,7 @@ Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
                 if (!r) errs[i] = std::move(r).error();
             });
         for (auto& t : threads) t.join();
+        shared.parallel = false;
         for (size_t i = 0; i < ready.size(); ++i) {
             done.insert(ready[i]);
             if (errs[i] && !failure) failure = std::move(*errs[i]);

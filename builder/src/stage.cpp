@@ -11,6 +11,8 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/paths.hpp"
+#include "bock/common/strings.hpp"
+#include "bock/image/digest.hpp"
 #include "bock/engine/build_step.hpp"
 #include "bock/engine/images.hpp"
 #include "bock/engine/run.hpp"
@@ -432,10 +434,43 @@ private:
         return ok();
     }
 
+    // --mount=type=cache|tmpfs,target=PATH[,id=ID][,sharing=...][,readonly]
+    Result<engine::StepMount> run_mount(const Instruction& ins, const std::string& spec) {
+        engine::StepMount m;
+        std::string type = "bind", id;
+        for (const auto& kv : strings::split(spec, ',')) {
+            auto eq = kv.find('=');
+            std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
+            if (k == "type") type = v;
+            else if (k == "target" || k == "dst" || k == "destination") m.target = abs_path(v, st_.config);
+            else if (k == "id") id = v;
+            else if (k == "readonly" || k == "ro") m.readonly = v.empty() || v == "true";
+            else if (k == "sharing" || k == "mode" || k == "uid" || k == "gid") continue;
+            else return at(ins, fmt::format("RUN --mount: unknown option `{}`", k)).with_hint("type=cache|tmpfs, target=PATH, id=ID, readonly");
+        }
+        if (m.target.empty()) return at(ins, "RUN --mount needs target=PATH").with_hint("e.g. --mount=type=cache,target=/root/.cache");
+        if (type == "tmpfs") {
+            m.type = "tmpfs";
+        } else if (type == "cache") {
+            // One directory per id (default: the target), kept across builds in the store.
+            m.type = "bind";
+            m.source = fs::join(b_.ctx.store_root, "build-cache-mounts/" + image::sha256_of(id.empty() ? m.target : id).hex.substr(0, 32));
+            BOCK_TRY(fs::mkdir_p(m.source, 0755));
+        } else {
+            return at(ins, fmt::format("RUN --mount=type={} is not supported yet", type))
+                .with_hint("type=cache and type=tmpfs are; COPY what the step needs for the others");
+        }
+        return m;
+    }
+
     Result<void> run_step(const Instruction& ins) {
-        if (auto m = ins.flag("mount"))
-            return at(ins, fmt::format("RUN --mount={} is not supported yet", *m))
-                .with_hint("COPY what the step needs into the image instead (RUN --mount is planned)");
+        std::vector<engine::StepMount> mounts;
+        std::string mount_text;
+        for (const auto& f : ins.flags) {
+            if (!f.starts_with("--mount=")) continue;
+            mounts.push_back(BOCK_TRY(run_mount(ins, f.substr(8))));
+            mount_text += f + "\n";
+        }
         if (auto n = ins.flag("network"); n && *n != "none" && *n != "default")
             return at(ins, fmt::format("RUN --network={}: Bock's build runs steps with --network=none or default", *n));
         engine::BuildStepRequest req;
@@ -469,7 +504,9 @@ private:
         req.process.cwd = st_.config.value("WorkingDir", std::string());
         if (req.process.cwd.empty()) req.process.cwd = "/";
         req.process.user = st_.config.value("User", std::string());
-        return layer_step(ins, json(args).dump() + "\n" + argtext, std::move(req));
+        req.process.forward_signals = !b_.parallel;
+        req.process.mounts = mounts;
+        return layer_step(ins, json(args).dump() + "\n" + argtext + mount_text, std::move(req));
     }
 
     Result<void> copy_step(const Instruction& ins) {

@@ -40,6 +40,7 @@ struct BuildShared {
     std::set<std::string> used_args;
     int steps = 0, cached = 0;
     bool warned_format = false;
+    bool parallel = false;                // stages run in threads now (no signal forwarding)
 
     void say(std::string_view line);
 };

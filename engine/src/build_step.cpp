@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/openat2.h>
+
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/mount.hpp"
@@ -90,9 +92,36 @@ Result<void> mount_step(Context& ctx, StepContainer& sc, const image::ImageRecor
     return ok();
 }
 
+// The path components of `target` the root lacks, outermost first.
+std::vector<std::string> missing_dirs(int rootfd, const std::string& target) {
+    std::vector<std::string> out;
+    std::string prefix;
+    for (size_t i = 1; i <= target.size(); ++i) {
+        if (i < target.size() && target[i] != '/') continue;
+        prefix = target.substr(0, i);
+        if (prefix.size() <= 1) continue;
+        if (!sys::openat2(rootfd, prefix, O_PATH, 0, RESOLVE_IN_ROOT)) out.push_back(prefix);
+    }
+    return out;
+}
+
 Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess& p) {
     Fd rootfd = BOCK_TRY(sys::open(sc.dirs.rootfs, O_PATH | O_DIRECTORY));
     auto user = BOCK_TRY(resolve_user(rootfd.get(), p.user));
+    // Mount points made for RUN --mount, removed again after the run.
+    std::vector<std::string> made;
+    for (const auto& m : p.mounts) {
+        if (m.target.empty() || m.target[0] != '/') return make_error("RUN --mount target `{}` must be an absolute path", m.target);
+        for (auto& d : missing_dirs(rootfd.get(), m.target)) made.push_back(d);
+        BOCK_TRY(mkdir_in_root(rootfd.get(), m.target));
+    }
+    struct Unmake {
+        const std::string& root;
+        std::vector<std::string>& made;
+        ~Unmake() {
+            for (auto it = made.rbegin(); it != made.rend(); ++it) ::rmdir((root + *it).c_str());
+        }
+    } unmake{sc.dirs.rootfs, made};
     if (p.cwd.empty() || p.cwd[0] != '/') return make_error("working directory `{}` must be an absolute path", p.cwd);
     BOCK_TRY(mkdir_in_root(rootfd.get(), p.cwd));
     rootfd.reset();
@@ -109,12 +138,17 @@ Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess
     for (const auto& e : p.env) has_home = has_home || e.starts_with("HOME=");
     if (!has_home) spec.process.env.push_back("HOME=" + user.home);
     spec.process.env.push_back("HOSTNAME=" + spec.hostname);
+    for (const auto& m : p.mounts) {
+        if (m.type == "tmpfs") spec.mounts.push_back({m.target, "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=755"}});
+        else spec.mounts.push_back({m.target, "bind", m.source, {"rbind", m.readonly ? "ro" : "rw"}});
+    }
     BOCK_TRY(fs::write_file_replace(fs::join(sc.dirs.bundle, "config.json"), runtime::to_json(spec).dump(2), 0600, false));
     runtime::RunOptions ro;
     ro.id = sc.dirs.id;
     ro.bundle = sc.dirs.bundle;
     ro.rootless = ctx.rootless;
     ro.pid_file = sc.dirs.pid_file();
+    ro.forward_signals = p.forward_signals;
     return runtime::run_container(spec, ro);
 }
 

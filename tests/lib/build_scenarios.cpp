@@ -261,6 +261,21 @@ void check_build_cache() {
     CHECK(lines(h.out).back() == iid->substr(iid->find(':') + 1));
     auto seen = cli({"run", "--rm", "localhost/heredoc:1", "sh", "-c", "cat /h1 /etc/h2.conf; stat -c %a /etc/h2.conf"});
     CHECK(seen.out == "line1\nline2\nkey=value\nother=$HOME\n644\n");
+
+    // RUN --mount=type=cache keeps its directory across builds (even
+    // --no-cache ones); cache and tmpfs mount points leave nothing in the image.
+    REQUIRE(fs::write_file(hd + "/Mounts",
+                           "FROM localhost/build-base:1\n"
+                           "RUN --mount=type=cache,target=/var/cache/thing sh -c 'if [ -f /var/cache/thing/x ]; then "
+                           "cat /var/cache/thing/x > /seen; else echo none > /seen; fi; echo kept > /var/cache/thing/x'\n"
+                           "RUN --mount=type=tmpfs,target=/scratch/t sh -c 'echo x > /scratch/t/y'\n"));
+    for (const char* expect : {"none\n", "kept\n"}) {
+        auto m = cli({"build", "--no-cache", "-f", hd + "/Mounts", "-t", "localhost/mounts:1", hd + "/ctx"});
+        INFO(m.out << m.err);
+        REQUIRE(m.code == 0);
+        auto v = cli({"run", "--rm", "localhost/mounts:1", "sh", "-c", "cat /seen; ls -d /var/cache/thing /scratch 2>&1 | grep -c 'No such'"});
+        CHECK(v.out == std::string(expect) + "2\n");
+    }
 }
 
 void check_build_errors_and_crash() {

@@ -20,12 +20,27 @@
 
 namespace bock::engine {
 
+// RUN --mount: a host directory (type=cache, bind) or a tmpfs at `target`.
+// A target the step's root lacks is created for the run and removed before
+// the commit, so the mount leaves nothing in the layer.
+struct StepMount {
+    std::string type;    // bind | tmpfs
+    std::string source;  // bind: the host directory
+    std::string target;  // absolute, in the container
+    bool readonly = false;
+};
+
 // The process of a RUN step.
 struct StepProcess {
+    std::vector<StepMount> mounts;
     std::vector<std::string> args;  // argv; empty: no process
     std::vector<std::string> env;   // K=V, the whole environment
     std::string cwd = "/";          // created when missing
     std::string user;               // UID[:GID] or NAME[:GROUP]; empty: root
+    // Ctrl-C and other signals to bock reach the process (it then fails the
+    // step, which is cleaned up). Off when steps run in several threads: the
+    // forwarder is process-wide.
+    bool forward_signals = true;
 };
 
 struct BuildStepRequest {
