@@ -1,8 +1,12 @@
 // `bock build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE]
 // [--no-cache] [--layers] [--timestamp N] [-q] [--format oci|docker]
-// [--iidfile F] [--jobs N] CONTEXT`, like buildah bud / podman build: one line per step
+// [--secret id=ID,src=FILE] [--iidfile F] [--jobs N] CONTEXT`, like buildah bud / podman build: one line per step
 // (STEP n/m: ...), the image id last.
+#include <climits>
+#include <cstdlib>
+
 #include "bock/builder/build.hpp"
+#include "bock/common/strings.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -24,6 +28,8 @@ void add_build(CLI::App& app) {
     cmd->add_option("--timestamp", *timestamp, "Seconds since the epoch for the created times of the image and its layers");
     cmd->add_flag("-q,--quiet", *quiet, "Print only the image id");
     cmd->add_option("--format", req->format, "Image format: oci (default) or docker (keeps HEALTHCHECK, SHELL and ONBUILD)");
+    auto secrets = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--secret", *secrets, "A secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)")->allow_extra_args(false);
     cmd->add_option("--iidfile", req->iidfile, "Write the image id (sha256:...) to this file");
     cmd->add_option("--jobs", req->jobs, "How many independent stages to build at once (default 2)");
     cmd->add_option("CONTEXT", req->context, "The build context directory (default: .)");
@@ -37,6 +43,19 @@ void add_build(CLI::App& app) {
                     continue;
                 }
                 req->build_args[a.substr(0, eq)] = a.substr(eq + 1);
+            }
+            for (const auto& s : *secrets) {
+                std::string id, src;
+                for (const auto& kv : strings::split(s, ',')) {
+                    if (kv.starts_with("id=")) id = kv.substr(3);
+                    else if (kv.starts_with("src=") || kv.starts_with("source=")) src = kv.substr(kv.find('=') + 1);
+                }
+                if (id.empty() || src.empty())
+                    return make_error("--secret {}: expected id=ID,src=FILE", s).with_hint("e.g. --secret id=token,src=./token.txt");
+                char* real = ::realpath(src.c_str(), nullptr);
+                if (!real) return errno_error("--secret {}: `{}`", s, src);
+                req->secrets[id] = real;
+                ::free(real);
             }
             if (!*layers) req->no_cache = true;
             if (*timestamp >= 0) req->timestamp = *timestamp;

@@ -437,7 +437,7 @@ private:
     // --mount=type=cache|tmpfs,target=PATH[,id=ID][,sharing=...][,readonly]
     Result<engine::StepMount> run_mount(const Instruction& ins, const std::string& spec) {
         engine::StepMount m;
-        std::string type = "bind", id;
+        std::string type = "bind", id, required;
         for (const auto& kv : strings::split(spec, ',')) {
             auto eq = kv.find('=');
             std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
@@ -445,8 +445,23 @@ private:
             else if (k == "target" || k == "dst" || k == "destination") m.target = abs_path(v, st_.config);
             else if (k == "id") id = v;
             else if (k == "readonly" || k == "ro") m.readonly = v.empty() || v == "true";
+            else if (k == "required") required = v;
             else if (k == "sharing" || k == "mode" || k == "uid" || k == "gid") continue;
-            else return at(ins, fmt::format("RUN --mount: unknown option `{}`", k)).with_hint("type=cache|tmpfs, target=PATH, id=ID, readonly");
+            else return at(ins, fmt::format("RUN --mount: unknown option `{}`", k)).with_hint("type=cache|tmpfs|secret, target=PATH, id=ID, readonly");
+        }
+        if (type == "secret") {
+            // The file given with --secret id=ID,src=FILE, read-only; its content is not part of the cache key.
+            if (id.empty() && !m.target.empty()) id = m.target.substr(m.target.rfind('/') + 1);
+            if (m.target.empty()) m.target = "/run/secrets/" + id;
+            auto it = b_.req.secrets.find(id);
+            if (it == b_.req.secrets.end())
+                return at(ins, fmt::format("RUN --mount=type=secret: no secret `{}` was given", id))
+                    .with_hint(fmt::format("pass it with --secret id={},src=FILE", id));
+            m.type = "bind";
+            m.source = it->second;
+            m.readonly = true;
+            m.file = true;
+            return m;
         }
         if (m.target.empty()) return at(ins, "RUN --mount needs target=PATH").with_hint("e.g. --mount=type=cache,target=/root/.cache");
         if (type == "tmpfs") {
@@ -458,7 +473,7 @@ private:
             BOCK_TRY(fs::mkdir_p(m.source, 0755));
         } else {
             return at(ins, fmt::format("RUN --mount=type={} is not supported yet", type))
-                .with_hint("type=cache and type=tmpfs are; COPY what the step needs for the others");
+                .with_hint("type=cache, tmpfs and secret are; COPY what the step needs for the others");
         }
         return m;
     }

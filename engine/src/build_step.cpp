@@ -112,14 +112,25 @@ Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess
     std::vector<std::string> made;
     for (const auto& m : p.mounts) {
         if (m.target.empty() || m.target[0] != '/') return make_error("RUN --mount target `{}` must be an absolute path", m.target);
-        for (auto& d : missing_dirs(rootfd.get(), m.target)) made.push_back(d);
-        BOCK_TRY(mkdir_in_root(rootfd.get(), m.target));
+        auto missing = missing_dirs(rootfd.get(), m.target);
+        made.insert(made.end(), missing.begin(), missing.end());
+        if (!m.file) {
+            BOCK_TRY(mkdir_in_root(rootfd.get(), m.target));
+            continue;
+        }
+        auto slash = m.target.rfind('/');
+        std::string parent = m.target.substr(0, slash), name = m.target.substr(slash + 1);
+        if (name.empty()) return make_error("RUN --mount target `{}` names no file", m.target);
+        if (!parent.empty()) BOCK_TRY(mkdir_in_root(rootfd.get(), parent));
+        Fd pd = BOCK_TRY(sys::openat2(rootfd.get(), parent.empty() ? "/" : parent, O_PATH | O_DIRECTORY, 0, RESOLVE_IN_ROOT));
+        BOCK_TRY(sys::openat(pd.get(), name, O_WRONLY | O_CREAT | O_NOFOLLOW, 0600));
     }
     struct Unmake {
         const std::string& root;
         std::vector<std::string>& made;
         ~Unmake() {
-            for (auto it = made.rbegin(); it != made.rend(); ++it) ::rmdir((root + *it).c_str());
+            for (auto it = made.rbegin(); it != made.rend(); ++it)
+                if (::rmdir((root + *it).c_str()) < 0) ::unlink((root + *it).c_str());
         }
     } unmake{sc.dirs.rootfs, made};
     if (p.cwd.empty() || p.cwd[0] != '/') return make_error("working directory `{}` must be an absolute path", p.cwd);

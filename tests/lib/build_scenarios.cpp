@@ -269,12 +269,15 @@ void check_build_cache() {
                            "RUN --mount=type=cache,target=/var/cache/thing sh -c 'if [ -f /var/cache/thing/x ]; then "
                            "cat /var/cache/thing/x > /seen; else echo none > /seen; fi; echo kept > /var/cache/thing/x'\n"
                            "RUN --mount=type=tmpfs,target=/scratch/t sh -c 'echo x > /scratch/t/y'\n"));
+    REQUIRE(fs::write_file(hd + "/token", "s3cret\n"));
+    REQUIRE(fs::write_file(hd + "/Mounts", *fs::read_file(hd + "/Mounts") +
+                                               "RUN --mount=type=secret,id=tok cp /run/secrets/tok /got-secret\n"));
     for (const char* expect : {"none\n", "kept\n"}) {
-        auto m = cli({"build", "--no-cache", "-f", hd + "/Mounts", "-t", "localhost/mounts:1", hd + "/ctx"});
+        auto m = cli({"build", "--no-cache", "--secret", "id=tok,src=" + hd + "/token", "-f", hd + "/Mounts", "-t", "localhost/mounts:1", hd + "/ctx"});
         INFO(m.out << m.err);
         REQUIRE(m.code == 0);
-        auto v = cli({"run", "--rm", "localhost/mounts:1", "sh", "-c", "cat /seen; ls -d /var/cache/thing /scratch 2>&1 | grep -c 'No such'"});
-        CHECK(v.out == std::string(expect) + "2\n");
+        auto v = cli({"run", "--rm", "localhost/mounts:1", "sh", "-c", "cat /seen /got-secret; ls -d /var/cache/thing /scratch /run/secrets 2>&1 | grep -c 'No such'"});
+        CHECK(v.out == std::string(expect) + "s3cret\n3\n");
     }
 }
 

@@ -26,6 +26,7 @@ struct BuildRequest {
     std::optional<int64_t> timestamp;     // --timestamp
     std::string format = "oci";           // oci | docker
     int jobs = 2;                         // stages built at once
+    std::map<std::string, std::string> secrets;  // --secret id=ID,src=FILE: id -> host file
     std::string iidfile;                  // --iidfile: sha256:<id> written there
     // Progress lines ("STEP 1/5: FROM ..."); empty: quiet.
     std::function<void(std::string_view)> progress;

@@ -28,6 +28,7 @@ struct StepMount {
     std::string source;  // bind: the host directory
     std::string target;  // absolute, in the container
     bool readonly = false;
+    bool file = false;   // bind a file (RUN --mount=type=secret), not a directory
 };
 
 // The process of a RUN step.
