@@ -7,7 +7,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <condition_variable>
 #include <iostream>
@@ -28,6 +31,29 @@
 namespace bock::builder {
 
 namespace {
+
+// Ctrl-C / SIGTERM while the builder itself works (copying, committing):
+// the step in progress finishes or fails cleanly and no new one starts.
+// While a RUN step's process runs, the runtime forwards the signal to it
+// instead, and the step fails.
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_interrupt(int) { g_interrupted = true; }
+
+struct InterruptGuard {
+    struct sigaction old_int {}, old_term {};
+    InterruptGuard() {
+        struct sigaction sa {};
+        sa.sa_handler = on_interrupt;
+        sigemptyset(&sa.sa_mask);
+        ::sigaction(SIGINT, &sa, &old_int);
+        ::sigaction(SIGTERM, &sa, &old_term);
+    }
+    ~InterruptGuard() {
+        ::sigaction(SIGINT, &old_int, nullptr);
+        ::sigaction(SIGTERM, &old_term, nullptr);
+    }
+};
 
 Result<std::pair<std::string, std::string>> read_file_arg(const BuildRequest& req) {
     if (req.file == "-") {
@@ -86,7 +112,10 @@ Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
     auto [file, text] = BOCK_TRY(read_file_arg(req));
     auto cf = BOCK_TRY(parse_containerfile(text, file));
 
+    InterruptGuard guard;
+    g_interrupted = false;
     BuildShared shared{ctx, req, cf};
+    shared.interrupted = &g_interrupted;
     shared.ignore = BOCK_TRY(IgnoreRules::load(req.context));
     shared.context_fd = BOCK_TRY(sys::open(req.context, O_PATH | O_DIRECTORY));
     BOCK_TRY(engine::cleanup_build_steps(ctx));

@@ -118,6 +118,8 @@ public:
         body.insert(body.end(), s_.body.begin(), s_.body.end());
         total_ = static_cast<int>(body.size()) + 1;
         for (const auto& ins : body) {
+            if (b_.interrupted && *b_.interrupted)
+                return make_error("{}: the build was interrupted", ins.where()).with_exit(130);
             step_++;
             say_step(ins.text);
             BOCK_TRY(instruction(ins));
@@ -234,6 +236,8 @@ private:
         req.base = st_.img;
         req.commit = commit_opts(ins.text);
         auto r = BOCK_TRY(engine::run_build_step(b_.ctx, req).context(ins.where()));
+        if (b_.interrupted && *b_.interrupted)
+            return make_error("{}: the build was interrupted", ins.where()).with_exit(130);
         if (r.exit_code != 0)
             return make_error("{}: `{}` exited with status {}", ins.where(), ins.text, r.exit_code)
                 .with_hint("the step's output is above; fix the command and build again")
@@ -520,6 +524,7 @@ private:
         if (req.process.cwd.empty()) req.process.cwd = "/";
         req.process.user = st_.config.value("User", std::string());
         req.process.forward_signals = !b_.parallel;
+        req.process.cancel = b_.interrupted;
         req.process.mounts = mounts;
         return layer_step(ins, json(args).dump() + "\n" + argtext + mount_text, std::move(req));
     }

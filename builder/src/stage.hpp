@@ -2,6 +2,7 @@
 // walk over its instructions (stage.cpp).
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -40,7 +41,8 @@ struct BuildShared {
     std::set<std::string> used_args;
     int steps = 0, cached = 0;
     bool warned_format = false;
-    bool parallel = false;                // stages run in threads now (no signal forwarding)
+    bool parallel = false;
+    const std::atomic<bool>* interrupted = nullptr;  // set by SIGINT/SIGTERM                // stages run in threads now (no signal forwarding)
 
     void say(std::string_view line);
 };

@@ -4,10 +4,15 @@
 #include "bock/engine/build_step.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/openat2.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
@@ -159,8 +164,26 @@ Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess
     ro.bundle = sc.dirs.bundle;
     ro.rootless = ctx.rootless;
     ro.pid_file = sc.dirs.pid_file();
-    ro.forward_signals = p.forward_signals;
-    return runtime::run_container(spec, ro);
+    ro.forward_signals = p.forward_signals && !p.cancel;
+    // With a cancel flag, a watcher kills the process when it is set.
+    std::atomic<bool> done{false};
+    std::thread watcher;
+    if (p.cancel)
+        watcher = std::thread([&] {
+            while (!done) {
+                if (*p.cancel) {
+                    if (auto text = fs::read_file(ro.pid_file)) {
+                        pid_t pid = std::atoi(text->c_str());
+                        if (pid > 0) ::kill(pid, SIGKILL);
+                    }
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+        });
+    auto r = runtime::run_container(spec, ro);
+    done = true;
+    if (watcher.joinable()) watcher.join();
+    return r;
 }
 
 }  // namespace

@@ -328,6 +328,22 @@ void check_build_errors_and_crash() {
     CHECK(cli({"ps", "-a", "-q"}).out.empty());
     CHECK(images_named("localhost/failed").empty());
 
+    // Ctrl-C during a RUN step: the step's process gets it, the build stops
+    // and leaves no container, no mount and no image.
+    REQUIRE(fs::write_file(ctx + "/Containerfile", "FROM localhost/build-base:1\nRUN echo started; sleep 30\nRUN echo never\n"));
+    auto i = run({"sh", "-c",
+                  "\"$0\" build -t localhost/interrupted:1 \"$1\" > \"$1/out\" 2>&1 & p=$!; "
+                  "for n in $(seq 100); do grep -q started \"$1/out\" && break; sleep 0.1; done; "
+                  "kill -INT $p; wait $p; echo rc=$?",
+                  bin("bock"), ctx});
+    INFO(i.out << i.err << *fs::read_file(ctx + "/out"));
+    CHECK(i.out.find("rc=0") == std::string::npos);
+    CHECK(fs::read_file(ctx + "/out")->find("never") == std::string::npos);
+    CHECK(cli({"ps", "-a", "-q"}).out.empty());
+    CHECK(images_named("localhost/interrupted").empty());
+    auto mounts = fs::read_file("/proc/self/mountinfo");
+    CHECK(mounts->find(env_or("BOCK_RUNROOT", "/nonexistent") + "/containers/") == std::string::npos);
+
     // Killed at each of the commit's named points: no image, and the next
     // build removes the dead step's container and succeeds.
     REQUIRE(fs::write_file(ctx + "/Containerfile", "FROM localhost/build-base:1\nRUN echo x > /x\n"));

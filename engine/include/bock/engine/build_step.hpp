@@ -8,6 +8,7 @@
 // never a half-written image (docs/storage.md).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -42,6 +43,9 @@ struct StepProcess {
     // step, which is cleaned up). Off when steps run in several threads: the
     // forwarder is process-wide.
     bool forward_signals = true;
+    // Set by the caller's SIGINT/SIGTERM handler: the process is killed
+    // (checked every 50 ms while it runs) and the step fails.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct BuildStepRequest {
