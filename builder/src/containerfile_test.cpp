@@ -101,6 +101,10 @@ TEST_CASE("variable substitution", "[builder]") {
     CHECK(!expand_word("${A", v));
     CHECK(!expand_word("${NONE:?must be set}", v));
     CHECK(!expand_word("'open", v));
+    CHECK(expand_words("$EMPTY", v).value().empty());
+    CHECK(expand_words("\"$EMPTY\"", v).value() == std::vector<std::string>{""});
+    CHECK(expand_words("x$EMPTY", v).value() == std::vector<std::string>{"x"});
+    CHECK(expand_word("$EMPTY", v).value().empty());
     auto words = expand_words("a \"b c\" $SP", v).value();
     CHECK(words == std::vector<std::string>{"a", "b c", "a", "b"});
     auto pairs = expand_pairs("K=\"v 1\" L=$A", v, '\\', true).value();

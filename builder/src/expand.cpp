@@ -27,7 +27,7 @@ public:
                 i_++;
                 continue;
             }
-            have = true;
+            if (c != '$') have = true;  // an unquoted empty $VAR makes no word
             if (c == esc_) {
                 i_++;
                 if (i_ < s_.size()) cur += s_[i_++];
@@ -64,6 +64,7 @@ public:
                 auto v = BOCK_TRY(variable());
                 if (!split) {
                     cur += v;
+                    have = true;
                 } else {
                     for (char ch : v) {
                         if (std::isspace(static_cast<unsigned char>(ch))) {
