@@ -245,6 +245,23 @@ void check_build_cache() {
     CHECK(count(out4, "Using cache") == 0);
     CHECK(cli({"ps", "-a", "-q"}).out.empty());
 
+    // bock build cache ls|prune: entries listed; pruning by age keeps recent
+    // ones; pruning all removes the cache's dangling images, not tagged ones.
+    auto ls = cli({"build", "cache", "ls"});
+    REQUIRE(ls.code == 0);
+    CHECK(lines(ls.out).size() > 5);
+    auto young = cli({"build", "cache", "prune", "--max-age", "1h"});
+    CHECK(young.out == "0 cache entries removed\n");
+    auto rows_before = lines(cli({"images", "-q"}).out).size();
+    auto named_before = images_named("localhost/cached").size();
+    auto all = cli({"build", "cache", "prune"});
+    REQUIRE(all.code == 0);
+    CHECK(lines(cli({"images", "-q"}).out).size() < rows_before);  // the dangling intermediates went
+    CHECK(images_named("localhost/cached").size() == named_before);
+    std::string out5;
+    bock_build(ctx, {"-t", "localhost/cached:5"}, &out5);
+    CHECK(count(out5, "Using cache") == 0);
+
     // Heredocs (buildah 1.28 cannot read them: checked against what they say),
     // -f outside the context, --iidfile.
     std::string hd = tmp_dir() + "/heredoc";

@@ -41,3 +41,21 @@ struct BuildResult {
 Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req);
 
 }  // namespace bock::builder
+
+namespace bock::builder {
+
+// `bock build cache ls|prune|clear` (cache.cpp): the layer cache's entries.
+struct CacheEntry {
+    std::string key;       // the step's key (hex)
+    std::string image_id;  // the image it names (config hex)
+    int64_t used = 0;      // unix seconds it was last written or hit
+    uint64_t size = 0;     // the image's size; 0 when it is gone
+    bool valid = false;    // the image is still stored
+};
+Result<std::vector<CacheEntry>> cache_list(engine::Context& ctx);
+// Removes entries last used more than `max_age` seconds ago (all with
+// nullopt) and the dangling images they named; `clear` also empties the
+// RUN --mount=type=cache directories. Returns the entries removed.
+Result<int> cache_prune(engine::Context& ctx, std::optional<int64_t> max_age, bool clear);
+
+}  // namespace bock::builder
