@@ -28,6 +28,7 @@ void add_copy(CLI::App& app);
 void add_diff(CLI::App& app);
 void add_commit(CLI::App& app);
 void add_export(CLI::App& app);
+void add_build(CLI::App& app);
 // The same commands under another parent and name (for `bock image`).
 CLI::App* add_images_to(CLI::App& parent, const std::string& name);
 CLI::App* add_rmi_to(CLI::App& parent, const std::string& name);

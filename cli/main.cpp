@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
     cli::add_diff(app);
     cli::add_commit(app);
     cli::add_export(app);
+    cli::add_build(app);
     cli::add_version(app);
     cli::add_info(app);
     cli::add_exec(app);

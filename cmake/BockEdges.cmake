@@ -36,6 +36,7 @@ set(BOCK_INCLUDE_RULES
     "netns-helper:common,netns"
     "runtime:common,userns"
     "engine:common,userns,runtime,image,layers,engine"
+    "builder:common,engine,image"
     "cli:common,engine,builder,compose")
 
 # Entry of `key` in a KEY:A,B list, as a CMake list; `found` tells if it exists.
