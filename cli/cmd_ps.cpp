@@ -44,6 +44,8 @@ nlohmann::json to_json(const engine::ContainerInfo& c) {
                      {"AutoRemove", c.rec.auto_remove}};
     j["ExitCode"] = c.exit_code ? nlohmann::json(*c.exit_code) : nlohmann::json();
     if (!c.reason.empty()) j["Reason"] = c.reason;
+    j["RestartCount"] = c.rec.restart_count;
+    if (c.rec.detached) j["MonitorPid"] = c.rec.monitor_pid;
     return j;
 }
 

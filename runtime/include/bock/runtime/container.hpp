@@ -34,6 +34,10 @@ struct RunOptions {
     std::string console_socket;
     // Fds 3..3+N-1 of the caller stay open in the container process.
     int preserve_fds = 0;
+    // create_container: the signal the process gets when its creator dies
+    // (0: none, runc's behaviour; bock's monitor, which creates and then
+    // becomes the container's parent, asks for SIGKILL).
+    int create_parent_death_signal = 0;
 };
 
 // Creates, starts and waits for the container. Returns Docker's exit code:
