@@ -103,9 +103,14 @@ Result<std::optional<int>> attach_loop(Context& ctx, const std::string& id, int 
     bool use_stdin = opts.stdin;
     std::optional<RawTerminal> raw;
     if (tty && use_stdin && ::isatty(0)) raw.emplace(0);
+    // SIGWINCH resizes; without a terminal the usual termination signals
+    // are passed on to the container (podman's --sig-proxy), which then
+    // ends and we with it.
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGWINCH);
+    if (!tty)
+        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&set, sig);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     Fd winch(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (tty) send_size(sock);
@@ -119,9 +124,14 @@ Result<std::optional<int>> attach_loop(Context& ctx, const std::string& id, int 
         }
         if (fds[2].revents) {
             struct signalfd_siginfo si;
-            while (::read(winch.get(), &si, sizeof si) > 0) {
+            while (::read(winch.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+                int sig = static_cast<int>(si.ssi_signo);
+                if (sig == SIGWINCH) {
+                    if (tty) send_size(sock);
+                } else if (auto r = kill_container(ctx, id, sig); !r) {
+                    log::debug("pass signal {} on: {}", sig, r.error().to_string());
+                }
             }
-            if (tty) send_size(sock);
         }
         if (fds[0].revents) {
             ssize_t n = ::recv(sock, buf, sizeof buf, 0);
