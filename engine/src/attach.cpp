@@ -153,7 +153,9 @@ Result<std::optional<int>> attach_loop(Context& ctx, const std::string& id, int 
             ssize_t n = ::read(0, in, sizeof in);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
-                (void)send_packet(sock, Packet::stdin_close, "");
+                // EOF: the pipe is closed; on a terminal the EOF character
+                // says it (a shell reading it exits).
+                (void)send_packet(sock, tty ? Packet::stdin_data : Packet::stdin_close, tty ? "\x04" : "");
                 use_stdin = false;
                 continue;
             }
