@@ -41,6 +41,17 @@ void add_version(CLI::App& app);
 void add_info(CLI::App& app);
 void add_exec(CLI::App& app);
 void add_healthcheck(CLI::App& app);  // `bock healthcheck run`
+// Detached containers (docs/monitor.md).
+void add_create(CLI::App& app);
+void add_start(CLI::App& app);
+void add_stop(CLI::App& app);
+void add_kill(CLI::App& app);
+void add_restart(CLI::App& app);
+void add_wait(CLI::App& app);
+void add_logs(CLI::App& app);
+void add_attach(CLI::App& app);
+void add_container(CLI::App& app);
+void add_system(CLI::App& app);
 
 // Usage errors (cli/usage.cpp). usage_line: "Usage: bock CMD ..." for a
 // command; usage_error logs the message and that line and returns 125.

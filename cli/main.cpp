@@ -118,6 +118,16 @@ int main(int argc, char** argv) {
     cli::add_info(app);
     cli::add_exec(app);
     cli::add_healthcheck(app);
+    cli::add_create(app);
+    cli::add_start(app);
+    cli::add_stop(app);
+    cli::add_kill(app);
+    cli::add_restart(app);
+    cli::add_wait(app);
+    cli::add_logs(app);
+    cli::add_attach(app);
+    cli::add_container(app);
+    cli::add_system(app);
     cli::add_not_built(app);  // after the real commands: a built one wins
     cli::group_commands(app);
 

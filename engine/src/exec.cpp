@@ -52,7 +52,7 @@ Result<runtime::ContainerState> running_state(const Context& ctx, const Containe
         return make_error("container {} is not running (status: {})", short_id, c.status)
             .with_hint(fmt::format("start a container first; `bock ps -a` shows {}", short_id));
     auto dirs = ContainerDirs::for_id(ctx, c.rec.id);
-    auto pid = container_pid(dirs, c.rec.owner_pid);
+    auto pid = container_pid(dirs, container_parent(c.rec));
     auto start = pid ? runtime::process_start_time(*pid) : std::nullopt;
     if (!pid || !start)
         return make_error("container {} has no running process (it is starting or has just ended)", short_id)

@@ -31,7 +31,7 @@ json inspect_container(const Context& ctx, const ContainerInfo& c) {
     bool running = c.status == "running";
     pid_t pid = 0;
     if (running)
-        if (auto p = container_pid(ContainerDirs::for_id(ctx, r.id), r.owner_pid)) pid = *p;
+        if (auto p = container_pid(ContainerDirs::for_id(ctx, r.id), container_parent(r))) pid = *p;
     std::string status = c.status == "unknown" ? "dead" : c.status;
     json state{{"Status", status},
                {"Running", running},

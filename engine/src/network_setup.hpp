@@ -97,6 +97,8 @@ public:
     static Result<ContainerNetwork> prepare(Context& ctx, const RunRequest& req);
     // record.network and record.ports.
     void describe(ContainerRecord& record) const;
+    // none | host | slirp4netns | container | ns
+    const std::string& kind() const { return mode_.kind; }
     // As early as the container's directories exist: bock-netns started
     // (slirp4netns), to be told the container's pid later; its pid and
     // start time into the record (netns_pid, netns_start).

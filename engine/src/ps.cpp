@@ -92,13 +92,15 @@ nlohmann::json ps_json(const Context& ctx, const ContainerInfo& c) {
     j["ExitCode"] = c.exit_code ? nlohmann::json(*c.exit_code) : nlohmann::json();
     if (!c.reason.empty()) j["Reason"] = c.reason;
     if (auto h = health_status(ctx, c); !h.empty()) j["Health"] = h;
+    j["RestartCount"] = c.rec.restart_count;
+    if (c.rec.detached) j["MonitorPid"] = c.rec.monitor_pid;
     return j;
 }
 
 nlohmann::json ps_fields(const Context& ctx, const ContainerInfo& c, bool no_trunc) {
     pid_t pid = 0;
     if (c.status == "running")
-        if (auto p = container_pid(ContainerDirs::for_id(ctx, c.rec.id), c.rec.owner_pid)) pid = *p;
+        if (auto p = container_pid(ContainerDirs::for_id(ctx, c.rec.id), container_parent(c.rec))) pid = *p;
     std::string labels;
     for (const auto& [k, v] : c.rec.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
     return {{"ID", no_trunc ? c.rec.id : c.rec.id.substr(0, 12)},

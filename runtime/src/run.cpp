@@ -305,7 +305,7 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
     // The container outlives this process: no parent-death signal. The
     // fifo is opened O_PATH here, on the host, and reopened by the child
     // through /proc/self/fd after pivot_root.
-    plan.parent_death_signal = 0;
+    plan.parent_death_signal = opts.create_parent_death_signal;
     Cgroup cgroup = BOCK_TRY(setup_container_cgroup(spec, opts));  // removed on any error below
     plan_cgroup(plan, cgroup.paths());
     Fd fifo = BOCK_TRY_CTX(sys::open(exec_fifo, O_PATH), "open the exec fifo");

@@ -73,6 +73,24 @@ struct ContainerRecord {
     // "start_period_ns", "retries", "on_failure"}); null: none.
     nlohmann::json healthcheck;
 
+    // Detached containers (docs/monitor.md). The monitor that holds the
+    // container, with its start time; it execs `bock container cleanup`
+    // at the end, keeping its pid. 0: none (a foreground run).
+    pid_t monitor_pid = 0;
+    uint64_t monitor_start = 0;
+    bool detached = false;          // has (or had) a monitor: started by run -d, create, start
+    bool tty = false;               // -t
+    bool interactive = false;       // -i
+    std::string restart_policy = "no";  // no | on-failure | always | unless-stopped
+    int restart_max = 0;            // on-failure:N (0: no limit)
+    int restart_count = 0;          // restarts done by the policy
+    bool stop_requested = false;    // bock stop: the policies do not restart it
+    int stop_signal = 15;
+    int stop_timeout = 10;          // seconds
+    std::string log_driver = "json-file";  // json-file | none | passthrough
+    uint64_t log_max_size = 0;      // bytes, 0: no rotation
+    bool init = false;              // --init
+
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j, const std::string& path);
 };
@@ -103,6 +121,11 @@ Result<std::string> remove_container(const Context& ctx, const std::string& id_o
 // Leases whose container is gone (a removal killed after its directories
 // went): released. Called by commands that remove containers.
 Result<void> release_orphan_leases(const Context& ctx);
+
+// The status of a detached container from what its monitor left: the
+// monitor alive, the exit file, the exec fifo (docs/monitor.md). derive()
+// plus these facts; list_containers and find_container use it.
+ContainerInfo derive_with_facts(const Context& ctx, const ContainerRecord& rec);
 
 // A podman-style name ("adjective_surname") no container has yet.
 Result<std::string> generate_name(const Context& ctx);

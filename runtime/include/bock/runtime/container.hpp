@@ -48,6 +48,10 @@ struct RunOptions {
     // (on_created then waits for it). Namespaces joined by path are not
     // joined yet. An error aborts the run as for on_created.
     std::function<Result<void>(pid_t)> on_spawned;
+    // create_container: the signal the process gets when its creator dies
+    // (0: none, runc's behaviour; bock's monitor, which creates and then
+    // becomes the container's parent, asks for SIGKILL).
+    int create_parent_death_signal = 0;
 };
 
 // Creates, starts and waits for the container. Returns Docker's exit code:
