@@ -112,6 +112,10 @@ int main(int argc, char** argv) {
     cli::add_diff(app);
     cli::add_commit(app);
     cli::add_export(app);
+    cli::add_cp(app);
+    cli::add_rename(app);
+    cli::add_system(app);
+    cli::add_events(app);
     cli::add_version(app);
     cli::add_info(app);
     cli::add_not_built(app);  // after the real commands: a built one wins

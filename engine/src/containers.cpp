@@ -11,6 +11,7 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/engine/events.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/state.hpp"
 #include "container_dirs.hpp"
@@ -139,6 +140,7 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
     if (auto r = layers::recover_stale_mount(dirs.rootfs); !r) log::warn("{}", r.error().to_string());
     BOCK_TRY(dirs.remove());
     BOCK_TRY(ctx.store->release_lease(c.rec.id));
+    record_event(ctx, "container", "remove", c.rec.id, {{"name", c.rec.name}, {"image", c.rec.image}});
     return c.rec.id;
 }
 

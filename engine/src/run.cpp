@@ -16,6 +16,7 @@
 #include "bock/common/time.hpp"
 #include "bock/common/paths.hpp"
 #include "bock/engine/containers.hpp"
+#include "bock/engine/events.hpp"
 #include "bock/image/default_image.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/container.hpp"
@@ -120,10 +121,13 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
                 return;  // the lease stays with what is left, for `bock rm`
             }
             if (auto r = ctx.store->release_lease(d.id); !r) log::warn("{}", r.error().to_string());
+            else record_event(ctx, "container", "remove", d.id, {});
         }
     } cleanup{ctx, dirs, true, {}};
     BOCK_TRY(save_record(ctx, record));
     BOCK_TRY(ctx.store->take_lease(record.id, rec));
+    const EventAttrs attrs{{"name", record.name}, {"image", record.image}};
+    record_event(ctx, "container", "create", record.id, attrs);
 
     layers::LayersSpec ls;
     ls.lowers = ctx.store->layer_dirs(rec);
@@ -184,13 +188,21 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     BOCK_TRY(save_record(ctx, record));
     cleanup.remove = req.remove;
     rootfd.reset();
+    record_event(ctx, "container", "start", record.id, attrs);
     auto code = runtime::run_container(spec, ro);
+    {
+        EventAttrs died = attrs;
+        died["exitCode"] = std::to_string(code ? *code : code.error().exit_status());
+        record_event(ctx, "container", "died", record.id, died);
+    }
     if (!req.remove) {
         // Kept for `bock ps -a` and `bock rm`: how it ended. A command that
         // could not run records the status bock exits with (125/126/127).
         record.state = "exited";
         record.finished = time::now();
         record.exit_code = code ? *code : code.error().exit_status();
+        // `bock rename` may have renamed it while it ran.
+        if (auto now = load_record(ctx, record.id)) record.name = now->name;
         if (!code) record.exit_reason = code.error().message();
         if (auto r = save_record(ctx, record); !r) {
             log::report(r.error());
