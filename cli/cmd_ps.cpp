@@ -1,51 +1,22 @@
-// `bock ps [-a] [-q] [--format json|table]`: containers, newest first, with
-// the status derived from facts (a container whose bock was killed shows
-// as exited, with the reason).
+// `bock ps [-a] [-q] [--no-trunc] [--filter K=V]... [--format json|table|TEMPLATE]`:
+// containers, newest first, with the status derived from facts (a
+// container whose bock was killed shows as exited, with the reason).
 #include "bock/common/time.hpp"
 #include "bock/engine/containers.hpp"
+#include "bock/engine/format.hpp"
+#include "bock/engine/ps.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
 namespace {
 
-std::string status_text(const engine::ContainerInfo& c) {
-    if (c.status == "running") return "Up " + time::duration(time::now() - c.rec.started);
-    if (c.status == "created") return "Created";
-    if (c.status == "exited") {
-        std::string code = c.exit_code ? std::to_string(*c.exit_code) : "unknown";
-        std::string when = c.finished > 0 ? " " + time::ago(c.finished) : "";
-        if (!c.exit_code && !c.reason.empty()) return fmt::format("Exited ({}: {}){}", code, c.reason, when);
-        return fmt::format("Exited ({}){}", code, when);
-    }
-    return "Unknown: " + c.reason;
-}
-
-std::string command_text(const std::vector<std::string>& args) {
-    std::string s;
-    for (const auto& a : args) s += (s.empty() ? "" : " ") + a;
-    if (s.size() > 20) s = s.substr(0, 17) + "...";
-    return "\"" + s + "\"";
-}
-
-nlohmann::json to_json(const engine::ContainerInfo& c) {
-    nlohmann::json j{{"Id", c.rec.id},
-                     {"Names", nlohmann::json::array({c.rec.name})},
-                     {"Image", c.rec.image},
-                     {"ImageID", c.rec.image_id},
-                     {"Command", c.rec.command},
-                     {"Created", c.rec.created},
-                     {"CreatedAt", time::rfc3339(c.rec.created)},
-                     {"StartedAt", c.rec.started},
-                     {"ExitedAt", c.finished},
-                     {"State", c.status},
-                     {"Status", status_text(c)},
-                     {"Exited", c.status == "exited"},
-                     {"Ports", nlohmann::json::array()},
-                     {"AutoRemove", c.rec.auto_remove}};
-    j["ExitCode"] = c.exit_code ? nlohmann::json(*c.exit_code) : nlohmann::json();
-    if (!c.reason.empty()) j["Reason"] = c.reason;
-    return j;
-}
+// The default table, as a template (podman's columns and headers).
+constexpr const char* kTable =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+const std::map<std::string, std::string> kHeaders = {
+    {"ID", "CONTAINER ID"}, {"Created", "CREATED"}, {"CreatedAt", "CREATED AT"}, {"RunningFor", "CREATED"},
+    {"Names", "NAMES"},     {"Image", "IMAGE"},     {"Command", "COMMAND"},      {"Status", "STATUS"},
+    {"Ports", "PORTS"},     {"ImageID", "IMAGE ID"}};
 
 }  // namespace
 
@@ -53,31 +24,41 @@ void add_ps(CLI::App& app) {
     auto* cmd = app.add_subcommand("ps", "List containers");
     auto all = std::make_shared<bool>(false);
     auto quiet = std::make_shared<bool>(false);
+    auto no_trunc = std::make_shared<bool>(false);
     auto format = std::make_shared<std::string>("table");
+    auto filters = std::make_shared<std::vector<std::string>>();
     cmd->add_flag("-a,--all", *all, "Show exited containers too");
     cmd->add_flag("-q,--quiet", *quiet, "Show only ids");
-    cmd->add_option("--format", *format, "Output format: table (default) or json")
-        ->check(CLI::IsMember({"json", "table"}));
+    cmd->add_flag("--no-trunc", *no_trunc, "Do not shorten ids and commands");
+    cmd->add_option("-f,--filter", *filters,
+                    "Filter: status=, name=, id=, label=KEY[=VALUE], ancestor=IMAGE, exited=CODE, health= (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--format", *format, "json, table (default), or a template such as '{{.ID}} {{.Names}}'");
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
+            auto filter = BOCK_TRY(engine::PsFilter::parse(*filters));
+            std::optional<engine::Template> tmpl;
+            if (*format != "json")
+                tmpl = BOCK_TRY(engine::Template::parse(*format == "table" ? kTable : *format, kHeaders));
             auto ctx = BOCK_TRY(engine::open_context());
             auto list = BOCK_TRY(engine::list_containers(ctx));
-            std::erase_if(list, [&](const engine::ContainerInfo& c) { return !*all && c.status != "running"; });
+            bool show_all = *all || filter.implies_all();
+            std::erase_if(list, [&](const engine::ContainerInfo& c) {
+                return (!show_all && c.status != "running") || !filter.matches(ctx, c);
+            });
+            if (*quiet) {
+                for (const auto& c : list) fmt::print("{}\n", *no_trunc ? c.rec.id : c.rec.id.substr(0, 12));
+                return 0;
+            }
             if (*format == "json") {
                 auto arr = nlohmann::json::array();
-                for (const auto& c : list) arr.push_back(to_json(c));
+                for (const auto& c : list) arr.push_back(engine::ps_json(ctx, c));
                 fmt::print("{}\n", arr.dump(2));
                 return 0;
             }
-            if (*quiet) {
-                for (const auto& c : list) fmt::print("{}\n", c.rec.id.substr(0, 12));
-                return 0;
-            }
-            fmt::print("{:<14} {:<32} {:<22} {:<16} {:<28} {:<10} {}\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-                       "STATUS", "PORTS", "NAMES");
-            for (const auto& c : list)
-                fmt::print("{:<14} {:<32} {:<22} {:<16} {:<28} {:<10} {}\n", c.rec.id.substr(0, 12), c.rec.image,
-                           command_text(c.rec.command), time::ago(c.rec.created), status_text(c), "", c.rec.name);
+            std::vector<nlohmann::json> docs;
+            for (const auto& c : list) docs.push_back(engine::ps_fields(ctx, c, *no_trunc));
+            fmt::print("{}", BOCK_TRY(tmpl->render_all(docs)));
             return 0;
         });
     });

@@ -1,69 +1,47 @@
+// `bock run`: in the foreground (the runtime called in this process), or
+// with -d/-i/-t under a monitor (docs/monitor.md).
+#include "bock/common/fs.hpp"
+#include "bock/engine/images.hpp"
+#include "bock/engine/lifecycle.hpp"
 #include "bock/engine/run.hpp"
 #include "commands.hpp"
-#include "bock/engine/images.hpp"
+#include "container_flags.hpp"
 #include "progress.hpp"
 
 namespace bock::cli {
-namespace {
-
-int unknown_run_flag(const CLI::App* cmd, const std::string& flag) {
-    std::string name = flag.substr(0, flag.find('='));
-    // -i, -t and their bundles (-it, -ti, -dit...) and long forms.
-    bool interactive = name == "--interactive" || name == "--tty" || name == "--detach" ||
-                       (!name.starts_with("--") && name.size() > 1 &&
-                        name.find_first_not_of("itd", 1) == std::string::npos);
-    if (interactive) {
-        log::error("run: -i/--interactive, -t/--tty and -d/--detach are not built yet (they come with the monitor "
-                   "work, issue 16)");
-        return 125;
-    }
-    return usage_error(cmd, "unknown flag: " + name);
-}
-
-}  // namespace
 
 void add_run(CLI::App& app) {
-    auto req = std::make_shared<engine::RunRequest>();
-    auto* cmd = app.add_subcommand("run", "Run a command in a new container (foreground)");
-    cmd->add_flag("--rm", req->remove, "Remove the container when it exits");
-    cmd->add_option("-e,--env", req->env, "Set an environment variable (K=V, or K to copy it)")->take_all();
-    auto* w = cmd->add_option("-w,--workdir", "Working directory inside the container");
-    auto* u = cmd->add_option("-u,--user", "UID[:GID] or NAME[:GROUP] to run as");
-    auto* h = cmd->add_option("--hostname", "Container host name (default: the short id)");
-    auto* ep = cmd->add_option("--entrypoint", "Override the image's entrypoint");
-    auto pull = std::make_shared<std::string>("missing");
-    cmd->add_option("--pull", *pull, "Pull the image: missing (default), always, never")
-        ->check(CLI::IsMember({"missing", "always", "never"}));
-    cmd->prefix_command();  // IMAGE and everything after it belong to the container
+    auto* cmd = app.add_subcommand("run", "Run a command in a new container");
+    auto f = add_container_flags(cmd, true);
     cmd->footer("Usage: bock run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
                 "Exit status: the command's; 125 if bock failed, 126 if the command cannot be\n"
-                "executed, 127 if it is not found.");
+                "executed, 127 if it is not found. With -d: 0 and the container's id.");
     cmd->callback([=] {
-        auto rest = cmd->remaining();
-        if (rest.empty()) {
-            log::error("run: an image name is required");
-            log::notice("usage: bock run [OPTIONS] IMAGE [COMMAND [ARG...]]");
-            exit_code = 125;
+        if (int rc = finish_container_flags(cmd, *f, "run")) {
+            exit_code = rc;
             return;
         }
-        // prefix_command() stops at the first argument it does not know, so
-        // an unknown flag before IMAGE arrives here: name it, as podman does.
-        if (rest[0].starts_with("-")) {
-            exit_code = unknown_run_flag(cmd, rest[0]);
-            return;
-        }
-        req->image = rest[0];
-        req->args.assign(rest.begin() + 1, rest.end());
-        if (w->count()) req->workdir = w->as<std::string>();
-        if (u->count()) req->user = u->as<std::string>();
-        if (h->count()) req->hostname = h->as<std::string>();
-        if (ep->count()) req->entrypoint = ep->as<std::string>();
+        const auto& req = f->req;
         guarded([&]() -> Result<int> {
-            auto policy = BOCK_TRY(engine::parse_pull_policy(*pull));
+            if (!f->cidfile.empty() && fs::exists(f->cidfile))
+                return make_error("--cidfile `{}` already exists", f->cidfile).with_hint("remove it, or name another file");
+            auto policy = BOCK_TRY(engine::parse_pull_policy(f->pull));
             auto ctx = BOCK_TRY(engine::open_context());
             PullProgress progress(PullProgress::detect(false));
-            BOCK_TRY(engine::ensure_image(ctx, req->image, policy, progress.hooks()));
-            return engine::run_container(ctx, *req);
+            BOCK_TRY(engine::ensure_image(ctx, req.image, policy, progress.hooks()));
+            if (req.detach) {
+                auto id = BOCK_TRY(engine::create_container(ctx, req, true));
+                if (!f->cidfile.empty()) BOCK_TRY(write_cidfile(f->cidfile, id));
+                fmt::print("{}\n", id);
+                return 0;
+            }
+            if (engine::needs_monitor(req) || req.restart != "no" || req.log_driver != "json-file") {
+                engine::AttachOptions ao;
+                ao.stdin = req.interactive;
+                ao.detach_keys = f->detach_keys;
+                return engine::run_attached(ctx, req, ao);
+            }
+            return engine::run_container(ctx, req);
         });
     });
 }

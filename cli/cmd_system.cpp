@@ -1,6 +1,7 @@
 // `bock system df [-v] [--format json]`, `bock system prune` and `bock
 // container prune` (the parents of cmd_prune.cpp's commands).
 #include "bock/common/time.hpp"
+#include "bock/engine/lifecycle.hpp"
 #include "bock/engine/system.hpp"
 #include "commands.hpp"
 
@@ -69,13 +70,18 @@ void add_df(CLI::App& parent) {
 }  // namespace
 
 void add_system(CLI::App& app) {
-    auto* sys = app.add_subcommand("system", "Disk usage and cleanup: system df, system prune");
+    auto* sys = app.add_subcommand("system", "Disk usage, cleanup and restart after a reboot: system df, prune, restart");
     sys->require_subcommand(1);
     add_df(*sys);
     add_system_prune(*sys);
-    auto* ctr = app.add_subcommand("container", "Container commands: container prune");
-    ctr->require_subcommand(1);
-    add_container_prune(*ctr);
+    auto* restart = sys->add_subcommand("restart", "Start the containers whose restart policy is always or unless-stopped");
+    restart->callback([=] {
+        guarded([&]() -> Result<int> {
+            auto ctx = BOCK_TRY(engine::open_context());
+            for (const auto& id : BOCK_TRY(engine::restart_policy_containers(ctx))) fmt::print("{}\n", id);
+            return 0;
+        });
+    });
 }
 
 }  // namespace bock::cli

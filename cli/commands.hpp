@@ -18,6 +18,7 @@ void add_save(CLI::App& app);
 void add_doctor(CLI::App& app);
 void add_unshare(CLI::App& app);
 void add_ps(CLI::App& app);
+void add_port(CLI::App& app);
 void add_rm(CLI::App& app);
 void add_tag(CLI::App& app);
 void add_inspect(CLI::App& app);
@@ -30,11 +31,11 @@ void add_export(CLI::App& app);
 // issue 18: cp, rename, system df/prune, container prune, events.
 void add_cp(CLI::App& app);
 void add_rename(CLI::App& app);
-void add_system(CLI::App& app);  // also `bock container prune`
 void add_events(CLI::App& app);
 void add_container_prune(CLI::App& parent);
 void add_system_prune(CLI::App& parent);
 std::string human_size(uint64_t bytes);  // podman's 1.23MB
+void add_build(CLI::App& app);
 // The same commands under another parent and name (for `bock image`).
 CLI::App* add_images_to(CLI::App& parent, const std::string& name);
 CLI::App* add_rmi_to(CLI::App& parent, const std::string& name);
@@ -45,6 +46,19 @@ void add_login(CLI::App& app);
 void add_logout(CLI::App& app);
 void add_version(CLI::App& app);
 void add_info(CLI::App& app);
+void add_exec(CLI::App& app);
+void add_healthcheck(CLI::App& app);  // `bock healthcheck run`
+// Detached containers (docs/monitor.md).
+void add_create(CLI::App& app);
+void add_start(CLI::App& app);
+void add_stop(CLI::App& app);
+void add_kill(CLI::App& app);
+void add_restart(CLI::App& app);
+void add_wait(CLI::App& app);
+void add_logs(CLI::App& app);
+void add_attach(CLI::App& app);
+void add_container(CLI::App& app);
+void add_system(CLI::App& app);
 
 // Usage errors (cli/usage.cpp). usage_line: "Usage: bock CMD ..." for a
 // command; usage_error logs the message and that line and returns 125.

@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
     cli::add_pull(app);
     cli::add_save(app);
     cli::add_ps(app);
+    cli::add_port(app);
     cli::add_rm(app);
     cli::add_push(app);
     cli::add_login(app);
@@ -114,10 +115,22 @@ int main(int argc, char** argv) {
     cli::add_export(app);
     cli::add_cp(app);
     cli::add_rename(app);
-    cli::add_system(app);
     cli::add_events(app);
+    cli::add_build(app);
     cli::add_version(app);
     cli::add_info(app);
+    cli::add_exec(app);
+    cli::add_healthcheck(app);
+    cli::add_create(app);
+    cli::add_start(app);
+    cli::add_stop(app);
+    cli::add_kill(app);
+    cli::add_restart(app);
+    cli::add_wait(app);
+    cli::add_logs(app);
+    cli::add_attach(app);
+    cli::add_container(app);
+    cli::add_system(app);
     cli::add_not_built(app);  // after the real commands: a built one wins
     cli::group_commands(app);
 

@@ -24,7 +24,7 @@ const std::vector<std::pair<const char*, const char*>> kNotBuilt = {
     {"cp", "issue 18"},                        {"rename", "issue 18"},
     {"system", "issue 18"},                    {"volume", "issue 17"},
     {"network", "the service networks, issue 15"}, {"port", "the service networks, issue 15"},
-    {"build", "the builder, issue 19"},        {"compose", "bockrose, issue 21"},
+    {"compose", "bockrose, issue 21"},
     {"commit", "issue 12"},                    {"diff", "issue 12"},
     {"export", "issue 12"},
 };
@@ -34,7 +34,7 @@ const char* group_of(const std::string& name) {
         {"run", "Containers"},     {"ps", "Containers"},      {"rm", "Containers"},
         {"create", "Containers"},  {"start", "Containers"},   {"stop", "Containers"},
         {"restart", "Containers"}, {"kill", "Containers"},    {"wait", "Containers"},
-        {"exec", "Containers"},    {"attach", "Containers"},  {"logs", "Containers"},
+        {"exec", "Containers"},    {"healthcheck", "Containers"},    {"attach", "Containers"},  {"logs", "Containers"},
         {"pause", "Containers"},   {"unpause", "Containers"}, {"top", "Containers"},
         {"stats", "Containers"},   {"cp", "Containers"},      {"rename", "Containers"},
         {"port", "Containers"},    {"commit", "Containers"},  {"diff", "Containers"},

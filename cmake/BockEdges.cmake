@@ -18,6 +18,7 @@ set(BOCK_EDGES
     "bock-oci:bock_runtime,bock_userns,bock_common"
     "bock_monitor:bock_common"
     "bock-monitor:bock_monitor,bock_common"
+    "bock-init:"
     "bock_engine:bock_runtime,bock_image,bock_layers,bock_userns,bock_common"
     "bock_builder:bock_engine"
     "bock_compose:bock_builder,bock_engine"
@@ -34,8 +35,9 @@ set(BOCK_INCLUDE_RULES
     "image:common"
     "fuse-layers:common,layers,fuseov"
     "netns-helper:common,netns"
-    "runtime:common,userns"
-    "engine:common,userns,runtime,image,layers,engine"
+    "runtime:common,userns,monitor"
+    "engine:common,userns,runtime,monitor,image,layers,engine"
+    "builder:common,engine,image"
     "cli:common,engine,builder,compose")
 
 # Entry of `key` in a KEY:A,B list, as a CMake list; `found` tells if it exists.

@@ -10,7 +10,8 @@ build=(cmake g++ make ninja-build ccache pkg-config
        libslirp-dev libglib2.0-dev libfuse3-dev libtomlplusplus-dev catch2 libisal-dev zlib1g-dev)
 run=(uidmap busybox-static fuse-overlayfs fuse3 iproute2 util-linux procps)
 # Peers used only by tests and benchmarks.
-peers=(podman runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc python3 python3-cryptography zstd)
+# tmux: the terminal the exec -it tests type into and resize.
+peers=(podman runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc python3 python3-cryptography zstd tmux)
 
 apt-get update
 apt-get install -y --no-install-recommends "${build[@]}" "${run[@]}" "${peers[@]}"

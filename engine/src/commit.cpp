@@ -39,6 +39,14 @@ Result<std::optional<int64_t>> source_date_epoch() {
     return std::optional<int64_t>{t};
 }
 
+// The layers a container's root was made of: the image's, then the
+// engine's own (the network files' mount targets).
+std::vector<std::string> copied_layers(const Context& ctx, const ContainerInfo& c, const image::ImageRecord& img) {
+    auto l = ctx.store->layer_dirs(img);
+    l.insert(l.end(), c.rec.extra_lowers.begin(), c.rec.extra_lowers.end());
+    return l;
+}
+
 std::string joined(const std::vector<std::string>& args) {
     std::string s;
     for (const auto& a : args) s += (s.empty() ? "" : " ") + a;
@@ -51,7 +59,7 @@ Result<std::vector<PathChange>> diff_container(Context& ctx, const std::string& 
     auto c = BOCK_TRY(find_container(ctx, container));
     auto img = BOCK_TRY(container_image(ctx, c));
     auto dirs = ContainerDirs::for_id(ctx, c.rec.id);
-    return image::upper_changes(dirs.upper, ctx.store->layer_dirs(img), c.rec.storage_driver == "vfs")
+    return image::upper_changes(dirs.upper, copied_layers(ctx, c, img), c.rec.storage_driver == "vfs")
         .context(fmt::format("diff container {}", c.rec.id.substr(0, 12)));
 }
 
@@ -67,7 +75,7 @@ Result<CommitReply> commit_container(Context& ctx, const CommitRequest& req) {
     opts.single_id = ctx.single_id;
     if (opts.created_by.empty()) opts.created_by = joined(c.rec.command);
     // vfs copied the image into the upper directory: the changes are what differs from it.
-    if (c.rec.storage_driver == "vfs") opts.copy_of = ctx.store->layer_dirs(img);
+    if (c.rec.storage_driver == "vfs") opts.copy_of = copied_layers(ctx, c, img);
     auto r = BOCK_TRY(image::commit_upper(*ctx.store, img, dirs.upper, req.image, opts)
                           .context(fmt::format("commit container {}", c.rec.id.substr(0, 12))));
     record_event(ctx, "container", "commit", c.rec.id,

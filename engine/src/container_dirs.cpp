@@ -21,7 +21,12 @@ ContainerDirs ContainerDirs::for_id(const Context& ctx, const std::string& id) {
 }
 
 Result<void> ContainerDirs::create() const {
-    for (const auto* p : {&upper, &work, &rootfs}) BOCK_TRY(fs::mkdir_p(*p, 0700));
+    // The upper directory's mode is the mode of the container's `/` (the
+    // overlay's root takes it): 0755, or a user other than root in the
+    // container could not look up any path. Its parent stays 0700.
+    BOCK_TRY(fs::mkdir_p(storage, 0700));
+    BOCK_TRY(fs::mkdir_p(upper, 0755));
+    for (const auto* p : {&work, &rootfs}) BOCK_TRY(fs::mkdir_p(*p, 0700));
     return ok();
 }
 

@@ -5,9 +5,13 @@
 //                                          mount point, pid (runtime state)
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 #include "bock/common/error.hpp"
+#include "bock/engine/containers.hpp"
 #include "bock/engine/context.hpp"
 
 namespace bock::engine {
@@ -29,6 +33,13 @@ struct ContainerDirs {
     // Removes both directories; the rootfs must be unmounted already.
     Result<void> remove() const;
 };
+
+// The container's own process, from the runtime's pid file, when it is a
+// child of the recorded owner (so a reused pid is never signalled or joined).
+std::optional<pid_t> container_pid(const ContainerDirs& dirs, pid_t owner);
+// The process the container's PID 1 is a child of: its monitor when it has
+// one, else the foreground bock that runs it.
+pid_t container_parent(const ContainerRecord& r);
 
 // 64 random hex characters, as Docker's container ids.
 Result<std::string> new_container_id();

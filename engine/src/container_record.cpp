@@ -8,6 +8,7 @@
 #include "bock/common/time.hpp"
 #include "bock/engine/containers.hpp"
 #include "bock/runtime/state.hpp"
+#include "bock/monitor/protocol.hpp"
 #include "container_dirs.hpp"
 
 namespace bock::engine {
@@ -29,6 +30,45 @@ nlohmann::json ContainerRecord::to_json() const {
                      {"auto_remove", auto_remove},
                      {"storage_driver", storage_driver}};
     j["exit_code"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json();
+    if (!network.empty()) j["network"] = network;
+    if (!extra_lowers.empty()) j["extra_lowers"] = extra_lowers;
+    if (!ports.empty()) {
+        auto arr = nlohmann::json::array();
+        for (const auto& p : ports)
+            arr.push_back({{"host_ip", p.host_ip},
+                           {"host_port", p.host_port},
+                           {"container_port", p.container_port},
+                           {"proto", p.proto}});
+        j["ports"] = arr;
+    }
+    if (netns_pid > 0) {
+        j["netns_pid"] = netns_pid;
+        j["netns_start"] = netns_start;
+    }
+    j["hostname"] = hostname;
+    j["user"] = user;
+    j["workdir"] = workdir;
+    j["env"] = env;
+    j["entrypoint"] = entrypoint;
+    j["cmd"] = cmd;
+    j["labels"] = labels;
+    if (detached) {
+        j["monitor_pid"] = monitor_pid;
+        j["monitor_start"] = monitor_start;
+        j["detached"] = detached;
+        j["tty"] = tty;
+        j["interactive"] = interactive;
+        j["restart_policy"] = restart_policy;
+        j["restart_max"] = restart_max;
+        j["restart_count"] = restart_count;
+        j["stop_requested"] = stop_requested;
+        j["stop_signal"] = stop_signal;
+        j["stop_timeout"] = stop_timeout;
+        j["log_driver"] = log_driver;
+        j["log_max_size"] = log_max_size;
+        j["init"] = init;
+    }
+    if (!healthcheck.is_null()) j["healthcheck"] = healthcheck;
     return j;
 }
 
@@ -52,7 +92,41 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
         r.exit_reason = j.value("exit_reason", "");
         r.auto_remove = j.value("auto_remove", false);
         r.storage_driver = j.value("storage_driver", "");
+        r.extra_lowers = j.value("extra_lowers", std::vector<std::string>{});
+        r.network = j.value("network", "");
+        r.netns_pid = j.value("netns_pid", pid_t{0});
+        r.netns_start = j.value("netns_start", uint64_t{0});
+        if (auto ps = j.find("ports"); ps != j.end() && ps->is_array())
+            for (const auto& p : *ps)
+                r.ports.push_back(PortMapping{p.value("host_ip", ""), p.value("host_port", uint16_t{0}),
+                                              p.value("container_port", uint16_t{0}), p.value("proto", "tcp")});
         if (auto e = j.find("exit_code"); e != j.end() && e->is_number_integer()) r.exit_code = e->get<int>();
+        r.hostname = j.value("hostname", "");
+        r.user = j.value("user", "");
+        r.workdir = j.value("workdir", "");
+        auto strings = [&](const char* k, std::vector<std::string>& out) {
+            if (auto e = j.find(k); e != j.end() && e->is_array()) out = e->get<std::vector<std::string>>();
+        };
+        strings("env", r.env);
+        strings("entrypoint", r.entrypoint);
+        strings("cmd", r.cmd);
+        if (auto e = j.find("labels"); e != j.end() && e->is_object())
+            r.labels = e->get<std::map<std::string, std::string>>();
+        if (auto e = j.find("healthcheck"); e != j.end() && e->is_object()) r.healthcheck = *e;
+        r.monitor_pid = j.value("monitor_pid", pid_t{0});
+        r.monitor_start = j.value("monitor_start", uint64_t{0});
+        r.detached = j.value("detached", false);
+        r.tty = j.value("tty", false);
+        r.interactive = j.value("interactive", false);
+        r.restart_policy = j.value("restart_policy", std::string("no"));
+        r.restart_max = j.value("restart_max", 0);
+        r.restart_count = j.value("restart_count", 0);
+        r.stop_requested = j.value("stop_requested", false);
+        r.stop_signal = j.value("stop_signal", 15);
+        r.stop_timeout = j.value("stop_timeout", 10);
+        r.log_driver = j.value("log_driver", std::string("json-file"));
+        r.log_max_size = j.value("log_max_size", uint64_t{0});
+        r.init = j.value("init", false);
     } catch (const nlohmann::json::exception& e) {
         return make_error("container record `{}`: {}", path, e.what());
     }
@@ -98,6 +172,61 @@ ContainerInfo derive(const ContainerRecord& rec) {
                            : "no process recorded for it";
         }
     }
+    return i;
+}
+
+namespace {
+
+// "PID STARTTIME" as the monitor's pid file holds it.
+std::pair<pid_t, uint64_t> read_pid_start(const std::string& path) {
+    auto text = fs::read_file(path);
+    if (!text) return {0, 0};
+    long long pid = 0;
+    unsigned long long start = 0;
+    if (std::sscanf(text->c_str(), "%lld %llu", &pid, &start) != 2) return {0, 0};
+    return {static_cast<pid_t>(pid), start};
+}
+
+bool alive(pid_t pid, uint64_t start) {
+    if (pid <= 0) return false;
+    auto st = runtime::process_start_time(pid);
+    return st && *st == start;
+}
+
+}  // namespace
+
+ContainerInfo derive_with_facts(const Context& ctx, const ContainerRecord& rec) {
+    if (!rec.detached || rec.state == "exited") return derive(rec);
+    ContainerInfo i;
+    i.rec = rec;
+    auto dirs = ContainerDirs::for_id(ctx, rec.id);
+    auto [mpid, mstart] = read_pid_start(fs::join(dirs.bundle, monitor::kPidFile));
+    if (mpid <= 0) {
+        mpid = rec.monitor_pid;
+        mstart = rec.monitor_start;
+    }
+    i.rec.monitor_pid = mpid;
+    i.rec.monitor_start = mstart;
+    if (auto text = fs::read_file(fs::join(dirs.bundle, monitor::kExitFile))) {
+        auto j = nlohmann::json::parse(*text, nullptr, false);
+        i.status = "exited";
+        if (j.is_object() && j.contains("exit_code") && j["exit_code"].is_number_integer())
+            i.exit_code = j["exit_code"].get<int>();
+        if (j.is_object() && j.contains("time_ns") && j["time_ns"].is_number_integer())
+            i.finished = j["time_ns"].get<int64_t>() / 1000000000;
+        return i;
+    }
+    if (alive(mpid, mstart)) {
+        i.status = fs::exists(fs::join(dirs.bundle, monitor::kExecFifo)) ? "created" : "running";
+        return i;
+    }
+    if (alive(rec.owner_pid, rec.owner_start) && mpid <= 0) {
+        i.status = rec.state;  // its bock is still setting it up
+        return i;
+    }
+    i.status = "exited";
+    i.reason = mpid > 0 ? fmt::format("its monitor (pid {}) was killed", mpid)
+                        : fmt::format("bock (pid {}) was killed", rec.owner_pid);
     return i;
 }
 

@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,7 +15,11 @@
 #include "bock/engine/events.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/state.hpp"
+#include "bock/monitor/protocol.hpp"
+#include "bock/runtime/cgroup.hpp"
 #include "container_dirs.hpp"
+#include "lifecycle_internal.hpp"
+#include "network_setup.hpp"
 
 namespace bock::engine {
 namespace {
@@ -52,9 +57,11 @@ bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms) {
     return false;
 }
 
+}  // namespace
+
 // The container's own process, from the runtime's pid file, when it is a
 // child of the recorded owner (so a reused pid is never signalled).
-std::optional<pid_t> container_pid(const ContainerDirs& dirs, pid_t owner) {
+std::optional<pid_t> container_process(const ContainerDirs& dirs, pid_t owner) {
     auto text = fs::read_file(dirs.pid_file());
     if (!text) return std::nullopt;
     pid_t pid = static_cast<pid_t>(std::atoi(text->c_str()));
@@ -68,14 +75,24 @@ std::optional<pid_t> container_pid(const ContainerDirs& dirs, pid_t owner) {
     return pid;
 }
 
-}  // namespace
+void remove_recorded_cgroup(const ContainerDirs& dirs) {
+    auto text = fs::read_file(fs::join(dirs.bundle, monitor::kCgroupFile));
+    if (!text) return;
+    auto cg = runtime::CgroupPaths::from_json(nlohmann::json::parse(*text, nullptr, false));
+    if (cg.mode == runtime::CgroupMode::none) return;
+    if (auto r = runtime::cgroup_remove(cg); !r) log::warn("{}", r.error().to_string());
+}
+
+std::optional<pid_t> container_pid(const ContainerDirs& dirs, pid_t owner) { return container_process(dirs, owner); }
+
+pid_t container_parent(const ContainerRecord& r) { return r.detached && r.monitor_pid > 0 ? r.monitor_pid : r.owner_pid; }
 
 Result<std::vector<ContainerInfo>> list_containers(const Context& ctx) {
     std::vector<ContainerInfo> out;
     for (const auto& id : BOCK_TRY(container_ids(ctx))) {
         auto rec = load_record(ctx, id);
         if (rec) {
-            out.push_back(derive(*rec));
+            out.push_back(derive_with_facts(ctx, *rec));
             continue;
         }
         ContainerInfo i;
@@ -114,6 +131,13 @@ Result<ContainerInfo> find_container(const Context& ctx, const std::string& key)
 Result<std::string> remove_container(const Context& ctx, const std::string& key, bool force) {
     auto c = BOCK_TRY(find_container(ctx, key));
     auto dirs = ContainerDirs::for_id(ctx, c.rec.id);
+    // A detached container's lock: its cleanup (which may be restarting
+    // it) finishes first; then the facts are read again.
+    std::optional<FileLock> lock;
+    if (c.rec.detached) {
+        if (auto l = lock_container(ctx, c.rec.id)) lock = std::move(*l);
+        c = BOCK_TRY(find_container(ctx, c.rec.id));
+    }
     if (c.status == "running" || c.status == "created") {
         if (!force)
             return make_error("container {} is running", c.rec.id.substr(0, 12))
@@ -121,14 +145,28 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
                 .with_exit(2);
         // The bock process that runs it, then the container itself (which
         // dies with it: parent-death signal), each checked by start time.
-        auto pid = container_pid(dirs, c.rec.owner_pid);
+        pid_t parent = c.rec.detached && c.rec.monitor_pid > 0 ? c.rec.monitor_pid : c.rec.owner_pid;
+        auto pid = container_process(dirs, parent);
         uint64_t pid_start = pid ? runtime::process_start_time(*pid).value_or(0) : 0;
+        // The monitor first: the container dies with it (parent-death
+        // signal), and it execs no cleanup.
+        if (c.rec.detached && !kill_and_wait(c.rec.monitor_pid, c.rec.monitor_start, 5000))
+            return make_error("container {}: its monitor {} did not exit after SIGKILL", c.rec.id.substr(0, 12),
+                              c.rec.monitor_pid);
         if (!kill_and_wait(c.rec.owner_pid, c.rec.owner_start, 5000))
             return make_error("container {}: its bock process {} did not exit after SIGKILL", c.rec.id.substr(0, 12),
                               c.rec.owner_pid);
         if (pid && !kill_and_wait(*pid, pid_start, 5000))
             return make_error("container {}: its process {} did not exit after SIGKILL", c.rec.id.substr(0, 12), *pid);
     }
+    // Its network helper ends with the container's init; one left by a
+    // crash (or a container whose init is gone but not yet noticed) is
+    // stopped here, checked by its start time, so that its published
+    // ports are free when this returns.
+    if (c.rec.netns_pid > 0 && c.rec.netns_start != 0 && !kill_and_wait(c.rec.netns_pid, c.rec.netns_start, 5000))
+        return make_error("container {}: its network helper {} did not exit after SIGKILL", c.rec.id.substr(0, 12),
+                          c.rec.netns_pid);
+    if (auto sock = netns_api_socket(ctx, c.rec.id); !sock.empty()) ::unlink(sock.c_str());
     // Order (docs/storage.md): unmount, runtime directory, record and upper
     // directory, lease last, so that a removal killed half-way leaves at
     // worst a lease, released by the next removal.
@@ -138,6 +176,7 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
     if (auto r = layers::recover_stale_mount(dirs.rootfs); !r) log::warn("{}", r.error().to_string());
     BOCK_TRY(dirs.unmount());
     if (auto r = layers::recover_stale_mount(dirs.rootfs); !r) log::warn("{}", r.error().to_string());
+    remove_recorded_cgroup(dirs);
     BOCK_TRY(dirs.remove());
     BOCK_TRY(ctx.store->release_lease(c.rec.id));
     record_event(ctx, "container", "remove", c.rec.id, {{"name", c.rec.name}, {"image", c.rec.image}});

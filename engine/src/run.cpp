@@ -14,15 +14,22 @@
 #include "bock/common/paths.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/common/time.hpp"
-#include "bock/common/paths.hpp"
+#include "bock/common/test_hooks.hpp"
 #include "bock/engine/containers.hpp"
+#include "bock/engine/health.hpp"
+#include "bock/engine/lifecycle.hpp"
+#include "bock/engine/network.hpp"
 #include "bock/engine/events.hpp"
 #include "bock/image/default_image.hpp"
+#include "bock/image/inspect.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
 #include "bock/runtime/state.hpp"
 #include "container_dirs.hpp"
+#include "lifecycle_internal.hpp"
+#include "monitor_launch.hpp"
+#include "network_setup.hpp"
 #include "user_lookup.hpp"
 
 namespace bock::engine {
@@ -86,16 +93,45 @@ Result<image::ImageRecord> resolve_image(Context& ctx, const std::string& typed)
     return *rec;
 }
 
-Result<int> run_container(Context& ctx, const RunRequest& req) {
-    auto rec = BOCK_TRY(resolve_image(ctx, req.image));
-    auto cfg = BOCK_TRY(ctx.store->config(rec));
+namespace {
 
-    // The record first (state "created", owned by this process), then the
-    // lease, then the mount: each later step is undone by `bock rm` from
-    // what the earlier ones wrote, even after a SIGKILL (docs/storage.md).
+// Undoes a container being made: unmounts its root and, unless disarmed,
+// removes its directories and lease.
+struct Cleanup {
+    const Context& ctx;
+    const ContainerDirs& d;
+    bool remove;
+    // The root, kept until the container ends; for a FUSE backend its
+    // destructor also stops the FUSE process.
+    layers::MountedRoot root;
+    ~Cleanup() {
+        if (auto r = root.unmount(); !r) log::warn("{}", r.error().to_string());
+        if (!remove) return;
+        if (auto r = d.remove(); !r) {
+            log::warn("remove container {}: {}", d.id.substr(0, 12), r.error().to_string());
+            return;  // the lease stays with what is left, for `bock rm`
+        }
+        if (auto r = ctx.store->release_lease(d.id); !r) log::warn("{}", r.error().to_string());
+        else record_event(ctx, "container", "remove", d.id, {});
+    }
+};
+
+// The record as it is first written (state "created", owned by this
+// process).
+Result<ContainerRecord> new_record(const Context& ctx, const RunRequest& req, const image::ImageRecord& rec) {
     ContainerRecord record;
     record.id = BOCK_TRY(new_container_id());
-    record.name = BOCK_TRY(generate_name(ctx));
+    if (req.name) {
+        if (req.name->empty() || req.name->find('/') != std::string::npos)
+            return make_error("--name `{}`: not a valid container name", *req.name);
+        for (const auto& c : BOCK_TRY(list_containers(ctx)))
+            if (c.rec.name == *req.name)
+                return make_error("the container name \"{}\" is already in use by {}", *req.name, c.rec.id.substr(0, 12))
+                    .with_hint(fmt::format("remove that container (`bock rm {}`) or choose another name", *req.name));
+        record.name = *req.name;
+    } else {
+        record.name = BOCK_TRY(generate_name(ctx));
+    }
     record.image = rec.name.empty() ? rec.config.hex.substr(0, 12) : rec.name;
     record.image_id = rec.config.hex;
     record.created_ns = time::now_ns();
@@ -103,34 +139,34 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     record.owner_pid = ::getpid();
     record.owner_start = runtime::process_start_time(record.owner_pid).value_or(0);
     record.auto_remove = req.remove;
-    auto dirs = ContainerDirs::for_id(ctx, record.id);
-    BOCK_TRY_CTX(dirs.create(), "create the container's directories");
-    // From here on every exit path removes what was made (and unmounts).
-    struct Cleanup {
-        const Context& ctx;
-        const ContainerDirs& d;
-        bool remove;
-        // The root, kept until the container ends; for a FUSE backend its
-        // destructor also stops the FUSE process.
-        layers::MountedRoot root;
-        ~Cleanup() {
-            if (auto r = root.unmount(); !r) log::warn("{}", r.error().to_string());
-            if (!remove) return;
-            if (auto r = d.remove(); !r) {
-                log::warn("remove container {}: {}", d.id.substr(0, 12), r.error().to_string());
-                return;  // the lease stays with what is left, for `bock rm`
-            }
-            if (auto r = ctx.store->release_lease(d.id); !r) log::warn("{}", r.error().to_string());
-            else record_event(ctx, "container", "remove", d.id, {});
-        }
-    } cleanup{ctx, dirs, true, {}};
-    BOCK_TRY(save_record(ctx, record));
-    BOCK_TRY(ctx.store->take_lease(record.id, rec));
-    const EventAttrs attrs{{"name", record.name}, {"image", record.image}};
-    record_event(ctx, "container", "create", record.id, attrs);
+    return record;
+}
 
+// What `bock inspect` shows of the image's config and the flags: labels
+// (the image's, then --label) and the health check (--health-* over the
+// image's HEALTHCHECK).
+Result<void> describe_config(Context& ctx, const RunRequest& req, const image::ImageRecord& rec,
+                             const image::ImageConfig& cfg, ContainerRecord& record) {
+    record.labels = cfg.labels;
+    for (const auto& l : req.labels) {
+        auto eq = l.find('=');
+        if (l.empty() || eq == 0) return make_error("--label `{}`: must be KEY=VALUE", l);
+        record.labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
+    }
+    auto doc = BOCK_TRY(image::inspect_image(*ctx.store, rec));
+    nlohmann::json image_check = doc["Config"].contains("Healthcheck") ? doc["Config"]["Healthcheck"] : nlohmann::json();
+    if (auto h = BOCK_TRY(resolve_healthcheck(req.health, image_check))) record.healthcheck = h->to_json();
+    return ok();
+}
+
+}  // namespace
+
+Result<layers::MountedRoot> mount_container_root(const Context& ctx, const ContainerDirs& dirs,
+                                                 const image::ImageRecord& rec, const std::string& driver,
+                                                 const std::vector<std::string>& extra_lowers) {
     layers::LayersSpec ls;
     ls.lowers = ctx.store->layer_dirs(rec);
+    ls.lowers.insert(ls.lowers.end(), extra_lowers.begin(), extra_lowers.end());
     ls.upper = dirs.upper;
     ls.work = dirs.work;
     ls.target = dirs.rootfs;
@@ -138,13 +174,19 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     ls.owners_in_xattrs = ctx.single_id;
     // From $BOCK_STORAGE_DRIVER, mount_layers reads it itself (and says so).
     if (ctx.storage_driver_from == "--storage-driver") ls.driver = ctx.storage_driver;
+    else if (!driver.empty()) ls.driver = driver;  // a restart: the backend it had
     if (auto helper = paths::helper_path("bock-fuse-overlay"))
         ls.helper_dir = helper->substr(0, helper->rfind('/'));
-    cleanup.root = BOCK_TRY_CTX(layers::mount_layers(ls), "mount the container's root filesystem");
-    record.storage_driver = std::string(layers::backend_name(cleanup.root.backend()));
-    log::debug("container {}: storage driver {} ({})", record.id.substr(0, 12), record.storage_driver,
-               cleanup.root.why());
+    auto root = BOCK_TRY_CTX(layers::mount_layers(ls), "mount the container's root filesystem");
+    log::debug("container {}: storage driver {} ({})", dirs.id.substr(0, 12), layers::backend_name(root.backend()),
+               root.why());
+    return root;
+}
 
+namespace {
+
+Result<runtime::Spec> build_spec(const Context& ctx, const RunRequest& req, const image::ImageRecord& rec,
+                                 const image::ImageConfig& cfg, const ContainerDirs& dirs) {
     Fd rootfd = BOCK_TRY(sys::open(dirs.rootfs, O_PATH | O_DIRECTORY));
     std::string user_spec = req.user.value_or(cfg.user);
     auto user = BOCK_TRY(resolve_user(rootfd.get(), user_spec));
@@ -172,8 +214,66 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
         }
     }
     if (!has_env(env, "HOME")) env.push_back("HOME=" + user.home);
+    if (req.tty && !has_env(env, "TERM")) env.push_back("TERM=xterm");
     spec.process.env = env;
     spec.annotations["org.opencontainers.image.ref.name"] = rec.name;
+    if (req.init) BOCK_TRY(add_init(spec));
+    if (req.tty && req.console_size)
+        spec.process.console_size = runtime::ConsoleSize{req.console_size->first, req.console_size->second};
+    return spec;
+}
+
+// The record (state "created"), the lease, the mounted root, the spec:
+// each later step is undone by `bock rm` from what the earlier ones wrote,
+// even after a SIGKILL (docs/storage.md); on an error `cleanup` undoes them.
+Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const image::ImageRecord& rec,
+                                     const image::ImageConfig& cfg, ContainerRecord& record, const ContainerDirs& dirs,
+                                     Cleanup& cleanup, ContainerNetwork& net) {
+    BOCK_TRY(save_record(ctx, record));
+    BOCK_TRY(ctx.store->take_lease(record.id, rec));
+    record_event(ctx, "container", "create", record.id, {{"name", record.name}, {"image", record.image}});
+    // The network helper starts now, in parallel with the rest.
+    BOCK_TRY(net.start(ctx, dirs, record));
+    layers::LayersSpec extra;  // the network files' mount targets, a lower layer of their own
+    BOCK_TRY(net.add_mount_targets(extra));
+    record.extra_lowers = extra.lowers;
+    cleanup.root = BOCK_TRY(mount_container_root(ctx, dirs, rec, "", record.extra_lowers));
+    record.storage_driver = std::string(layers::backend_name(cleanup.root.backend()));
+    runtime::Spec spec = BOCK_TRY(build_spec(ctx, req, rec, cfg, dirs));
+    BOCK_TRY(net.configure(ctx, dirs, spec));
+    // For `bock inspect` (Docker's Config).
+    record.hostname = spec.hostname;
+    record.user = req.user.value_or(cfg.user);
+    record.workdir = spec.process.cwd;
+    record.env = spec.process.env;
+    record.entrypoint = req.entrypoint ? (req.entrypoint->empty() ? std::vector<std::string>{}
+                                                                  : std::vector<std::string>{*req.entrypoint})
+                                       : cfg.entrypoint;
+    record.cmd = !req.args.empty() ? req.args : (req.entrypoint ? std::vector<std::string>{} : cfg.cmd);
+    return spec;
+}
+
+}  // namespace
+
+Result<int> run_container(Context& ctx, const RunRequest& req) {
+    // The network (network_setup.hpp): checked first; it lives until the
+    // end of this function, after the root's cleanup, when it waits for
+    // the helper to have closed its published ports.
+    auto net = BOCK_TRY(ContainerNetwork::prepare(ctx, req));
+    auto rec = BOCK_TRY(resolve_image(ctx, req.image));
+    auto cfg = BOCK_TRY(ctx.store->config(rec));
+
+    // The record first (state "created", owned by this process), then the
+    // lease, then the mount: each later step is undone by `bock rm` from
+    // what the earlier ones wrote, even after a SIGKILL (docs/storage.md).
+    ContainerRecord record = BOCK_TRY(new_record(ctx, req, rec));
+    net.describe(record);
+    BOCK_TRY(describe_config(ctx, req, rec, cfg, record));
+    auto dirs = ContainerDirs::for_id(ctx, record.id);
+    BOCK_TRY_CTX(dirs.create(), "create the container's directories");
+    // From here on every exit path removes what was made (and unmounts).
+    Cleanup cleanup{ctx, dirs, true, {}};
+    runtime::Spec spec = BOCK_TRY(make_container(ctx, req, rec, cfg, record, dirs, cleanup, net));
     // The bundle lives in the run root, which a reboot empties: atomic, not durable.
     BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), runtime::to_json(spec).dump(2), 0600, false));
 
@@ -182,12 +282,13 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     ro.bundle = dirs.bundle;
     ro.rootless = ctx.rootless;
     ro.pid_file = dirs.pid_file();
+    net.attach(ro);
     record.command = spec.process.args;
     record.state = "running";
     record.started = time::now();
     BOCK_TRY(save_record(ctx, record));
     cleanup.remove = req.remove;
-    rootfd.reset();
+    const EventAttrs attrs{{"name", record.name}, {"image", record.image}};
     record_event(ctx, "container", "start", record.id, attrs);
     auto code = runtime::run_container(spec, ro);
     {
@@ -210,6 +311,84 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
         }
     }
     return code;
+}
+
+Result<std::string> create_container(Context& ctx, const RunRequest& req, bool start) {
+    // A container behind a monitor (-d, -i, -t, create) gets no bock-netns
+    // yet: the helper is told the container's pid by the process that
+    // clones it, which is the monitor's creator here. Its default network
+    // is none; asking for slirp4netns or -p is refused.
+    auto net = BOCK_TRY(ContainerNetwork::prepare(ctx, req));
+    if (net.kind() == "slirp4netns") {
+        if (!req.network.empty() || !req.publish.empty())
+            return make_error("--network slirp4netns and -p are not available yet with -d, -i, -t or bock create")
+                .with_hint("run the container in the foreground without -i/-t, or use --network none, host, "
+                           "container:NAME or ns:PATH");
+        RunRequest none = req;
+        none.network = "none";
+        net = BOCK_TRY(ContainerNetwork::prepare(ctx, none));
+        log::debug("container behind a monitor: network none (bock-netns is not wired to the monitor yet)");
+    }
+    auto rec = BOCK_TRY(resolve_image(ctx, req.image));
+    auto cfg = BOCK_TRY(ctx.store->config(rec));
+    ContainerRecord record = BOCK_TRY(new_record(ctx, req, rec));
+    net.describe(record);
+    BOCK_TRY(describe_config(ctx, req, rec, cfg, record));
+    record.detached = true;
+    record.tty = req.tty;
+    record.interactive = req.interactive;
+    auto [policy, max] = BOCK_TRY(parse_restart_policy(req.restart));
+    if (policy != "no" && req.remove)
+        return make_error("--restart {} and --rm cannot be used together", req.restart)
+            .with_hint("a container that is removed when it exits cannot be restarted: drop one of them");
+    record.restart_policy = policy;
+    record.restart_max = max;
+    if (req.stop_signal) record.stop_signal = BOCK_TRY(parse_signal_name(*req.stop_signal));
+    if (req.stop_timeout) record.stop_timeout = *req.stop_timeout;
+    if (req.log_driver != "json-file" && req.log_driver != "none" && req.log_driver != "passthrough")
+        return make_error("--log-driver `{}`: json-file, none or passthrough", req.log_driver);
+    record.log_driver = req.log_driver;
+    if (req.log_driver == "passthrough" && req.detach)
+        return make_error("--log-driver passthrough: the container would write to a terminal bock has left")
+            .with_hint("use it without -d, or use json-file and `bock logs`");
+    for (const auto& o : req.log_opts) {
+        if (o.starts_with("max-size=")) record.log_max_size = BOCK_TRY(parse_size(o.substr(9)));
+        else return make_error("--log-opt `{}`: only max-size=SIZE is known", o);
+    }
+    record.init = req.init;
+
+    auto dirs = ContainerDirs::for_id(ctx, record.id);
+    BOCK_TRY_CTX(dirs.create(), "create the container's directories");
+    Cleanup cleanup{ctx, dirs, true, {}};
+    runtime::Spec spec = BOCK_TRY(make_container(ctx, req, rec, cfg, record, dirs, cleanup, net));
+    record.command = spec.process.args;
+    if (req.init) record.command.erase(record.command.begin(), record.command.begin() + 2);  // /run/bock-init --
+    // The spec is kept with the container (a restart after a reboot needs
+    // it); the bundle's copy is what the runtime reads.
+    std::string spec_json = runtime::to_json(spec).dump(2);
+    BOCK_TRY(fs::write_file_replace(fs::join(dirs.storage, "config.json"), spec_json, 0600, false));
+    BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), spec_json, 0600, false));
+    BOCK_TRY(save_record(ctx, record));
+    test_hooks::kill_point("detached-before-monitor");
+
+    auto launched = BOCK_TRY(launch_monitor(ctx, record, dirs, spec, start));
+    // The monitor owns the container from here: the root stays mounted
+    // (its cleanup unmounts it) and nothing is removed on the way out.
+    cleanup.root.release();
+    cleanup.remove = false;
+    test_hooks::kill_point("detached-monitor-ready");
+    auto lock = BOCK_TRY(lock_container(ctx, record.id));
+    auto now = load_record(ctx, record.id);
+    if (now && now->state == "created") {
+        now->monitor_pid = launched.monitor;
+        now->monitor_start = launched.monitor_start;
+        if (start) {
+            now->state = "running";
+            now->started = time::now();
+        }
+        BOCK_TRY(save_record(ctx, *now));
+    }
+    return record.id;
 }
 
 }  // namespace bock::engine

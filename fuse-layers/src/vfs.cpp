@@ -4,7 +4,6 @@
 // Owners, modes, times, xattrs and hard links (within a layer) are kept;
 // ids are shifted when a mapping is given. Costs the full size of the
 // image per container: only the last resort of the chain.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -90,12 +89,7 @@ struct Copier {
     }
 
     Result<void> layer_dir(const std::string& src, const std::string& dst) {
-        DIR* d = ::opendir(src.c_str());
-        if (!d) return errno_error("open `{}`", src);
-        std::vector<std::string> names;
-        while (dirent* e = ::readdir(d))
-            if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) names.push_back(e->d_name);
-        ::closedir(d);
+        auto names = BOCK_TRY(fs::list_dir(src));
         for (const auto& name : names) {
             std::string from = src + "/" + name, to = dst + "/" + name;
             struct stat st;

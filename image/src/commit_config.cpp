@@ -115,6 +115,10 @@ Result<json> commit_config(const std::string& base, const std::optional<Digest>&
     json j = json::parse(base, nullptr, false);
     if (!j.is_object()) return make_error("the container's image config is not a JSON object");
     if (!j.contains("config") || !j["config"].is_object()) j["config"] = json::object();
+    if (opts.config_json) {
+        j["config"] = json::parse(*opts.config_json, nullptr, false);
+        if (!j["config"].is_object()) return make_error("the new image's config is not a JSON object");
+    }
     for (const auto& ch : opts.changes) BOCK_TRY(apply_instruction(j["config"], ch));
     if (!opts.docker_format) {
         // The OCI config has no place for Docker's own fields.
@@ -131,6 +135,8 @@ Result<json> commit_config(const std::string& base, const std::optional<Digest>&
     if (!j["rootfs"].contains("diff_ids") || !j["rootfs"]["diff_ids"].is_array()) j["rootfs"]["diff_ids"] = json::array();
     if (diff_id) j["rootfs"]["diff_ids"].push_back(diff_id->str());
     if (!j.contains("history") || !j["history"].is_array()) j["history"] = json::array();
+    for (const auto& by : opts.empty_history)
+        j["history"].push_back({{"created", created}, {"created_by", by}, {"empty_layer", true}});
     json h = {{"created", created}, {"created_by", opts.created_by.empty() ? "bock commit" : opts.created_by}};
     if (!opts.author.empty()) h["author"] = opts.author;
     if (!opts.message.empty()) h["comment"] = opts.message;

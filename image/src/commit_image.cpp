@@ -10,6 +10,7 @@
 
 #include "bock/common/fs.hpp"
 #include "bock/image/commit.hpp"
+#include "bock/image/default_image.hpp"
 #include "commit_config.hpp"
 #include "store_internal.hpp"
 #include "tree_walk.hpp"
@@ -61,8 +62,16 @@ Result<CommitResult> commit_upper(Store& store, const ImageRecord& base, const s
     if (!name.empty()) ref_name = BOCK_TRY(Reference::parse(name)).str();
     auto session = BOCK_TRY(detail::WriteSession::begin(p));
     detail::NewContentGuard guard(p);
-    auto base_manifest = BOCK_TRY(check_base(p, base));
-    auto base_config = BOCK_TRY(detail::read_blob(p, base.config));
+    Manifest base_manifest;
+    std::string base_config;
+    if (base.manifest.hex.empty()) {  // scratch
+        base_config = nlohmann::json{{"architecture", go_arch()}, {"os", "linux"}, {"config", nlohmann::json::object()},
+                                     {"rootfs", {{"type", "layers"}, {"diff_ids", nlohmann::json::array()}}}}
+                          .dump();
+    } else {
+        base_manifest = BOCK_TRY(check_base(p, base));
+        base_config = BOCK_TRY(detail::read_blob(p, base.config));
+    }
 
     CommitResult out;
     std::optional<detail::UpperLayer> layer;

@@ -36,17 +36,6 @@ Result<bool> is_static_elf(const std::string& path) {
     return true;
 }
 
-std::string go_arch() {
-    struct utsname u;
-    if (::uname(&u) < 0) return "amd64";
-    std::string_view m = u.machine;
-    if (m == "x86_64") return "amd64";
-    if (m == "aarch64") return "arm64";
-    if (m.starts_with("arm")) return "arm";
-    if (m == "i686" || m == "i386") return "386";
-    return std::string(m);
-}
-
 }  // namespace
 
 Result<std::string> find_static_busybox() {
@@ -108,6 +97,17 @@ Result<ImageRecord> ensure_default_image(Store& store) {
     c.env = {std::string("PATH=") + paths::kDefaultPath};
     c.cmd = {"sh"};
     return store.add_image(ref, c, {tar}).context("create the default image");
+}
+
+std::string go_arch() {
+    struct utsname u;
+    if (::uname(&u) < 0) return "amd64";
+    std::string_view m = u.machine;
+    if (m == "x86_64") return "amd64";
+    if (m == "aarch64") return "arm64";
+    if (m.starts_with("arm")) return "arm";
+    if (m == "i686" || m == "i386") return "386";
+    return std::string(m);
 }
 
 }  // namespace bock::image

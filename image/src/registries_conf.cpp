@@ -3,7 +3,6 @@
 // mirrors and blocked registries.
 #include "bock/image/registries_conf.hpp"
 
-#include <dirent.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -75,13 +74,8 @@ std::vector<std::string> registries_conf_files() {
         files.push_back(c);
         std::string dropins = c + ".d";
         std::vector<std::string> more;
-        if (DIR* d = ::opendir(dropins.c_str())) {
-            while (auto* e = ::readdir(d)) {
-                std::string n = e->d_name;
-                if (n.ends_with(".conf")) more.push_back(dropins + "/" + n);
-            }
-            ::closedir(d);
-        }
+        for (const auto& n : fs::list_dir(dropins).value_or(std::vector<std::string>{}))
+            if (n.ends_with(".conf")) more.push_back(dropins + "/" + n);
         std::sort(more.begin(), more.end());
         files.insert(files.end(), more.begin(), more.end());
         break;

@@ -5,7 +5,6 @@
 // Scheme: https; a loopback or insecure registry that does not speak TLS
 // is retried once over plain http and remembered (podman's behaviour).
 #include <curl/curl.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -126,12 +125,8 @@ size_t on_read(char* buf, size_t size, size_t n, void* user) {
 
 std::vector<std::string> files_with_suffix(const std::string& dir, std::string_view suffix) {
     std::vector<std::string> out;
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-    if (!d) return out;
-    while (auto* e = ::readdir(d.get())) {
-        std::string_view name = e->d_name;
-        if (name.ends_with(suffix)) out.push_back(dir + "/" + std::string(name));
-    }
+    for (const auto& name : fs::list_dir(dir).value_or(std::vector<std::string>{}))
+        if (name.ends_with(suffix)) out.push_back(dir + "/" + name);
     std::sort(out.begin(), out.end());
     return out;
 }

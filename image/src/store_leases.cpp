@@ -3,7 +3,6 @@
 // Taken under the store's shared lock (a writer, and so gc, waits), written
 // atomically; gc reads them under the writer lock and fails closed: a lease
 // or a lease directory it cannot read stops it before anything is deleted.
-#include <dirent.h>
 
 #include <nlohmann/json.hpp>
 
@@ -56,18 +55,14 @@ Result<Lease> parse_lease(const std::string& text, const std::string& path) {
 Result<std::vector<Lease>> read_leases(const StorePaths& p) {
     std::vector<Lease> out;
     const std::string dir = p.leases();
-    DIR* d = ::opendir(dir.c_str());
-    if (!d)
-        return errno_error("read the lease directory `{}`", dir)
-            .with_hint("it records which images containers use; restore it (owned by the store's user, mode 0700) "
-                       "before removing images");
-    std::vector<std::string> names;
-    while (dirent* e = ::readdir(d)) {
-        std::string_view n = e->d_name;
-        if (n.ends_with(".json") && n.front() != '.') names.emplace_back(n);
-    }
-    ::closedir(d);
-    for (const auto& n : names) {
+    auto all = fs::list_dir(dir);
+    if (!all)
+        return std::move(all.error()
+                             .wrap(fmt::format("read the lease directory `{}`", dir))
+                             .with_hint("it records which images containers use; restore it (owned by the store's "
+                                        "user, mode 0700) before removing images"));
+    for (const auto& n : *all) {
+        if (!n.ends_with(".json") || n.front() == '.') continue;
         std::string path = dir + "/" + n;
         auto text = fs::read_file(path);
         if (!text)

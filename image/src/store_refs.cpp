@@ -3,7 +3,6 @@
 // and the gc that deletes what nothing references. Every change runs under
 // the writer lock; the index is written before anything is deleted, so a
 // crash in between leaves only unreferenced content for the next gc.
-#include <dirent.h>
 
 #include <set>
 
@@ -22,15 +21,7 @@ using detail::WriteSession;
 namespace detail {
 
 std::vector<std::string> list_dir(const std::string& dir) {
-    std::vector<std::string> out;
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return out;
-    while (dirent* e = ::readdir(d)) {
-        std::string_view n = e->d_name;
-        if (n != "." && n != "..") out.emplace_back(n);
-    }
-    ::closedir(d);
-    return out;
+    return fs::list_dir(dir).value_or(std::vector<std::string>{});
 }
 
 Result<void> gc_locked(const StorePaths& p, const std::vector<ImageRecord>& records) {

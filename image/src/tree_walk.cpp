@@ -183,7 +183,7 @@ public:
                 continue;
             }
             if (!S_ISDIR(st.st_mode)) break;  // a file here hides what lies below
-            for (const auto& n : list_names(d)) {
+            for (const auto& n : fs::list_dir(d).value_or(std::vector<std::string>{})) {
                 if (!seen.insert(n).second) continue;
                 struct stat c;
                 std::string p = d + "/" + n;
@@ -222,15 +222,6 @@ private:
             if (!S_ISDIR(st.st_mode) || is_opaque(p)) return true;
         }
         return false;
-    }
-    static std::vector<std::string> list_names(const std::string& d) {
-        std::vector<std::string> out;
-        if (DIR* dd = ::opendir(d.c_str())) {
-            while (struct dirent* de = ::readdir(dd))
-                if (std::strcmp(de->d_name, ".") && std::strcmp(de->d_name, "..")) out.emplace_back(de->d_name);
-            ::closedir(dd);
-        }
-        return out;
     }
 
     const std::vector<std::string>& lowers_;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -50,28 +51,83 @@ Result<Fd> open_tap_in(int netns_fd, const TapConfig& cfg, bool host_loopback, O
     return tap;
 }
 
+// The ready fd stays open after the "1": its EOF, when the helper stops,
+// tells the engine that the published ports are free again.
 Result<void> write_ready(int fd) {
     if (fd < 0) return ok();
     if (sys::raw::write_all(fd, "1", 1) < 0) return errno_error("write to the ready fd {}", fd);
-    ::close(fd);
     return ok();
+}
+
+// The container's init, from the engine (--netns-pid-fd): decimal digits
+// up to a newline or EOF. 0: EOF without a pid (the engine gave up).
+Result<pid_t> read_pid(int fd) {
+    char buf[32];
+    size_t n = 0;
+    while (n < sizeof buf - 1) {
+        ssize_t r = ::read(fd, buf + n, sizeof buf - 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return errno_error("read the container's pid from fd {}", fd);
+        if (r == 0) break;
+        n += static_cast<size_t>(r);
+        if (std::memchr(buf, '\n', n)) break;
+    }
+    ::close(fd);
+    buf[n] = 0;
+    if (n == 0) return 0;
+    long v = std::strtol(buf, nullptr, 10);
+    if (v <= 0 || v > (1 << 22)) return make_error("fd {}: `{}` is not a pid", fd, std::string(buf, n));
+    return static_cast<pid_t>(v);
 }
 
 }  // namespace
 
-Result<void> run_helper(const Options& o) {
+Result<void> run_helper(const Options& opts) {
+    Options o = opts;  // the pid may come later, from --netns-pid-fd
     ::signal(SIGPIPE, SIG_IGN);  // splice(2) to a closed socket: EPIPE is handled
     // The engine's fds are not passed on to anything the helper starts (nft).
-    for (int fd : {o.ready_fd, o.exit_fd})
+    for (int fd : {o.ready_fd, o.exit_fd, o.netns_pid_fd})
         if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     raise_fd_limit();
+    int port_start = read_unprivileged_port_start();
+
+    // 4. (run while the TAP thread of step 3 works, or, with
+    //    --netns-pid-fd, before the pid is even known) Everything bound on
+    //    the host before the sandbox hides it; libslirp and the seccomp
+    //    filter prepared.
+    Ports ports(port_start);
+    std::unique_ptr<ApiServer> api;
+    std::unique_ptr<EventLoop> loop;
+    std::unique_ptr<DnsForwarder> dns;
+    std::optional<SeccompFilter> filter;
+    auto prepare = [&]() -> Result<void> {
+        for (const auto& f : o.publish) BOCK_TRY(ports.add(f));
+        if (!o.api_socket.empty()) api = BOCK_TRY(ApiServer::listen(o.api_socket));
+        SlirpSettings ss{o.mtu, o.ipv6, o.allow_host_loopback, o.dns_upstream.has_value()};
+        loop = BOCK_TRY(EventLoop::create(ss));
+        if (o.dns_upstream) {
+            dns = std::make_unique<DnsForwarder>(*loop, *o.dns_upstream);
+            loop->set_dns_forwarder(dns.get());
+        }
+        if (o.seccomp) filter.emplace(BOCK_TRY(SeccompFilter::build()));
+        return ok();
+    };
+    if (o.netns_pid_fd >= 0) {
+        BOCK_TRY(prepare());
+        o.netns_pid = BOCK_TRY(read_pid(o.netns_pid_fd));
+        o.netns_pid_fd = -1;
+        if (o.netns_pid == 0) {
+            log::debug("no pid on the pid fd: the engine gave up");
+            return ok();
+        }
+        if (o.watch_pid == 0) o.watch_pid = o.netns_pid;
+    }
 
     // 1. What to watch and join, opened while everything is visible.
     Fd watch;
     if (o.watch_pid > 0) watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
     std::string netns_path = o.netns_path.empty() ? fmt::format("/proc/{}/ns/net", o.netns_pid) : o.netns_path;
     auto netns = BOCK_TRY_CTX(sys::open(netns_path, O_RDONLY), "open the container's network namespace");
-    int port_start = read_unprivileged_port_start();
 
     // 2. The user namespace that owns it (single-threaded: setns requires it).
     if (!o.userns_path.empty()) {
@@ -86,21 +142,8 @@ Result<void> run_helper(const Options& o) {
     Result<Fd> tap = make_error("not run");
     std::jthread tap_thread([&] { tap = open_tap_in(netns.get(), tc, o.allow_host_loopback, &redirect); });
 
-    // 4. Everything bound on the host before the sandbox hides it; libslirp
-    //    and the seccomp filter prepared.
-    Ports ports(port_start);
-    for (const auto& f : o.publish) BOCK_TRY(ports.add(f));
-    std::unique_ptr<ApiServer> api;
-    if (!o.api_socket.empty()) api = BOCK_TRY(ApiServer::listen(o.api_socket));
-    SlirpSettings ss{o.mtu, o.ipv6, o.allow_host_loopback, o.dns_upstream.has_value()};
-    auto loop = BOCK_TRY(EventLoop::create(ss));
-    std::unique_ptr<DnsForwarder> dns;
-    if (o.dns_upstream) {
-        dns = std::make_unique<DnsForwarder>(*loop, *o.dns_upstream);
-        loop->set_dns_forwarder(dns.get());
-    }
-    std::optional<SeccompFilter> filter;
-    if (o.seccomp) filter.emplace(BOCK_TRY(SeccompFilter::build()));
+    // 4. (see above)
+    if (!loop) BOCK_TRY(prepare());
 
     // 5. Lock down: this thread's mount namespace (the TAP thread keeps the
     //    old one: it still opens /dev/net/tun and /proc/sys, and forks
@@ -154,7 +197,15 @@ Result<void> run_helper(const Options& o) {
     if (api) api->serve(*loop, ports);
     BOCK_TRY(write_ready(o.ready_fd));
     redirect.go();
-    return loop->run();
+    auto r = loop->run();
+    // Stopping: the listeners first (the forwarders own them) and the API
+    // socket, then the ready fd says so. Closing the TAP (the loop's) takes
+    // the kernel ~10 ms (the device is unregistered): nobody waits for it.
+    api.reset();
+    fw.reset();
+    outbound.reset();
+    if (o.ready_fd >= 0) ::close(o.ready_fd);
+    return r;
 }
 
 }  // namespace bock::netns

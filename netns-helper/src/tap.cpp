@@ -6,10 +6,13 @@
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 #include "bock/common/fs.hpp"
+#include "bock/common/log.hpp"
+#include "bock/common/strings.hpp"
 #include "bock/common/sys.hpp"
 #include "netlink.hpp"
 
@@ -18,7 +21,17 @@ namespace bock::netns {
 namespace {
 
 Result<Fd> create_tap(const std::string& name) {
-    auto fd = BOCK_TRY(sys::open("/dev/net/tun", O_RDWR | O_NONBLOCK).context("open the TAP device"));
+    auto opened = sys::open("/dev/net/tun", O_RDWR | O_NONBLOCK);
+    if (!opened) {
+        auto e = std::move(opened).error().wrap("open the TAP device");
+        if (e.code() == EACCES || e.code() == EPERM)
+            e.with_hint("distributions ship /dev/net/tun mode 666: `chmod 666 /dev/net/tun` as root; or run the "
+                        "container with --network none");
+        else if (e.code() == ENOENT || e.code() == ENODEV)
+            e.with_hint("load the tun module (`modprobe tun`) as root; or run the container with --network none");
+        return e;
+    }
+    auto fd = std::move(*opened);
     ifreq ifr{};
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
     std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
@@ -28,21 +41,38 @@ Result<Fd> create_tap(const std::string& name) {
             e.with_hint("bock-netns must be root in the user namespace that owns the network namespace (--userns-path)");
         return e;
     }
+    // Persistent: closing the fd when the helper stops then only detaches
+    // it, instead of unregistering the device there and then (~10 ms and
+    // more under load, synchronously in the helper's exit, which the
+    // engine waits for); the device goes with the namespace, whose cleanup
+    // the kernel does asynchronously.
+    if (::ioctl(fd.get(), TUNSETPERSIST, 1) < 0) log::debug("TUNSETPERSIST on `{}`: {}", name, std::strerror(errno));
     return fd;
 }
 
 // "0 N": every group id mapped in this user namespace, from 0 up to the end
-// of the first mapped range ("0 2147483647" when all are mapped). The
+// of the run of adjacent ranges that starts at 0 ("0 2147483647" when all
+// are mapped). A rootless session maps 0 (the user) and 1..65536 (the
+// subordinate range) as two ranges, so both are taken: "0 65536". The
 // kernel refuses a range whose ends are not mapped.
 Result<void> allow_ping_for_all_groups() {
     const char* path = "/proc/sys/net/ipv4/ping_group_range";
     auto r = fs::write_file(path, "0 2147483647");
     if (r || r.error().code() != EINVAL) return r;
     auto map = BOCK_TRY(fs::read_file("/proc/self/gid_map"));
-    unsigned long inside = 0, outside = 0, count = 0;
-    if (std::sscanf(map.c_str(), "%lu %lu %lu", &inside, &outside, &count) != 3 || inside != 0 || count == 0)
+    std::vector<std::pair<unsigned long, unsigned long>> ranges;  // [inside, inside + count)
+    for (const auto& line : strings::split(map, '\n')) {
+        unsigned long inside = 0, outside = 0, count = 0;
+        if (std::sscanf(line.c_str(), "%lu %lu %lu", &inside, &outside, &count) == 3 && count > 0)
+            ranges.emplace_back(inside, inside + count);
+    }
+    std::sort(ranges.begin(), ranges.end());
+    if (ranges.empty() || ranges.front().first != 0)
         return make_error("no group range from 0 is mapped in this user namespace");
-    return fs::write_file(path, fmt::format("0 {}", count - 1));
+    unsigned long end = ranges.front().second;
+    for (const auto& [from, to] : ranges)
+        if (from <= end) end = std::max(end, to);
+    return fs::write_file(path, fmt::format("0 {}", end - 1));
 }
 
 }  // namespace

@@ -35,6 +35,8 @@
 // children follow child.hpp's rules: no allocation, failures as messages.
 #include "bock/runtime/exec.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -42,6 +44,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <optional>
 
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
@@ -51,6 +55,7 @@
 #include "messages.hpp"
 #include "signal_forwarder.hpp"
 #include "plan.hpp"
+#include "pty_proxy.hpp"
 #include "seccomp.hpp"
 #include "seccomp_notify.hpp"
 #include "terminal.hpp"
@@ -72,6 +77,11 @@ void wait_start(Child& c) {
 [[noreturn]] void run_process(Child& c) {
     if (c.plan.parent_death_signal) (void)::prctl(PR_SET_PDEATHSIG, c.plan.parent_death_signal, 0, 0, 0);
     wait_start(c);
+    if (c.plan.output_fd.valid()) {
+        const int from[3] = {c.plan.stdin_fd.get(), c.plan.output_fd.get(), c.plan.output_fd.get()};
+        for (int target = 0; target < 3; ++target)
+            if (::dup2(from[target], target) < 0) child_fail(c, Step::controlling_tty, errno, target, "dup2");
+    }
     setup_terminal(c);
     setup_process(c);
     exec_process(c);
@@ -160,7 +170,7 @@ void join_cgroups(pid_t init, pid_t pid) {
     }
 }
 
-Result<Plan> exec_plan(const ContainerState& st, const Process& proc, const ExecOptions& opts) {
+Result<Plan> exec_plan(const ContainerState& st, const Process& proc, const ExecOptions& opts, Fd proxy_end) {
     Spec config = BOCK_TRY_CTX(load_spec(st.bundle), fmt::format("exec in container `{}`", st.id));
     Spec s;
     s.process = proc;
@@ -173,7 +183,15 @@ Result<Plan> exec_plan(const ContainerState& st, const Process& proc, const Exec
     p.parent_death_signal = opts.detach ? 0 : SIGKILL;
     link_exec_arrays(p);
     BOCK_TRY(plan_joins(st, p));
-    BOCK_TRY(plan_terminal(p, proc.terminal, opts.console_socket));
+    if (proxy_end)
+        p.console_socket = std::move(proxy_end);
+    else
+        BOCK_TRY(plan_terminal(p, proc.terminal, opts.console_socket));
+    if (opts.output_fd >= 0) {
+        p.stdin_fd = BOCK_TRY(sys::open("/dev/null", O_RDONLY));
+        p.output_fd = Fd(::fcntl(opts.output_fd, F_DUPFD_CLOEXEC, 3));
+        if (!p.output_fd) return errno_error("duplicate the exec'd process's output fd");
+    }
     return p;
 }
 
@@ -227,14 +245,54 @@ Result<Pid> start_in_container(const ContainerState& st, const Plan& plan, int s
     return proc;
 }
 
+// Waits for the exec'd process; past `timeout_ms` (0: never) kills it and
+// says so with ETIMEDOUT.
+Result<int> wait_with_timeout(Pid& proc, int timeout_ms) {
+    if (timeout_ms > 0) {
+        auto pidfd = BOCK_TRY_CTX(sys::pidfd_open(proc.get()), "watch the exec'd process");
+        struct pollfd p{pidfd.get(), POLLIN, 0};
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        for (;;) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                (void)sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+                (void)proc.wait();
+                return Error(ETIMEDOUT, fmt::format("the process ran longer than its timeout ({} ms) and was killed",
+                                                    timeout_ms));
+            }
+            int r = ::poll(&p, 1, static_cast<int>(left.count()));
+            if (r > 0) break;
+            if (r < 0 && errno != EINTR) return errno_error("wait for the exec'd process");
+        }
+    }
+    return BOCK_TRY_CTX(proc.wait(), "wait for the exec'd process");
+}
+
 }  // namespace
 
 Result<int> exec_in_container(const ContainerState& st, const Process& proc, const ExecOptions& opts) {
     if (!process_alive(st))
         return make_error("container `{}` is not running", st.id).with_hint("`exec` needs a created or running container");
-    Plan plan = BOCK_TRY(exec_plan(st, proc, opts));
+    // A terminal and no one to send it to: the runtime proxies it itself.
+    std::optional<PtyProxy> proxy;
+    Process p = proc;
+    if (proc.terminal && opts.console_socket.empty()) {
+        if (opts.detach)
+            return make_error("a detached process with a terminal needs --console-socket (no one would hold the "
+                              "terminal)")
+                .with_hint("drop -t, or pass --console-socket PATH");
+        proxy = BOCK_TRY(PtyProxy::make());
+        if (!p.console_size) p.console_size = caller_console_size();
+    }
+    Plan plan = BOCK_TRY(exec_plan(st, p, opts, proxy ? proxy->take_process_end() : Fd()));
     FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
+    FdPair wake;  // before the forwarder: it stops writing to it before it is closed
     SignalForwarder forwarder(!opts.detach);
+    if (proxy) {
+        wake = BOCK_TRY(sys::pipe());
+        (void)::fcntl(wake.second.get(), F_SETFL, O_NONBLOCK);
+        forwarder.notify(wake.second.get());
+    }
     pid_t pid = BOCK_TRY_CTX(sys::clone_fork(0), "create the exec process");
     if (pid == 0) {
         ::close(socks.first.get());
@@ -243,19 +301,23 @@ Result<int> exec_in_container(const ContainerState& st, const Process& proc, con
     Pid first(pid);
     socks.second.reset();
     plan.console_socket.reset();  // the process holds it now
+    plan.stdin_fd.reset();
+    plan.output_fd.reset();
 
     Pid process = BOCK_TRY(start_in_container(st, plan, socks.first.get(), first));
     forwarder.target(process.get());
     if (int r = send_message(socks.first.get(), MessageKind::start_container); r < 0)
         return Error(-r, "start the exec process");
     BOCK_TRY(wait_exec(plan, process, socks.first.get()));
+    if (proxy) BOCK_TRY(proxy->receive_master());
     if (!opts.pid_file.empty())
         BOCK_TRY_CTX(fs::write_file_replace(opts.pid_file, std::to_string(process.get()), 0644, false), "write the pid file");
     if (opts.detach) {
         process.detach();  // reparented to the caller's subreaper when it exits
         return 0;
     }
-    int status = BOCK_TRY_CTX(process.wait(), "wait for the exec'd process");
+    int status = proxy ? BOCK_TRY(proxy->run(process, wake.first.get(), opts.proxy_stdin))
+                       : BOCK_TRY(wait_with_timeout(process, opts.timeout_ms));
     return exit_code_from_status(status);
 }
 

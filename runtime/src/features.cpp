@@ -46,16 +46,20 @@ constexpr const char* kSeccompFlags[] = {
     "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC",
 };
 
+// "CAP_CHOWN" for 0; empty for a number libcap has no name for.
+std::string cap_name(cap_value_t v) {
+    char* name = cap_to_name(v);
+    if (!name) return "";
+    std::string n = name;
+    cap_free(name);
+    for (auto& ch : n) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return n.rfind("CAP_", 0) == 0 ? n : "";
+}
+
 json capabilities() {
     json out = json::array();
-    for (cap_value_t v = 0; v <= CAP_LAST_CAP; ++v) {
-        char* name = cap_to_name(v);
-        if (!name) continue;
-        std::string n = name;
-        cap_free(name);
-        for (auto& ch : n) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-        if (n.rfind("CAP_", 0) == 0) out.push_back(n);
-    }
+    for (cap_value_t v = 0; v <= CAP_LAST_CAP; ++v)
+        if (auto n = cap_name(v); !n.empty()) out.push_back(n);
     return out;
 }
 
@@ -110,6 +114,19 @@ json features() {
 std::string version_text(const std::string& version, const std::string& commit) {
     return fmt::format("bock-oci version {}\ncommit: {}\nspec: 1.1.0\nlibseccomp: {}", version,
                        commit.empty() ? "unknown" : commit, libseccomp_version());
+}
+
+std::vector<std::string> held_capabilities() {
+    std::vector<std::string> out;
+    cap_t caps = cap_get_proc();
+    if (!caps) return out;
+    for (cap_value_t v = 0; v <= CAP_LAST_CAP; ++v) {
+        cap_flag_value_t on = CAP_CLEAR;
+        if (cap_get_flag(caps, v, CAP_EFFECTIVE, &on) < 0 || on != CAP_SET) continue;
+        if (auto n = cap_name(v); !n.empty()) out.push_back(n);
+    }
+    cap_free(caps);
+    return out;
 }
 
 }  // namespace bock::runtime

@@ -147,6 +147,8 @@ struct Plan {
     unsigned short console_rows = 0, console_cols = 0;  // 0: leave the size
     // --preserve-fds N: fds 3..3+N-1 of the caller stay open across exec.
     int preserve_fds = 0;
+    // exec: when valid, stdin (/dev/null) and the fd stdout and stderr go to.
+    Fd stdin_fd, output_fd;
 };
 
 Result<Plan> build_plan(const Spec& spec, const RunOptions& opts);

@@ -66,6 +66,9 @@ void set_user(Child& c, bool may_setgroups) {
     // other threads, which do not exist here.
     if (::syscall(SYS_setresgid, p.gid, p.gid, p.gid) < 0) child_fail(c, Step::setgid, errno);
     if (::syscall(SYS_setresuid, p.uid, p.uid, p.uid) < 0) child_fail(c, Step::setuid, errno);
+    // A change of credentials clears the parent-death signal: set it again
+    // (a parent already gone shows as another parent; nothing then).
+    if (p.parent_death_signal) (void)::prctl(PR_SET_PDEATHSIG, p.parent_death_signal, 0, 0, 0);
 }
 
 void set_capabilities(Child& c) {

@@ -124,7 +124,8 @@ namespace {
 // `until_created`, when the child says it blocks on the exec fifo. Sets
 // `started` once StartContainer is sent and `created` on that message.
 Result<void> converse(const Plan& plan, const std::string& id, Pid& child, int sock, bool until_created,
-                      bool& started, bool& created) {
+                      bool& started, bool& created,
+                      const std::function<Result<void>(pid_t)>& on_created = {}) {
     if (plan.new_user) {
         BOCK_TRY_CTX(write_id_maps(plan, child.get()), "set up the container's user namespace");
         int r = send_message(sock, MessageKind::mappings_written);
@@ -151,6 +152,7 @@ Result<void> converse(const Plan& plan, const std::string& id, Pid& child, int s
                 break;
             }
             case MessageKind::child_ready: {
+                if (!until_created && on_created) BOCK_TRY(on_created(child.get()));
                 if (!until_created) BOCK_TRY(run_start_hooks(plan, id, child.get()));
                 int s = send_message(sock, MessageKind::start_container);
                 if (s < 0) return Error(-s, "start the container process");
@@ -286,9 +288,10 @@ Result<int> run_container(const Spec& spec, const RunOptions& opts) {
     BOCK_TRY(join_cgroup(plan, cgroup.paths(), pid, socks.first.get()));
     forwarder.target(pid);
     BOCK_TRY(write_pid_file(opts.pid_file, pid));
+    if (opts.on_spawned) BOCK_TRY(opts.on_spawned(pid));
 
     bool started = false, created = false;
-    BOCK_TRY(converse(plan, opts.id, child, socks.first.get(), false, started, created));
+    BOCK_TRY(converse(plan, opts.id, child, socks.first.get(), false, started, created, opts.on_created));
     if (started) run_poststart_hooks(plan, opts.id, pid);
     int status = BOCK_TRY_CTX(child.wait(), "wait for the container process");
     if (!started)
@@ -302,7 +305,7 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
     // The container outlives this process: no parent-death signal. The
     // fifo is opened O_PATH here, on the host, and reopened by the child
     // through /proc/self/fd after pivot_root.
-    plan.parent_death_signal = 0;
+    plan.parent_death_signal = opts.create_parent_death_signal;
     Cgroup cgroup = BOCK_TRY(setup_container_cgroup(spec, opts));  // removed on any error below
     plan_cgroup(plan, cgroup.paths());
     Fd fifo = BOCK_TRY_CTX(sys::open(exec_fifo, O_PATH), "open the exec fifo");

@@ -1,17 +1,29 @@
 #include "signal_forwarder.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 
 namespace bock::runtime {
 
 namespace {
 
 std::atomic<pid_t> g_forward_to{0};
+std::atomic<int> g_notify_fd{-1};
 static_assert(std::atomic<pid_t>::is_always_lock_free);
+static_assert(std::atomic<int>::is_always_lock_free);
 
 void forward_signal(int sig) {
+    int saved = errno;
     pid_t pid = g_forward_to.load(std::memory_order_relaxed);
     if (pid > 0) ::kill(pid, sig);
+    int fd = g_notify_fd.load(std::memory_order_relaxed);
+    if (fd >= 0) {
+        unsigned char b = static_cast<unsigned char>(sig);
+        (void)!::write(fd, &b, 1);
+    }
+    errno = saved;
 }
 
 }  // namespace
@@ -40,6 +52,7 @@ SignalForwarder::~SignalForwarder() {
     for (int sig : kSignals) sigaddset(&set, sig);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     g_forward_to.store(0);
+    g_notify_fd.store(-1);
     for (size_t i = 0; i < std::size(kSignals); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
     // What is still pending meets the caller's own handlers.
     ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
@@ -49,6 +62,14 @@ void SignalForwarder::target(pid_t pid) {
     if (!enabled_) return;
     g_forward_to.store(pid);
     ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);  // pending ones are forwarded now
+}
+
+}  // namespace bock::runtime
+
+namespace bock::runtime {
+
+void SignalForwarder::notify(int fd) {
+    if (enabled_) g_notify_fd.store(fd);
 }
 
 }  // namespace bock::runtime

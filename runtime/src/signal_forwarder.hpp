@@ -21,6 +21,10 @@ public:
     SignalForwarder(const SignalForwarder&) = delete;
     SignalForwarder& operator=(const SignalForwarder&) = delete;
     void target(pid_t pid);
+    // Also writes each forwarded signal's number (one byte) to `fd` (a
+    // non-blocking pipe; -1: none), so a poll loop can act on it (the pty
+    // proxy resizes on SIGWINCH).
+    void notify(int fd);
 
 private:
     bool enabled_;

@@ -21,24 +21,7 @@ namespace {
 std::string store() { return env_or("BOCK_ROOT", ""); }
 std::string run_root() { return env_or("BOCK_RUNROOT", ""); }
 
-// The mount table where the container's root is mounted: the rootless
-// session's mount namespace (its holder's view), or the host's.
-std::string mount_table() {
-    std::string pid = "self";
-    if (!is_root()) {
-        auto holder = fs::read_file(run_root() + "/session/holder.pid");
-        REQUIRE(holder);
-        pid = std::to_string(std::stoi(*holder));
-    }
-    auto m = fs::read_file("/proc/" + pid + "/mountinfo");
-    REQUIRE(m);
-    return *m;
-}
-
-std::vector<std::string> dir_entries(const std::string& dir) {
-    auto r = fs::list_dir(dir);
-    return r ? *r : std::vector<std::string>{};
-}
+std::string mount_table() { return session_mount_table(); }
 
 // Waits until `bock ps -q` lists `n` running containers.
 std::vector<std::string> wait_running(size_t n) {

@@ -259,10 +259,15 @@ inline void check_terminal(const std::string& p) {
     CHECK_THAT(tout, Catch::Contains("/dev/pts/"));
     CHECK_THAT(tout, Catch::Contains("flags-6"));
 
-    // exec -t without a socket is refused like create.
-    Run etty = oci.call({"exec", "-t", id, "sh"});
-    CHECK(etty.code != 0);
-    CHECK_THAT(etty.err, Catch::Contains("needs --console-socket"));
+    // exec -t without a socket: bock-oci proxies the pty to its own stdio
+    // (as runc); the process's exit code comes back.
+    Run etty = oci.call({"exec", "-t", id, "sh", "-c", "tty; echo proxied-$((3*3)); exit 3"});
+    CHECK(etty.code == 3);
+    CHECK_THAT(etty.out, Catch::Contains("/dev/pts/") && Catch::Contains("proxied-9"));
+    // Detached, there is no one to proxy to: refused, naming the fix.
+    Run dtty = oci.call({"exec", "-t", "-d", id, "sh"});
+    CHECK(dtty.code != 0);
+    CHECK_THAT(dtty.err, Catch::Contains("needs --console-socket"));
     // A socket without a terminal too.
     Run notty = oci.call({"exec", "--console-socket", econsole.path(), id, "true"});
     CHECK(notty.code != 0);

@@ -199,4 +199,21 @@ nlohmann::json images_named(const std::string& prefix) {
     return out;
 }
 
+std::string session_mount_table() {
+    std::string pid = "self";
+    if (!is_root()) {
+        auto holder = fs::read_file(env_or("BOCK_RUNROOT", "") + "/session/holder.pid");
+        REQUIRE(holder);
+        pid = std::to_string(std::stoi(*holder));
+    }
+    auto m = fs::read_file("/proc/" + pid + "/mountinfo");
+    REQUIRE(m);
+    return *m;
+}
+
+std::vector<std::string> dir_entries(const std::string& dir) {
+    auto r = fs::list_dir(dir);
+    return r ? *r : std::vector<std::string>{};
+}
+
 }  // namespace bock::test

@@ -66,6 +66,12 @@ void check_oci_run_scenario(const std::string& id_prefix);
 
 bool is_root();
 std::string current_user();
+// The mount table where containers' roots are mounted: the rootless
+// session's mount namespace (its holder's view, from BOCK_RUNROOT), or
+// the host's as root.
+std::string session_mount_table();
+// The names in a directory; empty when it cannot be read.
+std::vector<std::string> dir_entries(const std::string& dir);
 // Lines of a text, without empty ones.
 std::vector<std::string> lines(const std::string& text);
 

@@ -16,8 +16,18 @@
 // The report includes oom_score_adj, ioprio (ioprio_get's value),
 // scheduler {policy, nice}, personality, the time namespace's offsets and
 // the monotonic/boottime clocks in seconds.
+//   bock-probe ping ADDR             + {"ping": {"addr", "ok", "errno"}}: one ICMP echo
+//                                    through an unprivileged ICMP socket (SOCK_DGRAM,
+//                                    allowed by net.ipv4.ping_group_range), 5 s timeout
+//   bock-probe udp-echo PORT N       no report: answers N datagrams on [::]:PORT (IPv4
+//                                    too) with "FROM ADDR: " + the datagram, then exits
 // Arguments may be combined: bock-probe read /etc/hostname exit 3
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -276,7 +286,72 @@ bool syscall_check(const std::string& name, json& out) {
 
 }  // namespace
 
+// One echo request through an ICMP datagram socket; the kernel fills in
+// the id and checksum.
+json ping_check(const std::string& addr) {
+    json r = {{"addr", addr}, {"ok", false}, {"errno", 0}};
+    sockaddr_in dst{};
+    dst.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, addr.c_str(), &dst.sin_addr) != 1) {
+        r["errno"] = EINVAL;
+        return r;
+    }
+    int s = ::socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+    if (s < 0) {
+        r["errno"] = errno;
+        return r;
+    }
+    icmphdr req{};
+    req.type = ICMP_ECHO;
+    req.un.echo.sequence = htons(1);
+    if (::sendto(s, &req, sizeof req, 0, reinterpret_cast<sockaddr*>(&dst), sizeof dst) < 0) {
+        r["errno"] = errno;
+        ::close(s);
+        return r;
+    }
+    pollfd p{s, POLLIN, 0};
+    char buf[256];
+    if (::poll(&p, 1, 5000) == 1 && ::recv(s, buf, sizeof buf, 0) >= static_cast<ssize_t>(sizeof req)) {
+        icmphdr rep;
+        std::memcpy(&rep, buf, sizeof rep);
+        r["ok"] = rep.type == ICMP_ECHOREPLY;
+    } else {
+        r["errno"] = ETIMEDOUT;
+    }
+    ::close(s);
+    return r;
+}
+
+int udp_echo(int port, int count) {
+    int s = ::socket(AF_INET6, SOCK_DGRAM, 0);
+    int off = 0;
+    ::setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(static_cast<uint16_t>(port));
+    if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        std::perror("bock-probe: udp-echo");
+        return 1;
+    }
+    std::cout << "listening\n" << std::flush;
+    for (int i = 0; i < count; ++i) {
+        char buf[2048];
+        sockaddr_in6 from{};
+        socklen_t len = sizeof from;
+        ssize_t n = ::recvfrom(s, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+        if (n < 0) return 1;
+        char text[INET6_ADDRSTRLEN] = "";
+        ::inet_ntop(AF_INET6, &from.sin6_addr, text, sizeof text);
+        std::string who = text;
+        if (who.rfind("::ffff:", 0) == 0) who = who.substr(7);
+        std::string reply = "FROM " + who + ": " + std::string(buf, static_cast<size_t>(n));
+        ::sendto(s, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
+    if (argc == 4 && std::string(argv[1]) == "udp-echo") return udp_echo(std::atoi(argv[2]), std::atoi(argv[3]));
     json j = json::object();
     j["uid"] = ::getuid();
     j["gid"] = ::getgid();
@@ -340,10 +415,12 @@ int main(int argc, char** argv) {
             }
             j["syscall"] = r;
             j["syscalls"].push_back(r);
+        } else if (a == "ping" && i + 1 < argc) {
+            j["ping"] = ping_check(argv[++i]);
         } else if (a == "exit" && i + 1 < argc) {
             exit_code = std::atoi(argv[++i]);
         } else {
-            std::cerr << "bock-probe: unknown argument `" << a << "` (use read PATH, write PATH, list DIR, syscall NAME, exit N)\n";
+            std::cerr << "bock-probe: unknown argument `" << a << "` (use read PATH, write PATH, list DIR, syscall NAME, ping ADDR, exit N; or udp-echo PORT N)\n";
             return 2;
         }
     }

@@ -52,19 +52,18 @@ TEST_CASE("an unknown command is named, with the closest known ones", "[cli]") {
 }
 
 TEST_CASE("a podman command not built yet says so and when it comes", "[cli]") {
-    for (std::string c : {"exec", "stop", "logs", "start", "volume", "network", "build", "compose"}) {
+    for (std::string c : {"volume", "network", "compose"}) {
         auto r = cli({c, "x", "--whatever"});
         INFO(c << ": " << r.err);
         CHECK(r.code == 125);
         CHECK_THAT(r.err, Contains("\"bock " + c + "\" is not built yet (it comes with"));
         CHECK_THAT(r.err, !Contains("subcommand is required"));
     }
-    auto r = cli({"run", "-it", "busybox", "sh"});
+    // -i/-t are built (docs/monitor.md): stdin at EOF ends the shell on its terminal.
+    auto r = cli({"run", "--rm", "-it", "busybox", "sh"});
     INFO(r.err);
-    CHECK(r.code == 125);
-    CHECK_THAT(r.err, Contains("-i/--interactive, -t/--tty"));
-    CHECK_THAT(r.err, Contains("monitor"));
-    CHECK_THAT(r.err, !Contains("invalid reference"));
+    CHECK(r.code == 0);
+    CHECK_THAT(r.err, !Contains("not built yet"));
 
     // --help lists commands in podman's groups.
     auto help = cli({"--help"});

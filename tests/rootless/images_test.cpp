@@ -90,7 +90,8 @@ TEST_CASE("tag, images --format json, inspect, rmi and prune", "[images]") {
     CHECK(cli({"image", "inspect", "localhost/imgs:one"}).code == 0);
     auto missing = cli({"inspect", "localhost/none:1"});
     CHECK(missing.code != 0);
-    CHECK_THAT(missing.err, Catch::Contains("no such image"));
+    CHECK_THAT(missing.err, Catch::Contains("no such container or image: localhost/none:1"));
+    CHECK_THAT(cli({"image", "inspect", "localhost/none:1"}).err, Catch::Contains("no such image"));
 
     // Removing one name keeps the content for the others.
     auto rmi = cli({"rmi", "localhost/imgs:one"});

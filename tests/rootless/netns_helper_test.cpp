@@ -358,6 +358,66 @@ TEST_CASE("bock-netns stops when its exit fd closes or the container's init exit
     }
 }
 
+TEST_CASE("bock-netns started before its pid (--netns-pid-fd), with no exit fd, lives as long as init", "[netns]") {
+    // bock run's way: the helper in the user namespace that owns the
+    // network namespace (bock's session; here nsenter -U), the pid sent
+    // later, no exit fd: it is the container's, not its starter's.
+    require_tools();
+    Namespace ns;
+    uint16_t port = free_port();
+    int ready[2], pidsock[2];
+    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+    REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pidsock) == 0);
+    Fd ready_r(ready[0]), ready_w(ready[1]), pid_w(pidsock[0]), pid_r(pidsock[1]);
+    std::string log = tmp_dir() + "/netns-pidfd.log";
+    Helper h;
+    h.log = log;
+    h.pid = spawn({"nsenter", "-t", std::to_string(ns.pid()), "-U", "--preserve-credentials", bin("bock-netns"),
+                   "--netns-pid-fd", "4", "--ready-fd", "3", "--dns-upstream", "127.0.0.1:9", "--publish",
+                   fmt::format("127.0.0.1:{}:80", port)},
+                  log, {ready_w.get(), pid_r.get()});
+    ready_w.reset();
+    pid_r.reset();
+    auto bound = [port] {
+        Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        int one = 1;
+        ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        auto a = loopback(AF_INET, port);
+        return ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof(sockaddr_in)) != 0;
+    };
+    // The port is bound before the pid is known.
+    INFO(read_text(log));
+    REQUIRE(wait_until(bound));
+    std::string text = std::to_string(ns.pid()) + "\n";
+    REQUIRE(::send(pid_w.get(), text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
+    pid_w.reset();
+    pollfd p{ready_r.get(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 10000) == 1);
+    char c = 0;
+    REQUIRE(::read(ready_r.get(), &c, 1) == 1);
+    CHECK(c == '1');
+    CHECK(wait_exit(h, 300) == -1);  // serving, though nobody holds an exit fd
+    CHECK(bound());
+    // init exits: the ready fd's EOF says the ports are free, then it exits.
+    REQUIRE(ns.init.kill(SIGKILL));
+    (void)ns.init.wait();
+    REQUIRE(::poll(&p, 1, 5000) == 1);
+    CHECK(::read(ready_r.get(), &c, 1) == 0);
+    CHECK(!bound());
+    CHECK(wait_exit(h) == 0);
+
+    // EOF on the pid fd before a pid: it gives up quietly.
+    int again[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, again) == 0);
+    Fd w(again[0]), r(again[1]);
+    Helper quiet;
+    quiet.log = tmp_dir() + "/netns-pidfd-eof.log";
+    quiet.pid = spawn({bin("bock-netns"), "--netns-pid-fd", "3"}, quiet.log, {r.get()});
+    r.reset();
+    w.reset();
+    CHECK(wait_exit(quiet) == 0);
+}
+
 TEST_CASE("the host's loopback is reached through 10.0.2.2 only when allowed", "[netns]") {
     require_tools();
     std::string www = tmp_dir() + "/host-www";

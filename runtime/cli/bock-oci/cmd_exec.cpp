@@ -52,6 +52,7 @@ Result<int> exec(const GlobalOptions& g, ExecArgs& a, std::vector<std::string> r
     runtime::ContainerState st = BOCK_TRY(runtime::load_state(root, id));
     runtime::Process proc = BOCK_TRY(exec_process(st, a));
     a.opts.rootless = is_rootless();
+    a.opts.proxy_stdin = true;  // runc's proxy copies stdin too
     return runtime::exec_in_container(st, proc, a.opts);
 }
 
@@ -64,7 +65,7 @@ void add_exec_command(CLI::App& app, const GlobalOptions& g, int& exit_code) {
     // command are not bock-oci's).
     cmd->prefix_command();
     cmd->add_option("-p,--process", a->process_file, "a runtime-spec Process JSON file describing the process");
-    cmd->add_flag("-t,--tty", a->flags.tty, "give the process a pty (with --console-socket)");
+    cmd->add_flag("-t,--tty", a->flags.tty, "give the process a pty (sent to --console-socket; without one, bock-oci proxies it to its own stdio)");
     cmd->add_option("--console-socket", a->opts.console_socket, "unix socket to receive the pty master");
     cmd->add_flag("-d,--detach", a->opts.detach, "exit once the process runs, leaving it running");
     cmd->add_option("--pid-file", a->opts.pid_file, "write the process's pid to this file");

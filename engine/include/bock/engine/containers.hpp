@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,14 @@
 #include "bock/engine/context.hpp"
 
 namespace bock::engine {
+
+// A published port (-p), as given to bock-netns.
+struct PortMapping {
+    std::string host_ip;  // empty: all addresses
+    uint16_t host_port = 0;
+    uint16_t container_port = 0;
+    std::string proto = "tcp";  // tcp | udp
+};
 
 struct ContainerRecord {
     std::string id;
@@ -43,6 +52,44 @@ struct ContainerRecord {
     std::string exit_reason;       // why it ended, when not by exiting
     bool auto_remove = false;      // --rm
     std::string storage_driver;    // the backend its root was mounted with (overlay, bock-fuse, ...)
+    // Lower layers stacked on the image's (the network files' mount
+    // targets): vfs copies them too, so its diff compares with them.
+    std::vector<std::string> extra_lowers;
+    std::string network;           // none | host | slirp4netns | container:ID | ns:PATH
+    std::vector<PortMapping> ports;  // -p, for `bock port` and `bock ps`
+    // The bock-netns helper serving its network (slirp4netns), with its
+    // start time: it lives as long as the container's init, whoever runs
+    // it; `bock rm -f` and crash recovery stop it by these.
+    pid_t netns_pid = 0;
+    uint64_t netns_start = 0;
+    // What it was created with, for `bock inspect` (Docker's Config).
+    std::string hostname;
+    std::string user;      // as asked (-u or the image's User)
+    std::string workdir;
+    std::vector<std::string> env;
+    std::vector<std::string> entrypoint, cmd;  // `command` is both together
+    std::map<std::string, std::string> labels;  // the image's, then --label
+    // The health check (health.hpp: {"test", "interval_ns", "timeout_ns",
+    // "start_period_ns", "retries", "on_failure"}); null: none.
+    nlohmann::json healthcheck;
+
+    // Detached containers (docs/monitor.md). The monitor that holds the
+    // container, with its start time; it execs `bock container cleanup`
+    // at the end, keeping its pid. 0: none (a foreground run).
+    pid_t monitor_pid = 0;
+    uint64_t monitor_start = 0;
+    bool detached = false;          // has (or had) a monitor: started by run -d, create, start
+    bool tty = false;               // -t
+    bool interactive = false;       // -i
+    std::string restart_policy = "no";  // no | on-failure | always | unless-stopped
+    int restart_max = 0;            // on-failure:N (0: no limit)
+    int restart_count = 0;          // restarts done by the policy
+    bool stop_requested = false;    // bock stop: the policies do not restart it
+    int stop_signal = 15;
+    int stop_timeout = 10;          // seconds
+    std::string log_driver = "json-file";  // json-file | none | passthrough
+    uint64_t log_max_size = 0;      // bytes, 0: no rotation
+    bool init = false;              // --init
 
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j, const std::string& path);
@@ -74,6 +121,11 @@ Result<std::string> remove_container(const Context& ctx, const std::string& id_o
 // Leases whose container is gone (a removal killed after its directories
 // went): released. Called by commands that remove containers.
 Result<void> release_orphan_leases(const Context& ctx);
+
+// The status of a detached container from what its monitor left: the
+// monitor alive, the exit file, the exec fifo (docs/monitor.md). derive()
+// plus these facts; list_containers and find_container use it.
+ContainerInfo derive_with_facts(const Context& ctx, const ContainerRecord& rec);
 
 // A podman-style name ("adjective_surname") no container has yet.
 Result<std::string> generate_name(const Context& ctx);

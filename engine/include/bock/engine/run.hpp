@@ -7,6 +7,7 @@
 
 #include "bock/common/error.hpp"
 #include "bock/engine/context.hpp"
+#include "bock/engine/health.hpp"
 
 namespace bock::engine {
 
@@ -19,7 +20,31 @@ struct RunRequest {
     std::optional<std::string> hostname;
     std::optional<std::string> entrypoint;
     bool remove = false;            // --rm
+    // Networking (engine/include/bock/engine/network.hpp).
+    std::string network;                    // --network; empty: the default
+    std::vector<std::string> publish;       // -p [IP:][HOST:]CONTAINER[/tcp|udp]
+    std::vector<std::string> dns, dns_search, dns_option, add_host;
+    std::string dns_upstream;               // --dns-upstream (else $BOCK_DNS_UPSTREAM)
+    std::vector<std::string> labels;  // --label K=V (K alone: empty value)
+    HealthFlags health;             // --health-*, --no-healthcheck
+
+    // Detached containers and terminals (docs/monitor.md).
+    bool detach = false;            // -d: print the id and leave it running under its monitor
+    bool interactive = false;       // -i: keep stdin open (attach sends it)
+    bool tty = false;               // -t: a pty held by the monitor
+    std::optional<std::string> name;  // --name (unique); generated otherwise
+    std::string restart = "no";     // --restart no|on-failure[:N]|always|unless-stopped
+    std::optional<std::string> stop_signal;  // --stop-signal (default SIGTERM)
+    std::optional<int> stop_timeout;         // --stop-timeout seconds (default 10)
+    std::string log_driver = "json-file";    // --log-driver json-file|none|passthrough
+    std::vector<std::string> log_opts;       // --log-opt max-size=SIZE
+    bool init = false;              // --init
+    std::optional<std::pair<unsigned, unsigned>> console_size;  // rows, cols of the caller's terminal
 };
+
+// Uses the monitor path (create_container in lifecycle.hpp) instead of the
+// foreground runtime call: -d, -i or -t.
+inline bool needs_monitor(const RunRequest& r) { return r.detach || r.interactive || r.tty; }
 
 // Returns the container's exit code (Docker's convention), or an Error whose
 // exit_status is 125 (Bock failed), 126 or 127 (the command could not run).

@@ -48,6 +48,12 @@ struct CommitOptions {
     // Non-empty: the upper directory is a full copy of these layer
     // directories (bottom first; the vfs backend), compared with them.
     std::vector<std::string> copy_of;
+    // `bock build`: the whole "config" object of the new image (JSON),
+    // replacing the base's instead of applying `changes` to it.
+    std::optional<std::string> config_json;
+    // `bock build`: history entries of config-only instructions (their
+    // created_by) recorded before this commit's own, as empty layers.
+    std::vector<std::string> empty_history;
 };
 
 struct CommitResult {
@@ -59,7 +65,8 @@ struct CommitResult {
 // image) is still stored, writes the change set of `upper` as a layer blob
 // (kill points commit-blob-partial, commit-layer-written), the config and
 // manifest, extracts the layer into layers/ and writes the index last
-// (commit-before-index). `name` empty: a dangling image.
+// (commit-before-index). `name` empty: a dangling image. A `base` with an
+// empty manifest digest is `scratch`: no layers below, an empty config.
 Result<CommitResult> commit_upper(Store& store, const ImageRecord& base, const std::string& upper,
                                   const std::string& name, const CommitOptions& opts);
 

@@ -12,6 +12,10 @@ namespace bock::image {
 
 inline constexpr const char* default_image_name = "localhost/busybox:latest";
 
+// This machine's architecture in Go's names (amd64, arm64, ...), as image
+// configs and platforms write it.
+std::string go_arch();
+
 // Path of a static busybox on the host ($BOCK_BUSYBOX, /bin/busybox,
 // /usr/bin/busybox); an error naming the package when none is static.
 Result<std::string> find_static_busybox();

@@ -40,6 +40,10 @@ struct Forward {
 struct Options {
     // Target network namespace: by pid (also watched with a pidfd) or path.
     pid_t netns_pid = 0;
+    // The same pid, read from this fd (decimal, up to a newline or EOF)
+    // after everything that needs no namespace is prepared: the engine
+    // starts the helper before the container exists.
+    int netns_pid_fd = -1;
     std::string netns_path;
     std::string userns_path;   // joined first, when given
     pid_t watch_pid = 0;       // the container's init; defaults to netns_pid

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "bock/common/error.hpp"
@@ -34,6 +35,23 @@ struct RunOptions {
     std::string console_socket;
     // Fds 3..3+N-1 of the caller stay open in the container process.
     int preserve_fds = 0;
+    // run_container only: called in the parent once the container process
+    // exists in its namespaces and reported ready, before it is started
+    // (before the start hooks and StartContainer), e.g. to attach a network
+    // helper to its network namespace. An error aborts the run (the process
+    // is killed) and is returned.
+    std::function<Result<void>(pid_t)> on_created;
+    // run_container only: called in the parent right after the container
+    // process is cloned (in its cgroup, its pid file written), while it
+    // still sets itself up: the namespaces made by clone exist, so a
+    // helper can start on them in parallel with the container's setup
+    // (on_created then waits for it). Namespaces joined by path are not
+    // joined yet. An error aborts the run as for on_created.
+    std::function<Result<void>(pid_t)> on_spawned;
+    // create_container: the signal the process gets when its creator dies
+    // (0: none, runc's behaviour; bock's monitor, which creates and then
+    // becomes the container's parent, asks for SIGKILL).
+    int create_parent_death_signal = 0;
 };
 
 // Creates, starts and waits for the container. Returns Docker's exit code:

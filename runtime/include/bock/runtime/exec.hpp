@@ -48,6 +48,17 @@ struct ExecOptions {
     bool detach = false;
     std::string pid_file;        // written with the process's pid (host view)
     std::string console_socket;  // with process.terminal: receives the pty master
+    // process.terminal without console_socket, in the foreground: the
+    // runtime makes the pty and proxies it to its own stdio (as runc);
+    // `proxy_stdin` also copies its stdin to the pty (exec -i).
+    bool proxy_stdin = false;
+    // When >= 0: the process's stdin is /dev/null and its stdout and
+    // stderr go to this fd (a detached exec's /dev/null, a health check's
+    // capture file); otherwise it shares the caller's stdio.
+    int output_fd = -1;
+    // Foreground: SIGKILL the process when it runs longer than this, and
+    // return an Error with code ETIMEDOUT (0: no limit).
+    int timeout_ms = 0;
     int preserve_fds = 0;        // fds 3..3+N-1 of the caller stay open
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,11 @@ namespace bock::runtime {
 // capabilities (libcap), cgroup drivers, seccomp (libseccomp), LSMs,
 // idmapped mounts.
 nlohmann::json features();
+
+// The capabilities this process holds in its effective set, by name
+// ("CAP_CHOWN", ...): what a privileged exec can be given (a capability
+// the caller lacks could not be raised in the child anyway).
+std::vector<std::string> held_capabilities();
 
 // "2.5.4": the libseccomp linked in.
 std::string libseccomp_version();

@@ -1,0 +1,34 @@
+// `bock restart [-t N] CONTAINER...`: stop, then start.
+#include "bock/engine/lifecycle.hpp"
+#include "commands.hpp"
+
+namespace bock::cli {
+
+void add_restart(CLI::App& app) {
+    auto* cmd = app.add_subcommand("restart", "Restart one or more containers");
+    auto ids = std::make_shared<std::vector<std::string>>();
+    auto timeout = std::make_shared<int>(-1);
+    cmd->add_option("-t,--time", *timeout, "Seconds to wait before SIGKILL");
+    cmd->add_option("CONTAINER", *ids, "Container names, ids or unique id prefixes")->required();
+    cmd->callback([=] {
+        guarded([&]() -> Result<int> {
+            auto ctx = BOCK_TRY(engine::open_context());
+            std::optional<int> t;
+            if (*timeout >= 0) t = *timeout;
+            int rc = 0;
+            for (const auto& id : *ids) {
+                auto r = engine::stop_container(ctx, id, t);
+                auto s = r ? engine::start_container(ctx, id) : Result<std::string>(r.error());
+                if (!s) {
+                    log::report(s.error());
+                    rc = 125;
+                } else {
+                    fmt::print("{}\n", id);
+                }
+            }
+            return rc;
+        });
+    });
+}
+
+}  // namespace bock::cli

@@ -1,0 +1,503 @@
+// --network and -p parsing, the network files and the bock-netns helper.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+
+#include "bock/common/fs.hpp"
+#include "bock/common/log.hpp"
+#include "bock/common/paths.hpp"
+#include "bock/common/sys.hpp"
+#include "bock/runtime/state.hpp"
+#include "network_setup.hpp"
+
+extern char** environ;
+
+namespace bock::engine {
+namespace {
+
+std::optional<uint16_t> parse_port(std::string_view s) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty() || v == 0 || v > 65535) return std::nullopt;
+    return static_cast<uint16_t>(v);
+}
+
+bool is_ip(const std::string& s) {
+    unsigned char buf[16];
+    return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+Result<uint16_t> free_host_port(const std::string& ip, const std::string& proto) {
+    bool v6 = ip.find(':') != std::string::npos;
+    Fd s(::socket(v6 ? AF_INET6 : AF_INET, (proto == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+    if (!s) return errno_error("pick a free host port");
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (v6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        if (!ip.empty()) ::inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr);
+        len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        if (!ip.empty()) ::inet_pton(AF_INET, ip.c_str(), &a->sin_addr);
+        len = sizeof *a;
+    }
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
+        ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        return errno_error("pick a free host port");
+    return ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+}  // namespace
+
+Result<NetworkMode> parse_network(const std::string& typed, bool rootless) {
+    NetworkMode m;
+    if (typed.empty()) {
+        m.kind = rootless ? "slirp4netns" : "none";
+        return m;
+    }
+    auto colon = typed.find(':');
+    std::string kind = typed.substr(0, colon);
+    std::string rest = colon == std::string::npos ? "" : typed.substr(colon + 1);
+    if (kind == "none" || kind == "host") {
+        if (colon != std::string::npos) return make_error("--network {}: takes no options", kind);
+        m.kind = kind;
+        return m;
+    }
+    if (kind == "slirp4netns") {
+        m.kind = kind;
+        size_t pos = 0;
+        while (colon != std::string::npos && pos <= rest.size()) {
+            auto comma = rest.find(',', pos);
+            std::string opt = rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+            pos = comma == std::string::npos ? rest.size() + 1 : comma + 1;
+            if (opt.empty()) continue;
+            if (opt == "allow_host_loopback=true" || opt == "allow_host_loopback") {
+                m.allow_host_loopback = true;
+            } else if (opt == "allow_host_loopback=false") {
+                m.allow_host_loopback = false;
+            } else {
+                return make_error("--network slirp4netns: option `{}` is not supported", opt)
+                    .with_hint("supported: allow_host_loopback=true|false");
+            }
+        }
+        return m;
+    }
+    if (kind == "container" || kind == "ns") {
+        if (rest.empty()) return make_error("--network {}: needs {}", kind, kind == "ns" ? "a PATH" : "a NAME");
+        m.kind = kind;
+        m.target = rest;
+        return m;
+    }
+    if (kind == "pasta")
+        return make_error("--network pasta is not supported, use slirp4netns")
+            .with_hint("bock's slirp4netns is bock-netns, which splices published ports as pasta does");
+    if (kind == "bridge" || kind == "private" || kind == "slirp")
+        return make_error("--network {}: bridge and named networks come with the service networks issue", kind)
+            .with_hint("use slirp4netns (the rootless default), none, host, container:NAME or ns:PATH");
+    return make_error("--network {}: named networks come with the service networks issue", kind)
+        .with_hint("use slirp4netns (the rootless default), none, host, container:NAME or ns:PATH");
+}
+
+Result<PortMapping> parse_publish(const std::string& typed) {
+    PortMapping p;
+    std::string s = typed;
+    if (auto slash = s.rfind('/'); slash != std::string::npos) {
+        p.proto = s.substr(slash + 1);
+        s = s.substr(0, slash);
+        if (p.proto != "tcp" && p.proto != "udp")
+            return make_error("-p {}: protocol `{}` is not tcp or udp", typed, p.proto);
+    }
+    std::vector<std::string> parts;
+    if (!s.empty() && s[0] == '[') {
+        auto close = s.find(']');
+        if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+            return make_error("-p {}: an IPv6 address is written [ADDR]:HOST:CONTAINER", typed);
+        parts.push_back(s.substr(1, close - 1));
+        s = s.substr(close + 2);
+    }
+    size_t pos = 0;
+    for (;;) {
+        auto c = s.find(':', pos);
+        parts.push_back(s.substr(pos, c == std::string::npos ? std::string::npos : c - pos));
+        if (c == std::string::npos) break;
+        pos = c + 1;
+    }
+    std::string host_port;
+    if (parts.size() == 1) {
+        // CONTAINER
+    } else if (parts.size() == 2) {
+        // HOST:CONTAINER, or IP:CONTAINER when HOST is an address
+        if (is_ip(parts[0])) p.host_ip = parts[0];
+        else host_port = parts[0];
+    } else if (parts.size() == 3) {
+        p.host_ip = parts[0];
+        host_port = parts[1];
+    } else {
+        return make_error("-p {}: expected [IP:][HOST:]CONTAINER[/tcp|udp]", typed);
+    }
+    if (!p.host_ip.empty() && !is_ip(p.host_ip)) return make_error("-p {}: `{}` is not an IP address", typed, p.host_ip);
+    auto cport = parse_port(parts.back());
+    if (!cport) return make_error("-p {}: `{}` is not a port (1-65535)", typed, parts.back());
+    p.container_port = *cport;
+    if (host_port.empty()) {
+        p.host_port = BOCK_TRY(free_host_port(p.host_ip, p.proto));
+    } else {
+        auto hp = parse_port(host_port);
+        if (!hp) return make_error("-p {}: `{}` is not a port (1-65535)", typed, host_port);
+        p.host_port = *hp;
+    }
+    return p;
+}
+
+std::string helper_publish_spec(const PortMapping& p) {
+    std::string ip = p.host_ip.find(':') != std::string::npos ? "[" + p.host_ip + "]" : p.host_ip;
+    return fmt::format("{}{}{}:{}/{}", ip, ip.empty() ? "" : ":", p.host_port, p.container_port, p.proto);
+}
+
+std::string port_text(const PortMapping& p) {
+    std::string ip = p.host_ip.empty() ? "0.0.0.0" : p.host_ip;
+    if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";
+    return fmt::format("{}/{} -> {}:{}", p.container_port, p.proto, ip, p.host_port);
+}
+
+Result<void> write_network_files(const std::string& dir, const NetworkFiles& f, runtime::Spec& spec) {
+    std::string resolv;
+    for (const auto& d : f.dns) resolv += "nameserver " + d + "\n";
+    if (!f.dns_search.empty()) {
+        resolv += "search";
+        for (const auto& s : f.dns_search) resolv += " " + s;
+        resolv += "\n";
+    }
+    if (!f.dns_option.empty()) {
+        resolv += "options";
+        for (const auto& s : f.dns_option) resolv += " " + s;
+        resolv += "\n";
+    }
+    std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+    for (const auto& h : f.add_host) {
+        auto c = h.find(':');
+        if (c == std::string::npos || c == 0 || c + 1 == h.size())
+            return make_error("--add-host {}: expected NAME:IP", h);
+        std::string ip = h.substr(c + 1);
+        if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+        if (!is_ip(ip)) return make_error("--add-host {}: `{}` is not an IP address", h, ip);
+        hosts += ip + "\t" + h.substr(0, c) + "\n";
+    }
+    if (f.host_loopback) hosts += "10.0.2.2\thost.containers.internal host.docker.internal\n";
+    hosts += (f.dns.empty() ? "127.0.1.1" : "10.0.2.100") + std::string("\t") + f.hostname + "\n";
+    struct File {
+        const char* name;
+        std::string text;
+    };
+    for (const auto& file : {File{"resolv.conf", resolv}, File{"hosts", hosts}, File{"hostname", f.hostname + "\n"}}) {
+        std::string path = dir + "/" + file.name;
+        // A new file in the container's fresh bundle: no temporary file,
+        // no fsync (the run root is emptied by a reboot anyway).
+        BOCK_TRY(fs::write_file(path, file.text));
+        spec.mounts.push_back(runtime::Mount{std::string("/etc/") + file.name, "bind", path, {"rbind", "rprivate"}});
+    }
+    return ok();
+}
+
+Result<std::string> mount_targets_layer(const std::string& store_root, const std::vector<std::string>& names) {
+    std::string key;
+    for (const auto& n : names) key += (key.empty() ? "" : "+") + n;
+    std::string dir = fs::join(store_root, "mount-targets/" + key);
+    if (fs::exists(dir)) return dir;
+    // Made once per store, then shared read-only by every container: in a
+    // temporary directory, renamed into place (a concurrent bock that won
+    // the race leaves ours to be removed).
+    std::string tmp = fmt::format("{}.tmp-{}", dir, ::getpid());
+    BOCK_TRY(fs::remove_all(tmp));
+    BOCK_TRY(fs::mkdir_p(tmp + "/etc", 0755));
+    for (const auto& n : names) BOCK_TRY(fs::write_file(tmp + "/etc/" + n, ""));
+    if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+        int e = errno;
+        (void)fs::remove_all(tmp);
+        if (e != EEXIST && e != ENOTEMPTY) return Error(e, fmt::format("rename `{}` to `{}`", tmp, dir));
+    }
+    return dir;
+}
+
+std::string netns_api_socket(const Context& ctx, const std::string& id) {
+    std::string path = ctx.run_root + "/containers/" + id.substr(0, 12) + ".netns.sock";
+    return path.size() < 100 ? path : "";
+}
+
+Result<NetnsHelper> NetnsHelper::spawn(const HelperOptions& o) {
+    std::string exe = BOCK_TRY(paths::helper_path("bock-netns"));
+    FdPair ready = BOCK_TRY(sys::pipe());
+    // A socket, not a pipe: writing to a helper that already failed (a port
+    // in use) must give EPIPE, not SIGPIPE.
+    FdPair pidp = BOCK_TRY(sys::socketpair_seqpacket());
+    // No --exit-fd: the helper lives as long as the container's init (a
+    // pidfd of it), not as long as this process.
+    std::vector<std::string> argv = {exe, "--netns-pid-fd", "4", "--ready-fd", "3"};
+    if (!o.api_socket.empty()) argv.insert(argv.end(), {"--api-socket", o.api_socket});
+    if (!o.dns_upstream.empty()) argv.insert(argv.end(), {"--dns-upstream", o.dns_upstream});
+    if (o.allow_host_loopback) argv.push_back("--allow-host-loopback");
+    for (const auto& p : o.ports) argv.insert(argv.end(), {"--publish", helper_publish_spec(p)});
+    std::vector<char*> a;
+    for (auto& s : argv) a.push_back(s.data());
+    a.push_back(nullptr);
+    // dup2 onto 3 and 4 clears close-on-exec; the originals may be 3 or 4
+    // themselves, so they are moved out of the way first.
+    Fd ready_w(::fcntl(ready.second.get(), F_DUPFD_CLOEXEC, 10));
+    Fd pid_r(::fcntl(pidp.first.get(), F_DUPFD_CLOEXEC, 10));
+    ready.second.reset();
+    pidp.first.reset();
+    if (!ready_w || !pid_r) return errno_error("start bock-netns");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, o.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 2, 1);
+    posix_spawn_file_actions_adddup2(&fa, ready_w.get(), 3);
+    posix_spawn_file_actions_adddup2(&fa, pid_r.get(), 4);
+    // Its own process group: a ^C meant for the container (forwarded by
+    // bock) does not reach it; it stops when the container does.
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&at, 0);
+    pid_t child = -1;
+    int rc = ::posix_spawn(&child, exe.c_str(), &fa, &at, a.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (rc != 0) return Error(rc, fmt::format("start `{}`", exe));
+    NetnsHelper h;
+    h.pid_ = Pid(child);
+    h.pid_w_ = std::move(pidp.second);
+    h.ready_ = std::move(ready.first);
+    h.log_ = o.log;
+    h.api_socket_ = o.api_socket;
+    return h;
+}
+
+Result<void> NetnsHelper::attach(pid_t pid) {
+    std::string text = std::to_string(pid) + "\n";
+    ssize_t n;
+    do {
+        n = ::send(pid_w_.get(), text.data(), text.size(), MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    int e = errno;
+    pid_w_.reset();
+    // EPIPE: it has failed already; wait_ready() tells why.
+    if (n < 0 && e != EPIPE && e != ECONNRESET) return Error(e, "tell bock-netns the container's pid");
+    return ok();
+}
+
+Result<void> NetnsHelper::wait_ready() {
+    pollfd p{ready_.get(), POLLIN, 0};
+    int n;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        n = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+    } while (n < 0 && errno == EINTR);
+    char c = 0;
+    if (n == 1 && ::read(ready_.get(), &c, 1) == 1 && c == '1') {
+        is_ready_ = true;
+        return ok();
+    }
+    finish();
+    std::string err = fs::read_file(log_).value_or("");
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    // The helper's own lines start with "bock-netns: error: " or similar.
+    std::string msg = n == 0 ? "bock-netns was not ready within 10 s" : "bock-netns failed";
+    if (!err.empty()) msg += ": " + err;
+    return make_error("{}", msg).with_hint(fmt::format("the helper's log is `{}`", log_));
+}
+
+void NetnsHelper::finish() {
+    if (!pid_.valid()) return;
+    auto t0 = std::chrono::steady_clock::now();
+    struct Unlink {
+        std::string& path;
+        ~Unlink() {
+            if (!path.empty()) ::unlink(path.c_str());
+            path.clear();
+        }
+    } unlink_socket{api_socket_};
+    if (is_ready_ && ready_) {
+        // EOF on the ready pipe: its listeners are closed.
+        pollfd p{ready_.get(), POLLIN, 0};
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        for (;;) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) break;
+            int n = ::poll(&p, 1, static_cast<int>(left.count()));
+            if (n < 0 && errno == EINTR) continue;
+            char b[16];
+            if (n == 1 && ::read(ready_.get(), b, sizeof b) == 0) {
+                ready_.reset();
+                break;
+            }
+            if (n <= 0) break;
+        }
+        if (!ready_) {
+            log::debug("waited {} us for bock-netns to close its ports",
+                       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+                           .count());
+            // Then for its exit, which follows at once (its TAP is
+            // persistent: closing it costs nothing; the namespace's
+            // cleanup is the kernel's, asynchronous), so that nothing of
+            // the container is left when bock returns.
+            if (auto pfd = sys::pidfd_open(pid_.get())) {
+                pollfd x{pfd->get(), POLLIN, 0};
+                (void)::poll(&x, 1, 1000);
+            }
+            int status = 0;
+            if (::waitpid(pid_.get(), &status, WNOHANG) != pid_.get())
+                log::debug("bock-netns (pid {}) is still exiting", pid_.get());
+            else
+                log::debug("bock-netns exited {} us after the container",
+                           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+                               .count());
+            pid_.detach();
+            return;
+        }
+        log::warn("bock-netns (pid {}) did not stop with its container: killing it", pid_.get());
+    }
+    pid_w_.reset();
+    ready_.reset();
+    pid_ = Pid();  // killed and reaped
+}
+
+void NetnsHelper::detach() {
+    pid_w_.reset();
+    ready_.reset();
+    api_socket_.clear();
+    pid_.detach();
+}
+
+Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunRequest& req) {
+    ContainerNetwork n;
+    n.store_root_ = ctx.store_root;
+    n.mode_ = BOCK_TRY(parse_network(req.network, ctx.rootless));
+    for (const auto& p : req.publish) n.ports_.push_back(BOCK_TRY(parse_publish(p)));
+    if (!n.ports_.empty() && n.mode_.kind != "slirp4netns")
+        return make_error("-p needs the slirp4netns network, not `{}`", n.mode_.kind)
+            .with_hint("publish with --network slirp4netns (the rootless default)");
+    n.dns_upstream_ = req.dns_upstream;
+    if (n.dns_upstream_.empty())
+        if (const char* e = std::getenv("BOCK_DNS_UPSTREAM")) n.dns_upstream_ = e;
+    if (n.mode_.kind == "container") {
+        auto other = BOCK_TRY(find_container(ctx, n.mode_.target));
+        if (other.status != "running")
+            return make_error("--network container:{}: the container is not running", n.mode_.target);
+        auto pid_text = BOCK_TRY_CTX(fs::read_file(ContainerDirs::for_id(ctx, other.rec.id).pid_file()),
+                                     fmt::format("--network container:{}: find its process", n.mode_.target));
+        n.join_netns_ = fmt::format("/proc/{}/ns/net", std::atoi(pid_text.c_str()));
+        n.mode_.target = other.rec.id;
+    } else if (n.mode_.kind == "ns") {
+        if (!fs::exists(n.mode_.target))
+            return Error(ENOENT, fmt::format("--network ns:{}: no such file", n.mode_.target))
+                .with_hint("name a network namespace file, e.g. /run/netns/NAME or /proc/PID/ns/net");
+        n.join_netns_ = n.mode_.target;
+    }
+    if (n.mode_.kind == "slirp4netns") {
+        n.files_.dns = req.dns.empty() ? std::vector<std::string>{"10.0.2.3"} : req.dns;
+        n.files_.dns_search = req.dns_search;
+        n.files_.dns_option = req.dns_option;
+        n.files_.add_host = req.add_host;
+        n.files_.host_loopback = n.mode_.allow_host_loopback;
+    } else if (!req.dns.empty() || !req.dns_search.empty() || !req.dns_option.empty() || !req.add_host.empty()) {
+        return make_error("--dns, --dns-search, --dns-option and --add-host need the slirp4netns network, not `{}`",
+                          n.mode_.kind)
+            .with_hint("with --network host or container:NAME the container uses that network's files");
+    }
+    return n;
+}
+
+void ContainerNetwork::describe(ContainerRecord& record) const {
+    record.network = mode_.target.empty() ? mode_.kind : mode_.kind + ":" + mode_.target;
+    record.ports = ports_;
+}
+
+namespace {
+std::vector<std::string> mounted_files(const std::string& kind) {
+    if (kind == "slirp4netns") return {"resolv.conf", "hosts", "hostname"};
+    if (kind == "container") return {"resolv.conf", "hosts"};
+    return {};
+}
+}  // namespace
+
+Result<void> ContainerNetwork::add_mount_targets(layers::LayersSpec& ls) const {
+    auto names = mounted_files(mode_.kind);
+    if (names.empty()) return ok();
+    auto dir = BOCK_TRY_CTX(mount_targets_layer(store_root_, names), "make the network files' mount targets");
+    ls.lowers.push_back(dir);  // the top lower layer, under the upper directory
+    return ok();
+}
+
+Result<void> ContainerNetwork::configure(const Context& ctx, const ContainerDirs& dirs, runtime::Spec& spec) const {
+    // A new namespace (none, slirp4netns), the session's (host), or one
+    // joined by path.
+    if (mode_.kind != "none" && mode_.kind != "slirp4netns")
+        for (auto it = spec.namespaces.begin(); it != spec.namespaces.end(); ++it)
+            if (it->type == "network") {
+                if (join_netns_.empty()) spec.namespaces.erase(it);
+                else it->path = join_netns_;
+                break;
+            }
+    if (mode_.kind == "slirp4netns") {
+        NetworkFiles nf = files_;
+        nf.hostname = spec.hostname;
+        BOCK_TRY(write_network_files(dirs.bundle, nf, spec));
+    } else if (mode_.kind == "container") {
+        // Its name resolution too, as podman does.
+        auto other = ContainerDirs::for_id(ctx, mode_.target);
+        for (const char* f : {"resolv.conf", "hosts"})
+            if (fs::exists(other.bundle + "/" + f))
+                spec.mounts.push_back(runtime::Mount{std::string("/etc/") + f, "bind", other.bundle + "/" + f,
+                                                     {"rbind", "rprivate"}});
+    }
+    return ok();
+}
+
+Result<void> ContainerNetwork::start(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record) {
+    if (mode_.kind != "slirp4netns") return ok();
+    HelperOptions ho;
+    ho.api_socket = netns_api_socket(ctx, dirs.id);
+    ho.log = dirs.bundle + "/netns.log";
+    ho.dns_upstream = dns_upstream_;
+    ho.allow_host_loopback = mode_.allow_host_loopback;
+    ho.ports = ports_;
+    auto h = NetnsHelper::spawn(ho);
+    if (!h)
+        return std::move(h).error().wrap("start the container's network").with_hint(
+            "bock-netns is installed beside bock (or in ../libexec/bock); without it, use --network none");
+    helper_ = std::make_unique<NetnsHelper>(std::move(*h));
+    record.netns_pid = helper_->pid();
+    record.netns_start = runtime::process_start_time(helper_->pid()).value_or(0);
+    return ok();
+}
+
+void ContainerNetwork::attach(runtime::RunOptions& ro) {
+    if (!helper_) return;
+    ro.on_spawned = [this](pid_t pid) -> Result<void> {
+        return helper_->attach(pid).context("start the container's network");
+    };
+    ro.on_created = [this](pid_t) -> Result<void> {
+        auto t0 = std::chrono::steady_clock::now();
+        BOCK_TRY_CTX(helper_->wait_ready(), "start the container's network");
+        log::debug("waited {} us for bock-netns to be ready",
+                   std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+        return ok();
+    };
+}
+
+}  // namespace bock::engine

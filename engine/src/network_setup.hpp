@@ -1,0 +1,135 @@
+// The engine's side of a container's network: the files it sees
+// (/etc/resolv.conf, /etc/hosts, /etc/hostname) and the bock-netns helper
+// attached to its network namespace (docs/netns-helper.md, "Engine
+// checklist"). run_container calls one ContainerNetwork in four places
+// (docs/networking.md, "How bock run sets it up").
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bock/common/error.hpp"
+#include "bock/common/fd.hpp"
+#include "bock/common/pid.hpp"
+#include "bock/engine/context.hpp"
+#include "bock/engine/network.hpp"
+#include "bock/engine/run.hpp"
+#include "bock/layers/overlay.hpp"
+#include "bock/runtime/container.hpp"
+#include "bock/runtime/spec.hpp"
+#include "container_dirs.hpp"
+
+namespace bock::engine {
+
+struct NetworkFiles {
+    std::vector<std::string> dns;  // nameservers (default 10.0.2.3 with slirp4netns)
+    std::vector<std::string> dns_search, dns_option, add_host;  // add_host: NAME:IP
+    std::string hostname;
+    bool host_loopback = false;  // host.containers.internal -> 10.0.2.2
+};
+
+// Writes resolv.conf, hosts and hostname into `dir` and adds bind mounts
+// of them onto the spec.
+Result<void> write_network_files(const std::string& dir, const NetworkFiles& f, runtime::Spec& spec);
+
+// <store>/mount-targets/NAME+NAME..., holding empty files etc/NAME: a
+// lower layer put on top of the image's, so that the bind mounts of the
+// network files find their targets without the runtime creating them in
+// the container's upper directory (where `bock diff` and `bock commit`
+// would see them). Made once per store, shared read-only.
+Result<std::string> mount_targets_layer(const std::string& store_root, const std::vector<std::string>& names);
+
+// The helper's API socket: short (sun_path holds 108 bytes); empty when
+// even that is too long.
+std::string netns_api_socket(const Context& ctx, const std::string& id);
+
+struct HelperOptions {
+    std::string api_socket;
+    std::string log;  // the helper's stderr
+    std::string dns_upstream;
+    bool allow_host_loopback = false;
+    std::vector<PortMapping> ports;
+};
+
+// A bock-netns started for one container. It stops by itself when the
+// container's init exits (the engine holds no exit fd), so it outlives
+// the bock process that started it when the container does.
+class NetnsHelper {
+public:
+    NetnsHelper() = default;
+    NetnsHelper(NetnsHelper&&) = default;
+    NetnsHelper& operator=(NetnsHelper&&) = default;
+    ~NetnsHelper() { finish(); }
+    // Starts it before the container exists (--netns-pid-fd): it binds the
+    // published ports and prepares libslirp and its sandbox meanwhile.
+    static Result<NetnsHelper> spawn(const HelperOptions& opts);
+    // Tells it the container's init, whose network namespace now exists.
+    Result<void> attach(pid_t pid);
+    // Waits (10 s at most) for it to be ready; the error carries its log.
+    Result<void> wait_ready();
+    // After the container ended: waits (2 s at most) until the helper has
+    // closed its published ports, then lets it finish by itself (closing
+    // its TAP takes the kernel ~10 ms more). One that never became ready,
+    // or did not let go of its ports, is killed.
+    void finish();
+    // Leaves it running (the container lives on without this process).
+    void detach();
+    pid_t pid() const { return pid_.get(); }
+
+private:
+    Pid pid_;
+    Fd pid_w_;  // --netns-pid-fd's write end, until attach()
+    Fd ready_;
+    bool is_ready_ = false;
+    std::string log_;
+    std::string api_socket_;  // removed by finish(): the helper's sandbox hides it
+};
+
+// The network step of run_container, in the order it calls them.
+class ContainerNetwork {
+public:
+    // --network, -p, --dns*, --add-host, --dns-upstream checked (and
+    // container:NAME found) before anything is made.
+    static Result<ContainerNetwork> prepare(Context& ctx, const RunRequest& req);
+    // record.network and record.ports.
+    void describe(ContainerRecord& record) const;
+    // none | host | slirp4netns | container | ns
+    const std::string& kind() const { return mode_.kind; }
+    // As early as the container's directories exist: bock-netns started
+    // (slirp4netns), to be told the container's pid later; its pid and
+    // start time into the record (netns_pid, netns_start).
+    Result<void> start(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record);
+    // Before the root is mounted: the mount targets' lower layer.
+    Result<void> add_mount_targets(layers::LayersSpec& ls) const;
+    // The spec's network namespace and the network files' bind mounts.
+    Result<void> configure(const Context& ctx, const ContainerDirs& dirs, runtime::Spec& spec) const;
+    // The runtime's hooks: the helper told the container's pid as soon as
+    // its namespaces exist (on_spawned) and awaited before the container
+    // is started (on_created), so that its start overlaps the container's
+    // creation instead of following it.
+    void attach(runtime::RunOptions& ro);
+    // The helper: finished (waited for its ports, killed if it keeps
+    // them 2 s after the container ended) on destruction.
+    NetnsHelper* helper() { return helper_.get(); }
+    // For a container that outlives this process (a monitor, run -d):
+    // leaves the helper running; it stops with the container's init, and
+    // `bock rm -f` stops it by the record's netns_pid/netns_start.
+    void detach() {
+        if (helper_) helper_->detach();
+    }
+
+private:
+    std::string store_root_;
+    NetworkMode mode_;
+    std::vector<PortMapping> ports_;
+    std::string dns_upstream_;
+    std::string join_netns_;  // container:NAME, ns:PATH
+    NetworkFiles files_;
+    std::unique_ptr<NetnsHelper> helper_;
+};
+
+}  // namespace bock::engine

@@ -1,0 +1,135 @@
+// bock run's --network as root (docs/networking.md): the default is none
+// (root bridges are another issue); host, ns:PATH and an explicit
+// slirp4netns with -p through bock-netns work. Traffic only to the host's
+// loopback and a namespace the test makes.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "bock/common/fd.hpp"
+#include "bock/common/fs.hpp"
+#include "bock/common/pid.hpp"
+#include "testlib.hpp"
+
+using namespace bock;
+using namespace bock::test;
+
+namespace {
+
+sockaddr_in v4(uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    return a;
+}
+
+uint16_t free_port() {
+    Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    auto a = v4(0);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
+    REQUIRE(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    return ntohs(a.sin_port);
+}
+
+bool listening(uint16_t port) {
+    Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    int one = 1;
+    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto a = v4(port);
+    return ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
+}
+
+std::string get(uint16_t port, const std::string& path) {
+    Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    timeval tv{5, 0};
+    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    auto a = v4(port);
+    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "";
+    std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
+    if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) return "";
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(s.get(), buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
+std::string sorted_lines(const std::string& text) {
+    auto l = lines(text);
+    std::sort(l.begin(), l.end());
+    std::string out;
+    for (const auto& x : l) out += x + "\n";
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("root: --network none (the default), host, ns:PATH", "[root-network]") {
+    auto def = cli({"run", "--rm", "busybox", "ls", "/sys/class/net"});
+    CHECK(def.out == "lo\n");
+    auto none = cli({"run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"});
+    CHECK(none.out == "lo\n");
+    std::string host_links;
+    for (const auto& e : std::filesystem::directory_iterator("/sys/class/net")) host_links += e.path().filename().string() + "\n";
+    auto host = cli({"run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net"});
+    CHECK(sorted_lines(host.out) == sorted_lines(host_links));
+
+    // A namespace of the test's own, with a veth pair in it.
+    std::string name = fmt::format("bocktest-{}", ::getpid());
+    REQUIRE(run({"ip", "netns", "add", name}).code == 0);
+    struct Del {
+        std::string n;
+        ~Del() { (void)run({"ip", "netns", "delete", n}); }
+    } del{name};
+    REQUIRE(run({"ip", "-n", name, "link", "add", "bockv0", "type", "veth", "peer", "name", "bockv1"}).code == 0);
+    auto ns = cli({"run", "--rm", "--network", "ns:/run/netns/" + name, "busybox", "ls", "/sys/class/net"});
+    CHECK(sorted_lines(ns.out) == "bockv0\nbockv1\nlo\n");
+    auto missing = cli({"run", "--rm", "--network", "ns:/run/netns/" + name + "-missing", "busybox", "true"});
+    CHECK(missing.code == 125);
+    CHECK_THAT(missing.err, Catch::Contains("no such file"));
+}
+
+TEST_CASE("root: -p needs --network slirp4netns; through bock-netns it publishes and is freed", "[root-network]") {
+    if (::access("/dev/net/tun", R_OK | W_OK) != 0) skip("/dev/net/tun is missing");
+    uint16_t port = free_port();
+    auto refused = cli({"run", "--rm", "-p", fmt::format("127.0.0.1:{}:8080", port), "busybox", "true"});
+    CHECK(refused.code == 125);
+    CHECK_THAT(refused.err, Catch::Contains("-p needs the slirp4netns network"));
+    CHECK_THAT(refused.err, Catch::Contains("--network slirp4netns"));
+
+    std::string log = tmp_dir() + "/root-httpd.log";
+    pid_t p = ::fork();
+    REQUIRE(p >= 0);
+    if (p == 0) {
+        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        std::string b = bin("bock"), pub = fmt::format("127.0.0.1:{}:8080", port);
+        ::execl(b.c_str(), "bock", "run", "--rm", "--network", "slirp4netns", "--dns-upstream", "127.0.0.1:9", "-p",
+                pub.c_str(), "busybox", "sh", "-c",
+                "mkdir -p /www && echo root-published > /www/i.txt && exec httpd -f -p 8080 -h /www", nullptr);
+        ::_exit(127);
+    }
+    Pid bock(p);
+    bool up = false;
+    for (int i = 0; i < 500 && !up; ++i) {
+        up = get(port, "/i.txt").find("root-published") != std::string::npos;
+        if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    INFO(fs::read_file(log).value_or(""));
+    CHECK(up);
+    auto ps = cli({"ps", "-q"});
+    REQUIRE(!lines(ps.out).empty());
+    CHECK(cli({"rm", "-f", lines(ps.out)[0]}).code == 0);
+    CHECK(!listening(port));
+}

@@ -1,0 +1,496 @@
+// `bock run` with its network (bock-netns, docs/networking.md), as the
+// unprivileged test user. Traffic goes only to the host's loopback or into
+// the container's namespace; DNS always goes to the test's own resolver on
+// 127.0.0.1 (--dns-upstream), never to the host's nameservers.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "bock/common/fd.hpp"
+#include "bock/common/fs.hpp"
+#include "bock/common/pid.hpp"
+#include "testlib.hpp"
+
+using namespace bock;
+using namespace bock::test;
+
+namespace {
+
+const std::string kNoDns = "127.0.0.1:9";  // a closed port: nothing leaves
+
+void require_tun() {
+    if (::access("/dev/net/tun", R_OK | W_OK) != 0) skip("/dev/net/tun is not usable by this user");
+}
+
+Pid spawn_bock(const std::vector<std::string>& args, const std::string& log) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int devnull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devnull, 0);
+        int l = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        ::dup2(l, 1);
+        ::dup2(l, 2);
+        std::vector<std::string> argv = {bin("bock")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        std::vector<char*> a;
+        for (auto& s : argv) a.push_back(s.data());
+        a.push_back(nullptr);
+        ::execv(a[0], a.data());
+        ::_exit(127);
+    }
+    return Pid(pid);
+}
+
+bool wait_until(const std::function<bool()>& cond, int ms = 10000) {
+    for (int i = 0; i < ms / 20; ++i) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return cond();
+}
+
+sockaddr_in v4(const char* ip, uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    ::inet_pton(AF_INET, ip, &a.sin_addr);
+    a.sin_port = htons(port);
+    return a;
+}
+
+uint16_t free_port(int type = SOCK_STREAM) {
+    Fd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    auto a = v4("127.0.0.1", 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
+    REQUIRE(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    return ntohs(a.sin_port);
+}
+
+std::string http_get(uint16_t port, const std::string& path, const char* source = nullptr) {
+    Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    timeval tv{5, 0};
+    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (source) {
+        auto src = v4(source, 0);
+        REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&src), sizeof src) == 0);
+    }
+    auto dst = v4("127.0.0.1", port);
+    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) return "";
+    std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
+    if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) return "";
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(s.get(), buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
+// A listener on 127.0.0.1:port (TCP) or a socket bound there (UDP).
+// SO_REUSEADDR: connections left in TIME_WAIT do not count.
+bool port_bound(uint16_t port, int type = SOCK_STREAM) {
+    Fd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    int one = 1;
+    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto a = v4("127.0.0.1", port);
+    return ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
+}
+
+std::string http_get6(uint16_t port, const std::string& path) {
+    Fd s(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    timeval tv{5, 0};
+    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in6 dst{};
+    dst.sin6_family = AF_INET6;
+    dst.sin6_addr = in6addr_loopback;
+    dst.sin6_port = htons(port);
+    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) return "";
+    std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
+    if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) return "";
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(s.get(), buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
+// The container's httpd: /hello.txt and /cgi-bin/addr (the client address).
+const char* kHttpdScript =
+    "mkdir -p /www/cgi-bin && echo hello from the container > /www/hello.txt && "
+    "printf '#!/bin/sh\\nprintf \"Content-Type: text/plain\\\\r\\\\n\\\\r\\\\nremote=%%s\\\\n\" \"$REMOTE_ADDR\"\\n' "
+    "> /www/cgi-bin/addr && chmod 755 /www/cgi-bin/addr && exec httpd -f -p 8080 -h /www";
+
+// The running container whose command mentions `word` (bock ps).
+std::string running_id(const std::string& word) {
+    auto ps = cli({"ps", "--format", "json"});
+    REQUIRE(ps.code == 0);
+    for (const auto& c : nlohmann::json::parse(ps.out)) {
+        std::string cmd;
+        for (const auto& a : c["Command"]) cmd += a.get<std::string>() + " ";
+        if (cmd.find(word) != std::string::npos) return c["Id"].get<std::string>();
+    }
+    return "";
+}
+
+// bock-netns processes serving this test's containers (their API socket
+// is under our BOCK_RUNROOT), zombies left out: parallel tests have their own.
+std::vector<pid_t> our_helpers() {
+    std::vector<pid_t> out;
+    std::string runroot = env_or("BOCK_RUNROOT", "/nonexistent");
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        auto name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        auto stat = fs::read_file(e.path().string() + "/stat").value_or("");
+        auto close = stat.rfind(')');
+        if (close == std::string::npos || stat.find("(bock-netns)") == std::string::npos) continue;
+        if (stat.compare(close + 2, 1, "Z") == 0) continue;
+        auto cmdline = fs::read_file(e.path().string() + "/cmdline").value_or("");
+        if (cmdline.find(runroot) != std::string::npos) out.push_back(std::stoi(name));
+    }
+    return out;
+}
+
+// Gone, or a zombie (it runs nothing, holds nothing).
+bool process_gone(pid_t pid) {
+    auto stat = fs::read_file(fmt::format("/proc/{}/stat", pid));
+    if (!stat) return true;
+    auto close = stat->rfind(')');
+    return close != std::string::npos && stat->compare(close + 2, 1, "Z") == 0;
+}
+
+std::vector<pid_t> children_named(pid_t parent, const std::string& comm) {
+    std::vector<pid_t> out;
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        auto name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        auto stat = fs::read_file(e.path().string() + "/stat").value_or("");
+        auto close = stat.rfind(')');
+        if (close == std::string::npos) continue;
+        std::string c = stat.substr(stat.find('(') + 1, close - stat.find('(') - 1);
+        int ppid = 0;
+        std::sscanf(stat.c_str() + close + 2, "%*c %d", &ppid);
+        if (c == comm && (parent == 0 || ppid == parent)) out.push_back(std::stoi(name));
+    }
+    return out;
+}
+
+const char* kResolver = R"(
+import socket, struct, sys
+port_file, answer = sys.argv[1], socket.inet_aton(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+open(port_file + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(port_file + ".tmp", port_file)
+while True:
+    q, peer = s.recvfrom(4096)
+    qid, flags, qd = struct.unpack("!HHH", q[:6])
+    i = 12
+    while q[i] != 0:
+        i += q[i] + 1
+    qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
+    question = q[12:i + 5]
+    if qtype == 1:
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + answer
+        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + rr, peer)
+    else:
+        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 0, 0, 0) + question, peer)
+)";
+
+}  // namespace
+
+TEST_CASE("bock run reaches the host's loopback through host.containers.internal only when allowed", "[network]") {
+    require_tun();
+    std::string root = tmp_dir() + "/hostwww";
+    REQUIRE(fs::mkdir_p(root));
+    REQUIRE(fs::write_file(root + "/hello.txt", "hello from the host\n"));
+    uint16_t port = free_port();
+    pid_t p = ::fork();
+    if (p == 0) {
+        ::execl("/bin/busybox", "busybox", "httpd", "-f", "-p", fmt::format("127.0.0.1:{}", port).c_str(), "-h",
+                root.c_str(), nullptr);
+        ::_exit(127);
+    }
+    Pid httpd(p);
+    REQUIRE(wait_until([&] { return !http_get(port, "/hello.txt").empty(); }));
+    std::string url = fmt::format("http://host.containers.internal:{}/hello.txt", port);
+    auto allowed = cli({"run", "--rm", "--dns-upstream", kNoDns, "--network", "slirp4netns:allow_host_loopback=true",
+                        "busybox", "sh", "-c", "cat /etc/hosts; wget -qO- " + url});
+    INFO(allowed.err);
+    CHECK(allowed.code == 0);
+    CHECK_THAT(allowed.out, Catch::Contains("10.0.2.2\thost.containers.internal"));
+    CHECK_THAT(allowed.out, Catch::Contains("hello from the host"));
+    auto refused = cli({"run", "--rm", "--dns-upstream", kNoDns, "busybox", "sh", "-c",
+                        fmt::format("grep -c host.containers.internal /etc/hosts; nc -w 3 10.0.2.2 {} </dev/null && echo connected || echo refused", port)});
+    CHECK_THAT(refused.out, Catch::Contains("0\n"));
+    CHECK_THAT(refused.out, Catch::Contains("refused"));
+    CHECK_THAT(refused.out, !Catch::Contains("connected"));
+    CHECK(our_helpers().empty());
+}
+
+TEST_CASE("bock run's DNS goes to --dns-upstream; resolv.conf, hosts and hostname are written", "[network]") {
+    require_tun();
+    std::string script = tmp_dir() + "/resolver.py", port_file = tmp_dir() + "/resolver.port";
+    REQUIRE(fs::write_file(script, kResolver));
+    pid_t p = ::fork();
+    if (p == 0) {
+        ::execlp("python3", "python3", script.c_str(), port_file.c_str(), "10.9.8.7", nullptr);
+        ::_exit(127);
+    }
+    Pid resolver(p);
+    REQUIRE(wait_until([&] { return fs::exists(port_file); }));
+    std::string upstream = "127.0.0.1:" + *fs::read_file(port_file);
+    auto r = cli({"run", "--rm", "--dns-upstream", upstream, "--hostname", "box7", "--add-host", "db.test:10.1.2.3",
+                  "--dns-search", "example.test", "busybox", "sh", "-c",
+                  "cat /etc/resolv.conf /etc/hosts /etc/hostname; nslookup something.test 10.0.2.3"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("nameserver 10.0.2.3"));
+    CHECK_THAT(r.out, Catch::Contains("search example.test"));
+    CHECK_THAT(r.out, Catch::Contains("10.1.2.3\tdb.test"));
+    CHECK_THAT(r.out, Catch::Contains("box7\n"));
+    CHECK_THAT(r.out, Catch::Contains("10.9.8.7"));
+    // BOCK_DNS_UPSTREAM does the same.
+    auto e = cli({"run", "--rm", "busybox", "nslookup", "other.test", "10.0.2.3"}, {"BOCK_DNS_UPSTREAM=" + upstream});
+    CHECK_THAT(e.out, Catch::Contains("10.9.8.7"));
+    CHECK(our_helpers().empty());
+}
+
+TEST_CASE("bock run -p publishes an httpd that sees the client's loopback address; port, ps, container:", "[network]") {
+    require_tun();
+    uint16_t port = free_port();
+    std::string log = tmp_dir() + "/server.log";
+    Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:8080", port),
+                             "busybox", "sh", "-c", kHttpdScript},
+                            log);
+    bool up = wait_until([&] { return !http_get(port, "/hello.txt").empty(); }, 20000);
+    INFO(fs::read_file(log).value_or(""));
+    REQUIRE(up);
+    // busybox httpd listens on [::]: an IPv4 client is seen in its mapped
+    // form, still with its own address.
+    CHECK_THAT(http_get(port, "/cgi-bin/addr", "127.0.0.5"),
+               Catch::Contains("remote=127.0.0.5\n") || Catch::Contains("remote=[::ffff:127.0.0.5]\n"));
+    auto helpers = our_helpers();
+    CHECK(helpers.size() == 1);
+    std::string id = running_id("httpd");
+    REQUIRE(!id.empty());
+    auto pr = cli({"port", id});
+    CHECK(pr.code == 0);
+    CHECK(pr.out == fmt::format("8080/tcp -> 127.0.0.1:{}\n", port));
+    auto ps = cli({"ps"});
+    CHECK_THAT(ps.out, Catch::Contains(fmt::format("127.0.0.1:{}->8080/tcp", port)));
+    // Another container in its network namespace reaches it on loopback.
+    auto joined = cli({"run", "--rm", "--network", "container:" + id, "busybox", "wget", "-qO-",
+                       "http://127.0.0.1:8080/hello.txt"});
+    INFO(joined.err);
+    CHECK(joined.out == "hello from the container\n");
+    // bock rm -f: the helper is gone and the port free when it returns.
+    CHECK(cli({"rm", "-f", id}).code == 0);
+    CHECK(!port_bound(port));
+    for (pid_t h : helpers) CHECK(process_gone(h));
+    CHECK(our_helpers().empty());
+}
+
+TEST_CASE("bock run -p publishes a UDP port; the server sees the client's address", "[network]") {
+    require_tun();
+    uint16_t port = free_port(SOCK_DGRAM);
+    std::string log = tmp_dir() + "/udp.log";
+    Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:5353/udp", port),
+                             probe_image(), "/probe", "udp-echo", "5353", "1"},
+                            log);
+    REQUIRE(wait_until([&] { return fs::read_file(log).value_or("").find("listening") != std::string::npos; }, 20000));
+    Fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    auto src = v4("127.0.0.5", 0);
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&src), sizeof src) == 0);
+    auto dst = v4("127.0.0.1", port);
+    REQUIRE(::connect(s.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0);
+    REQUIRE(::send(s.get(), "udp-hello", 9, 0) == 9);
+    pollfd p{s.get(), POLLIN, 0};
+    std::string reply;
+    if (::poll(&p, 1, 10000) == 1) {
+        char buf[256];
+        ssize_t n = ::recv(s.get(), buf, sizeof buf, 0);
+        if (n > 0) reply.assign(buf, static_cast<size_t>(n));
+    }
+    INFO(fs::read_file(log).value_or(""));
+    CHECK(reply == "FROM 127.0.0.5: udp-hello");
+    // The server answered one datagram and exited: so did bock run, and
+    // the port is free.
+    auto st = server.wait();
+    CHECK((st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0));
+    CHECK(!port_bound(port, SOCK_DGRAM));
+    CHECK(our_helpers().empty());
+}
+
+TEST_CASE("bock run -p [::1]:PORT publishes on IPv6 loopback; the server sees ::1", "[network]") {
+    require_tun();
+    if (fs::read_file("/proc/net/if_inet6").value_or("").find("00000000000000000000000000000001") == std::string::npos)
+        skip("the host's loopback has no ::1");
+    uint16_t port = free_port();
+    std::string log = tmp_dir() + "/server6.log";
+    Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("[::1]:{}:8080", port),
+                             "busybox", "sh", "-c", kHttpdScript},
+                            log);
+    bool up = wait_until([&] { return !http_get6(port, "/hello.txt").empty(); }, 20000);
+    INFO(fs::read_file(log).value_or(""));
+    REQUIRE(up);
+    CHECK_THAT(http_get6(port, "/hello.txt"), Catch::Contains("hello from the container"));
+    CHECK_THAT(http_get6(port, "/cgi-bin/addr"), Catch::Contains("remote=[::1]\n"));
+    std::string id = running_id("httpd");
+    REQUIRE(!id.empty());
+    CHECK(cli({"port", id}).out == fmt::format("8080/tcp -> [::1]:{}\n", port));
+    CHECK(cli({"rm", "-f", id}).code == 0);
+    CHECK(our_helpers().empty());
+}
+
+TEST_CASE("10,000 connections to one published port do not stop the helper serving another", "[network]") {
+    require_tun();
+    uint16_t flooded = free_port(), other = free_port();
+    std::string log = tmp_dir() + "/flood.log";
+    Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:8080", flooded),
+                             "-p", fmt::format("127.0.0.1:{}:8081", other), "busybox", "sh", "-c",
+                             "mkdir -p /www && echo other > /www/o.txt && exec httpd -f -p 8081 -h /www"},
+                            log);
+    bool up = wait_until([&] { return !http_get(other, "/o.txt").empty(); }, 20000);
+    INFO(fs::read_file(log).value_or(""));
+    REQUIRE(up);
+    std::atomic<int> connected{0};
+    std::thread flood([&] {
+        // 10,000 connects, at most 250 open at once, each reset at once
+        // (no TIME_WAIT left). Nothing listens on 8080 inside: the helper
+        // accepts each, fails to connect inside and closes it.
+        for (int round = 0; round < 40; ++round) {
+            std::vector<Fd> batch;
+            for (int i = 0; i < 250; ++i) {
+                Fd c(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+                auto dst = v4("127.0.0.1", flooded);
+                linger l{1, 0};
+                ::setsockopt(c.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                if (::connect(c.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0) ++connected;
+                batch.push_back(std::move(c));
+            }
+        }
+    });
+    int served = 0, tries = 0;
+    while (connected < 10000 && tries < 200) {
+        ++tries;
+        if (http_get(other, "/o.txt").find("other") != std::string::npos) ++served;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    flood.join();
+    CHECK(connected == 10000);
+    CHECK(served == tries);
+    CHECK_THAT(http_get(other, "/o.txt"), Catch::Contains("other"));
+    std::string id = running_id("8081");
+    REQUIRE(!id.empty());
+    CHECK(cli({"rm", "-f", id}).code == 0);
+    CHECK(!port_bound(flooded));
+    CHECK(!port_bound(other));
+    CHECK(our_helpers().empty());
+}
+
+TEST_CASE("the network files are bind mounts over a lower layer: not in bock diff, nor in commit", "[network]") {
+    require_tun();
+    auto r = cli({"run", "--dns-upstream", kNoDns, "--hostname", "difftest", "busybox", "sh", "-c",
+                  "cat /etc/hostname && echo 10.0.0.9 extra >> /etc/hosts && echo kept > /kept.txt"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.out == "difftest\n");
+    auto ps = cli({"ps", "-a", "-q"});
+    REQUIRE(ps.code == 0);
+    std::string id = lines(ps.out).at(0);
+    auto diff = cli({"diff", id});
+    CHECK(diff.code == 0);
+    CHECK_THAT(diff.out, Catch::Contains("/kept.txt"));
+    CHECK_THAT(diff.out, !Catch::Contains("/etc"));
+    auto commit = cli({"commit", id, "localhost/nettest:latest"});
+    REQUIRE(commit.code == 0);
+    // The committed image has none of the three (busybox's image has no
+    // /etc/hosts); a container of it sees fresh ones.
+    auto again = cli({"run", "--rm", "--network", "none", "localhost/nettest:latest", "sh", "-c",
+                      "cat /kept.txt; ls /etc"});
+    CHECK_THAT(again.out, Catch::Contains("kept"));
+    CHECK_THAT(again.out, !Catch::Contains("hosts"));
+    CHECK_THAT(again.out, !Catch::Contains("resolv.conf"));
+    CHECK(cli({"rm", id}).code == 0);
+}
+
+TEST_CASE("ping 10.0.2.2 from a bock run container, as root and as a user", "[network]") {
+    require_tun();
+    auto r = cli({"run", "--rm", "--dns-upstream", kNoDns, "busybox", "ping", "-c", "1", "-W", "5", "10.0.2.2"});
+    INFO(r.out << r.err);
+    CHECK(r.code == 0);
+    // As a user without CAP_NET_RAW: an ICMP datagram socket, allowed by
+    // net.ipv4.ping_group_range in the container's namespace (busybox's
+    // ping only tries raw sockets, so the probe pings).
+    auto u = probe({"--dns-upstream", kNoDns, "-u", "1000:1000"}, {"read", "/proc/sys/net/ipv4/ping_group_range",
+                                                                   "ping", "10.0.2.2"});
+    INFO(u.dump());
+    CHECK(u["ping"]["ok"] == true);
+    // A negative control: with --network none there is nobody to answer.
+    auto none = probe({"--network", "none", "-u", "1000:1000"}, {"ping", "10.0.2.2"});
+    CHECK(none["ping"]["ok"] == false);
+}
+
+TEST_CASE("bock run refuses a port in use and a privileged port with their reasons; bad --network", "[network]") {
+    require_tun();
+    uint16_t port = free_port();
+    Fd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    auto a = v4("127.0.0.1", port);
+    REQUIRE(::bind(taken.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(taken.get(), 1) == 0);
+    auto inuse = cli({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:80", port), "busybox", "true"});
+    CHECK(inuse.code == 125);
+    CHECK_THAT(inuse.err, Catch::Contains(fmt::format("port {} is already in use", port)));
+    // Nothing left: no helper, no container.
+    CHECK(our_helpers().empty());
+    CHECK(cli({"ps", "-a", "-q"}).out.empty());
+    int start = std::stoi(fs::read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start").value_or("1024"));
+    if (start > 1) {
+        auto priv = cli({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:80", start - 1),
+                         "busybox", "true"});
+        CHECK(priv.code == 125);
+        CHECK_THAT(priv.err, Catch::Contains(fmt::format("net.ipv4.ip_unprivileged_port_start is {}", start)));
+    }
+    auto pasta = cli({"run", "--rm", "--network", "pasta", "busybox", "true"});
+    CHECK(pasta.code == 125);
+    CHECK_THAT(pasta.err, Catch::Contains("not supported, use slirp4netns"));
+    auto bridge = cli({"run", "--rm", "--network", "bridge", "busybox", "true"});
+    CHECK_THAT(bridge.err, Catch::Contains("service networks issue"));
+    // none: loopback only, no helper.
+    auto none = cli({"run", "--rm", "--network", "none", "busybox", "sh", "-c", "ls /sys/class/net"});
+    CHECK(none.out == "lo\n");
+}
+
+TEST_CASE("a SIGKILLed bock run leaves no helper and no port bound", "[network]") {
+    require_tun();
+    uint16_t port = free_port();
+    std::string log = tmp_dir() + "/killed.log";
+    Pid bock = spawn_bock({"run", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:8080", port), "busybox",
+                           "sh", "-c", kHttpdScript},
+                          log);
+    REQUIRE(wait_until([&] { return !http_get(port, "/hello.txt").empty(); }, 20000));
+    auto helpers = children_named(bock.get(), "bock-netns");
+    REQUIRE(helpers.size() == 1);
+    pid_t helper = helpers[0];
+    REQUIRE(::kill(bock.get(), SIGKILL) == 0);
+    (void)bock.wait();
+    CHECK(wait_until([&] { return process_gone(helper); }));
+    CHECK(wait_until([&] { return !port_bound(port); }));
+    CHECK(our_helpers().empty());
+    auto ps = cli({"ps", "-a", "--format", "json"});
+    for (const auto& c : nlohmann::json::parse(ps.out)) (void)cli({"rm", "-f", c["Id"].get<std::string>()});
+}
