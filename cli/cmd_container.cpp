@@ -6,8 +6,9 @@
 namespace bock::cli {
 
 void add_container(CLI::App& app) {
-    auto* cmd = app.add_subcommand("container", "Manage containers (cleanup: the monitor's exit command)");
+    auto* cmd = app.add_subcommand("container", "Manage containers: prune, cleanup (the monitor's exit command)");
     cmd->require_subcommand(1);
+    add_container_prune(*cmd);
     auto* cleanup = cmd->add_subcommand("cleanup", "Record a container's exit, unmount it, apply its restart policy");
     auto id = std::make_shared<std::string>();
     cleanup->add_option("ID", *id, "Container id")->required();

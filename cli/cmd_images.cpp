@@ -7,20 +7,6 @@
 #include "commands.hpp"
 
 namespace bock::cli {
-namespace {
-
-std::string human_size(uint64_t b) {
-    const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-    double v = static_cast<double>(b);
-    int u = 0;
-    while (v >= 1000 && u < 4) {
-        v /= 1000;
-        ++u;
-    }
-    return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.3g} {}", v, units[u]);
-}
-
-}  // namespace
 
 CLI::App* add_images_to(CLI::App& parent, const std::string& name) {
     auto* cmd = parent.add_subcommand(name, "List images in the local store");

@@ -28,6 +28,13 @@ void add_copy(CLI::App& app);
 void add_diff(CLI::App& app);
 void add_commit(CLI::App& app);
 void add_export(CLI::App& app);
+// issue 18: cp, rename, system df/prune, container prune, events.
+void add_cp(CLI::App& app);
+void add_rename(CLI::App& app);
+void add_events(CLI::App& app);
+void add_container_prune(CLI::App& parent);
+void add_system_prune(CLI::App& parent);
+std::string human_size(uint64_t bytes);  // podman's 1.23MB
 void add_build(CLI::App& app);
 // The same commands under another parent and name (for `bock image`).
 CLI::App* add_images_to(CLI::App& parent, const std::string& name);

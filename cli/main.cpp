@@ -113,6 +113,9 @@ int main(int argc, char** argv) {
     cli::add_diff(app);
     cli::add_commit(app);
     cli::add_export(app);
+    cli::add_cp(app);
+    cli::add_rename(app);
+    cli::add_events(app);
     cli::add_build(app);
     cli::add_version(app);
     cli::add_info(app);

@@ -183,9 +183,8 @@ std::string join(std::string_view a, std::string_view b) {
 
 namespace bock::fs {
 
-Result<std::vector<std::string>> list_dir(const std::string& dir) {
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return errno_error("read directory `{}`", dir);
+namespace {
+Result<std::vector<std::string>> names_of(DIR* d, const std::string& dir) {
     std::vector<std::string> names;
     errno = 0;
     while (dirent* e = ::readdir(d)) {
@@ -197,6 +196,22 @@ Result<std::vector<std::string>> list_dir(const std::string& dir) {
     if (err) return Error(err, fmt::format("read directory `{}`", dir));
     std::sort(names.begin(), names.end());
     return names;
+}
+}  // namespace
+
+Result<std::vector<std::string>> list_dir(const std::string& dir) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return errno_error("read directory `{}`", dir);
+    return names_of(d, dir);
+}
+
+Result<std::vector<std::string>> list_dir_at(int dirfd) {
+    // fdopendir takes the fd it is given: a new one, readable.
+    Fd own = BOCK_TRY(sys::openat(dirfd, ".", O_RDONLY | O_DIRECTORY));
+    DIR* d = ::fdopendir(own.get());
+    if (!d) return errno_error("read directory");
+    (void)own.release();
+    return names_of(d, fmt::format("fd {}", dirfd));
 }
 
 }  // namespace bock::fs

@@ -12,6 +12,7 @@
 #include "bock/common/mount.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/engine/containers.hpp"
+#include "bock/engine/events.hpp"
 #include "bock/layers/overlay.hpp"
 #include "container_dirs.hpp"
 
@@ -77,6 +78,8 @@ Result<CommitReply> commit_container(Context& ctx, const CommitRequest& req) {
     if (c.rec.storage_driver == "vfs") opts.copy_of = copied_layers(ctx, c, img);
     auto r = BOCK_TRY(image::commit_upper(*ctx.store, img, dirs.upper, req.image, opts)
                           .context(fmt::format("commit container {}", c.rec.id.substr(0, 12))));
+    record_event(ctx, "container", "commit", c.rec.id,
+                 {{"name", c.rec.name}, {"image", r.image.name.empty() ? r.image.config.hex : r.image.name}});
     return CommitReply{r.image, r.layer.has_value()};
 }
 

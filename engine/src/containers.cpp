@@ -12,6 +12,7 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/sys.hpp"
+#include "bock/engine/events.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/state.hpp"
 #include "bock/monitor/protocol.hpp"
@@ -178,6 +179,7 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
     remove_recorded_cgroup(dirs);
     BOCK_TRY(dirs.remove());
     BOCK_TRY(ctx.store->release_lease(c.rec.id));
+    record_event(ctx, "container", "remove", c.rec.id, {{"name", c.rec.name}, {"image", c.rec.image}});
     return c.rec.id;
 }
 

@@ -8,6 +8,7 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/time.hpp"
+#include "bock/engine/events.hpp"
 #include "bock/engine/run.hpp"
 #include "bock/image/credentials.hpp"
 #include "bock/image/default_image.hpp"
@@ -40,7 +41,9 @@ Result<ImageRecord> pull_image(Context& ctx, const PullRequest& req) {
     auto opts = pull_options(req.access, req.progress);
     if (!req.platform.empty()) opts.platform = BOCK_TRY(image::Platform::parse(req.platform));
     auto conf = BOCK_TRY(image::load_registries_conf());
-    return image::pull_with_config(*ctx.store, req.name, opts, conf);
+    auto rec = BOCK_TRY(image::pull_with_config(*ctx.store, req.name, opts, conf));
+    record_event(ctx, "image", "pull", rec.config.hex, {{"name", req.name}});
+    return rec;
 }
 
 Result<PullPolicy> parse_pull_policy(const std::string& s) {
@@ -220,11 +223,14 @@ Result<std::optional<nlohmann::json>> inspect_image(Context& ctx, const std::str
 Result<void> tag_image(Context& ctx, const std::string& source, const std::string& target) {
     auto ref = BOCK_TRY_CTX(image::Reference::parse(target), fmt::format("tag `{}`", target));
     BOCK_TRY(ctx.store->tag(source, ref));
+    record_event(ctx, "image", "tag", source, {{"name", ref.str()}});
     return ok();
 }
 
 Result<RemovedImage> remove_image(Context& ctx, const std::string& name, bool force) {
     auto r = BOCK_TRY(ctx.store->remove_image(name, force));
+    for (const auto& u : r.untagged) record_event(ctx, "image", "untag", u, {{"name", name}});
+    for (const auto& d : r.deleted) record_event(ctx, "image", "remove", d, {{"name", name}});
     return RemovedImage{r.untagged, r.deleted};
 }
 

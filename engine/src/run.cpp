@@ -19,6 +19,7 @@
 #include "bock/engine/health.hpp"
 #include "bock/engine/lifecycle.hpp"
 #include "bock/engine/network.hpp"
+#include "bock/engine/events.hpp"
 #include "bock/image/default_image.hpp"
 #include "bock/image/inspect.hpp"
 #include "bock/layers/overlay.hpp"
@@ -111,6 +112,7 @@ struct Cleanup {
             return;  // the lease stays with what is left, for `bock rm`
         }
         if (auto r = ctx.store->release_lease(d.id); !r) log::warn("{}", r.error().to_string());
+        else record_event(ctx, "container", "remove", d.id, {});
     }
 };
 
@@ -229,6 +231,7 @@ Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const 
                                      Cleanup& cleanup, ContainerNetwork& net) {
     BOCK_TRY(save_record(ctx, record));
     BOCK_TRY(ctx.store->take_lease(record.id, rec));
+    record_event(ctx, "container", "create", record.id, {{"name", record.name}, {"image", record.image}});
     // The network helper starts now, in parallel with the rest.
     BOCK_TRY(net.start(ctx, dirs, record));
     layers::LayersSpec extra;  // the network files' mount targets, a lower layer of their own
@@ -285,13 +288,22 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     record.started = time::now();
     BOCK_TRY(save_record(ctx, record));
     cleanup.remove = req.remove;
+    const EventAttrs attrs{{"name", record.name}, {"image", record.image}};
+    record_event(ctx, "container", "start", record.id, attrs);
     auto code = runtime::run_container(spec, ro);
+    {
+        EventAttrs died = attrs;
+        died["exitCode"] = std::to_string(code ? *code : code.error().exit_status());
+        record_event(ctx, "container", "died", record.id, died);
+    }
     if (!req.remove) {
         // Kept for `bock ps -a` and `bock rm`: how it ended. A command that
         // could not run records the status bock exits with (125/126/127).
         record.state = "exited";
         record.finished = time::now();
         record.exit_code = code ? *code : code.error().exit_status();
+        // `bock rename` may have renamed it while it ran.
+        if (auto now = load_record(ctx, record.id)) record.name = now->name;
         if (!code) record.exit_reason = code.error().message();
         if (auto r = save_record(ctx, record); !r) {
             log::report(r.error());

@@ -27,6 +27,8 @@ Result<void> remove_all(const std::string& path);
 bool exists(const std::string& path);
 // The names in a directory (without . and ..), sorted.
 Result<std::vector<std::string>> list_dir(const std::string& dir);
+// The same for an open directory (any fd, O_PATH too; `dirfd` stays open).
+Result<std::vector<std::string>> list_dir_at(int dirfd);
 bool is_dir(const std::string& path);
 Result<std::string> readlink(const std::string& path);
 // Creates a unique directory "<dir>/<prefix>XXXXXX" and returns its path.
