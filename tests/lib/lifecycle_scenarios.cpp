@@ -145,6 +145,15 @@ void check_detached_logs() {
     CHECK(lines(cli({"logs", "--since", "2099-01-01T00:00:00Z", "ticker"}).out).empty());
     CHECK(lines(cli({"logs", "--until", "1m", "ticker"}).out).empty());
 
+    // exec into the detached server: its namespaces (it sees PID 1, the
+    // ticking shell), its environment, the exit code; inspect names the pid.
+    auto ex = cli({"exec", "-e", "PROBE=yes", "ticker", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $PROBE; exit 4"});
+    INFO(ex.err);
+    CHECK(ex.code == 4);
+    CHECK_THAT(ex.out, Catch::StartsWith("sh -c echo start;") && Catch::EndsWith("\nyes\n"));
+    auto pid = cli({"inspect", "--format", "{{.State.Pid}}", "ticker"});
+    CHECK(pid.out == std::to_string(container_pid(id)) + "\n");
+
     // The log file is JSON lines.
     auto raw = fs::read_file(store() + "/containers/" + id + "/ctr.log");
     REQUIRE(raw);
