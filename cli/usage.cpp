@@ -6,6 +6,7 @@
 #include <map>
 
 #include "commands.hpp"
+#include "bock/common/strings.hpp"
 
 namespace bock::cli {
 namespace {
@@ -50,20 +51,6 @@ const char* group_of(const std::string& name) {
     return it == groups.end() ? "System" : it->second;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diag = up;
-        }
-    }
-    return row[b.size()];
-}
 
 }  // namespace
 
@@ -87,7 +74,7 @@ std::vector<std::string> closest_commands(const CLI::App& app, const std::string
     std::vector<std::pair<size_t, std::string>> scored;
     for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
         const std::string& name = sub->get_name();
-        size_t d = edit_distance(word, name);
+        size_t d = strings::edit_distance(word, name);
         bool prefix = word.size() >= 2 && (name.starts_with(word) || word.starts_with(name));
         if (d <= std::max<size_t>(1, word.size() / 3) || prefix) scored.emplace_back(prefix ? 0 : d, name);
     }

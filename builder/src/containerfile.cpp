@@ -60,20 +60,6 @@ const std::map<std::string, std::set<std::string>>& known_instructions() {
     return m;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diag = up;
-        }
-    }
-    return row[b.size()];
-}
 
 Error at(const std::string& file, int line, const std::string& msg) {
     return make_error("{}:{}: {}", file, line, msg);
@@ -95,7 +81,7 @@ Result<Instruction> split_instruction(std::string_view logical, const std::strin
         std::string best;
         size_t bd = 3;
         for (const auto& [k, _] : known)
-            if (auto d = edit_distance(ins.keyword, k); d < bd) bd = d, best = k;
+            if (auto d = strings::edit_distance(ins.keyword, k); d < bd) bd = d, best = k;
         auto e = at(file, line, fmt::format("unknown instruction `{}`", std::string(logical.substr(0, sp))));
         return best.empty() ? e.with_hint("instructions are FROM, RUN, COPY, ADD, ENV, ARG, WORKDIR, USER, LABEL, EXPOSE, "
                                           "ENTRYPOINT, CMD, VOLUME, STOPSIGNAL, HEALTHCHECK, SHELL and ONBUILD")

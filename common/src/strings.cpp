@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "bock/common/strings.hpp"
 
 namespace bock::strings {
@@ -26,6 +27,37 @@ std::vector<std::string_view> split_ws(std::string_view s) {
         i = j;
     }
     return out;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+void set_env(std::vector<std::string>& env, const std::string& kv) {
+    std::string_view key = std::string_view(kv).substr(0, kv.find('='));
+    for (auto& e : env)
+        if (std::string_view(e).substr(0, e.find('=')) == key) {
+            e = kv;
+            return;
+        }
+    env.push_back(kv);
+}
+
+bool has_env(const std::vector<std::string>& env, std::string_view key) {
+    for (const auto& e : env)
+        if (std::string_view(e).substr(0, e.find('=')) == key && e.size() > key.size()) return true;
+    return false;
 }
 
 }  // namespace bock::strings

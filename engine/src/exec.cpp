@@ -23,22 +23,13 @@
 namespace bock::engine {
 namespace {
 
-void set_env(std::vector<std::string>& env, const std::string& kv) {
-    auto key = kv.substr(0, kv.find('='));
-    for (auto& e : env)
-        if (e.compare(0, key.size() + 1, key + "=") == 0) {
-            e = kv;
-            return;
-        }
-    env.push_back(kv);
-}
 
 // K=V as is; K alone takes bock's own value, and is skipped when bock has none.
 void add_env(std::vector<std::string>& env, const std::string& e, std::string_view flag) {
     if (e.find('=') != std::string::npos) {
-        set_env(env, e);
+        strings::set_env(env, e);
     } else if (const char* v = std::getenv(e.c_str())) {
-        set_env(env, e + "=" + v);
+        strings::set_env(env, e + "=" + v);
     } else {
         log::debug("{} {}: not set in bock's environment, skipped", flag, e);
     }

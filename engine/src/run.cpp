@@ -2,6 +2,7 @@
 // container's directories, mount its overlay root, write the OCI bundle,
 // hand it to the runtime, clean up.
 #include "bock/engine/run.hpp"
+#include "bock/common/strings.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -39,21 +40,7 @@ bool is_id_prefix(std::string_view typed, const image::ImageRecord& rec) {
     return typed.size() >= 4 && rec.config.hex.compare(0, typed.size(), typed) == 0;
 }
 
-void set_env(std::vector<std::string>& env, const std::string& kv) {
-    auto key = kv.substr(0, kv.find('='));
-    for (auto& e : env)
-        if (e.compare(0, key.size() + 1, key + "=") == 0) {
-            e = kv;
-            return;
-        }
-    env.push_back(kv);
-}
 
-bool has_env(const std::vector<std::string>& env, const std::string& key) {
-    for (auto& e : env)
-        if (e.compare(0, key.size() + 1, key + "=") == 0) return true;
-    return false;
-}
 
 Result<std::vector<std::string>> container_args(const RunRequest& req, const image::ImageConfig& cfg) {
     std::vector<std::string> args;
@@ -204,17 +191,17 @@ Result<runtime::Spec> build_spec(const Context& ctx, const RunRequest& req, cons
     spec.process.user.additional_gids = user.additional_gids;
     spec.hostname = req.hostname.value_or(dirs.id.substr(0, 12));
     std::vector<std::string> env = cfg.env;
-    if (!has_env(env, "PATH")) env.insert(env.begin(), std::string("PATH=") + paths::kDefaultPath);
-    set_env(env, "HOSTNAME=" + spec.hostname);
+    if (!strings::has_env(env, "PATH")) env.insert(env.begin(), std::string("PATH=") + paths::kDefaultPath);
+    strings::set_env(env, "HOSTNAME=" + spec.hostname);
     for (const auto& e : req.env) {
         if (e.find('=') != std::string::npos) {
-            set_env(env, e);
+            strings::set_env(env, e);
         } else if (const char* v = std::getenv(e.c_str())) {
-            set_env(env, e + "=" + v);
+            strings::set_env(env, e + "=" + v);
         }
     }
-    if (!has_env(env, "HOME")) env.push_back("HOME=" + user.home);
-    if (req.tty && !has_env(env, "TERM")) env.push_back("TERM=xterm");
+    if (!strings::has_env(env, "HOME")) env.push_back("HOME=" + user.home);
+    if (req.tty && !strings::has_env(env, "TERM")) env.push_back("TERM=xterm");
     spec.process.env = env;
     spec.annotations["org.opencontainers.image.ref.name"] = rec.name;
     if (req.init) BOCK_TRY(add_init(spec));

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "bock/runtime/exec.hpp"
+#include "bock/common/strings.hpp"
 
 namespace bock::runtime {
 
@@ -17,17 +18,6 @@ Result<uint32_t> parse_id(std::string_view text, std::string_view flag, std::str
     if (text.empty() || ec != std::errc() || end != text.data() + text.size())
         return make_error("{} `{}`: must be UID or UID:GID (numbers)", flag, whole);
     return v;
-}
-
-// -e K=V replaces an existing K=..., else is appended; a bare K is kept as is.
-void set_env(std::vector<std::string>& env, const std::string& kv) {
-    std::string key = kv.substr(0, kv.find('='));
-    for (auto& e : env)
-        if (e.substr(0, e.find('=')) == key) {
-            e = kv;
-            return;
-        }
-    env.push_back(kv);
 }
 
 void add_cap(std::optional<std::vector<std::string>>& set, const std::string& cap) {
@@ -50,7 +40,7 @@ Result<Process> overlay_exec_flags(const Process& base, const ExecFlags& f) {
     }
     for (const auto& kv : f.env) {
         if (kv.empty() || kv[0] == '=') return make_error("--env `{}`: must be KEY=VALUE", kv);
-        set_env(p.env, kv);
+        strings::set_env(p.env, kv);
     }
     if (!f.user.empty()) {
         std::string_view u = f.user;

@@ -12,4 +12,13 @@ std::vector<std::string> split(std::string_view s, char sep);
 // The words of `s` separated by spaces, tabs and newlines; views into `s`.
 std::vector<std::string_view> split_ws(std::string_view s);
 
+// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// An environment list of "K=V" entries: set_env replaces K's entry or
+// appends `kv` (a bare "K" is matched and kept as is); has_env says
+// whether K has an entry.
+void set_env(std::vector<std::string>& env, const std::string& kv);
+bool has_env(const std::vector<std::string>& env, std::string_view key);
+
 }  // namespace bock::strings
