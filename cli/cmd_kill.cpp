@@ -14,17 +14,10 @@ void add_kill(CLI::App& app) {
         guarded([&]() -> Result<int> {
             int s = BOCK_TRY(engine::parse_signal_name(*sig));
             auto ctx = BOCK_TRY(engine::open_context());
-            int rc = 0;
-            for (const auto& id : *ids) {
-                auto r = engine::kill_container(ctx, id, s);
-                if (!r) {
-                    log::report(r.error());
-                    rc = 125;
-                } else {
-                    fmt::print("{}\n", id);
-                }
-            }
-            return rc;
+            return each_container(*ids, [&](const std::string& id) -> Result<std::string> {
+                BOCK_TRY(engine::kill_container(ctx, id, s));
+                return id;
+            });
         });
     });
 }

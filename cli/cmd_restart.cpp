@@ -15,18 +15,11 @@ void add_restart(CLI::App& app) {
             auto ctx = BOCK_TRY(engine::open_context());
             std::optional<int> t;
             if (*timeout >= 0) t = *timeout;
-            int rc = 0;
-            for (const auto& id : *ids) {
-                auto r = engine::stop_container(ctx, id, t);
-                auto s = r ? engine::start_container(ctx, id) : Result<std::string>(r.error());
-                if (!s) {
-                    log::report(s.error());
-                    rc = 125;
-                } else {
-                    fmt::print("{}\n", id);
-                }
-            }
-            return rc;
+            return each_container(*ids, [&](const std::string& id) -> Result<std::string> {
+                BOCK_TRY(engine::stop_container(ctx, id, t));
+                BOCK_TRY(engine::start_container(ctx, id));
+                return id;
+            });
         });
     });
 }

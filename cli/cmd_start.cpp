@@ -26,17 +26,10 @@ void add_start(CLI::App& app) {
                 auto code = BOCK_TRY(engine::start_attached(ctx, ids->front(), ao));
                 return code.value_or(0);
             }
-            int rc = 0;
-            for (const auto& id : *ids) {
-                auto r = engine::start_container(ctx, id);
-                if (!r) {
-                    log::report(r.error());
-                    rc = 125;
-                } else {
-                    fmt::print("{}\n", id);
-                }
-            }
-            return rc;
+            return each_container(*ids, [&](const std::string& id) -> Result<std::string> {
+                BOCK_TRY(engine::start_container(ctx, id));
+                return id;
+            });
         });
     });
 }

@@ -11,17 +11,9 @@ void add_wait(CLI::App& app) {
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
             auto ctx = BOCK_TRY(engine::open_context());
-            int rc = 0;
-            for (const auto& id : *ids) {
-                auto r = engine::wait_container(ctx, id);
-                if (!r) {
-                    log::report(r.error());
-                    rc = 125;
-                } else {
-                    fmt::print("{}\n", *r);
-                }
-            }
-            return rc;
+            return each_container(*ids, [&](const std::string& id) -> Result<std::string> {
+                return std::to_string(BOCK_TRY(engine::wait_container(ctx, id)));
+            });
         });
     });
 }

@@ -75,6 +75,12 @@ void group_commands(CLI::App& app);
 template <class F>
 void guarded(F&& fn);
 
+// Runs fn(id) -> Result<std::string> for each container the user named, in
+// order: a success prints the string (the id as typed, as podman does), a
+// failure is reported and makes the exit status 125; the others still run.
+template <class F>
+int each_container(const std::vector<std::string>& ids, F&& fn);
+
 }  // namespace bock::cli
 
 #include "bock/common/log.hpp"
@@ -88,4 +94,19 @@ void bock::cli::guarded(F&& fn) {
     } else {
         exit_code = *r;
     }
+}
+
+template <class F>
+int bock::cli::each_container(const std::vector<std::string>& ids, F&& fn) {
+    int rc = 0;
+    for (const auto& id : ids) {
+        auto r = fn(id);
+        if (!r) {
+            log::report(r.error());
+            rc = 125;
+        } else {
+            fmt::print("{}\n", *r);
+        }
+    }
+    return rc;
 }
