@@ -37,8 +37,8 @@ Result<std::vector<std::string>> container_ids(const Context& ctx) {
     return names;
 }
 
-// Signals `pid` if it is still the process started at `start`; waits up to
-// `timeout_ms` for it to be gone. False when it outlived the wait.
+}  // namespace
+
 bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms) {
     if (pid <= 0) return true;
     auto st = runtime::process_start_time(pid);
@@ -57,7 +57,6 @@ bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms) {
     return false;
 }
 
-}  // namespace
 
 // The container's own process, from the runtime's pid file, when it is a
 // child of the recorded owner (so a reused pid is never signalled).

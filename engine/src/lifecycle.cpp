@@ -23,6 +23,7 @@
 #include "bock/runtime/state.hpp"
 #include "lifecycle_internal.hpp"
 #include "monitor_launch.hpp"
+#include "network_setup.hpp"
 
 namespace bock::engine {
 namespace {
@@ -90,7 +91,19 @@ Result<void> start_existing(Context& ctx, ContainerRecord rec) {
     auto text = BOCK_TRY_CTX(fs::read_file(fs::join(dirs.storage, "config.json")), "read the container's config");
     auto spec = BOCK_TRY(runtime::parse_spec(text, fs::join(dirs.storage, "config.json")));
     BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), text, 0600, false));
-    auto launched = BOCK_TRY(launch_monitor(ctx, rec, dirs, spec, true));
+    // Its network again: a new network namespace needs a new bock-netns.
+    // The previous one ended with the old init; one still closing its
+    // ports (or left by a crash) is stopped first, so the ports are free.
+    auto net = BOCK_TRY(ContainerNetwork::resume(ctx, rec, dirs));
+    if (!kill_and_wait(rec.netns_pid, rec.netns_start, 5000))
+        return make_error("container {}: its previous network helper {} did not exit after SIGKILL",
+                          rec.id.substr(0, 12), rec.netns_pid);
+    rec.netns_pid = 0;
+    rec.netns_start = 0;
+    BOCK_TRY(net.start(ctx, dirs, rec));
+    BOCK_TRY(save_record(ctx, rec));  // the new helper's pid, for `bock rm -f` if we are killed
+    auto launched = BOCK_TRY(launch_monitor(ctx, rec, dirs, spec, true, &net));
+    net.detach();
     root.release();
     rec.state = "running";
     rec.started = time::now();
