@@ -137,7 +137,7 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
         if (auto l = lock_container(ctx, c.rec.id)) lock = std::move(*l);
         c = BOCK_TRY(find_container(ctx, c.rec.id));
     }
-    if (c.status == "running" || c.status == "created") {
+    if (c.status == "running" || c.status == "created" || c.status == "restarting") {
         if (!force)
             return make_error("container {} is running", c.rec.id.substr(0, 12))
                 .with_hint(fmt::format("stop it first, or remove it anyway with `bock rm -f {}`", key))

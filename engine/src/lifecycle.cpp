@@ -91,6 +91,8 @@ Result<void> start_existing(Context& ctx, ContainerRecord rec) {
     auto text = BOCK_TRY_CTX(fs::read_file(fs::join(dirs.storage, "config.json")), "read the container's config");
     auto spec = BOCK_TRY(runtime::parse_spec(text, fs::join(dirs.storage, "config.json")));
     BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), text, 0600, false));
+    // A new run starts its health over ("starting"), as Docker's does.
+    (void)::unlink(fs::join(dirs.storage, "health.json").c_str());
     // Its network again: a new network namespace needs a new bock-netns.
     // The previous one ended with the old init; one still closing its
     // ports (or left by a crash) is stopped first, so the ports are free.
@@ -111,6 +113,7 @@ Result<void> start_existing(Context& ctx, ContainerRecord rec) {
     rec.exit_code.reset();
     rec.exit_reason.clear();
     rec.stop_requested = false;
+    rec.restarting = false;
     rec.monitor_pid = launched.monitor;
     rec.monitor_start = launched.monitor_start;
     return save_record(ctx, rec);
@@ -212,6 +215,7 @@ Result<std::string> stop_container(Context& ctx, const std::string& key, std::op
         auto lock = BOCK_TRY(lock_container(ctx, c.rec.id));
         auto rec = BOCK_TRY(load_record(ctx, c.rec.id));
         rec.stop_requested = true;
+        rec.restarting = false;  // a cleanup waiting to restart it gives up
         BOCK_TRY(save_record(ctx, rec));
         c = BOCK_TRY(find_container(ctx, c.rec.id));
     }
@@ -297,7 +301,10 @@ Result<void> cleanup_container(Context& ctx, const std::string& id) {
     BOCK_TRY(dirs.unmount());
     if (auto r = layers::recover_stale_mount(dirs.rootfs); !r) log::warn("{}", r.error().to_string());
     remove_recorded_cgroup(dirs);
-    bool restart = should_restart(rec, code);
+    // --health-on-failure=restart: whatever the policy, unless stopped.
+    bool restart = should_restart(rec, code) || (rec.restart_requested && !rec.stop_requested);
+    rec.restart_requested = false;
+    rec.restarting = restart;
     if (restart) rec.restart_count++;
     BOCK_TRY(save_record(ctx, rec));
     test_hooks::kill_point("cleanup-recorded");
@@ -315,20 +322,34 @@ Result<void> cleanup_container(Context& ctx, const std::string& id) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << shift, 10000)));
     lock = BOCK_TRY(lock_container(ctx, id));
     auto again = load_record(ctx, id);
-    if (!again || again->state != "exited" || again->stop_requested) return ok();
-    return start_existing(ctx, *again);
+    if (!again) return ok();
+    if (again->state != "exited" || again->stop_requested || !again->restarting) {
+        // Started by hand meanwhile, stopped, or removed.
+        if (again->state == "exited" && again->restarting) {
+            again->restarting = false;
+            BOCK_TRY(save_record(ctx, *again));
+        }
+        return ok();
+    }
+    if (auto r = start_existing(ctx, *again); !r) {
+        again->restarting = false;
+        again->exit_reason = "the restart failed: " + r.error().to_string();
+        (void)save_record(ctx, *again);
+        return r;
+    }
+    return ok();
 }
 
 Result<std::vector<std::string>> restart_policy_containers(Context& ctx) {
     std::vector<std::string> started;
     for (const auto& c : BOCK_TRY(list_containers(ctx))) {
-        if (!c.rec.detached || c.status == "running" || c.status == "created") continue;
+        if (!c.rec.detached || c.status == "running" || c.status == "created" || c.status == "restarting") continue;
         bool wanted = c.rec.restart_policy == "always" ||
                       (c.rec.restart_policy == "unless-stopped" && !c.rec.stop_requested);
         if (!wanted) continue;
         auto lock = BOCK_TRY(lock_container(ctx, c.rec.id));
         auto now = BOCK_TRY(find_container(ctx, c.rec.id));
-        if (now.status == "running" || now.status == "created") continue;
+        if (now.status == "running" || now.status == "created" || now.status == "restarting") continue;
         // A monitor that is still cleaning up will restart it itself.
         if (alive(now.rec.monitor_pid, now.rec.monitor_start)) continue;
         auto rec = BOCK_TRY(load_record(ctx, c.rec.id));

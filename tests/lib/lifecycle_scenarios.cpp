@@ -258,6 +258,27 @@ void check_terminal() {
     check_clean_store();
 }
 
+void check_terminal_eof() {
+    auto script = find_program("script");
+    if (!script) skip("script (util-linux) is not installed");
+    ensure_default_image();
+    std::string env = fmt::format("BOCK_ROOT={} BOCK_RUNROOT={} ", store(), run_root());
+    int hung = 0;
+    for (int i = 0; i < 10; i++) {
+        // script gives bock a terminal; its own stdin is at EOF, which it
+        // passes on as the terminal's EOF character.
+        auto r = run({"timeout", "20", *script, "-qec",
+                      env + bin("bock") + " run -it --rm --network none busybox sh", "/dev/null"},
+                     std::string());
+        INFO("run " << i << ": " << r.out << r.err);
+        if (r.code == 124) hung++;
+        CHECK(r.code != 124);
+    }
+    CHECK(hung == 0);
+    CHECK(eventually([&] { return cli({"ps", "-a", "-q"}).out.empty(); }));
+    check_clean_store();
+}
+
 void check_restart_policies() {
     ensure_default_image();
     // on-failure:3: exactly three restarts, with backoff (100+200+400 ms).
