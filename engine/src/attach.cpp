@@ -97,24 +97,24 @@ std::optional<int> recorded_exit(Context& ctx, const std::string& id) {
     return std::nullopt;
 }
 
+// Our stdin ended: EOF for the container. On a terminal the monitor
+// writes its EOF character (and again when the terminal's mode changes:
+// docs/monitor.md, "The attach socket").
+void end_stdin(int sock, bool& use_stdin) {
+    (void)send_packet(sock, Packet::stdin_close, "");
+    use_stdin = false;
+}
+
 // Complete lines and an EOF already waiting on a canonical terminal,
 // passed on; `use_stdin` false after an EOF.
-Result<void> forward_typeahead(int sock, bool& use_stdin) {
-    for (;;) {
-        struct pollfd p = {0, POLLIN, 0};
-        if (::poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return ok();
+void forward_typeahead(int sock, bool& use_stdin) {
+    struct pollfd p = {0, POLLIN, 0};
+    while (use_stdin && ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
         char in[4096];
         ssize_t n = ::read(0, in, sizeof in);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            (void)send_packet(sock, Packet::stdin_close, "");
-            use_stdin = false;
-            return ok();
-        }
-        if (!send_packet(sock, Packet::stdin_data, std::string_view(in, static_cast<size_t>(n)))) {
-            use_stdin = false;
-            return ok();
-        }
+        if (n <= 0) end_stdin(sock, use_stdin);
+        else if (!send_packet(sock, Packet::stdin_data, std::string_view(in, static_cast<size_t>(n)))) use_stdin = false;
     }
 }
 
@@ -128,7 +128,7 @@ Result<std::optional<int>> attach_loop(Context& ctx, const std::string& id, int 
         // read first: switching it to raw mode would turn a pending EOF
         // (script(1) passes its stdin's EOF on as ^D at once) into a NUL
         // byte, and the container's shell would wait forever.
-        BOCK_TRY(forward_typeahead(sock, use_stdin));
+        forward_typeahead(sock, use_stdin);
         if (use_stdin) raw.emplace(0);
     }
     // SIGWINCH resizes; without a terminal the usual termination signals
@@ -181,11 +181,7 @@ Result<std::optional<int>> attach_loop(Context& ctx, const std::string& id, int 
             ssize_t n = ::read(0, in, sizeof in);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
-                // EOF: the pipe is closed; on a terminal the monitor
-                // writes its EOF character (and again when the terminal's
-                // mode changes: docs/monitor.md, "The attach socket").
-                (void)send_packet(sock, Packet::stdin_close, "");
-                use_stdin = false;
+                end_stdin(sock, use_stdin);
                 continue;
             }
             std::string data;
