@@ -87,6 +87,9 @@ Result<void> start_existing(Context& ctx, ContainerRecord rec) {
     auto img = BOCK_TRY(image_of(ctx, rec));
     BOCK_TRY_CTX(dirs.create(), "create the container's directories");
     (void)dirs.unmount();  // a stale mount a killed cleanup may have left
+    // The previous run's cgroup, when its cleanup has not run (yet): it
+    // would find the new run's cgroup.json and must not.
+    remove_recorded_cgroup(dirs);
     auto root = BOCK_TRY(mount_container_root(ctx, dirs, img, rec.storage_driver, rec.extra_lowers));
     auto text = BOCK_TRY_CTX(fs::read_file(fs::join(dirs.storage, "config.json")), "read the container's config");
     auto spec = BOCK_TRY(runtime::parse_spec(text, fs::join(dirs.storage, "config.json")));
@@ -282,6 +285,16 @@ Result<void> cleanup_container(Context& ctx, const std::string& id) {
     auto loaded = load_record(ctx, id);
     if (!loaded) return ok();
     auto rec = *loaded;
+    // The cleanup runs in its monitor's process. A container started again
+    // meanwhile (`bock restart` is stop then start: the start may take the
+    // lock before this cleanup of the stopped run does) has a new monitor
+    // that owns the record, the root and the cgroup now: nothing here is
+    // ours to record or undo.
+    if (rec.monitor_pid > 0 && rec.monitor_pid != ::getpid() && alive(rec.monitor_pid, rec.monitor_start)) {
+        log::debug("container {}: started again under monitor {}; the cleanup of the previous run stops here",
+                   id.substr(0, 12), rec.monitor_pid);
+        return ok();
+    }
     test_hooks::kill_point("cleanup-locked");
     int code = -1;
     if (auto text = fs::read_file(fs::join(dirs.bundle, monitor::kExitFile))) {

@@ -154,6 +154,8 @@ TEST_CASE("root: run -d --network slirp4netns -p: the helper outlives bock, foll
     CHECK(up());
     CHECK(cli({"restart", id}).code == 0);
     CHECK(up());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(lines(cli({"ps", "-q"}).out).size() == 1);  // still running: the stopped run's cleanup left it alone
     CHECK(cli({"rm", "-f", id}).code == 0);
     CHECK(!listening(port));
     // The default as root stays none, for detached containers too.

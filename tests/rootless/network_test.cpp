@@ -534,14 +534,24 @@ TEST_CASE("bock run -d -p: a detached server's port, through start, restart, pol
     auto second = our_helpers();
     REQUIRE(second.size() == 1);
     CHECK(second[0] != helpers[0]);
-    // restart: the same again.
+    // restart: the same again. (The stopped run's cleanup, which may come
+    // after the start, must leave the new run alone: it stays running.)
     CHECK(cli({"restart", id}).code == 0);
     CHECK(wait_until(up));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(nlohmann::json::parse(cli({"inspect", id}).out)[0]["State"]["Status"] == "running");
     auto third = our_helpers();
     REQUIRE(third.size() == 1);
     CHECK(third[0] != second[0]);
-    // rm -f: no helper, no port.
+    // rm -f: no monitor, no helper, no port.
     CHECK(cli({"rm", "-f", id}).code == 0);
+    CHECK(wait_until([&] {
+        for (pid_t m : children_named(0, "bock-monitor"))
+            if (fs::read_file(fmt::format("/proc/{}/cmdline", m)).value_or("").find(id) != std::string::npos &&
+                !process_gone(m))
+                return false;
+        return true;
+    }));
     CHECK(our_helpers().empty());
     CHECK(wait_until([&] { return !port_bound(port); }));
 
