@@ -97,12 +97,40 @@ std::optional<int> recorded_exit(Context& ctx, const std::string& id) {
     return std::nullopt;
 }
 
+// Our stdin ended: EOF for the container. On a terminal the monitor
+// writes its EOF character (and again when the terminal's mode changes:
+// docs/monitor.md, "The attach socket").
+void end_stdin(int sock, bool& use_stdin) {
+    (void)send_packet(sock, Packet::stdin_close, "");
+    use_stdin = false;
+}
+
+// Complete lines and an EOF already waiting on a canonical terminal,
+// passed on; `use_stdin` false after an EOF.
+void forward_typeahead(int sock, bool& use_stdin) {
+    struct pollfd p = {0, POLLIN, 0};
+    while (use_stdin && ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+        char in[4096];
+        ssize_t n = ::read(0, in, sizeof in);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) end_stdin(sock, use_stdin);
+        else if (!send_packet(sock, Packet::stdin_data, std::string_view(in, static_cast<size_t>(n)))) use_stdin = false;
+    }
+}
+
 // The loop over an attached socket; nullopt when detached by the keys.
 Result<std::optional<int>> attach_loop(Context& ctx, const std::string& id, int sock, bool tty,
                                        const AttachOptions& opts, const std::string& keys) {
     bool use_stdin = opts.stdin;
     std::optional<RawTerminal> raw;
-    if (tty && use_stdin && ::isatty(0)) raw.emplace(0);
+    if (tty && use_stdin && ::isatty(0)) {
+        // What was typed ahead while our terminal is still canonical is
+        // read first: switching it to raw mode would turn a pending EOF
+        // (script(1) passes its stdin's EOF on as ^D at once) into a NUL
+        // byte, and the container's shell would wait forever.
+        forward_typeahead(sock, use_stdin);
+        if (use_stdin) raw.emplace(0);
+    }
     // SIGWINCH resizes; without a terminal the usual termination signals
     // are passed on to the container (podman's --sig-proxy), which then
     // ends and we with it.
@@ -153,10 +181,7 @@ Result<std::optional<int>> attach_loop(Context& ctx, const std::string& id, int 
             ssize_t n = ::read(0, in, sizeof in);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
-                // EOF: the pipe is closed; on a terminal the EOF character
-                // says it (a shell reading it exits).
-                (void)send_packet(sock, tty ? Packet::stdin_data : Packet::stdin_close, tty ? "\x04" : "");
-                use_stdin = false;
+                end_stdin(sock, use_stdin);
                 continue;
             }
             std::string data;

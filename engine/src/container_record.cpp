@@ -67,6 +67,8 @@ nlohmann::json ContainerRecord::to_json() const {
         j["log_driver"] = log_driver;
         j["log_max_size"] = log_max_size;
         j["init"] = init;
+        if (restart_requested) j["restart_requested"] = true;
+        if (restarting) j["restarting"] = true;
     }
     if (!healthcheck.is_null()) j["healthcheck"] = healthcheck;
     return j;
@@ -127,6 +129,8 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
         r.log_driver = j.value("log_driver", std::string("json-file"));
         r.log_max_size = j.value("log_max_size", uint64_t{0});
         r.init = j.value("init", false);
+        r.restart_requested = j.value("restart_requested", false);
+        r.restarting = j.value("restarting", false);
     } catch (const nlohmann::json::exception& e) {
         return make_error("container record `{}`: {}", path, e.what());
     }
@@ -196,6 +200,12 @@ bool alive(pid_t pid, uint64_t start) {
 }  // namespace
 
 ContainerInfo derive_with_facts(const Context& ctx, const ContainerRecord& rec) {
+    if (rec.detached && rec.state == "exited" && rec.restarting) {
+        // The cleanup (it keeps the monitor's pid) waits to start it again.
+        ContainerInfo i = derive(rec);
+        if (alive(rec.monitor_pid, rec.monitor_start)) i.status = "restarting";
+        return i;
+    }
     if (!rec.detached || rec.state == "exited") return derive(rec);
     ContainerInfo i;
     i.rec = rec;

@@ -37,8 +37,8 @@ Result<std::vector<std::string>> container_ids(const Context& ctx) {
     return names;
 }
 
-// Signals `pid` if it is still the process started at `start`; waits up to
-// `timeout_ms` for it to be gone. False when it outlived the wait.
+}  // namespace
+
 bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms) {
     if (pid <= 0) return true;
     auto st = runtime::process_start_time(pid);
@@ -57,7 +57,6 @@ bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms) {
     return false;
 }
 
-}  // namespace
 
 // The container's own process, from the runtime's pid file, when it is a
 // child of the recorded owner (so a reused pid is never signalled).
@@ -138,7 +137,7 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
         if (auto l = lock_container(ctx, c.rec.id)) lock = std::move(*l);
         c = BOCK_TRY(find_container(ctx, c.rec.id));
     }
-    if (c.status == "running" || c.status == "created") {
+    if (c.status == "running" || c.status == "created" || c.status == "restarting") {
         if (!force)
             return make_error("container {} is running", c.rec.id.substr(0, 12))
                 .with_hint(fmt::format("stop it first, or remove it anyway with `bock rm -f {}`", key))

@@ -15,6 +15,7 @@
 #include "bock/engine/exec.hpp"
 #include "bock/runtime/state.hpp"
 #include "container_dirs.hpp"
+#include "lifecycle_internal.hpp"
 #include "running.hpp"
 
 namespace bock::engine {
@@ -59,8 +60,10 @@ bool catches(pid_t pid, int sig) {
 }
 
 // --health-on-failure: kill (SIGKILL), stop (SIGTERM, SIGKILL after 10 s or
-// at once when the process has no handler for it), restart (a kill until
-// the monitor can start it again).
+// at once when the process has no handler for it), restart (a detached
+// container: the record asks its cleanup to start it again whatever its
+// restart policy, then SIGKILL; "restarting" until it runs again. A
+// foreground `bock run` cannot be started again: a kill).
 Result<std::string> apply_on_failure(const Context& ctx, const ContainerInfo& c, const std::string& action) {
     if (action == "none") return std::string();
     auto st = BOCK_TRY(running_state(ctx, c));
@@ -68,12 +71,19 @@ Result<std::string> apply_on_failure(const Context& ctx, const ContainerInfo& c,
         BOCK_TRY(runtime::signal_container(st, SIGTERM, false));
         if (runtime::wait_stopped(st, 10000)) return std::string("stopped");
     }
-    // TODO(monitor, issue 16): restart starts the container again through
-    // the monitor's restart path once it exists; until then it is a kill.
+    bool restart = action == "restart" && c.rec.detached;
+    if (restart) {
+        auto lock = BOCK_TRY(lock_container(ctx, c.rec.id));
+        auto rec = BOCK_TRY(load_record(ctx, c.rec.id));
+        if (rec.stop_requested) return std::string("being stopped: not restarted");
+        rec.restart_requested = true;
+        BOCK_TRY(save_record(ctx, rec));
+    }
     BOCK_TRY(runtime::signal_container(st, SIGKILL, false));
     if (!runtime::wait_stopped(st, 5000))
         return make_error("container {}: its process did not exit after SIGKILL", c.rec.id.substr(0, 12));
-    return std::string(action == "kill" ? "killed" : action == "stop" ? "stopped" : "killed (restart: not yet)");
+    if (action == "restart" && !restart) return std::string("killed (a foreground bock run cannot be restarted)");
+    return std::string(action == "kill" ? "killed" : action == "stop" ? "stopped" : "killed, restarting");
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ json inspect_container(const Context& ctx, const ContainerInfo& c) {
     json state{{"Status", status},
                {"Running", running},
                {"Paused", false},
-               {"Restarting", false},
+               {"Restarting", c.status == "restarting"},
                {"OOMKilled", false},
                {"Dead", status == "dead"},
                {"Pid", pid},
@@ -73,7 +73,7 @@ json inspect_container(const Context& ctx, const ContainerInfo& c) {
         ports[fmt::format("{}/{}", p.container_port, p.proto)].push_back(
             {{"HostIp", p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
     json host{{"AutoRemove", r.auto_remove},
-              {"RestartPolicy", {{"Name", "no"}, {"MaximumRetryCount", 0}}},
+              {"RestartPolicy", {{"Name", r.restart_policy}, {"MaximumRetryCount", r.restart_max}}},
               {"NetworkMode", r.network.empty() ? "none" : r.network},
               {"PortBindings", ports},
               {"Privileged", false},
@@ -92,7 +92,7 @@ json inspect_container(const Context& ctx, const ContainerInfo& c) {
             {"Image", r.image_id.empty() ? "" : "sha256:" + r.image_id},
             {"ImageName", r.image},
             {"Name", r.name},
-            {"RestartCount", 0},
+            {"RestartCount", r.restart_count},
             {"Driver", r.storage_driver},
             {"Platform", "linux"},
             {"Mounts", json::array()},

@@ -23,6 +23,7 @@
 #include "bock/runtime/state.hpp"
 #include "lifecycle_internal.hpp"
 #include "monitor_launch.hpp"
+#include "network_setup.hpp"
 
 namespace bock::engine {
 namespace {
@@ -86,11 +87,28 @@ Result<void> start_existing(Context& ctx, ContainerRecord rec) {
     auto img = BOCK_TRY(image_of(ctx, rec));
     BOCK_TRY_CTX(dirs.create(), "create the container's directories");
     (void)dirs.unmount();  // a stale mount a killed cleanup may have left
+    // The previous run's cgroup, when its cleanup has not run (yet): it
+    // would find the new run's cgroup.json and must not.
+    remove_recorded_cgroup(dirs);
     auto root = BOCK_TRY(mount_container_root(ctx, dirs, img, rec.storage_driver, rec.extra_lowers));
     auto text = BOCK_TRY_CTX(fs::read_file(fs::join(dirs.storage, "config.json")), "read the container's config");
     auto spec = BOCK_TRY(runtime::parse_spec(text, fs::join(dirs.storage, "config.json")));
     BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), text, 0600, false));
-    auto launched = BOCK_TRY(launch_monitor(ctx, rec, dirs, spec, true));
+    // A new run starts its health over ("starting"), as Docker's does.
+    (void)::unlink(fs::join(dirs.storage, "health.json").c_str());
+    // Its network again: a new network namespace needs a new bock-netns.
+    // The previous one ended with the old init; one still closing its
+    // ports (or left by a crash) is stopped first, so the ports are free.
+    auto net = BOCK_TRY(ContainerNetwork::resume(ctx, rec, dirs));
+    if (!kill_and_wait(rec.netns_pid, rec.netns_start, 5000))
+        return make_error("container {}: its previous network helper {} did not exit after SIGKILL",
+                          rec.id.substr(0, 12), rec.netns_pid);
+    rec.netns_pid = 0;
+    rec.netns_start = 0;
+    BOCK_TRY(net.start(ctx, dirs, rec));
+    BOCK_TRY(save_record(ctx, rec));  // the new helper's pid, for `bock rm -f` if we are killed
+    auto launched = BOCK_TRY(launch_monitor(ctx, rec, dirs, spec, true, &net));
+    net.detach();
     root.release();
     rec.state = "running";
     rec.started = time::now();
@@ -98,6 +116,7 @@ Result<void> start_existing(Context& ctx, ContainerRecord rec) {
     rec.exit_code.reset();
     rec.exit_reason.clear();
     rec.stop_requested = false;
+    rec.restarting = false;
     rec.monitor_pid = launched.monitor;
     rec.monitor_start = launched.monitor_start;
     return save_record(ctx, rec);
@@ -199,6 +218,7 @@ Result<std::string> stop_container(Context& ctx, const std::string& key, std::op
         auto lock = BOCK_TRY(lock_container(ctx, c.rec.id));
         auto rec = BOCK_TRY(load_record(ctx, c.rec.id));
         rec.stop_requested = true;
+        rec.restarting = false;  // a cleanup waiting to restart it gives up
         BOCK_TRY(save_record(ctx, rec));
         c = BOCK_TRY(find_container(ctx, c.rec.id));
     }
@@ -265,6 +285,16 @@ Result<void> cleanup_container(Context& ctx, const std::string& id) {
     auto loaded = load_record(ctx, id);
     if (!loaded) return ok();
     auto rec = *loaded;
+    // The cleanup runs in its monitor's process. A container started again
+    // meanwhile (`bock restart` is stop then start: the start may take the
+    // lock before this cleanup of the stopped run does) has a new monitor
+    // that owns the record, the root and the cgroup now: nothing here is
+    // ours to record or undo.
+    if (rec.monitor_pid > 0 && rec.monitor_pid != ::getpid() && alive(rec.monitor_pid, rec.monitor_start)) {
+        log::debug("container {}: started again under monitor {}; the cleanup of the previous run stops here",
+                   id.substr(0, 12), rec.monitor_pid);
+        return ok();
+    }
     test_hooks::kill_point("cleanup-locked");
     int code = -1;
     if (auto text = fs::read_file(fs::join(dirs.bundle, monitor::kExitFile))) {
@@ -284,7 +314,10 @@ Result<void> cleanup_container(Context& ctx, const std::string& id) {
     BOCK_TRY(dirs.unmount());
     if (auto r = layers::recover_stale_mount(dirs.rootfs); !r) log::warn("{}", r.error().to_string());
     remove_recorded_cgroup(dirs);
-    bool restart = should_restart(rec, code);
+    // --health-on-failure=restart: whatever the policy, unless stopped.
+    bool restart = should_restart(rec, code) || (rec.restart_requested && !rec.stop_requested);
+    rec.restart_requested = false;
+    rec.restarting = restart;
     if (restart) rec.restart_count++;
     BOCK_TRY(save_record(ctx, rec));
     test_hooks::kill_point("cleanup-recorded");
@@ -302,20 +335,34 @@ Result<void> cleanup_container(Context& ctx, const std::string& id) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << shift, 10000)));
     lock = BOCK_TRY(lock_container(ctx, id));
     auto again = load_record(ctx, id);
-    if (!again || again->state != "exited" || again->stop_requested) return ok();
-    return start_existing(ctx, *again);
+    if (!again) return ok();
+    if (again->state != "exited" || again->stop_requested || !again->restarting) {
+        // Started by hand meanwhile, stopped, or removed.
+        if (again->state == "exited" && again->restarting) {
+            again->restarting = false;
+            BOCK_TRY(save_record(ctx, *again));
+        }
+        return ok();
+    }
+    if (auto r = start_existing(ctx, *again); !r) {
+        again->restarting = false;
+        again->exit_reason = "the restart failed: " + r.error().to_string();
+        (void)save_record(ctx, *again);
+        return r;
+    }
+    return ok();
 }
 
 Result<std::vector<std::string>> restart_policy_containers(Context& ctx) {
     std::vector<std::string> started;
     for (const auto& c : BOCK_TRY(list_containers(ctx))) {
-        if (!c.rec.detached || c.status == "running" || c.status == "created") continue;
+        if (!c.rec.detached || c.status == "running" || c.status == "created" || c.status == "restarting") continue;
         bool wanted = c.rec.restart_policy == "always" ||
                       (c.rec.restart_policy == "unless-stopped" && !c.rec.stop_requested);
         if (!wanted) continue;
         auto lock = BOCK_TRY(lock_container(ctx, c.rec.id));
         auto now = BOCK_TRY(find_container(ctx, c.rec.id));
-        if (now.status == "running" || now.status == "created") continue;
+        if (now.status == "running" || now.status == "created" || now.status == "restarting") continue;
         // A monitor that is still cleaning up will restart it itself.
         if (alive(now.rec.monitor_pid, now.rec.monitor_start)) continue;
         auto rec = BOCK_TRY(load_record(ctx, c.rec.id));

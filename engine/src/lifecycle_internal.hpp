@@ -33,6 +33,11 @@ Result<layers::MountedRoot> mount_container_root(const Context& ctx, const Conta
 // never signalled.
 std::optional<pid_t> container_process(const ContainerDirs& dirs, pid_t parent);
 
+// Signals `pid` with SIGKILL if it is still the process started at
+// `start`; waits up to `timeout_ms` for it to be gone (a zombie counts).
+// False when it outlived the wait.
+bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms);
+
 // The cgroup the monitor's creator recorded (<rundir>/cgroup.json), removed.
 void remove_recorded_cgroup(const ContainerDirs& dirs);
 

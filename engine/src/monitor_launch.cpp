@@ -21,6 +21,7 @@
 #include "bock/monitor/protocol.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/state.hpp"
+#include "network_setup.hpp"
 
 namespace bock::engine {
 namespace {
@@ -74,7 +75,7 @@ struct Pipes {
 // on failure, with the error to report.
 Result<void> in_monitor_process(const Context& ctx, const ContainerRecord& rec, const ContainerDirs& dirs,
                          runtime::Spec& spec, bool start, const std::string& helper, const std::string& bock,
-                         Fd& ready, Pipes& p) {
+                         Fd& ready, Pipes& p, ContainerNetwork* net) {
     ::setsid();
     (void)::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     if (::chdir(dirs.bundle.c_str()) < 0) return errno_error("enter `{}`", dirs.bundle);
@@ -102,6 +103,9 @@ Result<void> in_monitor_process(const Context& ctx, const ContainerRecord& rec, 
     ro.forward_signals = false;
     ro.pid_file = dirs.pid_file();
     ro.create_parent_death_signal = SIGKILL;
+    // The network helper told the container's pid as soon as it is cloned,
+    // and awaited before the container can be released.
+    if (net) net->attach(ro);
     spec.process.terminal = rec.tty;
     if (rec.tty) {
         console = BOCK_TRY(listen_console());
@@ -162,7 +166,7 @@ Result<void> in_monitor_process(const Context& ctx, const ContainerRecord& rec, 
 std::string log_path(const ContainerDirs& dirs) { return fs::join(dirs.storage, "ctr.log"); }
 
 Result<Launched> launch_monitor(const Context& ctx, const ContainerRecord& rec, const ContainerDirs& dirs,
-                                runtime::Spec spec, bool start) {
+                                runtime::Spec spec, bool start, ContainerNetwork* net) {
     std::string helper = BOCK_TRY_CTX(paths::helper_path("bock-monitor"), "find the container monitor");
     std::string bock = BOCK_TRY_CTX(fs::readlink("/proc/self/exe"), "find the bock executable");
     if (!single_threaded())
@@ -186,8 +190,10 @@ Result<Launched> launch_monitor(const Context& ctx, const ContainerRecord& rec, 
         ready.first.reset();
         std::vector<int> keep = {ready.second.get(), p.out.first.get(), p.out.second.get(), p.err.first.get(),
                                  p.err.second.get(),  p.in.first.get(),  p.in.second.get()};
+        if (net)
+            for (int fd : net->inherited_fds()) keep.push_back(fd);
         close_other_fds(keep);
-        auto r = in_monitor_process(ctx, rec, dirs, spec, start, helper, bock, ready.second, p);
+        auto r = in_monitor_process(ctx, rec, dirs, spec, start, helper, bock, ready.second, p, net);
         Error e = r ? make_error("exec bock-monitor returned") : r.error();
         std::string line = fmt::format("E{}\t{}\t{}", e.exit_status(), e.to_string(), e.hint());
         std::replace(line.begin(), line.end(), '\n', ' ');

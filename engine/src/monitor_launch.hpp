@@ -6,7 +6,8 @@
 //   2. sets up the container's stdio (pipes, or the console socket for -t);
 //   3. creates the container with runtime::create_container (the runtime's
 //      create/start split): the container process is B's child, blocked on
-//      <rundir>/exec.fifo, with PDEATHSIG=SIGKILL;
+//      <rundir>/exec.fifo, with PDEATHSIG=SIGKILL; the network's hooks
+//      (a bock-netns started by bock before the fork) run meanwhile;
 //   4. execs bock-monitor with the pipe ends / pty master, keeping its pid
 //      (so it stays the container's parent).
 // The monitor releases the container itself with --start (run -d, start
@@ -34,10 +35,16 @@ struct Launched {
     pid_t container = 0;
 };
 
+class ContainerNetwork;
+
 // Launches the monitor for `rec` whose bundle (config.json) and root are
-// ready. `start`: the monitor releases the container at once.
+// ready. `start`: the monitor releases the container at once. `net`, when
+// given and started: B keeps its inherited_fds() and installs its hooks
+// (attach()) on the runtime's create, so a network helper gets the
+// container's pid and is ready before the container can run; the caller
+// then calls net->detach() (the helper lives as long as the container).
 Result<Launched> launch_monitor(const Context& ctx, const ContainerRecord& rec, const ContainerDirs& dirs,
-                                runtime::Spec spec, bool start);
+                                runtime::Spec spec, bool start, ContainerNetwork* net = nullptr);
 
 // The container's log file (<storage>/ctr.log; rotated to ctr.log.1).
 std::string log_path(const ContainerDirs& dirs);

@@ -376,11 +376,38 @@ void NetnsHelper::finish() {
     pid_ = Pid();  // killed and reaped
 }
 
+std::vector<int> NetnsHelper::fds() const {
+    std::vector<int> out;
+    for (const Fd* f : {&pid_w_, &ready_})
+        if (*f) out.push_back(f->get());
+    return out;
+}
+
 void NetnsHelper::detach() {
     pid_w_.reset();
     ready_.reset();
     api_socket_.clear();
     pid_.detach();
+}
+
+Result<ContainerNetwork> ContainerNetwork::resume(Context& ctx, const ContainerRecord& record,
+                                                 const ContainerDirs& dirs) {
+    ContainerNetwork n;
+    n.store_root_ = ctx.store_root;
+    n.detached_ = true;
+    auto colon = record.network.find(':');
+    n.mode_.kind = record.network.empty() ? "none" : record.network.substr(0, colon);
+    if (colon != std::string::npos) n.mode_.target = record.network.substr(colon + 1);
+    n.ports_ = record.ports;
+    if (n.mode_.kind != "slirp4netns") return n;
+    // Written by start() when the container was created.
+    std::string path = fs::join(dirs.storage, "network.json");
+    auto text = BOCK_TRY_CTX(fs::read_file(path), "read the container's network settings");
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object()) return make_error("`{}`: not a JSON object", path);
+    n.mode_.allow_host_loopback = j.value("allow_host_loopback", false);
+    n.dns_upstream_ = j.value("dns_upstream", "");
+    return n;
 }
 
 Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunRequest& req) {
@@ -456,22 +483,34 @@ Result<void> ContainerNetwork::configure(const Context& ctx, const ContainerDirs
     if (mode_.kind == "slirp4netns") {
         NetworkFiles nf = files_;
         nf.hostname = spec.hostname;
-        BOCK_TRY(write_network_files(dirs.bundle, nf, spec));
+        // A container behind a monitor keeps them with its storage: a
+        // restart after a reboot (an empty run root) binds them again.
+        BOCK_TRY(write_network_files(detached_ ? dirs.storage : dirs.bundle, nf, spec));
     } else if (mode_.kind == "container") {
-        // Its name resolution too, as podman does.
+        // Its name resolution too, as podman does; a detached container
+        // keeps its files in its storage directory.
         auto other = ContainerDirs::for_id(ctx, mode_.target);
         for (const char* f : {"resolv.conf", "hosts"})
-            if (fs::exists(other.bundle + "/" + f))
-                spec.mounts.push_back(runtime::Mount{std::string("/etc/") + f, "bind", other.bundle + "/" + f,
-                                                     {"rbind", "rprivate"}});
+            for (const auto& dir : {other.bundle, other.storage})
+                if (fs::exists(dir + "/" + f)) {
+                    spec.mounts.push_back(
+                        runtime::Mount{std::string("/etc/") + f, "bind", dir + "/" + f, {"rbind", "rprivate"}});
+                    break;
+                }
     }
     return ok();
 }
 
 Result<void> ContainerNetwork::start(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record) {
     if (mode_.kind != "slirp4netns") return ok();
+    if (detached_) {
+        nlohmann::json j = {{"allow_host_loopback", mode_.allow_host_loopback}, {"dns_upstream", dns_upstream_}};
+        BOCK_TRY(fs::write_file_replace(fs::join(dirs.storage, "network.json"), j.dump(), 0600, false));
+    }
     HelperOptions ho;
     ho.api_socket = netns_api_socket(ctx, dirs.id);
+    // A previous helper's (a restart): it was stopped, its socket is left.
+    if (!ho.api_socket.empty()) ::unlink(ho.api_socket.c_str());
     ho.log = dirs.bundle + "/netns.log";
     ho.dns_upstream = dns_upstream_;
     ho.allow_host_loopback = mode_.allow_host_loopback;
@@ -485,6 +524,8 @@ Result<void> ContainerNetwork::start(const Context& ctx, const ContainerDirs& di
     record.netns_start = runtime::process_start_time(helper_->pid()).value_or(0);
     return ok();
 }
+
+std::vector<int> ContainerNetwork::inherited_fds() const { return helper_ ? helper_->fds() : std::vector<int>{}; }
 
 void ContainerNetwork::attach(runtime::RunOptions& ro) {
     if (!helper_) return;

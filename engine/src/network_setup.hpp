@@ -1,8 +1,9 @@
 // The engine's side of a container's network: the files it sees
 // (/etc/resolv.conf, /etc/hosts, /etc/hostname) and the bock-netns helper
 // attached to its network namespace (docs/netns-helper.md, "Engine
-// checklist"). run_container calls one ContainerNetwork in four places
-// (docs/networking.md, "How bock run sets it up").
+// checklist"). run_container, create_container and start_existing call
+// one ContainerNetwork at six points (docs/networking.md, "How bock run
+// sets it up", "Containers behind a monitor").
 #pragma once
 
 #include <sys/types.h>
@@ -79,6 +80,9 @@ public:
     // Leaves it running (the container lives on without this process).
     void detach();
     pid_t pid() const { return pid_.get(); }
+    // The fds attach() and wait_ready() use: a process forked to create
+    // the container (a monitor's creator) keeps them open.
+    std::vector<int> fds() const;
 
 private:
     Pid pid_;
@@ -89,12 +93,24 @@ private:
     std::string api_socket_;  // removed by finish(): the helper's sandbox hides it
 };
 
-// The network step of run_container, in the order it calls them.
+// The network step of run_container, in the order it calls them. A
+// container behind a monitor (create_container, start_existing) goes
+// through the same steps; its attach() runs in the process that creates
+// the container (launch_monitor's process B, forked after start(): it
+// keeps inherited_fds() open), and detach() follows in bock.
 class ContainerNetwork {
 public:
     // --network, -p, --dns*, --add-host, --dns-upstream checked (and
     // container:NAME found) before anything is made.
     static Result<ContainerNetwork> prepare(Context& ctx, const RunRequest& req);
+    // A detached container started again (bock start, a restart policy,
+    // system restart): the network it was created with, from the record
+    // and <storage>/network.json; its files are kept in <storage>.
+    static Result<ContainerNetwork> resume(Context& ctx, const ContainerRecord& record, const ContainerDirs& dirs);
+    // Before start(): the container outlives this process. Its network
+    // files go to <storage> (a restart after a reboot, which empties the
+    // run root, binds them again) with what resume() needs (network.json).
+    void keep_with_container() { detached_ = true; }
     // record.network and record.ports.
     void describe(ContainerRecord& record) const;
     // none | host | slirp4netns | container | ns
@@ -112,6 +128,8 @@ public:
     // is started (on_created), so that its start overlaps the container's
     // creation instead of following it.
     void attach(runtime::RunOptions& ro);
+    // The fds the hooks of attach() use (see the class comment).
+    std::vector<int> inherited_fds() const;
     // The helper: finished (waited for its ports, killed if it keeps
     // them 2 s after the container ended) on destruction.
     NetnsHelper* helper() { return helper_.get(); }
@@ -129,6 +147,7 @@ private:
     std::string dns_upstream_;
     std::string join_netns_;  // container:NAME, ns:PATH
     NetworkFiles files_;
+    bool detached_ = false;  // keep_with_container()
     std::unique_ptr<NetnsHelper> helper_;
 };
 

@@ -64,6 +64,10 @@ std::string status_text(const Context& ctx, const ContainerInfo& c) {
         return s;
     }
     if (c.status == "created") return "Created";
+    if (c.status == "restarting") {
+        std::string code = c.exit_code ? std::to_string(*c.exit_code) : "unknown";
+        return fmt::format("Restarting ({}){}", code, c.finished > 0 ? " " + time::ago(c.finished) : "");
+    }
     if (c.status == "exited") {
         std::string code = c.exit_code ? std::to_string(*c.exit_code) : "unknown";
         std::string when = c.finished > 0 ? " " + time::ago(c.finished) : "";

@@ -301,21 +301,12 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
 }
 
 Result<std::string> create_container(Context& ctx, const RunRequest& req, bool start) {
-    // A container behind a monitor (-d, -i, -t, create) gets no bock-netns
-    // yet: the helper is told the container's pid by the process that
-    // clones it, which is the monitor's creator here. Its default network
-    // is none; asking for slirp4netns or -p is refused.
+    // The same network as in the foreground: bock-netns is started here,
+    // before the monitor's creator is forked, which hands it the
+    // container's pid (launch_monitor); it then lives as long as the
+    // container (docs/networking.md, "Containers behind a monitor").
     auto net = BOCK_TRY(ContainerNetwork::prepare(ctx, req));
-    if (net.kind() == "slirp4netns") {
-        if (!req.network.empty() || !req.publish.empty())
-            return make_error("--network slirp4netns and -p are not available yet with -d, -i, -t or bock create")
-                .with_hint("run the container in the foreground without -i/-t, or use --network none, host, "
-                           "container:NAME or ns:PATH");
-        RunRequest none = req;
-        none.network = "none";
-        net = BOCK_TRY(ContainerNetwork::prepare(ctx, none));
-        log::debug("container behind a monitor: network none (bock-netns is not wired to the monitor yet)");
-    }
+    net.keep_with_container();
     auto rec = BOCK_TRY(resolve_image(ctx, req.image));
     auto cfg = BOCK_TRY(ctx.store->config(rec));
     ContainerRecord record = BOCK_TRY(new_record(ctx, req, rec));
@@ -358,9 +349,11 @@ Result<std::string> create_container(Context& ctx, const RunRequest& req, bool s
     BOCK_TRY(save_record(ctx, record));
     test_hooks::kill_point("detached-before-monitor");
 
-    auto launched = BOCK_TRY(launch_monitor(ctx, record, dirs, spec, start));
+    auto launched = BOCK_TRY(launch_monitor(ctx, record, dirs, spec, start, &net));
     // The monitor owns the container from here: the root stays mounted
-    // (its cleanup unmounts it) and nothing is removed on the way out.
+    // (its cleanup unmounts it), the network helper stays with the
+    // container and nothing is removed on the way out.
+    net.detach();
     cleanup.root.release();
     cleanup.remove = false;
     test_hooks::kill_point("detached-monitor-ready");

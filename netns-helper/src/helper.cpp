@@ -80,9 +80,19 @@ Result<pid_t> read_pid(int fd) {
     return static_cast<pid_t>(v);
 }
 
+// BOCK_LOG=debug: the monotonic clock at each stage of the start, to
+// profile start-to-ready against the caller's own clock (bench/net).
+void stage(const char* name) {
+    if (!log::enabled(log::Level::debug)) return;
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    log::debug("stage {} at {}.{:06} s", name, ts.tv_sec, ts.tv_nsec / 1000);
+}
+
 }  // namespace
 
 Result<void> run_helper(const Options& opts) {
+    stage("main");
     Options o = opts;  // the pid may come later, from --netns-pid-fd
     ::signal(SIGPIPE, SIG_IGN);  // splice(2) to a closed socket: EPIPE is handled
     // The engine's fds are not passed on to anything the helper starts (nft).
@@ -123,6 +133,7 @@ Result<void> run_helper(const Options& opts) {
         if (o.watch_pid == 0) o.watch_pid = o.netns_pid;
     }
 
+    stage("pid");
     // 1. What to watch and join, opened while everything is visible.
     Fd watch;
     if (o.watch_pid > 0) watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
@@ -142,16 +153,27 @@ Result<void> run_helper(const Options& opts) {
     Result<Fd> tap = make_error("not run");
     std::jthread tap_thread([&] { tap = open_tap_in(netns.get(), tc, o.allow_host_loopback, &redirect); });
 
-    // 4. (see above)
-    if (!loop) BOCK_TRY(prepare());
+    // 4. (see above) When the pid was known from the start, on a thread
+    //    of its own while this one builds the sandbox (step 5): that thread
+    //    keeps the old mount namespace, so the API socket's path is still
+    //    there to bind, and nothing it makes is used before the join.
+    Result<void> prepared = ok();
+    std::optional<std::jthread> prepare_thread;
+    if (!loop) prepare_thread.emplace([&] { prepared = prepare(); });
 
     // 5. Lock down: this thread's mount namespace (the TAP thread keeps the
     //    old one: it still opens /dev/net/tun and /proc/sys, and forks
     //    nft), then the forwarder threads, started side by side (each joins
     //    its namespace and drops its own privileges), then ours and the
     //    seccomp filter for all.
-    if (o.sandbox) BOCK_TRY(enter_mount_sandbox());
+    auto sandboxed = o.sandbox ? enter_mount_sandbox() : ok();
+    stage("sandbox");
+    prepare_thread.reset();  // joined
+    stage("prepared");
+    if (!prepared) return std::move(prepared).error();
+    if (!sandboxed) return std::move(sandboxed).error();
     tap_thread.join();
+    stage("tap");
     if (!tap) return std::move(tap).error();
     loop->set_tap(std::move(*tap));
     auto fw = BOCK_TRY(Forwarder::launch(netns.get()));
@@ -167,6 +189,7 @@ Result<void> run_helper(const Options& opts) {
         outbound->add(0, Forward{}, std::move(redirect.listener), Forwarder::Target::original_destination);
         nft_exit = BOCK_TRY(sys::pidfd_open(redirect.nft.get()));
     }
+    stage("forwarders");
     if (filter) BOCK_TRY(filter->load());
 
     // 6. Serve; stop when the exit fd closes or init exits.
@@ -196,6 +219,7 @@ Result<void> run_helper(const Options& opts) {
     }
     if (api) api->serve(*loop, ports);
     BOCK_TRY(write_ready(o.ready_fd));
+    stage("ready");
     redirect.go();
     auto r = loop->run();
     // Stopping: the listeners first (the forwarders own them) and the API

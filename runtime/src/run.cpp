@@ -319,6 +319,7 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
     Pid child(pid);  // killed and reaped on any error below
     socks.second.reset();
     BOCK_TRY(join_cgroup(plan, cgroup.paths(), pid, socks.first.get()));
+    if (opts.on_spawned) BOCK_TRY(opts.on_spawned(pid));
 
     bool started = false, created = false;
     BOCK_TRY(converse(plan, opts.id, child, socks.first.get(), true, started, created));
@@ -326,6 +327,9 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
         int status = BOCK_TRY_CTX(child.wait(), "wait for the container process");
         return make_error("the container process ended during setup ({})", describe_status(status));
     }
+    // Before the caller can release it: what it attached in on_spawned
+    // (a network helper) is ready when its command runs.
+    if (opts.on_created) BOCK_TRY(opts.on_created(pid));
     auto start_time = process_start_time(pid);
     if (!start_time) return make_error("the container process {} ended right after setup", pid);
     BOCK_TRY(write_pid_file(opts.pid_file, pid));

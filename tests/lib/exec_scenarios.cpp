@@ -3,6 +3,8 @@
 #include "exec_scenarios.hpp"
 
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -406,6 +408,90 @@ void check_health() {
     (void)plain.wait();
     (void)sp.wait();
     CHECK(cli({"rm", "-a"}).code == 0);
+}
+
+void check_health_timer() {
+    using namespace std::chrono;
+    auto state = [&](const std::string& id) { return json::parse(cli({"inspect", id}).out)[0]["State"]; };
+    auto ps_status = [&](const std::string& id) {
+        for (const auto& c : json::parse(cli({"ps", "-a", "--format", "json"}).out))
+            if (c["Id"] == id) return c["Status"].get<std::string>();
+        return std::string();
+    };
+    auto until = [](const std::function<bool()>& f, milliseconds limit) {
+        auto end = steady_clock::now() + limit;
+        while (steady_clock::now() < end) {
+            if (f()) return true;
+            std::this_thread::sleep_for(milliseconds(20));
+        }
+        return f();
+    };
+    // interval 500 ms x retries 2: unhealthy at most ~1 s after the file goes.
+    auto d = cli({"run", "-d", "--network", "none", "--health-cmd", "test -e /tmp/ok", "--health-interval", "500ms",
+                  "--health-retries", "2", "busybox", "sh", "-c", "touch /tmp/ok; exec sleep 1000"});
+    REQUIRE(d.code == 0);
+    std::string id = lines(d.out).at(0);
+    CHECK(until([&] { return state(id)["Health"]["Status"] == "healthy"; }, seconds(10)));
+    CHECK_THAT(ps_status(id), Contains("(healthy)"));
+    REQUIRE(cli({"exec", id, "rm", "/tmp/ok"}).code == 0);
+    auto t0 = steady_clock::now();
+    bool turned = until([&] { return state(id)["Health"]["Status"] == "unhealthy"; }, seconds(10));
+    auto took = duration_cast<milliseconds>(steady_clock::now() - t0).count();
+    CHECK(turned);
+    WARN("unhealthy " << took << " ms after the file was removed (interval 500 ms x retries 2)");
+    // interval x retries, with room for a loaded 2-core machine.
+    CHECK(took < 1000 + 2500);
+    CHECK_THAT(ps_status(id), Contains("(unhealthy)"));
+    CHECK(state(id)["Health"]["FailingStreak"].get<int>() >= 2);
+    CHECK(state(id)["Status"] == "running");  // on-failure none: it runs on
+    REQUIRE(cli({"exec", id, "touch", "/tmp/ok"}).code == 0);
+    CHECK(until([&] { return state(id)["Health"]["Status"] == "healthy"; }, seconds(10)));
+    CHECK(cli({"rm", "-f", id}).code == 0);
+
+    // --health-on-failure=restart: the cleanup starts it again (policy "no").
+    auto r = cli({"run", "-d", "--network", "none", "--health-cmd", "test -e /tmp/ok", "--health-interval", "300ms",
+                  "--health-retries", "1", "--health-on-failure=restart", "busybox", "sh", "-c",
+                  "touch /tmp/ok; exec sleep 1000"});
+    REQUIRE(r.code == 0);
+    std::string rid = lines(r.out).at(0);
+    CHECK(until([&] { return state(rid)["Health"]["Status"] == "healthy"; }, seconds(10)));
+    int first = state(rid)["Pid"];
+    REQUIRE(first > 0);
+    // Hold the container's lock as soon as the cleanup lets go of it for
+    // its backoff: the restart then waits for us, and ps/inspect show it.
+    std::string lock_path = env_or("BOCK_ROOT", "") + "/containers/" + rid + "/lock";
+    REQUIRE(cli({"exec", rid, "rm", "/tmp/ok"}).code == 0);
+    int held = -1;
+    auto end = steady_clock::now() + seconds(15);
+    while (held < 0 && steady_clock::now() < end) {
+        int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            auto rec = json::parse(fs::read_file(env_or("BOCK_ROOT", "") + "/containers/" + rid + "/container.json")
+                                       .value_or("{}"), nullptr, false);
+            if (rec.is_object() && rec.value("restarting", false)) {
+                held = fd;
+                break;
+            }
+            ::flock(fd, LOCK_UN);
+        }
+        if (fd >= 0) ::close(fd);
+        std::this_thread::sleep_for(microseconds(500));
+    }
+    REQUIRE(held >= 0);
+    auto st = state(rid);
+    CHECK(st["Status"] == "restarting");
+    CHECK(st["Restarting"] == true);
+    CHECK_THAT(ps_status(rid), Contains("Restarting (137)"));
+    CHECK(cli({"ps", "-q", "--filter", "status=restarting"}).out == rid.substr(0, 12) + "\n");
+    ::close(held);
+    CHECK(until([&] { return state(rid)["Status"] == "running"; }, seconds(10)));
+    auto after = json::parse(cli({"inspect", rid}).out)[0];
+    CHECK(after["RestartCount"] == 1);
+    CHECK(after["State"]["Pid"] != first);
+    // Its health starts over, and the new run's file makes it healthy.
+    CHECK(until([&] { return state(rid)["Health"]["Status"] == "healthy"; }, seconds(10)));
+    CHECK(cli({"rm", "-f", rid}).code == 0);
+    CHECK(cli({"ps", "-a", "-q"}).out.empty());
 }
 
 }  // namespace bock::test

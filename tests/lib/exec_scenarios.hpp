@@ -20,5 +20,11 @@ void check_inspect_and_ps();
 // Health checks: starting -> healthy -> unhealthy (after retries) ->
 // healthy, shown in ps and inspect; a timeout; --health-on-failure=kill.
 void check_health();
+// The monitor's health timer on a detached container: healthy, then
+// unhealthy within interval x retries of the file the check tests being
+// removed (ps and inspect); --health-on-failure=restart really restarts
+// (status "restarting" while its cleanup waits, then running with a new
+// process, RestartCount 1, healthy again).
+void check_health_timer();
 
 }  // namespace bock::test

@@ -45,6 +45,27 @@ std::vector<pid_t> monitors() {
     return out;
 }
 
+// bock-netns helpers serving this test's containers (their API socket is
+// under the run root), zombies left out: they hold nothing.
+std::vector<pid_t> netns_helpers() {
+    std::vector<pid_t> out;
+    DIR* d = ::opendir("/proc");
+    if (!d) return out;
+    while (auto* e = ::readdir(d)) {
+        pid_t pid = std::atoi(e->d_name);
+        if (pid <= 0) continue;
+        auto stat = fs::read_file(fmt::format("/proc/{}/stat", pid)).value_or("");
+        auto close = stat.rfind(')');
+        if (close == std::string::npos || stat.find("(bock-netns)") == std::string::npos ||
+            stat.compare(close + 2, 1, "Z") == 0)
+            continue;
+        auto cmd = fs::read_file(fmt::format("/proc/{}/cmdline", pid)).value_or("");
+        if (cmd.find(run_root() + "/containers/") != std::string::npos) out.push_back(pid);
+    }
+    ::closedir(d);
+    return out;
+}
+
 nlohmann::json ps_all() {
     auto r = cli({"ps", "-a", "--format", "json"});
     REQUIRE(r.code == 0);
@@ -95,6 +116,8 @@ void check_clean_store() {
     CHECK(dir_entries(store() + "/leases").empty());
     CHECK_THAT(mount_table(), !Catch::Contains(run_root() + "/containers/"));
     CHECK(eventually([] { return monitors().empty(); }, 3s));
+    // Rootless the containers have the default network: no helper left either.
+    CHECK(eventually([] { return netns_helpers().empty(); }, 3s));
 }
 
 void ensure_default_image() { REQUIRE(cli({"run", "--rm", "busybox", "true"}).code == 0); }
@@ -255,6 +278,27 @@ void check_terminal() {
     CHECK(eventually([&] { return ps_all()[0]["State"] == "exited"; }));
     CHECK(ps_all()[0]["ExitCode"] == 5);
     CHECK(cli({"rm", "term"}).code == 0);
+    check_clean_store();
+}
+
+void check_terminal_eof() {
+    auto script = find_program("script");
+    if (!script) skip("script (util-linux) is not installed");
+    ensure_default_image();
+    std::string env = fmt::format("BOCK_ROOT={} BOCK_RUNROOT={} ", store(), run_root());
+    int hung = 0;
+    for (int i = 0; i < 10; i++) {
+        // script gives bock a terminal; its own stdin is at EOF, which it
+        // passes on as the terminal's EOF character.
+        auto r = run({"timeout", "20", *script, "-qec",
+                      env + bin("bock") + " run -it --rm --network none busybox sh", "/dev/null"},
+                     std::string());
+        INFO("run " << i << ": " << r.out << r.err);
+        if (r.code == 124) hung++;
+        CHECK(r.code != 124);
+    }
+    CHECK(hung == 0);
+    CHECK(eventually([&] { return cli({"ps", "-a", "-q"}).out.empty(); }));
     check_clean_store();
 }
 

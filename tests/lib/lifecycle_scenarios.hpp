@@ -13,6 +13,10 @@ void check_detached_logs();
 void check_create_start_wait_stdin();
 // run -it in tmux: a real pty, its size, a resize, ctrl-p ctrl-q, attach, exit.
 void check_terminal();
+// run -it under `script` with stdin at EOF, ten times: the shell sees the
+// EOF and bock returns every time (it hung about 1 in 10 when the EOF
+// reached the pty before the shell switched it to raw mode).
+void check_terminal_eof();
 // on-failure:3 exactly 3 restarts with backoff; always after kill, not
 // after stop; system restart.
 void check_restart_policies();

@@ -13,3 +13,7 @@ TEST_CASE("root: inspect and ps: Docker's fields against facts, filters, formats
 TEST_CASE("root: health checks: starting, healthy, unhealthy, healthy; timeout; on-failure=kill", "[root-health]") {
     check_health();
 }
+TEST_CASE("root: the monitor's health timer: unhealthy within interval x retries; on-failure=restart restarts",
+          "[root-health]") {
+    check_health_timer();
+}

@@ -133,3 +133,35 @@ TEST_CASE("root: -p needs --network slirp4netns; through bock-netns it publishes
     CHECK(cli({"rm", "-f", lines(ps.out)[0]}).code == 0);
     CHECK(!listening(port));
 }
+
+TEST_CASE("root: run -d --network slirp4netns -p: the helper outlives bock, follows restart, goes with rm -f",
+          "[root-network]") {
+    if (::access("/dev/net/tun", R_OK | W_OK) != 0) skip("/dev/net/tun is missing");
+    uint16_t port = free_port();
+    auto up = [&] {
+        for (int i = 0; i < 500; ++i) {
+            if (get(port, "/i.txt").find("root-detached") != std::string::npos) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    };
+    auto d = cli({"run", "-d", "--network", "slirp4netns", "--dns-upstream", "127.0.0.1:9", "-p",
+                  fmt::format("127.0.0.1:{}:8080", port), "busybox", "sh", "-c",
+                  "mkdir -p /www && echo root-detached > /www/i.txt && exec httpd -f -p 8080 -h /www"});
+    INFO(d.err);
+    REQUIRE(d.code == 0);
+    std::string id = lines(d.out).at(0);
+    CHECK(up());
+    CHECK(cli({"restart", id}).code == 0);
+    CHECK(up());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(lines(cli({"ps", "-q"}).out).size() == 1);  // still running: the stopped run's cleanup left it alone
+    CHECK(cli({"rm", "-f", id}).code == 0);
+    CHECK(!listening(port));
+    // The default as root stays none, for detached containers too.
+    auto none = cli({"run", "-d", "busybox", "sleep", "1000"});
+    REQUIRE(none.code == 0);
+    std::string nid = lines(none.out).at(0);
+    CHECK(cli({"exec", nid, "ls", "/sys/class/net"}).out == "lo\n");
+    CHECK(cli({"rm", "-f", nid}).code == 0);
+}

@@ -11,3 +11,6 @@ TEST_CASE("inspect and ps: Docker's fields against facts, filters, formats", "[i
 TEST_CASE("health checks: starting, healthy, unhealthy, healthy; timeout; on-failure=kill", "[health]") {
     check_health();
 }
+TEST_CASE("the monitor's health timer: unhealthy within interval x retries; on-failure=restart restarts", "[health]") {
+    check_health_timer();
+}

@@ -13,3 +13,4 @@ TEST_CASE("restart policies", "[lifecycle-restart]") { check_restart_policies();
 TEST_CASE("run -it through tmux", "[lifecycle-tty]") { check_terminal(); }
 TEST_CASE("SIGKILL at any point", "[lifecycle-crash]") { check_sigkill_anywhere(); }
 TEST_CASE("fifty concurrent run -d", "[lifecycle-fifty]") { check_fifty_concurrent(); }
+TEST_CASE("run -it with stdin at EOF, ten times under script", "[lifecycle-tty]") { check_terminal_eof(); }

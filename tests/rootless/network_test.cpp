@@ -494,3 +494,111 @@ TEST_CASE("a SIGKILLed bock run leaves no helper and no port bound", "[network]"
     auto ps = cli({"ps", "-a", "--format", "json"});
     for (const auto& c : nlohmann::json::parse(ps.out)) (void)cli({"rm", "-f", c["Id"].get<std::string>()});
 }
+
+// Containers behind a monitor (docs/networking.md, "Containers behind a
+// monitor"): bock-netns outlives the `bock run -d` that started it, follows
+// the container through stop/start, restart and its restart policy (a new
+// network namespace each time), and goes with `bock rm -f` or with the
+// container when its monitor is killed.
+TEST_CASE("bock run -d -p: a detached server's port, through start, restart, policy, rm -f and a killed monitor",
+          "[network]") {
+    require_tun();
+    uint16_t port = free_port();
+    std::string pub = fmt::format("127.0.0.1:{}:8080", port);
+    auto up = [&] { return !http_get(port, "/hello.txt").empty(); };
+    auto d = cli({"run", "-d", "--dns-upstream", kNoDns, "-p", pub, "busybox", "sh", "-c", kHttpdScript});
+    INFO(d.err);
+    REQUIRE(d.code == 0);
+    std::string id = lines(d.out).at(0);
+    // bock returned: the helper is not its child any more, and serves.
+    REQUIRE(wait_until(up));
+    CHECK_THAT(http_get(port, "/hello.txt"), Catch::Contains("hello from the container"));
+    CHECK_THAT(http_get(port, "/cgi-bin/addr", "127.0.0.5"), Catch::Contains("::ffff:127.0.0.5]"));
+    CHECK(cli({"port", id}).out == fmt::format("8080/tcp -> 127.0.0.1:{}\n", port));
+    auto helpers = our_helpers();
+    REQUIRE(helpers.size() == 1);
+    auto inspect = nlohmann::json::parse(cli({"inspect", id}).out)[0];
+    CHECK(inspect["HostConfig"]["NetworkMode"] == "slirp4netns");
+    // Its network files live with the container (a restart after a reboot binds them again).
+    auto in = cli({"exec", id, "sh", "-c", "cat /etc/resolv.conf; ls /sys/class/net"});
+    CHECK_THAT(in.out, Catch::Contains("nameserver 10.0.2.3"));
+    CHECK_THAT(in.out, Catch::Contains("tap0"));
+
+    // stop: the helper ends with the container, the port is free.
+    CHECK(cli({"stop", id}).code == 0);
+    CHECK(wait_until([&] { return process_gone(helpers[0]); }));
+    CHECK(wait_until([&] { return !port_bound(port); }));
+    // start: a new network namespace, a new helper on the same port.
+    CHECK(cli({"start", id}).code == 0);
+    CHECK(wait_until(up));
+    auto second = our_helpers();
+    REQUIRE(second.size() == 1);
+    CHECK(second[0] != helpers[0]);
+    // restart: the same again. (The stopped run's cleanup, which may come
+    // after the start, must leave the new run alone: it stays running.)
+    CHECK(cli({"restart", id}).code == 0);
+    CHECK(wait_until(up));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(nlohmann::json::parse(cli({"inspect", id}).out)[0]["State"]["Status"] == "running");
+    auto third = our_helpers();
+    REQUIRE(third.size() == 1);
+    CHECK(third[0] != second[0]);
+    // rm -f: no monitor, no helper, no port.
+    CHECK(cli({"rm", "-f", id}).code == 0);
+    CHECK(wait_until([&] {
+        for (pid_t m : children_named(0, "bock-monitor"))
+            if (fs::read_file(fmt::format("/proc/{}/cmdline", m)).value_or("").find(id) != std::string::npos &&
+                !process_gone(m))
+                return false;
+        return true;
+    }));
+    CHECK(our_helpers().empty());
+    CHECK(wait_until([&] { return !port_bound(port); }));
+
+    // A restart policy: killed, started again with a new helper serving the port.
+    auto a = cli({"run", "-d", "--restart", "always", "--dns-upstream", kNoDns, "-p", pub, "busybox", "sh", "-c",
+                  kHttpdScript});
+    REQUIRE(a.code == 0);
+    std::string aid = lines(a.out).at(0);
+    REQUIRE(wait_until(up));
+    auto before = our_helpers();
+    REQUIRE(before.size() == 1);
+    CHECK(cli({"kill", aid}).code == 0);
+    CHECK(wait_until([&] {
+        auto h = our_helpers();
+        return h.size() == 1 && h[0] != before[0] && up();
+    }));
+    CHECK(nlohmann::json::parse(cli({"inspect", aid}).out)[0]["RestartCount"] == 1);
+    // The monitor killed: the container dies with it, and so does the helper.
+    auto rec = nlohmann::json::parse(
+        fs::read_file(env_or("BOCK_ROOT", "") + "/containers/" + aid + "/container.json").value_or("{}"));
+    pid_t monitor = rec.value("monitor_pid", 0);
+    REQUIRE(monitor > 0);
+    REQUIRE(::kill(monitor, SIGKILL) == 0);
+    CHECK(wait_until([&] { return our_helpers().empty(); }));
+    CHECK(wait_until([&] { return !port_bound(port); }));
+    auto ps = nlohmann::json::parse(cli({"ps", "-a", "--format", "json"}).out);
+    REQUIRE(ps.size() == 1);
+    CHECK(ps[0]["State"] == "exited");
+    CHECK(cli({"rm", "-f", aid}).code == 0);
+
+    // create + start, and -i: the same network.
+    auto c = cli({"create", "--dns-upstream", kNoDns, "-p", pub, "busybox", "sh", "-c", kHttpdScript});
+    REQUIRE(c.code == 0);
+    std::string cid = lines(c.out).at(0);
+    CHECK(our_helpers().size() == 1);  // attached already, the port bound
+    CHECK(cli({"start", cid}).code == 0);
+    CHECK(wait_until(up));
+    CHECK(cli({"rm", "-f", cid}).code == 0);
+    auto i = run({bin("bock"), "run", "-i", "--rm", "--dns-upstream", kNoDns, "busybox", "sh", "-c",
+                  "ls /sys/class/net; cat"},
+                 std::string("from stdin\n"));
+    CHECK(i.code == 0);
+    CHECK_THAT(i.out, Catch::Contains("tap0"));
+    CHECK_THAT(i.out, Catch::Contains("from stdin"));
+    CHECK(wait_until([&] { return our_helpers().empty(); }));
+    // The --rm cleanup may still be finishing on a loaded machine.
+    CHECK(wait_until([&] { return cli({"ps", "-a", "-q"}).out.empty(); }));
+    INFO(cli({"ps", "-a"}).out);
+    CHECK(cli({"ps", "-a", "-q"}).out.empty());
+}

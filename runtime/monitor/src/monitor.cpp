@@ -63,6 +63,8 @@ private:
     void health_tick();
     void drain_outputs();
     void finish();
+    void write_terminal_eof();
+    void check_terminal_eof();
 
     const Options& o_;
     Fd sigfd_, listen_, timer_;
@@ -72,6 +74,15 @@ private:
     bool exited_ = false;
     int status_ = 0;
     pid_t health_pid_ = 0;
+    // -t, stdin closed by a client: the terminal's EOF character written,
+    // and again when the terminal's mode changes (check_terminal_eof).
+    bool eof_pending_ = false;
+    bool eof_canonical_ = false;  // ICANON when it was last written
+    int eof_writes_ = 0;
+    // The terminal's modes when the monitor started, and whether the
+    // program has changed them since (seen when input arrives).
+    tcflag_t initial_lflag_ = 0;
+    bool terminal_changed_ = false;
 };
 
 Result<void> Monitor::setup() {
@@ -101,6 +112,8 @@ Result<void> Monitor::setup() {
     if (o_.pty_fd >= 0) {
         out_fd_ = o_.pty_fd;
         in_fd_ = o_.pty_fd;
+        struct termios t = {};
+        if (::tcgetattr(o_.pty_fd, &t) == 0) initial_lflag_ = t.c_lflag;
     } else {
         out_fd_ = o_.stdout_fd;
         err_fd_ = o_.stderr_fd;
@@ -205,9 +218,30 @@ void Monitor::on_client(size_t i) {
     auto kind = static_cast<Packet>(buf[0]);
     std::string_view payload(buf + 1, static_cast<size_t>(n - 1));
     switch (kind) {
-        case Packet::stdin_data:
-            if (in_fd_ >= 0) (void)sys::raw::write_all(in_fd_, payload.data(), payload.size());
+        case Packet::stdin_data: {
+            if (in_fd_ < 0) break;
+            // An EOF character typed ahead, before the program ever set
+            // the terminal's modes (script(1) passing on its own EOF, a
+            // test's ^D): it may be lost the same way as a closed stdin's
+            // (write_terminal_eof), so it is watched the same way. Not
+            // once the program has changed the modes: a ^D that ends a
+            // `cat` must not end the shell too.
+            struct termios t = {};
+            bool watch = false;
+            if (o_.pty_fd >= 0 && !eof_pending_ && ::tcgetattr(o_.pty_fd, &t) == 0) {
+                if (t.c_lflag != initial_lflag_) terminal_changed_ = true;
+                char eof = t.c_cc[VEOF] ? static_cast<char>(t.c_cc[VEOF]) : '\x04';
+                watch = !terminal_changed_ && (t.c_lflag & ICANON) &&
+                        payload.find(eof) != std::string_view::npos;
+            }
+            (void)sys::raw::write_all(in_fd_, payload.data(), payload.size());
+            if (watch) {
+                eof_pending_ = true;
+                eof_canonical_ = true;
+                eof_writes_ = 1;
+            }
             break;
+        }
         case Packet::resize:
             if (o_.pty_fd >= 0) {
                 unsigned rows = 0, cols = 0;
@@ -222,6 +256,9 @@ void Monitor::on_client(size_t i) {
             if (o_.pty_fd < 0 && in_fd_ >= 0) {
                 ::close(in_fd_);
                 in_fd_ = -1;
+            } else if (o_.pty_fd >= 0 && !eof_pending_) {
+                eof_pending_ = true;
+                write_terminal_eof();
             }
             break;
         default:
@@ -245,6 +282,37 @@ void Monitor::reap() {
         }
         // Anything else: an orphan reparented to us (we are a subreaper).
     }
+}
+
+// A terminal has no half-close: its EOF is the VEOF character (^D), which
+// means EOF only to a reader in canonical mode (a line editor in raw mode
+// takes ^D on an empty line as EOF too). Written while the terminal is
+// canonical but before the program reads, the kernel keeps it as a NUL
+// byte that ends an empty line; a program that then switches to raw mode
+// (a shell starting its line editor, or back at its prompt after a
+// command) reads that NUL instead of EOF and waits forever. So the EOF is
+// written again each time the terminal's mode changes while the container
+// runs (the run -it hang with stdin at EOF, 1 in 10 runs).
+void Monitor::write_terminal_eof() {
+    struct termios t = {};
+    if (::tcgetattr(o_.pty_fd, &t) < 0) {
+        eof_pending_ = false;
+        return;
+    }
+    char eof = t.c_cc[VEOF] ? static_cast<char>(t.c_cc[VEOF]) : '\x04';
+    (void)sys::raw::write_all(o_.pty_fd, &eof, 1);
+    eof_canonical_ = (t.c_lflag & ICANON) != 0;
+    if (++eof_writes_ >= 64) eof_pending_ = false;  // a program that keeps toggling: enough
+}
+
+void Monitor::check_terminal_eof() {
+    if (!eof_pending_) return;
+    struct termios t = {};
+    if (::tcgetattr(o_.pty_fd, &t) < 0) {
+        eof_pending_ = false;
+        return;
+    }
+    if (((t.c_lflag & ICANON) != 0) != eof_canonical_) write_terminal_eof();
 }
 
 // `bock healthcheck run ID`, never two at once, output discarded.
@@ -315,11 +383,14 @@ int Monitor::run() {
         fds.push_back({timer_ ? timer_.get() : -1, POLLIN, 0});
         std::erase_if(clients_, [](const Client& c) { return !c.fd; });
         for (auto& c : clients_) fds.push_back({c.fd.get(), POLLIN, 0});
-        if (::poll(fds.data(), fds.size(), -1) < 0) {
+        // While a terminal EOF is pending its mode is looked at every 20 ms.
+        int n = ::poll(fds.data(), fds.size(), eof_pending_ ? 20 : -1);
+        if (n < 0) {
             if (errno == EINTR) continue;
             log::error("poll: {}", std::strerror(errno));
             break;
         }
+        check_terminal_eof();
         if (fds[2].revents) on_output(out_fd_, 1);
         if (fds[3].revents) on_output(err_fd_, 2);
         if (fds[1].revents) accept_client();

@@ -91,6 +91,13 @@ struct ContainerRecord {
     uint64_t log_max_size = 0;      // bytes, 0: no rotation
     bool init = false;              // --init
 
+    // Restarts outside the policy (issue 16 leftovers, docs/monitor.md):
+    // --health-on-failure=restart asks the cleanup to start the container
+    // again whatever its policy; `restarting` is set while the cleanup
+    // waits its backoff (status "restarting" while the cleanup lives).
+    bool restart_requested = false;
+    bool restarting = false;
+
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j, const std::string& path);
 };
@@ -98,7 +105,7 @@ struct ContainerRecord {
 // A record with its status derived from facts.
 struct ContainerInfo {
     ContainerRecord rec;
-    std::string status;  // created | running | exited
+    std::string status;  // created | running | restarting | exited
     std::optional<int> exit_code;
     std::string reason;  // set when the exit was not recorded (e.g. bock was killed)
     int64_t finished = 0;

@@ -35,13 +35,14 @@ struct RunOptions {
     std::string console_socket;
     // Fds 3..3+N-1 of the caller stay open in the container process.
     int preserve_fds = 0;
-    // run_container only: called in the parent once the container process
-    // exists in its namespaces and reported ready, before it is started
-    // (before the start hooks and StartContainer), e.g. to attach a network
-    // helper to its network namespace. An error aborts the run (the process
-    // is killed) and is returned.
+    // Called in the parent once the container process exists in its
+    // namespaces and reported ready, before it is started (run_container:
+    // before the start hooks and StartContainer; create_container: once it
+    // blocks on the exec fifo, before create_container returns), e.g. to
+    // wait for a network helper attached to its network namespace. An
+    // error aborts the run (the process is killed) and is returned.
     std::function<Result<void>(pid_t)> on_created;
-    // run_container only: called in the parent right after the container
+    // Called in the parent right after the container
     // process is cloned (in its cgroup, its pid file written), while it
     // still sets itself up: the namespaces made by clone exist, so a
     // helper can start on them in parallel with the container's setup

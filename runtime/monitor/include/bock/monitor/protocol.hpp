@@ -29,6 +29,9 @@ enum class Packet : uint8_t {
     // client -> monitor
     stdin_data = 16,
     resize = 17,     // payload: "ROWS COLS"
+    // The client's stdin ended: the stdin pipe is closed; with a terminal
+    // its EOF character is written (again whenever the terminal's mode
+    // changes while the container runs: docs/monitor.md).
     stdin_close = 18,
 };
 
