@@ -69,6 +69,7 @@ nlohmann::json ContainerRecord::to_json() const {
         j["init"] = init;
     }
     if (!healthcheck.is_null()) j["healthcheck"] = healthcheck;
+    if (!mounts.empty()) j["mounts"] = mounts;
     return j;
 }
 
@@ -127,6 +128,7 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
         r.log_driver = j.value("log_driver", std::string("json-file"));
         r.log_max_size = j.value("log_max_size", uint64_t{0});
         r.init = j.value("init", false);
+        if (auto e = j.find("mounts"); e != j.end() && e->is_array()) r.mounts = *e;
     } catch (const nlohmann::json::exception& e) {
         return make_error("container record `{}`: {}", path, e.what());
     }
