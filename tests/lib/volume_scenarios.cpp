@@ -245,7 +245,7 @@ void check_binds_tmpfs_mount_forms() {
     auto nodonor = cli({"run", "--rm", "--volumes-from", "nosuch", im.base, "true"});
     CHECK(nodonor.code != 0);
     CHECK(nodonor.err.find("no such container") != std::string::npos);
-    ok_run({"rm", "donor"});
+    ok_run({"rm", "-f", "donor"});  // created, never started
     ok_run({"volume", "rm", "fromvol", "mvol"});
 }
 
