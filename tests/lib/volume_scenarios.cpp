@@ -110,6 +110,17 @@ void check_named_volumes() {
     CHECK(insp[0]["Mounts"][0]["Name"] == "shared");
     CHECK(insp[0]["Mounts"][0]["RW"] == false);
 
+    // system df counts volumes in a row of their own.
+    bool df_row = false;
+    for (const auto& row : nlohmann::json::parse(ok_run({"system", "df", "--format", "json"}).out))
+        if (row["Type"] == "Local Volumes") {
+            df_row = true;
+            CHECK(row["Total"].get<int>() >= 1);
+            CHECK(row["Active"].get<int>() >= 1);
+            CHECK(row["RawSize"].get<uint64_t>() > 0);
+        }
+    CHECK(df_row);
+
     // Created on first use; prune removes only what no container uses.
     ok_run({"run", "--rm", "-v", "firstuse:/x", im.base, "true"});
     CHECK(has_line(ok_run({"volume", "ls", "-q"}).out, "firstuse"));
