@@ -198,6 +198,7 @@ void check_binds_tmpfs_mount_forms() {
     // z/Z are accepted (no SELinux here).
     ok_run({"run", "--rm", "-v", src + ":/b:z", "-v", src + ":/c:Z", im.base, "cat", "/c/file"});
 
+    const size_t containers_before = lines(ok_run({"ps", "-a", "-q"}).out).size();
     // A missing source: refused with podman's behaviour named; nothing left.
     auto missing = cli({"run", "--rm", "-v", src + "/nope:/b", im.base, "true"});
     CHECK(missing.code == 125);
@@ -212,6 +213,18 @@ void check_binds_tmpfs_mount_forms() {
     auto dup = cli({"run", "--rm", "-v", src + ":/b", "--tmpfs", "/b", im.base, "true"});
     CHECK(dup.code == 125);
     CHECK(dup.err.find("duplicate mount destination") != std::string::npos);
+
+    // A bad flag after a good one leaves no container and no volume.
+    auto late = cli({"run", "--rm", "-v", "notmade:/a", "-v", src + "/nope:/b", im.base, "true"});
+    CHECK(late.code == 125);
+    CHECK(lines(ok_run({"ps", "-a", "-q"}).out).size() == containers_before);
+    CHECK(!has_line(ok_run({"volume", "ls", "-q"}).out, "notmade"));
+    // A volume made with --opt type=tmpfs is a tmpfs in the container.
+    ok_run({"volume", "create", "--opt", "type=tmpfs", "--opt", "o=size=3m", "tmpvol"});
+    auto tv = ok_run({"run", "--rm", "-v", "tmpvol:/tv", im.base, "grep", " /tv ", "/proc/mounts"});
+    CHECK(tv.out.find("tmpfs /tv tmpfs") != std::string::npos);
+    CHECK(tv.out.find("size=3072k") != std::string::npos);
+    ok_run({"volume", "rm", "tmpvol"});
 
     // --tmpfs and the --mount forms, as /proc/mounts and stat show them.
     auto m = ok_run({"run", "--rm", "--tmpfs", "/t:size=1m,mode=1777", "--mount",
