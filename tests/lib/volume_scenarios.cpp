@@ -225,6 +225,12 @@ void check_binds_tmpfs_mount_forms() {
     CHECK(tv.out.find("tmpfs /tv tmpfs") != std::string::npos);
     CHECK(tv.out.find("size=3072k") != std::string::npos);
     ok_run({"volume", "rm", "tmpvol"});
+    // --opt type=none,o=bind,device=DIR: a bind mount of DIR.
+    ok_run({"volume", "create", "--opt", "type=none", "--opt", "o=bind", "--opt", "device=" + src, "bindvol"});
+    auto bv = ok_run({"run", "--rm", "-v", "bindvol:/bv", im.base, "cat", "/bv/file"});
+    CHECK(bv.out == "host-file\n");
+    ok_run({"volume", "rm", "bindvol"});
+    CHECK(fs::exists(src + "/file"));  // removing the volume leaves the device directory alone
 
     // --tmpfs and the --mount forms, as /proc/mounts and stat show them.
     auto m = ok_run({"run", "--rm", "--tmpfs", "/t:size=1m,mode=1777", "--mount",
@@ -324,6 +330,26 @@ void check_chown_and_overlay() {
     CHECK(o.out == "changed\nnew\n");
     CHECK(fs::read_file(osrc + "/orig").value_or("") == "orig\n");
     CHECK(!fs::exists(osrc + "/new"));
+}
+
+void check_volume_single_id() {
+    // Only the user's own id is mapped: the copy keeps the session's owner
+    // (the image's owners live in xattrs there), and the files are readable.
+    auto r = ok_run({"run", "--rm", "-v", "single:/etc", "busybox", "sh", "-c", "ls /etc; echo x > /etc/new"});
+    CHECK(has_line(r.out, "passwd"));
+    auto again = ok_run({"run", "--rm", "-v", "single:/e", "busybox", "cat", "/e/new"});
+    CHECK(again.out == "x\n");
+    std::string src = host_dir("single-u");
+    REQUIRE(fs::write_file(src + "/f", "x\n"));
+    ok_run({"run", "--rm", "-v", src + ":/u:U", "busybox", "true"});
+    struct stat st {};
+    REQUIRE(::stat((src + "/f").c_str(), &st) == 0);
+    CHECK(st.st_uid == ::getuid());
+    // A user that is not mapped: the error names the mapping.
+    auto bad = cli({"run", "--rm", "-u", "1000", "-v", src + ":/u:U", "busybox", "true"});
+    CHECK(bad.code != 0);
+    CHECK(bad.err.find("must be mapped") != std::string::npos);
+    ok_run({"volume", "rm", "single"});
 }
 
 }  // namespace bock::test

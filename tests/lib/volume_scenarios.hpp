@@ -23,4 +23,8 @@ void check_hostile_destinations();
 // when rootless); `:O` discards the container's writes.
 void check_chown_and_overlay();
 
+// Rootless with a single-ID mapping (no subordinate range): a volume is
+// filled and used; `:U` to root works, to an unmapped user is refused.
+void check_volume_single_id();
+
 }  // namespace bock::test

@@ -10,3 +10,4 @@ TEST_CASE("a new volume is filled from the image; the image's VOLUME is anonymou
 TEST_CASE("bind mounts, --tmpfs, --mount and --volumes-from", "[volume]") { check_binds_tmpfs_mount_forms(); }
 TEST_CASE("a -v destination through a symlink to /etc lands inside the root", "[volume]") { check_hostile_destinations(); }
 TEST_CASE(":U chowns the source to the container's user; :O discards writes", "[volume]") { check_chown_and_overlay(); }
+TEST_CASE("volumes with a single-ID mapping", "[norange]") { check_volume_single_id(); }
