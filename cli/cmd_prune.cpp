@@ -4,10 +4,10 @@
 #include <iostream>
 
 #include "bock/engine/system.hpp"
+#include "bock/engine/volumes.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
-namespace {
 
 bool confirmed(const std::string& what) {
     fmt::print("WARNING! This will remove:\n{}Are you sure you want to continue? [y/N] ", what);
@@ -16,8 +16,6 @@ bool confirmed(const std::string& what) {
     std::getline(std::cin, answer);
     return answer == "y" || answer == "Y" || answer == "yes";
 }
-
-}  // namespace
 
 std::string human_size(uint64_t b) {
     const char* units[] = {"B", "kB", "MB", "GB", "TB"};
@@ -59,12 +57,13 @@ void add_system_prune(CLI::App& parent) {
     auto volumes = std::make_shared<bool>(false);
     cmd->add_flag("-f,--force", *force, "Do not ask for confirmation");
     cmd->add_flag("-a,--all", *all, "Remove every image no container uses, not only dangling ones");
-    cmd->add_flag("--volumes", *volumes, "Prune volumes too (not built yet: volumes come with issue 17)");
+    cmd->add_flag("--volumes", *volumes, "Remove the volumes no container uses too");
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
-            if (*volumes) log::warn("--volumes: there are no volumes yet (they come with issue 17); nothing to prune there");
-            if (!*force && !confirmed(*all ? "  - all stopped containers\n  - all images without at least one container associated to them\n"
-                                           : "  - all stopped containers\n  - all dangling images\n"))
+            std::string what = *all ? "  - all stopped containers\n  - all images without at least one container associated to them\n"
+                                    : "  - all stopped containers\n  - all dangling images\n";
+            if (*volumes) what += "  - all volumes not used by at least one container\n";
+            if (!*force && !confirmed(what))
                 return 0;
             auto ctx = BOCK_TRY(engine::open_context());
             auto r = BOCK_TRY(engine::system_prune(ctx, *all));
@@ -72,6 +71,11 @@ void add_system_prune(CLI::App& parent) {
             for (const auto& id : r.containers) fmt::print("{}\n", id);
             if (!r.images.empty()) fmt::print("Deleted Images\n");
             for (const auto& id : r.images) fmt::print("{}\n", id);
+            if (*volumes) {
+                auto vols = BOCK_TRY(engine::prune_volumes(ctx));
+                if (!vols.empty()) fmt::print("Deleted Volumes\n");
+                for (const auto& n : vols) fmt::print("{}\n", n);
+            }
             fmt::print("Total reclaimed space: {}\n", human_size(r.reclaimed));
             return 0;
         });

@@ -55,7 +55,8 @@ void add_df(CLI::App& parent) {
                 for (const auto& c : df.containers)
                     fmt::print("{:<14} {:<30} {:<24} {:<10} {}\n", c.id.substr(0, 12), c.image, c.name, human_size(c.size),
                                c.status);
-                fmt::print("\nLocal Volumes space usage: none (volumes come with issue 17)\n");
+                fmt::print("\nLocal Volumes space usage:\n\n{:<66} {:<6} {}\n", "VOLUME NAME", "LINKS", "SIZE");
+                for (const auto& v : df.volumes) fmt::print("{:<66} {:<6} {}\n", v.name, v.used ? 1 : 0, human_size(v.size));
                 return 0;
             }
             fmt::print("{:<16}{:<8}{:<8}{:<12}{}\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");

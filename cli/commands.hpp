@@ -59,6 +59,9 @@ void add_logs(CLI::App& app);
 void add_attach(CLI::App& app);
 void add_container(CLI::App& app);
 void add_system(CLI::App& app);
+void add_volume(CLI::App& app);  // `bock volume create|ls|inspect|rm|prune` (issue 17)
+// The prune commands' question; true when the answer is yes (cli/cmd_prune.cpp).
+bool confirmed(const std::string& what);
 
 // Usage errors (cli/usage.cpp). usage_line: "Usage: bock CMD ..." for a
 // command; usage_error logs the message and that line and returns 125.

@@ -22,6 +22,9 @@ struct ContainerFlags {
 // Adds the flags; `run` also gets -d and --detach-keys.
 std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run);
 
+// -v, --mount, --tmpfs, --volumes-from (cli/container_flags_volumes.cpp).
+void add_volume_flags(CLI::App* cmd, engine::RunRequest& req);
+
 // After parsing: IMAGE and its arguments from what is left, the optional
 // values into the request. Returns an exit code (0: go on).
 int finish_container_flags(CLI::App* cmd, ContainerFlags& f, const char* verb);

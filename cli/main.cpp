@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
     cli::add_attach(app);
     cli::add_container(app);
     cli::add_system(app);
+    cli::add_volume(app);
     cli::add_not_built(app);  // after the real commands: a built one wins
     cli::group_commands(app);
 

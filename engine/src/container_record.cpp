@@ -71,6 +71,7 @@ nlohmann::json ContainerRecord::to_json() const {
         if (restarting) j["restarting"] = true;
     }
     if (!healthcheck.is_null()) j["healthcheck"] = healthcheck;
+    if (!mounts.empty()) j["mounts"] = mounts;
     return j;
 }
 
@@ -131,6 +132,7 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
         r.init = j.value("init", false);
         r.restart_requested = j.value("restart_requested", false);
         r.restarting = j.value("restarting", false);
+        if (auto e = j.find("mounts"); e != j.end() && e->is_array()) r.mounts = *e;
     } catch (const nlohmann::json::exception& e) {
         return make_error("container record `{}`: {}", path, e.what());
     }

@@ -1,5 +1,6 @@
 // `bock inspect` of a container (inspect.hpp): Docker's document.
 #include "bock/engine/inspect.hpp"
+#include "bock/engine/volumes.hpp"
 
 #include "bock/common/time.hpp"
 #include "bock/engine/health.hpp"
@@ -95,7 +96,7 @@ json inspect_container(const Context& ctx, const ContainerInfo& c) {
             {"RestartCount", r.restart_count},
             {"Driver", r.storage_driver},
             {"Platform", "linux"},
-            {"Mounts", json::array()},
+            {"Mounts", docker_mounts(r)},
             {"Config", config},
             {"HostConfig", host},
             {"NetworkSettings", {{"Ports", ports}, {"IPAddress", ""}, {"Networks", json::object()}}}};

@@ -1,6 +1,7 @@
 // start, stop, kill, wait, the monitor's cleanup command, restart
 // policies and `system restart` (lifecycle.hpp, docs/monitor.md).
 #include "bock/engine/lifecycle.hpp"
+#include "bock/engine/volumes.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -325,6 +326,7 @@ Result<void> cleanup_container(Context& ctx, const std::string& id) {
         if (!rec.auto_remove) return ok();
         lock.release();
         BOCK_TRY(remove_container(ctx, id, false));
+        remove_anonymous_volumes(ctx, id);  // --rm takes its anonymous volumes along (docs/volumes.md)
         return release_orphan_leases(ctx);
     }
 

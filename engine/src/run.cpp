@@ -21,6 +21,7 @@
 #include "bock/engine/lifecycle.hpp"
 #include "bock/engine/network.hpp"
 #include "bock/engine/events.hpp"
+#include "bock/engine/volumes.hpp"
 #include "bock/image/default_image.hpp"
 #include "bock/image/inspect.hpp"
 #include "bock/layers/overlay.hpp"
@@ -31,6 +32,7 @@
 #include "lifecycle_internal.hpp"
 #include "monitor_launch.hpp"
 #include "network_setup.hpp"
+#include "run_volumes.hpp"
 #include "user_lookup.hpp"
 
 namespace bock::engine {
@@ -100,6 +102,7 @@ struct Cleanup {
         }
         if (auto r = ctx.store->release_lease(d.id); !r) log::warn("{}", r.error().to_string());
         else record_event(ctx, "container", "remove", d.id, {});
+        remove_anonymous_volumes(ctx, d.id);
     }
 };
 
@@ -216,6 +219,7 @@ Result<runtime::Spec> build_spec(const Context& ctx, const RunRequest& req, cons
 Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const image::ImageRecord& rec,
                                      const image::ImageConfig& cfg, ContainerRecord& record, const ContainerDirs& dirs,
                                      Cleanup& cleanup, ContainerNetwork& net) {
+    BOCK_TRY(claim_volumes(ctx, req, rec, record));  // volumes and mounts (run_volumes.hpp)
     BOCK_TRY(save_record(ctx, record));
     BOCK_TRY(ctx.store->take_lease(record.id, rec));
     record_event(ctx, "container", "create", record.id, {{"name", record.name}, {"image", record.image}});
@@ -228,6 +232,7 @@ Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const 
     record.storage_driver = std::string(layers::backend_name(cleanup.root.backend()));
     runtime::Spec spec = BOCK_TRY(build_spec(ctx, req, rec, cfg, dirs));
     BOCK_TRY(net.configure(ctx, dirs, spec));
+    BOCK_TRY(apply_volumes(ctx, record, dirs.rootfs, dirs.storage, spec));
     // For `bock inspect` (Docker's Config).
     record.hostname = spec.hostname;
     record.user = req.user.value_or(cfg.user);

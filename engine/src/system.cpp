@@ -15,6 +15,7 @@
 #include "bock/engine/events.hpp"
 #include "bock/engine/images.hpp"
 #include "container_dirs.hpp"
+#include "volume_store.hpp"
 
 namespace bock::engine {
 namespace {
@@ -109,6 +110,22 @@ Result<SystemDf> system_df(Context& ctx) {
         }
     uint64_t containers_total = BOCK_TRY(disk_usage(fs::join(ctx.store_root, "containers")));
     uint64_t store_total = BOCK_TRY(disk_usage(ctx.store_root));
+    // Volumes (docs/volumes.md): their own row; not counted as images.
+    DfRow vrow{"Local Volumes"};
+    std::string vroot = volumes_root(ctx);
+    uint64_t volumes_total = fs::exists(vroot) ? BOCK_TRY(disk_usage(vroot)) : 0;
+    for (const auto& v : BOCK_TRY(list_volumes(ctx))) {
+        uint64_t size = BOCK_TRY(disk_usage(volume_dir(ctx, v.name)));
+        vrow.total++;
+        bool used = false;
+        for (const auto& c : containers)
+            for (const auto& m : c.rec.mounts) used = used || (m.value("Type", "") == "volume" && m.value("Name", "") == v.name);
+        if (used) vrow.active++;
+        else vrow.reclaimable += size;
+        df.volumes.push_back({v.name, size, used});
+    }
+    vrow.size = volumes_total;
+    store_total -= std::min(store_total, volumes_total);
 
     DfRow irow{"Images"}, crow{"Containers"};
     irow.total = images.size();
@@ -136,7 +153,7 @@ Result<SystemDf> system_df(Context& ctx) {
         else crow.active++;
         df.containers.push_back(d);
     }
-    df.rows = {irow, crow, DfRow{"Local Volumes"}};
+    df.rows = {irow, crow, vrow};
     return df;
 }
 

@@ -98,6 +98,11 @@ struct ContainerRecord {
     bool restart_requested = false;
     bool restarting = false;
 
+    // Volumes and mounts (docs/volumes.md): one object per mount, Docker's
+    // inspect fields (Type, Name, Source, Destination, RW, Mode,
+    // Propagation) plus Bock's own (Options, CopyUp, Chown, Overlay).
+    nlohmann::json mounts = nlohmann::json::array();
+
     nlohmann::json to_json() const;
     static Result<ContainerRecord> from_json(const nlohmann::json& j, const std::string& path);
 };

@@ -40,6 +40,12 @@ struct RunRequest {
     std::vector<std::string> log_opts;       // --log-opt max-size=SIZE
     bool init = false;              // --init
     std::optional<std::pair<unsigned, unsigned>> console_size;  // rows, cols of the caller's terminal
+
+    // Volumes and mounts (docs/volumes.md, engine/src/run_volumes.cpp).
+    std::vector<std::string> volumes;       // -v [SRC:]DST[:OPTS] (SRC an absolute path or a volume name)
+    std::vector<std::string> mounts;        // --mount type=bind|volume|tmpfs,src=,dst=,...
+    std::vector<std::string> tmpfs;         // --tmpfs DST[:OPTS]
+    std::vector<std::string> volumes_from;  // --volumes-from CONTAINER[:ro|rw]
 };
 
 // Uses the monitor path (create_container in lifecycle.hpp) instead of the

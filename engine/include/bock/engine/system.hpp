@@ -45,13 +45,20 @@ struct DfContainer {
     uint64_t size = 0;  // its upper directory and record
     int64_t created = 0;
 };
+struct DfVolume {
+    std::string name;
+    uint64_t size = 0;
+    bool used = false;  // some container mounts it
+};
 struct SystemDf {
     std::vector<DfRow> rows;
     std::vector<DfImage> images;
     std::vector<DfContainer> containers;
+    std::vector<DfVolume> volumes;
 };
-// Images: everything in the store but containers/ (layers, blobs, index);
-// containers: containers/. Together they are `du` of the store.
+// Images: everything in the store but containers/ and volumes/ (layers,
+// blobs, index); containers: containers/; volumes: volumes/. Together
+// they are `du` of the store.
 Result<SystemDf> system_df(Context& ctx);
 
 struct PruneReport {
