@@ -8,6 +8,7 @@
 #include "bock/common/error.hpp"
 #include "bock/engine/context.hpp"
 #include "bock/engine/health.hpp"
+#include "bock/engine/security.hpp"
 
 namespace bock::engine {
 
@@ -40,6 +41,10 @@ struct RunRequest {
     std::vector<std::string> log_opts;       // --log-opt max-size=SIZE
     bool init = false;              // --init
     std::optional<std::pair<unsigned, unsigned>> console_size;  // rows, cols of the caller's terminal
+
+    // Security and the host's resources (security.hpp, docs/security.md):
+    // caps, seccomp, devices, sysctls, ulimits, shared namespaces, ...
+    SecurityOptions security;
 };
 
 // Uses the monitor path (create_container in lifecycle.hpp) instead of the
