@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "bock/common/fd.hpp"
@@ -177,9 +178,30 @@ bool own_ns(const runtime::Spec& spec, const std::string& type) {
     return n && n->path.empty();
 }
 
+// net.ipv4.ping_group_range for every group this process has mapped,
+// from 0 to the end of the adjacent ranges starting there (the kernel
+// refuses an end that is not mapped): "0 65536" in a rootless session of
+// a user with a subordinate range, "0 2147483647" as root. bock-netns
+// writes the same value into the networks it serves, so whichever of the
+// two writes last, it is this one.
+std::string ping_group_range() {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;  // first, last + 1
+    auto map = fs::read_file("/proc/self/gid_map");
+    for (const auto& l : strings::split(map.value_or(""), '\n')) {
+        unsigned long long in = 0, out = 0, n = 0;
+        if (std::sscanf(l.c_str(), "%llu %llu %llu", &in, &out, &n) == 3 && n) ranges.emplace_back(in, in + n);
+    }
+    std::sort(ranges.begin(), ranges.end());
+    uint64_t end = 0;
+    for (const auto& r : ranges)
+        if (r.first <= end) end = std::max(end, r.second);
+    if (end == 0) return "1 0";  // nothing mapped from 0: the kernel's default (nobody)
+    return fmt::format("0 {}", std::min<uint64_t>(end - 1, 2147483647));
+}
+
 Result<void> apply_sysctls(const SecurityOptions& o, runtime::Spec& spec) {
-    // ping without CAP_NET_RAW: ICMP echo sockets for group 0, as podman.
-    if (own_ns(spec, "network")) spec.sysctl["net.ipv4.ping_group_range"] = "0 0";
+    // ping without CAP_NET_RAW: ICMP echo sockets for the container's groups.
+    if (own_ns(spec, "network")) spec.sysctl["net.ipv4.ping_group_range"] = ping_group_range();
     for (const auto& s : o.sysctls) {
         auto eq = s.find('=');
         if (eq == std::string::npos || eq == 0) return make_error("--sysctl `{}`: must be KEY=VALUE", s);

@@ -67,10 +67,14 @@ void check_security_defaults() {
                     "echo 1 > /proc/sys/kernel/shmmax 2>/dev/null || echo ro");
     INFO(m.err);
     CHECK(lines(m.out) == std::vector<std::string>{"1", "0", "ro"});
-    // ping without CAP_NET_RAW: an ICMP echo socket, allowed to group 0 by
-    // net.ipv4.ping_group_range; the kernel's default (1 0) refuses it.
+    // ping without CAP_NET_RAW: an ICMP echo socket, allowed to every
+    // mapped group by net.ipv4.ping_group_range; the kernel's default
+    // (1 0) refuses it. Raw sockets are refused.
     auto ping = probe({"--network", "none"}, {"ping", "127.0.0.1"});
     CHECK(ping["ping"]["ok"] == true);
+    auto user_ping = probe({"--network", "none", "-u", "1000:1000"}, {"ping", "127.0.0.1"});
+    CHECK(user_ping["ping"]["ok"] == true);
+    CHECK(sh({}, "ping -c 1 127.0.0.1").code != 0);
     auto noping = probe({"--network", "none", "--sysctl", "net.ipv4.ping_group_range=1 0"}, {"ping", "127.0.0.1"});
     CHECK(noping["ping"]["ok"] == false);
 
