@@ -195,6 +195,10 @@ void check_security_namespaces() {
     auto d = cli({"run", "-d", "--name", "nsowner", "--hostname", "ownerbox", "busybox", "sleep", "100"});
     INFO(d.err);
     REQUIRE(d.code == 0);
+    // A process exec'd into it gets the container's filter too.
+    auto ex = cli({"exec", "nsowner", "grep", "^Seccomp:", "/proc/self/status"});
+    INFO(ex.err);
+    CHECK(ex.out == "Seccomp:\t2\n");
     auto j = sh({"--uts", "container:nsowner", "--pid", "container:nsowner", "--ipc", "container:nsowner"},
                 "hostname; echo $HOSTNAME; ps -o comm | grep -c sleep");
     INFO(j.err);
