@@ -5,6 +5,7 @@
 
 #include "bock/common/fd.hpp"
 #include "commands.hpp"
+#include "container_flags_security.hpp"
 #include "health_flags.hpp"
 
 namespace bock::cli {
@@ -47,6 +48,7 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run) {
     cmd->add_option("-l,--label", req.labels, "Set a label on the container (K=V)")->allow_extra_args(false);
     add_health_flags(cmd, req.health);
     add_volume_flags(cmd, req);
+    add_security_flags(cmd, req.security);
     cmd->prefix_command();  // IMAGE and everything after it belong to the container
     return f;
 }

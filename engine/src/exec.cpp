@@ -109,6 +109,7 @@ Result<int> exec_in_container(Context& ctx, const ExecRequest& req) {
 
     runtime::ExecOptions opts;
     opts.rootless = ctx.rootless;
+    opts.seccomp_cache_dir = fs::join(ctx.store_root, "seccomp-cache");  // as bock run's
     opts.detach = req.detach;
     opts.proxy_stdin = req.interactive;
     opts.timeout_ms = req.timeout_ms;

@@ -33,6 +33,7 @@
 #include "monitor_launch.hpp"
 #include "network_setup.hpp"
 #include "run_volumes.hpp"
+#include "run_security.hpp"
 #include "user_lookup.hpp"
 
 namespace bock::engine {
@@ -233,6 +234,7 @@ Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const 
     runtime::Spec spec = BOCK_TRY(build_spec(ctx, req, rec, cfg, dirs));
     BOCK_TRY(net.configure(ctx, dirs, spec));
     BOCK_TRY(apply_volumes(ctx, record, dirs.rootfs, dirs.storage, spec));
+    BOCK_TRY(apply_security(ctx, req, dirs.rootfs, spec));
     // For `bock inspect` (Docker's Config).
     record.hostname = spec.hostname;
     record.user = req.user.value_or(cfg.user);
@@ -274,6 +276,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     ro.bundle = dirs.bundle;
     ro.rootless = ctx.rootless;
     ro.pid_file = dirs.pid_file();
+    ro.seccomp_cache_dir = fs::join(ctx.store_root, "seccomp-cache");  // the default profile, compiled once
     net.attach(ro);
     record.command = spec.process.args;
     record.state = "running";

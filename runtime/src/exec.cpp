@@ -177,7 +177,7 @@ Result<Plan> exec_plan(const ContainerState& st, const Process& proc, const Exec
     Plan p;
     BOCK_TRY(plan_process(s, p));
     // The container's seccomp filter applies to every process in it (runc).
-    if (config.seccomp) p.seccomp = BOCK_TRY(build_seccomp(*config.seccomp));
+    if (config.seccomp) p.seccomp = BOCK_TRY(build_seccomp_cached(*config.seccomp, opts.seccomp_cache_dir));
     plan_listener_state(p, st);
     p.preserve_fds = opts.preserve_fds;
     p.parent_death_signal = opts.detach ? 0 : SIGKILL;

@@ -428,7 +428,7 @@ Result<Plan> build_plan(const Spec& spec, const RunOptions& opts) {
     p.bundle = opts.bundle;
     p.oci_version = spec.oci_version;
     p.annotations = spec.annotations;
-    if (spec.seccomp) p.seccomp = BOCK_TRY(build_seccomp(*spec.seccomp));
+    if (spec.seccomp) p.seccomp = BOCK_TRY(build_seccomp_cached(*spec.seccomp, opts.seccomp_cache_dir));
     return p;
 }
 

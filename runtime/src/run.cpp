@@ -205,7 +205,8 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
 // clones the container process with CLONE_PARENT: a child of ours, born
 // inside (runc's nsexec uses an intermediate process the same way; exec.cpp
 // too). The helper reports the pid (or -errno) over a pipe and exits. The
-// child skips those joins (plan.clone_in_joined_user).
+// child skips those joins (plan.clone_in_joined_user). Also used without a
+// user namespace to join a pid namespace we could not come back from.
 Result<pid_t> clone_in_joined_user(const Plan& plan) {
     const NamespaceJoin* user = nullptr;
     const NamespaceJoin* pidns = nullptr;
@@ -214,10 +215,10 @@ Result<pid_t> clone_in_joined_user(const Plan& plan) {
         if (j.nstype == CLONE_NEWPID) pidns = &j;
     }
     FdPair pipe = BOCK_TRY(sys::pipe());
-    pid_t helper = BOCK_TRY_CTX(sys::clone_fork(0), "fork the helper that joins the user namespace");
+    pid_t helper = BOCK_TRY_CTX(sys::clone_fork(0), "fork the helper that joins the container's namespaces");
     if (helper == 0) {
         // No allocation from here (child.hpp's rules).
-        long answer = sys::raw::setns(user->fd.get(), CLONE_NEWUSER);
+        long answer = user ? sys::raw::setns(user->fd.get(), CLONE_NEWUSER) : 0;
         if (answer == 0 && pidns) answer = sys::raw::setns(pidns->fd.get(), CLONE_NEWPID);
         if (answer == 0) {
             answer = ::syscall(SYS_clone, CLONE_PARENT | plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr,
@@ -236,6 +237,9 @@ Result<pid_t> clone_in_joined_user(const Plan& plan) {
     while (::waitpid(helper, nullptr, 0) < 0 && errno == EINTR) {
     }
     if (n != static_cast<ssize_t>(sizeof answer)) answer = -EPROTO;
+    if (answer < 0 && !user)
+        return Error(static_cast<int>(-answer), fmt::format("create the container process in the pid namespace `{}`",
+                                                            pidns ? pidns->path : std::string()));
     if (answer < 0)
         return Error(static_cast<int>(-answer),
                      fmt::format("create the container process in the user namespace `{}`", user->path))
@@ -255,6 +259,11 @@ Result<pid_t> clone_container(const Plan& plan) {
         if (j.nstype == CLONE_NEWPID) join = &j;
     if (!join) return sys::clone_fork(plan.clone_flags);
     Fd own = BOCK_TRY_CTX(sys::open("/proc/self/ns/pid", O_RDONLY), "open the runtime's pid namespace");
+    // Coming back needs CAP_SYS_ADMIN over the user namespace that owns our
+    // own pid namespace, which a runtime inside a rootless session lacks
+    // (its pid namespace is the host's): then a helper joins and clones
+    // the container process for us (CLONE_PARENT), as above.
+    if (!sys::setns(own.get(), CLONE_NEWPID)) return clone_in_joined_user(plan);
     if (auto r = sys::setns(join->fd.get(), CLONE_NEWPID); !r)
         return std::move(r.error())
             .wrap(fmt::format("join the pid namespace `{}`", join->path))

@@ -56,6 +56,12 @@ Result<std::vector<sock_filter>> enosys_stub(const Seccomp& s, uint32_t default_
 // the load); a listenerPath without any notify rule is ignored.
 Result<SeccompProgram> build_seccomp(const Seccomp& s);
 
+// build_seccomp through a cache of compiled filters in `dir` (none when
+// empty, or when the filter has a listener): one file per filter, named by
+// a hash of its key and holding the key (the linux.seccomp object, the
+// kernel release, libseccomp's version) in full, compared before use.
+Result<SeccompProgram> build_seccomp_cached(const Seccomp& s, const std::string& dir);
+
 // seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog): 0 or -errno; with a
 // listener, the notify fd (> 0). Safe in the child (no allocation). The
 // caller holds CAP_SYS_ADMIN or has set no_new_privs; EACCES otherwise.

@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include <catch2/catch.hpp>
 
+#include "bock/common/fs.hpp"
 #include "bock/runtime/spec.hpp"
 
 using namespace bock::runtime;
@@ -309,4 +311,46 @@ TEST_CASE("a system call newer than every one the profile names returns ENOSYS",
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("compiled filters are kept by their key and recompiled when the file does not match", "[seccomp]") {
+    char tmpl[] = "/tmp/bock-seccomp-cache-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl));
+    std::string dir = tmpl;
+    Seccomp s;
+    s.default_action = "SCMP_ACT_ALLOW";
+    s.syscalls.push_back({{"mkdir", "mkdirat"}, "SCMP_ACT_ERRNO", 13, {}});
+    auto first = build_seccomp_cached(s, dir);
+    REQUIRE(first);
+    auto fresh = build_seccomp(s);
+    REQUIRE(fresh);
+    auto files = bock::fs::list_dir(dir);
+    REQUIRE(files);
+    REQUIRE(files->size() == 1);
+    const std::string path = dir + "/" + (*files)[0];
+    auto same = [](const SeccompProgram& a, const SeccompProgram& b) {
+        return a.flags == b.flags && a.filter.size() == b.filter.size() &&
+               std::memcmp(a.filter.data(), b.filter.data(), a.filter.size() * sizeof(sock_filter)) == 0;
+    };
+    CHECK(same(*first, *fresh));
+    // A hit returns the stored program: changed on disk, the change shows.
+    auto text = bock::fs::read_file(path);
+    REQUIRE(text);
+    std::string tampered = *text;
+    tampered.back() ^= 1;
+    REQUIRE(bock::fs::write_file(path, tampered));
+    auto hit = build_seccomp_cached(s, dir);
+    REQUIRE(hit);
+    CHECK_FALSE(same(*hit, *fresh));
+    // Another profile, or a damaged header, compiles again.
+    s.syscalls[0].errno_ret = 1;
+    auto other = build_seccomp_cached(s, dir);
+    REQUIRE(other);
+    CHECK(same(*other, *build_seccomp(s)));
+    s.syscalls[0].errno_ret = 13;
+    REQUIRE(bock::fs::write_file(path, "bock-seccomp-cache 1\nx\n"));
+    auto again = build_seccomp_cached(s, dir);
+    REQUIRE(again);
+    CHECK(same(*again, *fresh));
+    (void)bock::fs::remove_all(dir);
 }

@@ -8,6 +8,7 @@
 #include "bock/common/error.hpp"
 #include "bock/engine/context.hpp"
 #include "bock/engine/health.hpp"
+#include "bock/engine/security.hpp"
 
 namespace bock::engine {
 
@@ -46,6 +47,10 @@ struct RunRequest {
     std::vector<std::string> mounts;        // --mount type=bind|volume|tmpfs,src=,dst=,...
     std::vector<std::string> tmpfs;         // --tmpfs DST[:OPTS]
     std::vector<std::string> volumes_from;  // --volumes-from CONTAINER[:ro|rw]
+
+    // Security and the host's resources (security.hpp, docs/security.md):
+    // caps, seccomp, devices, sysctls, ulimits, shared namespaces, ...
+    SecurityOptions security;
 };
 
 // Uses the monitor path (create_container in lifecycle.hpp) instead of the

@@ -30,6 +30,10 @@ struct RunOptions {
     bool forward_signals = true;
     // Written (atomically) with the container process's pid once it exists.
     std::string pid_file;
+    // Where compiled seccomp filters are kept, keyed by their profile, the
+    // kernel and libseccomp (seccomp_cache.cpp); empty: compiled each time
+    // (bock-oci). `bock run` points it into its store.
+    std::string seccomp_cache_dir;
     // process.terminal: a unix socket that receives the pty master (runc's
     // --console-socket); required with terminal, refused without.
     std::string console_socket;

@@ -56,6 +56,8 @@ struct ExecOptions {
     // stderr go to this fd (a detached exec's /dev/null, a health check's
     // capture file); otherwise it shares the caller's stdio.
     int output_fd = -1;
+    // Compiled seccomp filters kept between runs (RunOptions::seccomp_cache_dir).
+    std::string seccomp_cache_dir;
     // Foreground: SIGKILL the process when it runs longer than this, and
     // return an Error with code ETIMEDOUT (0: no limit).
     int timeout_ms = 0;

@@ -1,0 +1,10 @@
+// The security profile and options of bock run (root; tests/lib/security_scenarios.cpp).
+#include <catch2/catch.hpp>
+
+#include "security_scenarios.hpp"
+
+using namespace bock::test;
+
+TEST_CASE("the default security profile and the flags that change it", "[root-security]") { check_security_defaults(); }
+TEST_CASE("read-only roots, sysctls, ulimits, shm, env files, devices, groups", "[root-security]") { check_security_options(); }
+TEST_CASE("pid, uts and ipc namespaces shared with the host or a container", "[root-security]") { check_security_namespaces(); }
