@@ -46,6 +46,7 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run) {
                     "Where 10.0.2.3 forwards DNS: ADDR[:PORT] (default $BOCK_DNS_UPSTREAM, else the host's resolvers)");
     cmd->add_option("-l,--label", req.labels, "Set a label on the container (K=V)")->allow_extra_args(false);
     add_health_flags(cmd, req.health);
+    add_userns_limit_flags(cmd, req);
     cmd->prefix_command();  // IMAGE and everything after it belong to the container
     return f;
 }

@@ -22,6 +22,9 @@ struct ContainerFlags {
 // Adds the flags; `run` also gets -d and --detach-keys.
 std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run);
 
+// --userns/--uidmap/--gidmap and the resource limits (container_flags_userns.cpp).
+void add_userns_limit_flags(CLI::App* cmd, engine::RunRequest& req);
+
 // After parsing: IMAGE and its arguments from what is left, the optional
 // values into the request. Returns an exit code (0: go on).
 int finish_container_flags(CLI::App* cmd, ContainerFlags& f, const char* verb);

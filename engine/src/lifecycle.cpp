@@ -86,7 +86,7 @@ Result<void> start_existing(Context& ctx, ContainerRecord rec) {
     auto img = BOCK_TRY(image_of(ctx, rec));
     BOCK_TRY_CTX(dirs.create(), "create the container's directories");
     (void)dirs.unmount();  // a stale mount a killed cleanup may have left
-    auto root = BOCK_TRY(mount_container_root(ctx, dirs, img, rec.storage_driver, rec.extra_lowers));
+    auto root = BOCK_TRY(mount_container_root(ctx, dirs, img, rec.storage_driver, rec.extra_lowers, rec.shift_uids, rec.shift_gids));
     auto text = BOCK_TRY_CTX(fs::read_file(fs::join(dirs.storage, "config.json")), "read the container's config");
     auto spec = BOCK_TRY(runtime::parse_spec(text, fs::join(dirs.storage, "config.json")));
     BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), text, 0600, false));
