@@ -216,7 +216,32 @@ Result<UsernsPlan> plan_userns(const Context& ctx, const RunRequest& req) {
         if (fd < 0) return errno_error("--userns=ns:{}", path);
         ::close(fd);
         p.join_path = path;
-        return p;
+        // The maps of a process's namespace (/proc/PID/ns/user) are known:
+        // the image is shifted for them as for a namespace of its own.
+        if (path.starts_with("/proc/") && path.ends_with("/ns/user")) {
+            std::string proc = path.substr(0, path.size() - 8);
+            auto read_maps = [](const std::string& file) {
+                std::vector<runtime::IdMap> maps;
+                for (const auto& line : strings::split(fs::read_file(file).value_or(""), '\n')) {
+                    unsigned long in = 0, out = 0, n = 0;
+                    if (std::sscanf(line.c_str(), "%lu %lu %lu", &in, &out, &n) == 3)
+                        maps.push_back({static_cast<uint32_t>(in), static_cast<uint32_t>(out), static_cast<uint32_t>(n)});
+                }
+                return maps;
+            };
+            p.uids = read_maps(proc + "/uid_map");
+            p.gids = read_maps(proc + "/gid_map");
+            // The identity of our own namespace needs no shift.
+            auto identity = [&](const std::vector<runtime::IdMap>& m) {
+                return m.size() == 1 && m[0].container_id == 0 && m[0].host_id == 0 && uint64_t(m[0].size) >= outer_u;
+            };
+            if (identity(p.uids) && identity(p.gids)) p.uids.clear(), p.gids.clear();
+        }
+        if (p.uids.empty() || p.gids.empty()) {
+            p.uids.clear();
+            p.gids.clear();
+            return p;
+        }
     } else {
         return make_error("--userns={}: unknown mode", mode)
             .with_hint("host, keep-id[:uid=N,gid=N], auto[:size=N] or ns:PATH");
@@ -235,7 +260,7 @@ Result<UsernsPlan> plan_userns(const Context& ctx, const RunRequest& req) {
 }
 
 Result<void> make_root_reachable(const Context& ctx, const UsernsPlan& plan, const std::string& bundle) {
-    if (!plan.new_userns) return ok();
+    if (!plan.new_userns && plan.join_path.empty()) return ok();
     // The run root belongs to 0 of the namespace bock runs in (the user in
     // the session, root): a container that maps 0 may search it (its root
     // has CAP_DAC_OVERRIDE over ids it maps).

@@ -87,7 +87,7 @@ void check_keep_id() {
 
     auto layers_before = dir_entries(store_root() + "/layers").size();
     auto r = cli({"run", "--userns=keep-id", "--network", "none", img, "sh", "-c",
-                  script + " && echo more >> /shared/mine && echo new > /shared/created && touch /upper-file"},
+                  script + " && echo more >> /shared/mine && echo new > /shared/created && touch /tmp/upper-file"},
                  bind);
     INFO(r.err);
     REQUIRE(r.code == 0);
@@ -189,9 +189,16 @@ void check_root_userns() {
     CHECK(refused.code == 125);
     CHECK(refused.err.find("for rootless containers") != std::string::npos);
 
-    std::string shared = tmp_dir() + "/shared";
-    REQUIRE(fs::mkdir_p(shared, 0777));
+    // The bind source must be reachable by uid 100000 (the test's scratch
+    // directory is 0700): a directory of its own in /tmp, removed after.
+    auto made = fs::make_temp_dir("/tmp", "bock-userns-test-");
+    REQUIRE(made);
+    std::string shared = *made;
     REQUIRE(::chmod(shared.c_str(), 0777) == 0);
+    struct Gone {
+        std::string dir;
+        ~Gone() { (void)fs::remove_all(dir); }
+    } gone{shared};
     auto m = cli({"run", "--rm", "--uidmap", "0:100000:65536", img, "sh", "-c",
                   "id -u; stat -c '%u %g' /bin/busybox /data/b; cat /proc/self/uid_map; echo x > /shared/f"},
                  {"BOCK_TEST_BIND=" + shared + ":/shared"});
