@@ -174,6 +174,7 @@ private:
                 }
                 v.items.push_back(BOCK_TRY(value()));
                 skip_blank_lines();
+                if (at_end()) return err("unterminated array");
                 if (peek() == ',') {
                     ++pos_;
                     continue;
