@@ -36,7 +36,7 @@ constexpr Need kNeeds[] = {
     {"--cpus", "cpu", "cpu.cfs_quota_us", "cpu"},
     {"--cpu-shares", "cpu", "cpu.shares", "cpu"},
     {"--pids-limit", "pids", "", "pids"},
-    {"--blkio-weight", "blkio", "", "io"},
+    {"--blkio-weight", "blkio", "blkio.weight|blkio.bfq.weight", "io"},
     {"--device-read-bps", "blkio", "blkio.throttle.read_bps_device", "io"},
     {"--device-write-bps", "blkio", "blkio.throttle.write_bps_device", "io"},
 };
@@ -46,6 +46,14 @@ const runtime::CgroupHierarchy* v1_hierarchy(const runtime::CgroupLayout& l, std
         for (const auto& c : h.controllers)
             if (c == controller) return &h;
     return nullptr;
+}
+
+// "a|b": the hierarchy's root has one of the files ("": any hierarchy will do).
+bool v1_has_any(const std::string& mountpoint, std::string_view files) {
+    if (files.empty()) return true;
+    for (const auto& f : strings::split(files, '|'))
+        if (::access(fs::join(mountpoint, f).c_str(), F_OK) == 0) return true;
+    return false;
 }
 
 std::string v2_controllers(const std::string& dir) {
@@ -93,8 +101,8 @@ LimitsReport limits_report(const Context& ctx) {
         for (const auto& n : kNeeds) {
             auto* h = v1_hierarchy(*layout, n.v1_controller);
             if (!h) r.limits.push_back({n.flag, false, fmt::format("no v1 `{}` hierarchy", n.v1_controller)});
-            else if (*n.v1_file && ::access(fs::join(h->mountpoint, n.v1_file).c_str(), F_OK) != 0)
-                r.limits.push_back({n.flag, false, fmt::format("the kernel has no {}", n.v1_file)});
+            else if (!v1_has_any(h->mountpoint, n.v1_file))
+                r.limits.push_back({n.flag, false, fmt::format("the kernel has no {}", strings::split(n.v1_file, '|')[0])});
             else r.limits.push_back({n.flag, true, ""});
         }
         return r;

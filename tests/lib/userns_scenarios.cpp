@@ -1,6 +1,7 @@
 #include "userns_scenarios.hpp"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -301,6 +302,36 @@ void check_limits_enforced_root() {
     CHECK(read_cg("pids.max") == "42");
     CHECK(read_cg("memory.limit_in_bytes") == std::to_string(48 * 1024 * 1024));
     REQUIRE(cli({"rm", "-f", id}).code == 0);
+
+    // --device-read-bps on the first block device there is; --blkio-weight
+    // where the kernel has a weight file, else refused naming it.
+    std::string blk;
+    for (const char* d : {"/dev/vda", "/dev/sda", "/dev/nvme0n1", "/dev/xvda"}) {
+        struct stat st{};
+        if (::stat(d, &st) == 0 && S_ISBLK(st.st_mode)) {
+            blk = d;
+            auto b = cli({"run", "-d", "--device-read-bps", blk + ":1mb", "busybox", "sleep", "60"});
+            INFO(b.err);
+            REQUIRE(b.code == 0);
+            std::string bid = lines(b.out)[0];
+            auto t = fs::read_file("/sys/fs/cgroup/blkio/bock/" + bid + "/blkio.throttle.read_bps_device");
+            REQUIRE(t);
+            CHECK(*t == std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev)) + " 1048576\n");
+            REQUIRE(cli({"rm", "-f", bid}).code == 0);
+            break;
+        }
+    }
+    CHECK_FALSE(blk.empty());
+    bool weight = fs::exists("/sys/fs/cgroup/blkio/blkio.weight") || fs::exists("/sys/fs/cgroup/blkio/blkio.bfq.weight");
+    auto w = cli({"run", "--rm", "--blkio-weight", "500", "busybox", "true"});
+    INFO(w.err);
+    if (weight) {
+        CHECK(w.code == 0);
+    } else {
+        CHECK(w.code == 125);
+        CHECK(w.err.find("--blkio-weight (the kernel has no blkio.weight)") != std::string::npos);
+    }
+    CHECK(cli({"run", "--rm", "--device-read-bps", "/dev/null:1mb", "busybox", "true"}).code == 125);
     CHECK(nothing_left());
 }
 
