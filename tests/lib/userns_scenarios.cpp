@@ -171,6 +171,33 @@ void check_userns_modes() {
     CHECK(strings_equal_ws(ns.out, "0 1 1000"));
     REQUIRE(cli({"rm", "-f", lines(a1.out)[0]}).code == 0);
 
+    // bock create + start, then a stop and start again: the root is mounted
+    // with the same shift (kept in the record).
+    auto cr = cli({"create", "--userns=keep-id", img, "sleep", "60"});
+    INFO(cr.err);
+    REQUIRE(cr.code == 0);
+    std::string cid = lines(cr.out)[0];
+    const std::vector<std::string> look{"exec", cid, "sh", "-c", "id -u; stat -c %u /bin/busybox /data/b"};
+    const std::vector<std::string> want{std::to_string(::getuid()), "0", "5"};
+    // `start` returns once the fifo is read, before the process's execve:
+    // until then it is not dumpable (it changed its uid) and exec cannot
+    // open its namespaces, so exec is retried for up to 2 s.
+    auto exec_look = [&] {
+        Run r;
+        for (int i = 0; i < 20; ++i) {
+            r = cli(look);
+            if (r.code == 0) break;
+            ::usleep(100000);
+        }
+        return r;
+    };
+    REQUIRE(cli({"start", cid}).code == 0);
+    CHECK(lines(exec_look().out) == want);
+    REQUIRE(cli({"stop", "-t", "1", cid}).code == 0);
+    REQUIRE(cli({"start", cid}).code == 0);
+    CHECK(lines(exec_look().out) == want);
+    REQUIRE(cli({"rm", "-f", cid}).code == 0);
+
     // Bad input: one line with the fix, exit 125, nothing left.
     auto too_many = run_in({"--uidmap", "0:1:70000"}, "true");
     CHECK(too_many.code == 125);
