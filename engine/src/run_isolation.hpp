@@ -26,6 +26,7 @@ struct UsernsPlan {
     std::vector<runtime::IdMap> uids, gids;
     // keep-id: the process runs as these ids unless -u says otherwise.
     std::optional<std::pair<uint32_t, uint32_t>> keep_id_user;
+    uid_t host_uid = 0;  // keep-id: whose name and home the entry gets
     // The id shift of the container's root (bock-fuse-overlay's and
     // fuse-overlayfs's uidmapping/gidmapping), so the image's files show
     // their owners under the container's mapping; empty: no shift.
@@ -43,6 +44,10 @@ void record_userns(const UsernsPlan& plan, ContainerRecord& record);
 // containers/ and the bundle get o+x (0711, as podman does), and a parent
 // that others cannot search is an error naming it.
 Result<void> make_root_reachable(const Context& ctx, const UsernsPlan& plan, const std::string& bundle);
+// keep-id: the user's entry in the container's /etc/passwd and /etc/group
+// when the image has none for those ids (as podman), written inside the
+// mounted root.
+Result<void> add_keep_id_user(const Context& ctx, const UsernsPlan& plan, const std::string& rootfs);
 // Into the spec: the user namespace and its maps, keep-id's user.
 void apply_userns(const UsernsPlan& plan, const RunRequest& req, runtime::Spec& spec);
 // "C:H:N" of each map entry.

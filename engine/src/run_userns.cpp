@@ -9,6 +9,7 @@
 // the container's namespace shows as C again), so the image's owners hold
 // under any mapping without a copy of the image.
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,7 +18,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "bock/common/fd.hpp"
 #include "bock/common/fs.hpp"
+#include "bock/common/sys.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/strings.hpp"
 #include "bock/userns/subid.hpp"
@@ -205,6 +208,7 @@ Result<UsernsPlan> plan_userns(const Context& ctx, const RunRequest& req) {
         p.uids = keep_id_maps(uid, outer_u);
         p.gids = keep_id_maps(gid, outer_g);
         p.keep_id_user = std::make_pair(uid, gid);
+        p.host_uid = ctx.host_uid;
         p.new_userns = true;
     } else if (name == "auto") {
         BOCK_TRY(plan_auto(ctx, opts, p));
@@ -287,6 +291,43 @@ Result<void> make_root_reachable(const Context& ctx, const UsernsPlan& plan, con
     return ok();
 }
 
+Result<void> add_keep_id_user(const Context& ctx, const UsernsPlan& plan, const std::string& rootfs) {
+    if (!plan.keep_id_user) return ok();
+    auto [uid, gid] = *plan.keep_id_user;
+    Fd root = BOCK_TRY(sys::open(rootfs, O_PATH | O_DIRECTORY));
+    // Opened inside the root: a symlink there cannot point at the host's files.
+    auto add = [&](const char* file, const std::string& line, uint32_t id) -> Result<void> {
+        auto fd = sys::openat2(root.get(), file, O_RDWR | O_APPEND | O_CLOEXEC, 0,
+                               RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        if (!fd) {
+            if (fd.error().code() == ENOENT) return ok();  // an image without the file
+            return std::move(fd).error().wrap(fmt::format("keep-id: open /{} in the container", file));
+        }
+        std::string text;
+        char buf[4096];
+        for (ssize_t n; (n = ::read(fd->get(), buf, sizeof buf)) != 0;) {
+            if (n < 0) return errno_error("keep-id: read /{} in the container", file);
+            text.append(buf, static_cast<size_t>(n));
+        }
+        for (const auto& l : strings::split(text, '\n')) {
+            auto f = strings::split(l, ':');
+            if (f.size() > 2 && f[2] == std::to_string(id)) return ok();  // the image has it
+        }
+        std::string add_text = (text.empty() || text.back() == '\n' ? "" : "\n") + line + "\n";
+        if (::write(fd->get(), add_text.data(), add_text.size()) != static_cast<ssize_t>(add_text.size()))
+            return errno_error("keep-id: append to /{} in the container", file);
+        return ok();
+    };
+    std::string name = "user", home = "/";
+    if (auto* pw = ::getpwuid(ctx.host_uid)) {
+        name = pw->pw_name;
+        home = pw->pw_dir;
+    }
+    BOCK_TRY(add("etc/passwd", fmt::format("{}:*:{}:{}:{}:{}:/bin/sh", name, uid, gid, name, home), uid));
+    BOCK_TRY(add("etc/group", fmt::format("{}:x:{}:", name, gid), gid));
+    return ok();
+}
+
 void record_userns(const UsernsPlan& plan, ContainerRecord& record) {
     record.userns = plan.mode;
     record.uid_map = format_id_maps(plan.uids);
@@ -316,6 +357,11 @@ void apply_userns(const UsernsPlan& plan, const RunRequest& req, runtime::Spec& 
         spec.process.user.uid = plan.keep_id_user->first;
         spec.process.user.gid = plan.keep_id_user->second;
         spec.process.user.additional_gids.clear();
+        // As podman: HOME is the user's (their entry in /etc/passwd), unless -e set it.
+        bool home_given = false;
+        for (const auto& e : req.env) home_given = home_given || e == "HOME" || e.starts_with("HOME=");
+        if (!home_given)
+            if (auto* pw = ::getpwuid(plan.host_uid)) strings::set_env(spec.process.env, std::string("HOME=") + pw->pw_dir);
     }
     // devpts's gid=5 must be a group of the container's namespace.
     for (auto& m : spec.mounts)

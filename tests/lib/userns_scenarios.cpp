@@ -1,5 +1,6 @@
 #include "userns_scenarios.hpp"
 
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -110,6 +111,17 @@ void check_keep_id() {
     CHECK((driver.out == "bock-fuse\n" || driver.out == "fuse-overlayfs\n"));
     CHECK(disk_use(store_root() + "/containers/" + id) < 512 * 1024);
     CHECK(dir_entries(store_root() + "/layers").size() == layers_before);
+    // The user has a name and a home inside (an /etc/passwd entry, as podman).
+    auto who = cli({"run", "--rm", "--userns=keep-id", "--network", "none", img, "sh", "-c", "id -un; id -gn; echo $HOME"});
+    INFO(who.err);
+    REQUIRE(who.code == 0);
+    auto wl = lines(who.out);
+    REQUIRE(wl.size() == 3);
+    CHECK(wl[0] == current_user());
+    CHECK(wl[1] == current_user());  // bocktest's own group
+    auto* pw = ::getpwuid(::getuid());
+    REQUIRE(pw);
+    CHECK(wl[2] == pw->pw_dir);
     // A second container with the same mapping: no copy either.
     auto again = cli({"run", "--userns=keep-id", "--network", "none", img, "stat", "-c", "%u", "/bin/busybox"});
     REQUIRE(again.code == 0);
