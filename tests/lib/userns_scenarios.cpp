@@ -206,6 +206,15 @@ void check_userns_modes() {
     REQUIRE(cli({"start", cid}).code == 0);
     CHECK(lines(exec_look().out) == want);
     REQUIRE(cli({"stop", "-t", "1", cid}).code == 0);
+    // `stop` returns before the monitor's cleanup has recorded the exit and
+    // unmounted the root; a `start` that takes the container's lock first
+    // has its new root unmounted by that cleanup (a lifecycle race, not
+    // the user namespace's): wait for the recorded finish time.
+    for (int i = 0; i < 50; ++i) {
+        auto f = cli({"inspect", "--format", "{{.State.FinishedAt}}", cid});
+        if (f.code == 0 && f.out.find("0001-01-01") == std::string::npos) break;
+        ::usleep(100000);
+    }
     REQUIRE(cli({"start", cid}).code == 0);
     CHECK(lines(exec_look().out) == want);
     REQUIRE(cli({"rm", "-f", cid}).code == 0);
