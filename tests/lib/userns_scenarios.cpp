@@ -410,6 +410,23 @@ void check_config_file() {
         CHECK(lines(before.out).size() > 3);
     }
 
+    // The log size of containers behind a monitor; a flag wins over the file.
+    auto cfg6 = write_config("[containers]\nlog_size_max = \"1k\"\n");
+    auto log_size = [&](std::vector<std::string> flags) {
+        std::vector<std::string> argv{"create"};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        argv.insert(argv.end(), {"busybox", "true"});
+        auto c = cli(argv, {"XDG_CONFIG_HOME=" + cfg6});
+        INFO(c.err);
+        REQUIRE(c.code == 0);
+        auto text = fs::read_file(store_root() + "/containers/" + lines(c.out)[0] + "/container.json");
+        REQUIRE(text);
+        REQUIRE(cli({"rm", "-f", lines(c.out)[0]}).code == 0);
+        return json::parse(*text).value("log_max_size", uint64_t{0});
+    };
+    CHECK(log_size({}) == 1024u);
+    CHECK(log_size({"--log-opt", "max-size=2k"}) == 2048u);
+
     // An unknown key: warned with FILE:LINE, the command goes on.
     auto cfg3 = write_config("[engine]\n\ndefault_network = \"none\"\n");
     auto w = cli({"run", "--rm", "busybox", "true"}, {"XDG_CONFIG_HOME=" + cfg3});
