@@ -33,7 +33,7 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run) {
     f->stop_timeout = cmd->add_option("--stop-timeout", "Seconds `bock stop` waits before SIGKILL (default 10)");
     cmd->add_option("--cidfile", f->cidfile, "Write the container's id to this file");
     cmd->add_option("--log-driver", req.log_driver, "json-file (default), none or passthrough");
-    cmd->add_option("--log-opt", req.log_opts, "Log driver option: max-size=SIZE (rotate at SIZE)");
+    cmd->add_option("--log-opt", req.log_opts, "Log driver option: max-size=SIZE (rotate at SIZE)")->allow_extra_args(false);
     cmd->add_flag("--init", req.init, "Run Bock's minimal init as PID 1 (reaps zombies, forwards signals)");
     cmd->add_option("--network,--net", req.network,
                     "none, host, slirp4netns[:allow_host_loopback=true], container:NAME or ns:PATH "
@@ -49,6 +49,7 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run) {
     add_health_flags(cmd, req.health);
     add_volume_flags(cmd, req);
     add_security_flags(cmd, req.security);
+    add_userns_limit_flags(cmd, req);
     cmd->prefix_command();  // IMAGE and everything after it belong to the container
     return f;
 }

@@ -24,6 +24,8 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run);
 
 // -v, --mount, --tmpfs, --volumes-from (cli/container_flags_volumes.cpp).
 void add_volume_flags(CLI::App* cmd, engine::RunRequest& req);
+// --userns/--uidmap/--gidmap and the resource limits (container_flags_userns.cpp).
+void add_userns_limit_flags(CLI::App* cmd, engine::RunRequest& req);
 
 // After parsing: IMAGE and its arguments from what is left, the optional
 // values into the request. Returns an exit code (0: go on).

@@ -94,7 +94,7 @@ Result<void> mount_step(Context& ctx, StepContainer& sc, const image::ImageRecor
     ls.userxattr = ctx.rootless;
     ls.owners_in_xattrs = ctx.single_id;
     sc.lowers = ls.lowers;
-    if (ctx.storage_driver_from == "--storage-driver") ls.driver = ctx.storage_driver;
+    if (!ctx.storage_driver.empty() && ctx.storage_driver_from != "BOCK_STORAGE_DRIVER") ls.driver = ctx.storage_driver;
     if (auto helper = paths::helper_path("bock-fuse-overlay")) ls.helper_dir = helper->substr(0, helper->rfind('/'));
     sc.root = BOCK_TRY_CTX(layers::mount_layers(ls), "mount the build step's root filesystem");
     return ok();

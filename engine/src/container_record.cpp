@@ -32,6 +32,9 @@ nlohmann::json ContainerRecord::to_json() const {
     j["exit_code"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json();
     if (!network.empty()) j["network"] = network;
     if (!extra_lowers.empty()) j["extra_lowers"] = extra_lowers;
+    if (!userns.empty() || !uid_map.empty())
+        j["userns"] = {{"mode", userns}, {"uid_map", uid_map}, {"gid_map", gid_map},
+                       {"shift_uids", shift_uids}, {"shift_gids", shift_gids}};
     if (!ports.empty()) {
         auto arr = nlohmann::json::array();
         for (const auto& p : ports)
@@ -96,6 +99,13 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json& j, cons
         r.auto_remove = j.value("auto_remove", false);
         r.storage_driver = j.value("storage_driver", "");
         r.extra_lowers = j.value("extra_lowers", std::vector<std::string>{});
+        if (auto u = j.find("userns"); u != j.end() && u->is_object()) {
+            r.userns = u->value("mode", "");
+            r.uid_map = u->value("uid_map", std::vector<std::string>{});
+            r.gid_map = u->value("gid_map", std::vector<std::string>{});
+            r.shift_uids = u->value("shift_uids", "");
+            r.shift_gids = u->value("shift_gids", "");
+        }
         r.network = j.value("network", "");
         r.netns_pid = j.value("netns_pid", pid_t{0});
         r.netns_start = j.value("netns_start", uint64_t{0});

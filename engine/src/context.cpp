@@ -1,5 +1,7 @@
 #include "bock/engine/context.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "bock/common/fs.hpp"
@@ -25,13 +27,24 @@ Result<Context> probe_context() {
     c.rootless = !paths::running_as_root();
     c.store_root = BOCK_TRY(paths::store_root());
     c.run_root = BOCK_TRY(paths::run_root());
+    c.host_uid = ::getuid();
+    c.host_gid = ::getgid();
+    c.config = BOCK_TRY(load_config());
     if (!flag_storage_driver().empty()) {
         c.storage_driver = flag_storage_driver();
         c.storage_driver_from = "--storage-driver";
     } else if (const char* env = std::getenv("BOCK_STORAGE_DRIVER"); env && *env) {
         c.storage_driver = env;
         c.storage_driver_from = "BOCK_STORAGE_DRIVER";
+    } else if (!c.config.storage_driver.empty()) {
+        BOCK_TRY_CTX(layers::parse_backend(c.config.storage_driver), "storage_driver in bock.conf");
+        c.storage_driver = c.config.storage_driver;
+        c.storage_driver_from = "bock.conf";
     }
+    // registries.conf's location: $BOCK_REGISTRIES_CONF wins (the image
+    // library reads it there); set before any thread exists.
+    if (!c.config.registries_conf.empty() && !std::getenv("BOCK_REGISTRIES_CONF"))
+        ::setenv("BOCK_REGISTRIES_CONF", c.config.registries_conf.c_str(), 1);
     return c;
 }
 

@@ -2,6 +2,7 @@
 // the fix. Nothing here changes the machine; the overlay check mounts in a
 // throw-away user namespace of a child process.
 #include "bock/engine/doctor.hpp"
+#include "run_isolation.hpp"
 
 #include <sched.h>
 #include <sys/mount.h>
@@ -167,6 +168,23 @@ std::vector<DoctorCheck> run_doctor(const Context& ctx) {
     out.push_back(check_device("/dev/fuse", "/dev/fuse", "fuse-overlayfs and Bock's FUSE overlay"));
     out.push_back(check_device("/dev/net/tun", "/dev/net/tun", "rootless networking with bock-netns"));
     out.push_back(check_cgroups(ctx));
+    {
+        // Which of run's limit flags hold here (run_limits.cpp refuses the others).
+        auto lr = limits_report(ctx);
+        std::string held, not_held;
+        for (const auto& l : lr.limits) {
+            std::string& list = l.holds ? held : not_held;
+            list += (list.empty() ? "" : ", ") + l.flag;
+        }
+        if (!lr.any)
+            out.push_back({"limits", Severity::info,
+                           fmt::format("{}: refused ({}; --ignore-limits runs without them)", not_held, lr.why), lr.fix});
+        else
+            out.push_back({"limits", not_held.empty() ? Severity::ok : Severity::info,
+                           not_held.empty() ? fmt::format("enforced in {}: {}", lr.where, held)
+                                            : fmt::format("enforced in {}: {}; not available: {}", lr.where, held, not_held),
+                           ""});
+    }
     out.push_back({"store", Severity::ok, ctx.store_root, ""});
     return out;
 }

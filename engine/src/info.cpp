@@ -12,6 +12,7 @@
 #include "bock/engine/doctor.hpp"
 #include "bock/image/versions.hpp"
 #include "bock/runtime/features.hpp"
+#include "run_isolation.hpp"
 
 namespace bock::engine {
 namespace {
@@ -60,6 +61,13 @@ Result<nlohmann::ordered_json> system_info(Context& ctx) {
                         {"cgroups", cg.detail},
                         {"limits_enforced", limits}};
     if (!limits && !cg.fix.empty()) host["cgroups_fix"] = cg.fix;
+    // Which of run's limit flags hold (run_limits.cpp refuses the others).
+    auto lr = limits_report(ctx);
+    nlohmann::ordered_json each;
+    for (const auto& l : lr.limits) each[l.flag] = l.holds ? "enforced" : "not enforced: " + l.why;
+    host["limits"] = each;
+    if (!lr.any) host["limits_fix"] = lr.fix;
+    else host["limits_cgroup"] = lr.where;
     if (ctx.rootless) {
         // Inside the session: the mappings of its user namespace.
         host["uid_mappings"] = id_map("/proc/self/uid_map");
@@ -83,13 +91,25 @@ Result<nlohmann::ordered_json> system_info(Context& ctx) {
                            find_program("fuse-overlayfs") ? "available" : "not in PATH",
                            paths::helper_path("bock-fuse-overlay") ? "available" : "missing")
              : fmt::format("{} (forced by {})", ctx.storage_driver, ctx.storage_driver_from)},
-        {"network", "none (a private network namespace with loopback only)"}};
+        {"network", ctx.config.default_network.empty()
+                        ? std::string(ctx.rootless ? "slirp4netns in the foreground, none with -d/-i/-t"
+                                                   : "none (a private network namespace with loopback only)")
+                        : ctx.config.default_network + " (bock.conf)"}};
+    if (!ctx.config.dns_upstream.empty()) defaults["dns_upstream"] = ctx.config.dns_upstream + " (bock.conf)";
+    if (!ctx.config.log_size_max.empty()) defaults["log_size_max"] = ctx.config.log_size_max + " (bock.conf)";
+    if (ctx.config.ignore_limits) defaults["ignore_limits"] = true;
+    // bock.conf: the files looked at, which were read, where each key came from.
+    nlohmann::ordered_json config{{"files_looked_at", config_files()}, {"files_read", ctx.config.files}};
+    nlohmann::ordered_json keys;
+    for (const auto& [k, where] : ctx.config.origins) keys[k] = where;
+    if (!keys.empty()) config["keys"] = keys;
     nlohmann::ordered_json helpers{{"lookup", "$BOCK_HELPER_DIR, else beside bock, else ../libexec/bock/"}};
     if (const char* d = std::getenv("BOCK_HELPER_DIR")) helpers["BOCK_HELPER_DIR"] = d;
     return nlohmann::ordered_json{{"version", BOCK_VERSION},
                                   {"host", host},
                           {"store", store},
                           {"defaults", defaults},
+                          {"config", config},
                           {"helpers", helpers}};
 }
 

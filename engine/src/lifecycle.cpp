@@ -91,7 +91,7 @@ Result<void> start_existing(Context& ctx, ContainerRecord rec) {
     // The previous run's cgroup, when its cleanup has not run (yet): it
     // would find the new run's cgroup.json and must not.
     remove_recorded_cgroup(dirs);
-    auto root = BOCK_TRY(mount_container_root(ctx, dirs, img, rec.storage_driver, rec.extra_lowers));
+    auto root = BOCK_TRY(mount_container_root(ctx, dirs, img, rec.storage_driver, rec.extra_lowers, rec.shift_uids, rec.shift_gids));
     auto text = BOCK_TRY_CTX(fs::read_file(fs::join(dirs.storage, "config.json")), "read the container's config");
     auto spec = BOCK_TRY(runtime::parse_spec(text, fs::join(dirs.storage, "config.json")));
     BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), text, 0600, false));

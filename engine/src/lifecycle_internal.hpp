@@ -23,10 +23,14 @@ Result<FileLock> lock_container(const Context& ctx, const std::string& id);
 // Mounts the container's root from its image's layers; `driver`, when not
 // empty, is the backend it had before (a restart).
 // `extra_lowers`: the engine's own layers on top of the image's (the
-// network files' mount targets, record.extra_lowers).
+// network files' mount targets, record.extra_lowers). `shift_*`: the id
+// shift of a container with its own user namespace (record.shift_uids),
+// through a FUSE backend: a per-container copy (vfs) is refused.
 Result<layers::MountedRoot> mount_container_root(const Context& ctx, const ContainerDirs& dirs,
                                                  const image::ImageRecord& rec, const std::string& driver,
-                                                 const std::vector<std::string>& extra_lowers = {});
+                                                 const std::vector<std::string>& extra_lowers = {},
+                                                 const std::string& shift_uids = "",
+                                                 const std::string& shift_gids = "");
 
 // The container's PID 1, from the runtime's pid file, when it is a child
 // of `parent` (its monitor, or the foreground bock), so a reused pid is

@@ -34,6 +34,7 @@
 #include "network_setup.hpp"
 #include "run_volumes.hpp"
 #include "run_security.hpp"
+#include "run_isolation.hpp"
 #include "user_lookup.hpp"
 
 namespace bock::engine {
@@ -152,9 +153,53 @@ Result<void> describe_config(Context& ctx, const RunRequest& req, const image::I
 
 }  // namespace
 
+namespace {
+
+// "C:H:N:..." with each triple's first two fields swapped.
+std::string swap_pairs(const std::string& m) {
+    auto f = strings::split(m, ':');
+    std::string out;
+    for (size_t i = 0; i + 2 < f.size(); i += 3)
+        out += fmt::format("{}{}:{}:{}", out.empty() ? "" : ":", f[i + 1], f[i], f[i + 2]);
+    return out;
+}
+
+// A root whose owners are shifted for the container's user namespace
+// (docs/userns.md): only the FUSE backends shift ids, and no copy of the
+// image is made. fuse-overlayfs reads the shift as the container's maps
+// (a stored id C+i shows as H+i); bock-fuse-overlay the other way round.
+Result<layers::MountedRoot> mount_shifted_root(layers::LayersSpec ls, const std::string& uids, const std::string& gids) {
+    std::vector<std::string> tries;
+    if (const char* env = std::getenv("BOCK_STORAGE_DRIVER"); ls.driver.empty() && env && *env) ls.driver = env;
+    if (ls.driver.empty()) tries = {"fuse-overlayfs", "bock-fuse"};
+    else if (ls.driver == "fuse-overlayfs" || ls.driver == "bock-fuse") tries = {ls.driver};
+    else
+        return make_error("storage driver {} cannot shift the image's owners for the container's user namespace",
+                          ls.driver)
+            .with_hint("use fuse-overlayfs or bock-fuse (--storage-driver), or run without --userns/--uidmap");
+    std::string why;
+    for (const auto& backend : tries) {
+        ls.driver = backend;
+        bool ours = backend == "bock-fuse";
+        ls.uidmapping = ours ? swap_pairs(uids) : uids;
+        ls.gidmapping = ours ? swap_pairs(gids) : gids;
+        auto root = layers::mount_layers(ls);
+        if (root) return root;
+        why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", backend, root.error().message());
+    }
+    return make_error("the container's user namespace needs the image's owners shifted, and no FUSE backend could "
+                      "mount ({}); a copy of the image per container is refused",
+                      why)
+        .with_hint("install fuse-overlayfs or make /dev/fuse usable (chmod 666 /dev/fuse), or run without "
+                   "--userns/--uidmap");
+}
+
+}  // namespace
+
 Result<layers::MountedRoot> mount_container_root(const Context& ctx, const ContainerDirs& dirs,
                                                  const image::ImageRecord& rec, const std::string& driver,
-                                                 const std::vector<std::string>& extra_lowers) {
+                                                 const std::vector<std::string>& extra_lowers,
+                                                 const std::string& shift_uids, const std::string& shift_gids) {
     layers::LayersSpec ls;
     ls.lowers = ctx.store->layer_dirs(rec);
     ls.lowers.insert(ls.lowers.end(), extra_lowers.begin(), extra_lowers.end());
@@ -164,10 +209,11 @@ Result<layers::MountedRoot> mount_container_root(const Context& ctx, const Conta
     ls.userxattr = ctx.rootless;
     ls.owners_in_xattrs = ctx.single_id;
     // From $BOCK_STORAGE_DRIVER, mount_layers reads it itself (and says so).
-    if (ctx.storage_driver_from == "--storage-driver") ls.driver = ctx.storage_driver;
+    if (!ctx.storage_driver.empty() && ctx.storage_driver_from != "BOCK_STORAGE_DRIVER") ls.driver = ctx.storage_driver;
     else if (!driver.empty()) ls.driver = driver;  // a restart: the backend it had
     if (auto helper = paths::helper_path("bock-fuse-overlay"))
         ls.helper_dir = helper->substr(0, helper->rfind('/'));
+    if (!shift_uids.empty() || !shift_gids.empty()) return mount_shifted_root(ls, shift_uids, shift_gids);
     auto root = BOCK_TRY_CTX(layers::mount_layers(ls), "mount the container's root filesystem");
     log::debug("container {}: storage driver {} ({})", dirs.id.substr(0, 12), layers::backend_name(root.backend()),
                root.why());
@@ -219,7 +265,9 @@ Result<runtime::Spec> build_spec(const Context& ctx, const RunRequest& req, cons
 // even after a SIGKILL (docs/storage.md); on an error `cleanup` undoes them.
 Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const image::ImageRecord& rec,
                                      const image::ImageConfig& cfg, ContainerRecord& record, const ContainerDirs& dirs,
-                                     Cleanup& cleanup, ContainerNetwork& net) {
+                                     Cleanup& cleanup, ContainerNetwork& net, const UsernsPlan& uns,
+                                     const LimitsPlan& limits) {
+    record_userns(uns, record);
     BOCK_TRY(claim_volumes(ctx, req, rec, record));  // volumes and mounts (run_volumes.hpp)
     BOCK_TRY(save_record(ctx, record));
     BOCK_TRY(ctx.store->take_lease(record.id, rec));
@@ -229,12 +277,17 @@ Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const 
     layers::LayersSpec extra;  // the network files' mount targets, a lower layer of their own
     BOCK_TRY(net.add_mount_targets(extra));
     record.extra_lowers = extra.lowers;
-    cleanup.root = BOCK_TRY(mount_container_root(ctx, dirs, rec, "", record.extra_lowers));
+    cleanup.root = BOCK_TRY(
+        mount_container_root(ctx, dirs, rec, "", record.extra_lowers, record.shift_uids, record.shift_gids));
     record.storage_driver = std::string(layers::backend_name(cleanup.root.backend()));
+    BOCK_TRY(make_root_reachable(ctx, uns, dirs.bundle));
+    BOCK_TRY(add_keep_id_user(ctx, uns, dirs.rootfs));
     runtime::Spec spec = BOCK_TRY(build_spec(ctx, req, rec, cfg, dirs));
     BOCK_TRY(net.configure(ctx, dirs, spec));
     BOCK_TRY(apply_volumes(ctx, record, dirs.rootfs, dirs.storage, spec));
     BOCK_TRY(apply_security(ctx, req, dirs.rootfs, spec));
+    apply_userns(uns, req, spec);
+    apply_limits(limits, dirs.id, spec);
     // For `bock inspect` (Docker's Config).
     record.hostname = spec.hostname;
     record.user = req.user.value_or(cfg.user);
@@ -249,7 +302,11 @@ Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const 
 
 }  // namespace
 
-Result<int> run_container(Context& ctx, const RunRequest& req) {
+Result<int> run_container(Context& ctx, const RunRequest& asked) {
+    const RunRequest req = with_config_defaults(ctx, asked);
+    // User namespace and limits: checked before anything is made.
+    auto uns = BOCK_TRY(plan_userns(ctx, req));
+    auto limits = BOCK_TRY(plan_limits(ctx, req));
     // The network (network_setup.hpp): checked first; it lives until the
     // end of this function, after the root's cleanup, when it waits for
     // the helper to have closed its published ports.
@@ -267,7 +324,7 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     BOCK_TRY_CTX(dirs.create(), "create the container's directories");
     // From here on every exit path removes what was made (and unmounts).
     Cleanup cleanup{ctx, dirs, true, {}};
-    runtime::Spec spec = BOCK_TRY(make_container(ctx, req, rec, cfg, record, dirs, cleanup, net));
+    runtime::Spec spec = BOCK_TRY(make_container(ctx, req, rec, cfg, record, dirs, cleanup, net, uns, limits));
     // The bundle lives in the run root, which a reboot empties: atomic, not durable.
     BOCK_TRY(fs::write_file_replace(fs::join(dirs.bundle, "config.json"), runtime::to_json(spec).dump(2), 0600, false));
 
@@ -308,7 +365,10 @@ Result<int> run_container(Context& ctx, const RunRequest& req) {
     return code;
 }
 
-Result<std::string> create_container(Context& ctx, const RunRequest& req, bool start) {
+Result<std::string> create_container(Context& ctx, const RunRequest& asked, bool start) {
+    const RunRequest req = with_config_defaults(ctx, asked);
+    auto uns = BOCK_TRY(plan_userns(ctx, req));
+    auto limits = BOCK_TRY(plan_limits(ctx, req));
     // The same network as in the foreground: bock-netns is started here,
     // before the monitor's creator is forked, which hands it the
     // container's pid (launch_monitor); it then lives as long as the
@@ -346,7 +406,7 @@ Result<std::string> create_container(Context& ctx, const RunRequest& req, bool s
     auto dirs = ContainerDirs::for_id(ctx, record.id);
     BOCK_TRY_CTX(dirs.create(), "create the container's directories");
     Cleanup cleanup{ctx, dirs, true, {}};
-    runtime::Spec spec = BOCK_TRY(make_container(ctx, req, rec, cfg, record, dirs, cleanup, net));
+    runtime::Spec spec = BOCK_TRY(make_container(ctx, req, rec, cfg, record, dirs, cleanup, net, uns, limits));
     record.command = spec.process.args;
     if (req.init) record.command.erase(record.command.begin(), record.command.begin() + 2);  // /run/bock-init --
     // The spec is kept with the container (a restart after a reboot needs

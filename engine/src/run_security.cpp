@@ -97,6 +97,10 @@ Result<std::string> cap_name(const std::string& typed, const char* flag) {
 Result<std::vector<std::string>> capability_set(const SecurityOptions& o, std::vector<std::string>& added) {
     const auto held = runtime::held_capabilities();
     std::vector<std::string> set = o.privileged ? held : default_capabilities();
+    if (!o.privileged && !o.default_caps.empty()) {
+        set.clear();
+        for (const auto& c : o.default_caps) set.push_back(BOCK_TRY(cap_name(c, "bock.conf default_capabilities")));
+    }
     auto upper_has = [](const std::vector<std::string>& v, const char* s) {
         return std::any_of(v.begin(), v.end(), [&](const std::string& x) { return upper(x) == s; });
     };

@@ -2,6 +2,7 @@
 // clone: paths resolved, mount options turned into flags and data, names of
 // capabilities, limits and namespaces turned into numbers.
 #include "plan.hpp"
+#include "bock/userns/session.hpp"
 
 #include <limits.h>
 #include <sched.h>
@@ -134,8 +135,11 @@ Result<void> plan_namespaces(const Spec& spec, Plan& p) {
         return make_error("linux.namespaces: a `mount` namespace joined by path needs the `user` namespace that "
                           "owns it, joined by path too (not a new one)");
     // Without privilege the namespaces made at clone (and a pid namespace
-    // joined) must be made from inside the joined user namespace.
-    p.clone_in_joined_user = join_user && ::geteuid() != 0;
+    // joined) must be made from inside the joined user namespace; so too
+    // for uid 0 of a user namespace (bock in its rootless session), whose
+    // new namespaces would belong to its own user namespace, over which
+    // the joined one gives no capability.
+    p.clone_in_joined_user = join_user && (::geteuid() != 0 || userns::in_user_namespace());
     p.new_net = p.clone_flags & CLONE_NEWNET;
     if (p.new_user) {
         if (spec.uid_mappings.empty() || spec.gid_mappings.empty())

@@ -219,6 +219,13 @@ Result<pid_t> clone_in_joined_user(const Plan& plan) {
     if (helper == 0) {
         // No allocation from here (child.hpp's rules).
         long answer = user ? sys::raw::setns(user->fd.get(), CLONE_NEWUSER) : 0;
+        // Root of the joined namespace where it maps 0 (uid 0 of a rootless
+        // session joining a namespace that does not map the session's 0
+        // would otherwise create files as the overflow id: EOVERFLOW).
+        if (user && answer == 0) {
+            (void)::syscall(SYS_setresgid, 0, 0, 0);
+            (void)::syscall(SYS_setresuid, 0, 0, 0);
+        }
         if (answer == 0 && pidns) answer = sys::raw::setns(pidns->fd.get(), CLONE_NEWPID);
         if (answer == 0) {
             answer = ::syscall(SYS_clone, CLONE_PARENT | plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr,

@@ -55,6 +55,13 @@ struct ContainerRecord {
     // Lower layers stacked on the image's (the network files' mount
     // targets): vfs copies them too, so its diff compares with them.
     std::vector<std::string> extra_lowers;
+    // --userns/--uidmap/--gidmap (run_userns.cpp): what was asked, the
+    // container's maps as "C:H:N" (H: the session's ids rootless, the
+    // host's as root) and the id shift its root is mounted with (FUSE's
+    // uidmapping/gidmapping syntax; empty: none).
+    std::string userns;
+    std::vector<std::string> uid_map, gid_map;
+    std::string shift_uids, shift_gids;
     std::string network;           // none | host | slirp4netns | container:ID | ns:PATH
     std::vector<PortMapping> ports;  // -p, for `bock port` and `bock ps`
     // The bock-netns helper serving its network (slirp4netns), with its

@@ -7,7 +7,10 @@
 #include <optional>
 #include <string>
 
+#include <sys/types.h>
+
 #include "bock/common/error.hpp"
+#include "bock/engine/config.hpp"
 #include "bock/image/store.hpp"
 #include "bock/userns/session.hpp"
 
@@ -24,6 +27,10 @@ struct Context {
     // forced it: "--storage-driver" or "BOCK_STORAGE_DRIVER".
     std::string storage_driver;
     std::string storage_driver_from;
+    // Who runs bock on the host (the session hides it: inside it we are 0).
+    uid_t host_uid = 0;
+    gid_t host_gid = 0;
+    Config config;  // bock.conf (config.hpp), read once here
 };
 
 // The global `--storage-driver NAME` flag, set by the CLI before any

@@ -51,6 +51,18 @@ struct RunRequest {
     // Security and the host's resources (security.hpp, docs/security.md):
     // caps, seccomp, devices, sysctls, ulimits, shared namespaces, ...
     SecurityOptions security;
+
+    // User namespaces and resource limits (wt-userns: cli/container_flags_userns.cpp,
+    // engine/src/run_userns.cpp and run_limits.cpp; docs/userns.md, docs/limits.md).
+    std::string userns;                       // --userns: "" or host, keep-id[:uid=N,gid=N], auto[:size=N], ns:PATH
+    std::vector<std::string> uidmap, gidmap;  // --uidmap/--gidmap CONTAINER:HOST:SIZE
+    std::string memory, memory_swap;          // --memory, --memory-swap SIZE (swap -1: unlimited)
+    std::string cpus;                         // --cpus N[.N]
+    std::optional<uint64_t> cpu_shares;       // --cpu-shares
+    std::optional<int64_t> pids_limit;        // --pids-limit (-1 or 0: unlimited)
+    std::optional<uint16_t> blkio_weight;     // --blkio-weight 10..1000
+    std::vector<std::string> device_read_bps, device_write_bps;  // DEVICE:RATE
+    bool ignore_limits = false;               // --ignore-limits (or ignore_limits in bock.conf)
 };
 
 // Uses the monitor path (create_container in lifecycle.hpp) instead of the

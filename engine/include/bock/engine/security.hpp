@@ -24,6 +24,7 @@ struct SecurityOptions {
     std::string pid, ipc, uts;                    // --pid/--ipc/--uts host|container:NAME (empty: private)
     std::vector<std::string> env_files;           // --env-file FILE
     std::vector<std::string> annotations;         // --annotation K=V
+    std::vector<std::string> default_caps;        // bock.conf's default_capabilities (empty: podman's set)
 };
 
 // The capabilities a container gets by default: podman's set (no NET_RAW,
