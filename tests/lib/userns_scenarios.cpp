@@ -427,6 +427,23 @@ void check_config_file() {
     CHECK(log_size({}) == 1024u);
     CHECK(log_size({"--log-opt", "max-size=2k"}) == 2048u);
 
+    // The security defaults: the capability set, the seccomp profile and a
+    // ulimit from the file; the flags win over them.
+    auto cfg7 = write_config("[containers]\ndefault_capabilities = [\"CHOWN\", \"KILL\"]\n"
+                             "seccomp_profile = \"unconfined\"\ndefault_ulimits = [\"nofile=500:600\"]\n");
+    auto sec = cli({"run", "--rm", "--network", "none", "busybox", "sh", "-c",
+                    "grep -E '^(CapEff|Seccomp):' /proc/self/status; ulimit -n"},
+                   {"XDG_CONFIG_HOME=" + cfg7});
+    INFO(sec.err);
+    REQUIRE(sec.code == 0);
+    CHECK(sec.out.find("CapEff:\t0000000000000021") != std::string::npos);  // CHOWN (0) and KILL (5)
+    CHECK(sec.out.find("Seccomp:\t0") != std::string::npos);
+    CHECK(sec.out.find("\n500\n") != std::string::npos);
+    auto flags = cli({"run", "--rm", "--network", "none", "--ulimit", "nofile=400:600", "--security-opt",
+                      "seccomp=unconfined", "busybox", "sh", "-c", "ulimit -n"},
+                     {"XDG_CONFIG_HOME=" + cfg7});
+    CHECK(flags.out == "400\n");
+
     // An unknown key: warned with FILE:LINE, the command goes on.
     auto cfg3 = write_config("[engine]\n\ndefault_network = \"none\"\n");
     auto w = cli({"run", "--rm", "busybox", "true"}, {"XDG_CONFIG_HOME=" + cfg3});
