@@ -17,6 +17,7 @@
 #include "bock/runtime/state.hpp"
 #include "bock/monitor/protocol.hpp"
 #include "bock/runtime/cgroup.hpp"
+#include "container_cgroup.hpp"
 #include "container_dirs.hpp"
 #include "lifecycle_internal.hpp"
 #include "network_setup.hpp"
@@ -93,6 +94,7 @@ Result<std::vector<ContainerInfo>> list_containers(const Context& ctx) {
         auto rec = load_record(ctx, id);
         if (rec) {
             out.push_back(derive_with_facts(ctx, *rec));
+            if (out.back().status == "running") out.back().paused = container_paused(ctx, *rec);
             continue;
         }
         ContainerInfo i;
@@ -156,6 +158,7 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
         if (!kill_and_wait(c.rec.owner_pid, c.rec.owner_start, 5000))
             return make_error("container {}: its bock process {} did not exit after SIGKILL", c.rec.id.substr(0, 12),
                               c.rec.owner_pid);
+        thaw_if_paused(ctx, c);  // a frozen process dies only once thawed
         if (pid && !kill_and_wait(*pid, pid_start, 5000))
             return make_error("container {}: its process {} did not exit after SIGKILL", c.rec.id.substr(0, 12), *pid);
     }
