@@ -107,6 +107,10 @@ std::vector<std::string> complete(const CLI::App& root, const std::vector<std::s
         }
         n += static_cast<size_t>(std::max(take, 1));
     }
+    // run, create and exec take their first argument unparsed (prefix_command).
+    const std::string& verb = cur->get_name();
+    if (what.empty() && positionals == 0 && cur->get_prefix_command())
+        what = verb == "run" || verb == "create" ? "IMAGE" : verb == "exec" ? "CONTAINER" : "";
     bool containers = what.find("CONTAINER") != std::string::npos || what == "SRC" || what == "DEST";
     bool images = what.find("IMAGE") != std::string::npos;
     if (!containers && !images) return out;
