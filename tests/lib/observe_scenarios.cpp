@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "bock/common/fs.hpp"
+#include "bock/common/subprocess.hpp"
 #include "lifecycle_scenarios.hpp"
 #include "testlib.hpp"
 
@@ -248,6 +249,26 @@ void check_pause() {
     std::string other = run_detached({"busybox", "sleep", "1000"});
     REQUIRE(cli({"pause", other}).code == 0);
     CHECK(cli({"rm", "-f", other}).code == 0);
+    // A foreground `bock run`: its cgroup found through /proc; paused, rm -f
+    // kills it and removes that cgroup (its killed bock cannot).
+    SpawnOptions fo;
+    fo.argv = {bin("bock"), "run", "--name", "fgpause", "busybox", "sleep", "1000"};
+    auto fg = spawn_program(fo);
+    REQUIRE(fg);
+    std::string fg_id;
+    for (int i = 0; i < 100 && fg_id.empty(); i++) {
+        auto q = lines(cli({"ps", "-q", "--no-trunc", "--filter", "name=fgpause"}).out);
+        if (!q.empty() && inspect_state(q[0])["Pid"].get<int>() > 0) fg_id = q[0];
+        else std::this_thread::sleep_for(100ms);
+    }
+    REQUIRE(!fg_id.empty());
+    REQUIRE(fs::exists("/sys/fs/cgroup/freezer/bock/" + fg_id));
+    REQUIRE(cli({"pause", "fgpause"}).code == 0);
+    CHECK(inspect_state("fgpause")["Status"] == "paused");
+    CHECK(cli({"rm", "-f", "fgpause"}).code == 0);
+    CHECK_FALSE(fs::exists("/sys/fs/cgroup/freezer/bock/" + fg_id));
+    CHECK_FALSE(fs::exists("/sys/fs/cgroup/memory/bock/" + fg_id));
+
     auto ev = cli({"events", "--format", "json", "--filter", "container=pauser"});
     std::vector<std::string> actions;
     for (const auto& l : lines(ev.out)) actions.push_back(nlohmann::json::parse(l)["Status"]);
