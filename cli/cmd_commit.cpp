@@ -19,7 +19,7 @@ void add_commit(CLI::App& app) {
     cmd->add_option("--compression", req->compression, "Layer compression: gzip (default) or zstd");
     cmd->add_option("--timestamp", *timestamp,
                     "Seconds since the epoch for the image's created time and the layer's newest mtime (default: $SOURCE_DATE_EPOCH)");
-    cmd->add_flag("-p,--pause", req->pause, "Pause the container while committing (accepted; does nothing yet: see docs/storage.md)");
+    cmd->add_flag("-p,--pause", req->pause, "Pause the container while committing (needs its cgroup: root, or rootless cgroup v2 with delegation)");
     cmd->add_flag("--include-empty", req->opts.include_empty, "Add an empty layer when nothing changed");
     cmd->add_option("CONTAINER", req->container, "Container name or id")->required();
     cmd->add_option("IMAGE", req->image, "Name of the new image (none: a dangling image)");

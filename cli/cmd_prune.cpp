@@ -5,6 +5,7 @@
 
 #include "bock/engine/system.hpp"
 #include "bock/engine/volumes.hpp"
+#include "bock/common/strings.hpp"
 #include "commands.hpp"
 
 namespace bock::cli {
@@ -17,16 +18,7 @@ bool confirmed(const std::string& what) {
     return answer == "y" || answer == "Y" || answer == "yes";
 }
 
-std::string human_size(uint64_t b) {
-    const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-    double v = static_cast<double>(b);
-    int u = 0;
-    while (v >= 1000 && u < 4) {
-        v /= 1000;
-        ++u;
-    }
-    return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.3g} {}", v, units[u]);
-}
+std::string human_size(uint64_t b) { return strings::human_size(b); }
 
 void add_container_prune(CLI::App& parent) {
     auto* cmd = parent.add_subcommand("prune", "Remove every container that is not running");

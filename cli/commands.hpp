@@ -33,6 +33,11 @@ void add_cp(CLI::App& app);
 void add_rename(CLI::App& app);
 void add_events(CLI::App& app);
 void add_container_prune(CLI::App& parent);
+// issue 18: pause/unpause, top, stats, shell completion.
+void add_pause(CLI::App& app);  // pause and unpause
+void add_top(CLI::App& app);
+void add_stats(CLI::App& app);
+void add_completion(CLI::App& app);  // `completion bash|zsh|fish` and the hidden `__complete`
 void add_system_prune(CLI::App& parent);
 std::string human_size(uint64_t bytes);  // podman's 1.23MB
 void add_build(CLI::App& app);

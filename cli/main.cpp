@@ -116,6 +116,9 @@ int main(int argc, char** argv) {
     cli::add_cp(app);
     cli::add_rename(app);
     cli::add_events(app);
+    cli::add_pause(app);
+    cli::add_top(app);
+    cli::add_stats(app);
     cli::add_build(app);
     cli::add_version(app);
     cli::add_info(app);
@@ -132,6 +135,7 @@ int main(int argc, char** argv) {
     cli::add_container(app);
     cli::add_system(app);
     cli::add_volume(app);
+    cli::add_completion(app);  // reads the whole command tree when it runs
     cli::add_not_built(app);  // after the real commands: a built one wins
     cli::group_commands(app);
 

@@ -20,8 +20,6 @@ const std::vector<std::pair<const char*, const char*>> kNotBuilt = {
     {"kill", "the monitor work, issue 16"},    {"wait", "the monitor work, issue 16"},
     {"exec", "the monitor work, issue 16"},    {"attach", "the monitor work, issue 16"},
     {"logs", "the monitor work, issue 16"},    {"events", "the monitor work, issue 16"},
-    {"pause", "issue 18"},                     {"unpause", "issue 18"},
-    {"top", "issue 18"},                       {"stats", "issue 18"},
     {"cp", "issue 18"},                        {"rename", "issue 18"},
     {"system", "issue 18"},                    {"volume", "issue 17"},
     {"network", "the service networks, issue 15"}, {"port", "the service networks, issue 15"},
@@ -100,7 +98,9 @@ void add_not_built(CLI::App& app) {
 }
 
 void group_commands(CLI::App& app) {
-    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->group(group_of(sub->get_name()));
+    // Names starting with "__" (`__complete`) are the shell's, not the user's: hidden.
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+        sub->group(sub->get_name().starts_with("__") ? "" : group_of(sub->get_name()));
 }
 
 }  // namespace bock::cli

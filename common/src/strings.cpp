@@ -1,6 +1,8 @@
 #include <algorithm>
 #include "bock/common/strings.hpp"
 
+#include <fmt/format.h>
+
 namespace bock::strings {
 
 std::vector<std::string> split(std::string_view s, char sep) {
@@ -58,6 +60,17 @@ bool has_env(const std::vector<std::string>& env, std::string_view key) {
     for (const auto& e : env)
         if (std::string_view(e).substr(0, e.find('=')) == key && e.size() > key.size()) return true;
     return false;
+}
+
+std::string human_size(uint64_t b) {
+    const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = static_cast<double>(b);
+    int u = 0;
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        ++u;
+    }
+    return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.3g} {}", v, units[u]);
 }
 
 }  // namespace bock::strings

@@ -5,6 +5,7 @@
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -68,6 +69,13 @@ Result<Fd> pidfd_open(pid_t pid) {
     int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     if (fd < 0) return errno_error("pidfd_open {}", pid);
     return Fd(fd);
+}
+
+Result<Fd> inotify_watch(const std::string& path, uint32_t mask) {
+    Fd fd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!fd) return errno_error("inotify_init1");
+    if (::inotify_add_watch(fd.get(), path.c_str(), mask) < 0) return errno_error("watch `{}` (inotify)", path);
+    return fd;
 }
 
 Result<void> pidfd_send_signal(int pidfd, int sig) {

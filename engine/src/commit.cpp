@@ -7,13 +7,16 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
 
+#include "bock/common/log.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/mount.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/engine/containers.hpp"
 #include "bock/engine/events.hpp"
 #include "bock/layers/overlay.hpp"
+#include "container_cgroup.hpp"
 #include "container_dirs.hpp"
 
 namespace bock::engine {
@@ -76,6 +79,24 @@ Result<CommitReply> commit_container(Context& ctx, const CommitRequest& req) {
     if (opts.created_by.empty()) opts.created_by = joined(c.rec.command);
     // vfs copied the image into the upper directory: the changes are what differs from it.
     if (c.rec.storage_driver == "vfs") opts.copy_of = copied_layers(ctx, c, img);
+    // --pause: frozen while its upper directory is read, thawed on every
+    // path out; without a cgroup of its own it is committed as it runs.
+    struct Thaw {
+        std::optional<runtime::CgroupPaths> cg;
+        ~Thaw() {
+            if (cg)
+                if (auto r = runtime::cgroup_freeze(*cg, false); !r) log::warn("{}", r.error().to_string());
+        }
+    } thaw;
+    if (req.pause && c.status == "running" && !c.paused) {
+        if (auto cg = container_cgroup(ctx, c.rec)) {
+            BOCK_TRY(runtime::cgroup_freeze(*cg, true).context(fmt::format("pause container {}", c.rec.id.substr(0, 12))));
+            thaw.cg = std::move(cg);
+        } else {
+            log::warn("--pause: container {} has no cgroup of its own (rootless without cgroup delegation): "
+                      "committed while it runs", c.rec.id.substr(0, 12));
+        }
+    }
     auto r = BOCK_TRY(image::commit_upper(*ctx.store, img, dirs.upper, req.image, opts)
                           .context(fmt::format("commit container {}", c.rec.id.substr(0, 12))));
     record_event(ctx, "container", "commit", c.rec.id,

@@ -17,6 +17,7 @@
 #include "bock/runtime/state.hpp"
 #include "bock/monitor/protocol.hpp"
 #include "bock/runtime/cgroup.hpp"
+#include "container_cgroup.hpp"
 #include "container_dirs.hpp"
 #include "lifecycle_internal.hpp"
 #include "network_setup.hpp"
@@ -92,6 +93,7 @@ Result<std::vector<ContainerInfo>> list_containers(const Context& ctx) {
         auto rec = load_record(ctx, id);
         if (rec) {
             out.push_back(derive_with_facts(ctx, *rec));
+            if (out.back().status == "running") out.back().paused = container_paused(ctx, *rec);
             continue;
         }
         ContainerInfo i;
@@ -137,6 +139,7 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
         if (auto l = lock_container(ctx, c.rec.id)) lock = std::move(*l);
         c = BOCK_TRY(find_container(ctx, c.rec.id));
     }
+    std::optional<runtime::CgroupPaths> fg_cgroup;
     if (c.status == "running" || c.status == "created" || c.status == "restarting") {
         if (!force)
             return make_error("container {} is running", c.rec.id.substr(0, 12))
@@ -144,6 +147,11 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
                 .with_exit(2);
         // The bock process that runs it, then the container itself (which
         // dies with it: parent-death signal), each checked by start time.
+        // The cgroup, found while the container's parent lives (a foreground
+        // run's is found through it): its bock removes it on the way out, but
+        // killed here it would leave it, so it is removed below.
+        auto cg = container_cgroup(ctx, c.rec);
+        if (!c.rec.detached) fg_cgroup = cg;
         pid_t parent = c.rec.detached && c.rec.monitor_pid > 0 ? c.rec.monitor_pid : c.rec.owner_pid;
         auto pid = container_process(dirs, parent);
         uint64_t pid_start = pid ? runtime::process_start_time(*pid).value_or(0) : 0;
@@ -155,6 +163,8 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
         if (!kill_and_wait(c.rec.owner_pid, c.rec.owner_start, 5000))
             return make_error("container {}: its bock process {} did not exit after SIGKILL", c.rec.id.substr(0, 12),
                               c.rec.owner_pid);
+        if (c.paused && cg)  // a frozen process dies only once thawed
+            if (auto r = runtime::cgroup_freeze(*cg, false); !r) log::warn("{}", r.error().to_string());
         if (pid && !kill_and_wait(*pid, pid_start, 5000))
             return make_error("container {}: its process {} did not exit after SIGKILL", c.rec.id.substr(0, 12), *pid);
     }
@@ -176,6 +186,8 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
     BOCK_TRY(dirs.unmount());
     if (auto r = layers::recover_stale_mount(dirs.rootfs); !r) log::warn("{}", r.error().to_string());
     remove_recorded_cgroup(dirs);
+    if (fg_cgroup)
+        if (auto r = runtime::cgroup_remove(*fg_cgroup); !r) log::warn("{}", r.error().to_string());
     BOCK_TRY(dirs.remove());
     BOCK_TRY(ctx.store->release_lease(c.rec.id));
     record_event(ctx, "container", "remove", c.rec.id, {{"name", c.rec.name}, {"image", c.rec.image}});

@@ -33,10 +33,10 @@ json inspect_container(const Context& ctx, const ContainerInfo& c) {
     pid_t pid = 0;
     if (running)
         if (auto p = container_pid(ContainerDirs::for_id(ctx, r.id), container_parent(r))) pid = *p;
-    std::string status = c.status == "unknown" ? "dead" : c.status;
+    std::string status = c.status == "unknown" ? "dead" : c.paused ? "paused" : c.status;
     json state{{"Status", status},
                {"Running", running},
-               {"Paused", false},
+               {"Paused", c.paused},
                {"Restarting", c.status == "restarting"},
                {"OOMKilled", false},
                {"Dead", status == "dead"},

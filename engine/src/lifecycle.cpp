@@ -22,6 +22,7 @@
 #include "bock/runtime/cgroup.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/state.hpp"
+#include "container_cgroup.hpp"
 #include "lifecycle_internal.hpp"
 #include "monitor_launch.hpp"
 #include "network_setup.hpp"
@@ -234,11 +235,13 @@ Result<std::string> stop_container(Context& ctx, const std::string& key, std::op
             bool gone = false;
             if (sig != SIGKILL && c.status == "running" && catches(*pid, sig)) {
                 (void)sys::pidfd_send_signal(fd->get(), sig);
+                thaw_if_paused(ctx, c);  // Docker's order: the signal, then unpause
                 gone = wait_pidfd(fd->get(), std::max(0, t) * 1000);
                 if (!gone) log::debug("container {} outlived its {} s stop timeout", c.rec.id.substr(0, 12), t);
             }
             if (!gone) {
                 (void)sys::pidfd_send_signal(fd->get(), SIGKILL);
+                thaw_if_paused(ctx, c);
                 (void)wait_pidfd(fd->get(), 5000);
             }
         }

@@ -57,7 +57,10 @@ nlohmann::json ports_json(const ContainerInfo& c) {
 
 }  // namespace
 
+std::string state_name(const ContainerInfo& c) { return c.paused ? "paused" : c.status; }
+
 std::string status_text(const Context& ctx, const ContainerInfo& c) {
+    if (c.paused) return "Paused";  // podman's
     if (c.status == "running") {
         std::string s = "Up " + time::duration(time::now() - c.rec.started);
         if (auto h = health_status(ctx, c); !h.empty()) s += " (" + h + ")";
@@ -87,7 +90,7 @@ nlohmann::json ps_json(const Context& ctx, const ContainerInfo& c) {
                      {"CreatedAt", time::rfc3339(c.rec.created)},
                      {"StartedAt", c.rec.started},
                      {"ExitedAt", c.finished},
-                     {"State", c.status},
+                     {"State", state_name(c)},
                      {"Status", status_text(ctx, c)},
                      {"Exited", c.status == "exited"},
                      {"Ports", ports_json(c)},
@@ -117,7 +120,7 @@ nlohmann::json ps_fields(const Context& ctx, const ContainerInfo& c, bool no_tru
             {"CreatedHuman", time::ago(c.rec.created)},
             {"RunningFor", time::ago(c.rec.created)},
             {"Status", status_text(ctx, c)},
-            {"State", c.status},
+            {"State", state_name(c)},
             {"Ports", ports_text(c)},
             {"Labels", c.rec.labels},
             {"LabelsText", labels},
@@ -157,7 +160,7 @@ bool PsFilter::implies_all() const {
 
 bool PsFilter::matches(const Context& ctx, const ContainerInfo& c) const {
     auto one = [&](const std::string& key, const std::string& v) {
-        if (key == "status") return c.status == v || (v == "stopped" && c.status == "exited");
+        if (key == "status") return state_name(c) == v || (v == "stopped" && c.status == "exited");
         if (key == "name") return c.rec.name.find(v) != std::string::npos;
         if (key == "id") return c.rec.id.rfind(v, 0) == 0;
         if (key == "label") {

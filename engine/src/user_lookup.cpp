@@ -51,6 +51,14 @@ std::vector<std::vector<std::string>> read_db(int rootfs_fd, const char* path) {
 
 }  // namespace
 
+std::map<uint32_t, std::string> id_names(int rootfs_fd, const char* db) {
+    std::map<uint32_t, std::string> out;
+    for (const auto& r : read_db(rootfs_fd, db))
+        if (r.size() >= 3)
+            if (auto id = parse_id(r[2])) out.emplace(*id, r[0]);
+    return out;
+}
+
 Result<ResolvedUser> resolve_user(int rootfs_fd, const std::string& spec) {
     ResolvedUser u;
     u.home = "/";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct ResolvedUser {
 };
 
 Result<ResolvedUser> resolve_user(int rootfs_fd, const std::string& spec);
+
+// id -> name from the root filesystem's /etc/passwd or /etc/group (`db`);
+// the first name of an id wins. Empty when the file is missing.
+std::map<uint32_t, std::string> id_names(int rootfs_fd, const char* db);
 
 // mkdir -p of `path` inside the root filesystem open as rootfs_fd.
 Result<void> mkdir_in_root(int rootfs_fd, const std::string& path);

@@ -103,9 +103,9 @@ CgroupLayout layout_from_dir(const std::string& root) {
 }
 
 // /proc/self/cgroup: "0::/path" (v2) and "N:ctrl,ctrl:/path" (v1).
-std::map<std::string, std::string> own_cgroups() {
+std::map<std::string, std::string> own_cgroups(const std::string& file = "/proc/self/cgroup") {
     std::map<std::string, std::string> out;
-    auto text = fs::read_file("/proc/self/cgroup");
+    auto text = fs::read_file(file);
     if (!text) return out;
     std::istringstream in(*text);
     std::string line;
@@ -202,6 +202,31 @@ Result<CgroupLayout> detect_cgroups() {
         if (l.own.empty()) l.own = "/";
     }
     return l;
+}
+
+CgroupPaths cgroup_of_process(const CgroupLayout& layout, pid_t pid, pid_t parent) {
+    CgroupPaths p;
+    auto mine = own_cgroups(fmt::format("/proc/{}/cgroup", pid));
+    auto theirs = own_cgroups(fmt::format("/proc/{}/cgroup", parent));
+    if (mine.empty() || theirs.empty()) return p;
+    if (layout.mode == CgroupMode::v2) {
+        auto it = mine.find("");
+        if (it == mine.end() || it->second == theirs[""]) return p;
+        p.mode = CgroupMode::v2;
+        p.path = it->second;
+        p.unified = under(layout.unified, "/", it->second);
+        return p;
+    }
+    for (const auto& h : layout.v1) {
+        std::string key;
+        for (const auto& c : h.controllers) key += (key.empty() ? "" : ",") + c;
+        auto it = mine.find(key);
+        if (it == mine.end() || it->second == theirs[key]) continue;
+        p.mode = CgroupMode::v1;
+        p.path = it->second;
+        p.v1[h.name] = under(h.mountpoint, h.mount_root, it->second);
+    }
+    return p;
 }
 
 std::string CgroupPaths::dir_for(std::string_view controller) const {

@@ -116,6 +116,16 @@ std::string version_text(const std::string& version, const std::string& commit) 
                        commit.empty() ? "unknown" : commit, libseccomp_version());
 }
 
+std::vector<std::string> capability_names(uint64_t mask) {
+    std::vector<std::string> out;
+    for (cap_value_t v = 0; v <= CAP_LAST_CAP && v < 64; ++v)
+        if (mask & (uint64_t{1} << v))
+            if (auto n = cap_name(v); !n.empty()) out.push_back(n.substr(4));
+    return out;
+}
+
+int last_capability() { return CAP_LAST_CAP; }
+
 std::vector<std::string> held_capabilities() {
     std::vector<std::string> out;
     cap_t caps = cap_get_proc();

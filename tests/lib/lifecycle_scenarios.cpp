@@ -89,18 +89,6 @@ bool eventually(F pred, std::chrono::milliseconds limit = 10s) {
     return pred();
 }
 
-std::string run_detached(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"run", "-d"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto r = cli(argv);
-    INFO(r.err);
-    REQUIRE(r.code == 0);
-    auto l = lines(r.out);
-    REQUIRE(l.size() == 1);
-    REQUIRE(l[0].size() == 64);
-    return l[0];
-}
-
 pid_t container_pid(const std::string& id) {
     auto text = fs::read_file(run_root() + "/containers/" + id + "/pid");
     REQUIRE(text);
@@ -123,6 +111,18 @@ void check_clean_store() {
 void ensure_default_image() { REQUIRE(cli({"run", "--rm", "busybox", "true"}).code == 0); }
 
 }  // namespace
+
+std::string run_detached(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"run", "-d"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = cli(argv);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    auto l = lines(r.out);
+    REQUIRE(l.size() == 1);
+    REQUIRE(l[0].size() == 64);
+    return l[0];
+}
 
 void check_detached_logs() {
     ensure_default_image();

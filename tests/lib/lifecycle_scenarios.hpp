@@ -3,7 +3,13 @@
 // tests/root/lifecycle_root_test.cpp. Each expects an empty store.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace bock::test {
+
+// `bock run -d ARGS...`: the new container's id (the run must succeed).
+std::string run_detached(const std::vector<std::string>& args);
 
 // run -d with a name; the monitor is the container's parent and outlives
 // bock; logs, -f following until stop, --tail, -t, --since/--until, the

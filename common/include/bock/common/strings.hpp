@@ -1,6 +1,7 @@
 // Small string helpers used across folders (one copy, not one per file).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,9 @@ std::vector<std::string> split(std::string_view s, char sep);
 std::vector<std::string_view> split_ws(std::string_view s);
 
 // Levenshtein distance, for "did you mean" suggestions.
+// Bytes as podman prints sizes, in powers of 1000: "512 B", "1.23 MB".
+std::string human_size(uint64_t bytes);
+
 size_t edit_distance(std::string_view a, std::string_view b);
 
 // An environment list of "K=V" entries: set_env replaces K's entry or

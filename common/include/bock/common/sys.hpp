@@ -30,6 +30,8 @@ Result<void> setns(int fd, int nstype);
 Result<void> unshare(int flags);
 Result<Fd> pidfd_open(pid_t pid);
 Result<void> pidfd_send_signal(int pidfd, int sig);
+// A non-blocking inotify instance watching `path` for `mask` (IN_*).
+Result<Fd> inotify_watch(const std::string& path, uint32_t mask);
 
 // Fork-like clone(2) with namespace flags: returns the child's pid in the
 // parent, 0 in the child. The child runs on a copy of the parent's stack.

@@ -25,10 +25,9 @@ struct CommitRequest {
     std::string image;      // the new image's name; empty: a dangling image
     std::string format = "oci";  // oci | docker
     std::string compression = "gzip";  // gzip | zstd
-    // --pause: accepted for podman's command line. Containers run in the
-    // foreground of their `bock run` today and a commit reads a running
-    // container's upper directory as it is; once the monitor issue adds
-    // the freezer this pauses the container during the commit.
+    // --pause: a running container is frozen (pause.hpp) while its upper
+    // directory is read, and thawed afterwards; one without a cgroup of
+    // its own (rootless on cgroup v1) is committed as it runs, with a warning.
     bool pause = false;
     CommitOptions opts;     // changes, message, author, include_empty, timestamp
 };

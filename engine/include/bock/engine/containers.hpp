@@ -118,6 +118,7 @@ struct ContainerRecord {
 struct ContainerInfo {
     ContainerRecord rec;
     std::string status;  // created | running | restarting | exited
+    bool paused = false;  // running, with its cgroup frozen (`bock pause`)
     std::optional<int> exit_code;
     std::string reason;  // set when the exit was not recorded (e.g. bock was killed)
     int64_t finished = 0;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,5 +36,11 @@ struct EventQuery {
     std::vector<std::pair<std::string, std::string>> filters;
 };
 Result<std::vector<Event>> read_events(const Context& ctx, const EventQuery& q);
+
+// `bock events --follow`: `emit` gets every matching event already in the
+// log, then each new one as it is appended (inotify on the store
+// directory, so a log that does not exist yet is picked up when the first
+// event makes it), until q.until has passed or `emit` returns false.
+Result<void> follow_events(const Context& ctx, const EventQuery& q, const std::function<bool(const Event&)>& emit);
 
 }  // namespace bock::engine

@@ -13,7 +13,10 @@
 
 namespace bock::engine {
 
-// "Up 5 seconds (healthy)", "Exited (0) 2 minutes ago", "Created".
+// "running", "paused", "created", "exited": the status with a frozen
+// running container shown as paused.
+std::string state_name(const ContainerInfo& c);
+// "Up 5 seconds (healthy)", "Exited (0) 2 minutes ago", "Created", "Paused".
 std::string status_text(const Context& ctx, const ContainerInfo& c);
 
 // One entry of `bock ps --format json` (podman's: Id, Names, Image,

@@ -60,6 +60,12 @@ struct CgroupPaths {
     static CgroupPaths from_json(const nlohmann::json& j);
 };
 
+// The cgroup of `pid` where it differs from its parent's (`parent`):
+// a container's own cgroup, found from /proc/PID/cgroup when nothing
+// recorded it; mode none when it shares every cgroup with its parent
+// (rootless without delegation).
+CgroupPaths cgroup_of_process(const CgroupLayout& layout, pid_t pid, pid_t parent);
+
 // linux.cgroupsPath to a path from the hierarchy root, as runc does:
 // absolute as is; relative below `own` (the runtime's cgroup); the systemd
 // form "slice:prefix:name" as cgroupfs would place it

@@ -2,6 +2,7 @@
 // (`bock-oci features`), and the version text of `bock-oci --version`.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@ nlohmann::json features();
 // ("CAP_CHOWN", ...): what a privileged exec can be given (a capability
 // the caller lacks could not be raised in the child anyway).
 std::vector<std::string> held_capabilities();
+
+// The names in a capability mask (/proc/PID/status CapEff), without the
+// "CAP_" prefix: "CHOWN", "KILL" (`bock top`'s capeff and friends).
+std::vector<std::string> capability_names(uint64_t mask);
+// The highest capability number this build knows (CAP_LAST_CAP).
+int last_capability();
 
 // "2.5.4": the libseccomp linked in.
 std::string libseccomp_version();
