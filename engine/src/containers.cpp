@@ -20,6 +20,8 @@
 #include "container_dirs.hpp"
 #include "lifecycle_internal.hpp"
 #include "network_setup.hpp"
+#include "running.hpp"
+#include "bock/engine/svcnet.hpp"
 
 namespace bock::engine {
 namespace {
@@ -37,8 +39,8 @@ Result<std::vector<std::string>> container_ids(const Context& ctx) {
     return names;
 }
 
-// Signals `pid` if it is still the process started at `start`; waits up to
-// `timeout_ms` for it to be gone. False when it outlived the wait.
+}  // namespace
+
 bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms) {
     if (pid <= 0) return true;
     auto st = runtime::process_start_time(pid);
@@ -56,8 +58,6 @@ bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms) {
     }
     return false;
 }
-
-}  // namespace
 
 // The container's own process, from the runtime's pid file, when it is a
 // child of the recorded owner (so a reused pid is never signalled).
@@ -179,6 +179,7 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
     remove_recorded_cgroup(dirs);
     BOCK_TRY(dirs.remove());
     BOCK_TRY(ctx.store->release_lease(c.rec.id));
+    BOCK_TRY_CTX(release_endpoints(ctx, c.rec.id), "release its service network addresses");
     record_event(ctx, "container", "remove", c.rec.id, {{"name", c.rec.name}, {"image", c.rec.image}});
     return c.rec.id;
 }

@@ -18,6 +18,7 @@
 #include "bock/engine/context.hpp"
 #include "bock/engine/network.hpp"
 #include "bock/engine/run.hpp"
+#include "bock/engine/svcnet.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
@@ -30,6 +31,7 @@ struct NetworkFiles {
     std::vector<std::string> dns_search, dns_option, add_host;  // add_host: NAME:IP
     std::string hostname;
     bool host_loopback = false;  // host.containers.internal -> 10.0.2.2
+    std::string self_ip;  // the container's address for its hostname (default 10.0.2.100)
 };
 
 // Writes resolv.conf, hosts and hostname into `dir` and adds bind mounts
@@ -95,9 +97,12 @@ public:
     // --network, -p, --dns*, --add-host, --dns-upstream checked (and
     // container:NAME found) before anything is made.
     static Result<ContainerNetwork> prepare(Context& ctx, const RunRequest& req);
+    ContainerNetwork() = default;
+    ContainerNetwork(ContainerNetwork&&) = default;
+    ContainerNetwork& operator=(ContainerNetwork&&) = default;
     // record.network and record.ports.
     void describe(ContainerRecord& record) const;
-    // none | host | slirp4netns | container | ns
+    // none | host | slirp4netns | container | ns | svcnet
     const std::string& kind() const { return mode_.kind; }
     // As early as the container's directories exist: bock-netns started
     // (slirp4netns), to be told the container's pid later; its pid and
@@ -123,6 +128,15 @@ public:
     }
 
 private:
+    // Service networks (engine/src/network_svcnet.cpp).
+    Result<void> prepare_svcnet(Context& ctx, const RunRequest& req);
+    Result<void> start_svcnet(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record);
+    void attach_svcnet(runtime::RunOptions& ro);
+    std::vector<ServiceNetwork> svc_;  // as named, then as allocated (with this container's endpoint last)
+    std::vector<std::string> svc_aliases_;
+    std::string svc_ip_;
+    const Context* svc_ctx_ = nullptr;
+
     std::string store_root_;
     NetworkMode mode_;
     std::vector<PortMapping> ports_;

@@ -20,6 +20,7 @@
 #include "bock/engine/health.hpp"
 #include "bock/engine/lifecycle.hpp"
 #include "bock/engine/network.hpp"
+#include "bock/engine/svcnet.hpp"
 #include "bock/engine/events.hpp"
 #include "bock/image/default_image.hpp"
 #include "bock/image/inspect.hpp"
@@ -98,6 +99,7 @@ struct Cleanup {
             log::warn("remove container {}: {}", d.id.substr(0, 12), r.error().to_string());
             return;  // the lease stays with what is left, for `bock rm`
         }
+        if (auto r = release_endpoints(ctx, d.id); !r) log::warn("{}", r.error().to_string());
         if (auto r = ctx.store->release_lease(d.id); !r) log::warn("{}", r.error().to_string());
         else record_event(ctx, "container", "remove", d.id, {});
     }
@@ -306,6 +308,10 @@ Result<std::string> create_container(Context& ctx, const RunRequest& req, bool s
     // clones it, which is the monitor's creator here. Its default network
     // is none; asking for slirp4netns or -p is refused.
     auto net = BOCK_TRY(ContainerNetwork::prepare(ctx, req));
+    if (net.kind() == "svcnet")  // the veth is plugged by the runtime's hooks, which the monitor does not run yet
+        return make_error("--network {}: service networks are not available yet with -d, -i, -t or bock create",
+                          req.network)
+            .with_hint("run the container in the foreground (without -d/-i/-t), e.g. in the background of a shell");
     if (net.kind() == "slirp4netns") {
         if (!req.network.empty() || !req.publish.empty())
             return make_error("--network slirp4netns and -p are not available yet with -d, -i, -t or bock create")
