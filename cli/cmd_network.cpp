@@ -96,8 +96,8 @@ void add_net_rm(CLI::App& parent) {
 
 void add_net_prune(CLI::App& parent) {
     auto* cmd = parent.add_subcommand("prune", "Remove every network no container uses");
-    auto force = std::make_shared<bool>(false);
-    cmd->add_flag("-f,--force", *force, "Do not ask (Bock never asks)");
+    static bool force = false;  // accepted for podman's sake
+    cmd->add_flag("-f,--force", force, "Do not ask (Bock never asks)");
     cmd->callback([=] {
         guarded([&]() -> Result<int> {
             auto ctx = BOCK_TRY(engine::open_context());

@@ -59,7 +59,8 @@ nlohmann::json inspect_network(const std::string& name) {
 
 // The address of container `name` on network `net`; empty when absent.
 std::string address_on(const std::string& net, const std::string& name) {
-    for (const auto& [id, c] : inspect_network(net)["containers"].items())
+    auto n = inspect_network(net);
+    for (const auto& [id, c] : n["containers"].items())
         if (c["name"] == name) return c["ips"][0].get<std::string>();
     return "";
 }
@@ -228,14 +229,14 @@ void check_network_traffic() {
     CHECK_THAT(client.out, Catch::Contains("10.9.8.7"));
     // A container started later resolves for the first.
     std::string late_log = tmp_dir() + "/late.log";
-    Pid late = spawn_bock({"run", "--rm", "--name", "late", "--network", "front", "busybox", "sleep", "60"}, late_log);
+    Pid late = spawn_bock({"run", "--rm", "--name", "late", "--network", "front", "busybox", "sleep", "600"}, late_log);
     std::string late_ip;
     REQUIRE(eventually([&] {
         late_ip = address_on("front", "late");
         return !late_ip.empty();
     }));
     auto seen = cli({"run", "--rm", "--network", "front", "busybox", "sh", "-c",
-                     "for i in $(seq 100); do wget -qO- http://web/late.txt 2>/dev/null | grep -q \"$0\" && echo resolved && break; sleep 0.2; done", late_ip});
+                     "for i in $(seq 100); do wget -qO- http://web/late.txt 2>/dev/null | grep -q \"$0\" && echo resolved && break; sleep 0.2; done; date; wget -qO- http://web/late.txt", late_ip});
     INFO(seen.err);
     CHECK_THAT(seen.out, Catch::Contains("resolved"));
     // Another network: neither the name nor the address.
