@@ -439,7 +439,10 @@ Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunReques
 }
 
 void ContainerNetwork::describe(ContainerRecord& record) const {
-    record.network = mode_.target.empty() ? mode_.kind : mode_.kind + ":" + mode_.target;
+    // Service networks by their names, as podman shows them.
+    record.network = mode_.kind == "svcnet" ? mode_.target
+                     : mode_.target.empty() ? mode_.kind
+                                            : mode_.kind + ":" + mode_.target;
     record.ports = ports_;
 }
 

@@ -28,6 +28,7 @@
 #include "bock/common/subprocess.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/runtime/state.hpp"
+#include "bock/userns/session.hpp"
 #include "running.hpp"
 #include "svcnet_internal.hpp"
 
@@ -174,12 +175,20 @@ Result<pid_t> spawn_ready(std::vector<std::string> argv, const std::string& log,
     return owned.detach();
 }
 
+Result<void> add_watch(const Context& ctx, std::vector<std::string>& argv) {
+    if (!ctx.rootless) return ok();
+    if (auto holder = BOCK_TRY(userns::find_session(ctx.run_root)))
+        argv.insert(argv.end(), {"--watch-pid", std::to_string(*holder)});
+    return ok();
+}
+
 Result<void> start_responder(const Context& ctx, const ServiceNetwork& n, const std::string& upstream) {
     std::string exe = BOCK_TRY(paths::helper_path("bock-dns"));
     std::vector<std::string> argv = {exe, "--netns", netns_file(ctx), "--listen", n.gateway,
                                      "--hosts", hosts_file(ctx, n.name), "--ready-fd", "3"};
     if (n.ipv6) argv.insert(argv.end(), {"--listen", n.gateway6});
     if (!upstream.empty()) argv.insert(argv.end(), {"--upstream", upstream});
+    BOCK_TRY(add_watch(ctx, argv));
     pid_t pid = BOCK_TRY(spawn_ready(argv, responder_state(ctx, n.name) + ".log",
                                      fmt::format("the DNS responder of network `{}`", n.name)));
     auto start = runtime::process_start_time(pid).value_or(0);
@@ -251,8 +260,11 @@ Result<void> ensure_outbound(const Context& ctx, int ns) {
     // bock-netns's TAP is persistent: one left by a helper that died goes first.
     BOCK_TRY(delete_tap(ns));
     std::string exe = BOCK_TRY(paths::helper_path("bock-netns"));
-    pid_t pid = BOCK_TRY(spawn_ready({exe, "--netns-path", netns_file(ctx), "--ready-fd", "3", "--disable-ipv6",
-                                      "--no-ping-group-range"},
+    std::vector<std::string> argv = {exe, "--netns-path", netns_file(ctx), "--ready-fd", "3", "--disable-ipv6",
+                                     "--no-ping-group-range"};
+    // Rootless, the namespace lives as long as the session: so do they.
+    BOCK_TRY(add_watch(ctx, argv));
+    pid_t pid = BOCK_TRY(spawn_ready(argv,
                                      runtime_dir(ctx) + "/outbound.log", "the service networks' bock-netns"));
     auto start = runtime::process_start_time(pid).value_or(0);
     BOCK_TRY(fs::write_file_replace(outbound_state(ctx), fmt::format("{} {}\n", pid, start), 0600, false));

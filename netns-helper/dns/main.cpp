@@ -38,11 +38,12 @@ struct Options {
     std::string netns, hosts, upstream;
     std::vector<std::string> listen;
     int ready_fd = -1;
+    int watch_pid = 0;
 };
 
 const char* kUsage =
     "usage: bock-dns --netns PATH --hosts FILE --listen ADDR [--listen ADDR6] [--upstream ADDR[:PORT]] "
-    "[--ready-fd N]\n";
+    "[--ready-fd N] [--watch-pid PID]\n";
 
 Result<Options> parse_args(int argc, char** argv) {
     Options o;
@@ -59,6 +60,7 @@ Result<Options> parse_args(int argc, char** argv) {
         else if (a == "--listen") o.listen.push_back(v);
         else if (a == "--upstream") o.upstream = v;
         else if (a == "--ready-fd") o.ready_fd = std::atoi(v.c_str());
+        else if (a == "--watch-pid") o.watch_pid = std::atoi(v.c_str());
         else return make_error("unknown option `{}`", a);
     }
     if (o.netns.empty() || o.hosts.empty() || o.listen.empty())
@@ -260,6 +262,16 @@ int run(const Options& o) {
         }
         listeners.push_back(std::move(s));
     }
+    // The rootless session's holder: the namespace ends with it, so do we.
+    Fd watch;
+    if (o.watch_pid > 0) {
+        auto w = sys::pidfd_open(o.watch_pid);
+        if (!w) {
+            log::error("--watch-pid {}: {}", o.watch_pid, w.error().to_string());
+            return 1;
+        }
+        watch = std::move(*w);
+    }
     Hosts hosts(o.hosts);
     if (!hosts.refresh()) {
         log::error("hosts file `{}`: missing", o.hosts);
@@ -276,7 +288,9 @@ int run(const Options& o) {
         std::vector<pollfd> fds;
         for (const auto& l : listeners) fds.push_back({l.get(), POLLIN, 0});
         if (up) fds.push_back({up.get(), POLLIN, 0});
+        if (watch) fds.push_back({watch.get(), POLLIN, 0});
         int n = ::poll(fds.data(), fds.size(), 1000);
+        if (watch && (fds.back().revents & POLLIN)) return 0;  // the session ended
         if (n < 0 && errno != EINTR) return 1;
         auto now = std::chrono::steady_clock::now();
         std::erase_if(pending, [&](const auto& kv) { return now - kv.second.sent > std::chrono::seconds(5); });
@@ -316,7 +330,7 @@ int run(const Options& o) {
             (void)::sendto(listeners[i].get(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from.ss),
                            from.len);
         }
-        if (up && (fds.back().revents & POLLIN)) {
+        if (up && (fds[listeners.size()].revents & POLLIN)) {
             Addr from;
             from.len = sizeof from.ss;
             ssize_t len = ::recvfrom(up.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from.ss), &from.len);

@@ -65,9 +65,9 @@ std::string address_on(const std::string& net, const std::string& name) {
     return "";
 }
 
-// bock-dns processes of this test (their command line names our run root),
-// zombies left out.
-std::vector<pid_t> our_responders() {
+// bock-dns (or bock-netns) processes of this test (their command line
+// names our run root), zombies left out.
+std::vector<pid_t> our_responders(const std::string& comm = "bock-dns") {
     std::vector<pid_t> out;
     std::string runroot = env_or("BOCK_RUNROOT", "/nonexistent");
     for (const auto& e : std::filesystem::directory_iterator("/proc")) {
@@ -75,7 +75,7 @@ std::vector<pid_t> our_responders() {
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
         auto stat = fs::read_file(e.path().string() + "/stat").value_or("");
         auto close = stat.rfind(')');
-        if (close == std::string::npos || stat.find("(bock-dns)") == std::string::npos) continue;
+        if (close == std::string::npos || stat.find("(" + comm + ")") == std::string::npos) continue;
         if (stat.compare(close + 2, 1, "Z") == 0) continue;
         if (fs::read_file(e.path().string() + "/cmdline").value_or("").find(runroot) != std::string::npos)
             out.push_back(std::stoi(name));
@@ -264,6 +264,7 @@ void check_network_traffic() {
     CHECK(inuse.code != 0);
     CHECK_THAT(inuse.err, Catch::Contains("web") && Catch::Contains("late"));
     CHECK(our_responders().size() == 2);
+    CHECK(our_responders("bock-netns").size() == 1);  // the way out
     CHECK_THAT(private_links(), Catch::Contains("bock1") && Catch::Contains("bock2"));
     // rm -f of everything, then network rm: no link, bridge or responder left.
     CHECK(cli({"rm", "-f", "web", "late"}).code == 0);
@@ -272,6 +273,7 @@ void check_network_traffic() {
     CHECK(inspect_network("front")["containers"].empty());
     CHECK(cli({"network", "rm", "front", "other"}).code == 0);
     CHECK(our_responders().empty());
+    CHECK(our_responders("bock-netns").empty());
     auto links = private_links();
     INFO(links);
     CHECK_THAT(links, Catch::Contains("lo"));

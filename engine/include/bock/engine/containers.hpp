@@ -55,7 +55,7 @@ struct ContainerRecord {
     // Lower layers stacked on the image's (the network files' mount
     // targets): vfs copies them too, so its diff compares with them.
     std::vector<std::string> extra_lowers;
-    std::string network;           // none | host | slirp4netns | container:ID | ns:PATH
+    std::string network;           // none | host | slirp4netns | container:ID | ns:PATH | NAME[,NAME...]
     std::vector<PortMapping> ports;  // -p, for `bock port` and `bock ps`
     // The bock-netns helper serving its network (slirp4netns), with its
     // start time: it lives as long as the container's init, whoever runs
