@@ -108,7 +108,7 @@ void add_net_prune(CLI::App& parent) {
 }
 
 void add_net_connect(CLI::App& parent) {
-    auto* cmd = parent.add_subcommand("connect", "Put a stopped container on a network (it joins at its next start)");
+    auto* cmd = parent.add_subcommand("connect", "Give a stopped container an address and names on a network (not a running one yet)");
     auto network = std::make_shared<std::string>();
     auto container = std::make_shared<std::string>();
     auto aliases = std::make_shared<std::vector<std::string>>();
