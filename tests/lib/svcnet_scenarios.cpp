@@ -178,8 +178,28 @@ void check_network_records() {
     // bock rm releases the container's place.
     CHECK(cli({"rm", "stopped1"}).code == 0);
     CHECK(inspect_network("alpha")["containers"].empty());
+    // A bock run SIGKILLed on a network: the next `bock rm` frees its
+    // address and names (the responder's file too); the veth went with
+    // the container's namespace.
+    std::string log = tmp_dir() + "/victim.log";
+    Pid victim = spawn_bock({"run", "--name", "victim", "--network", "alpha", "busybox", "sleep", "600"}, log);
+    REQUIRE(eventually([&] { return cli({"ps", "-q", "--filter", "name=victim"}).out.size() > 0; }));
+    CHECK(address_on("alpha", "victim") == "10.89.0.2");
+    std::string hosts = env_or("BOCK_RUNROOT", "/nonexistent") + "/svcnet/alpha.hosts";
+    CHECK_THAT(fs::read_file(hosts).value_or(""), Catch::Contains("victim"));
+    (void)victim.kill(SIGKILL);
+    (void)victim.wait();
+    auto rmv = cli({"rm", "-f", "victim"});
+    INFO(rmv.err);
+    CHECK(rmv.code == 0);
+    CHECK(inspect_network("alpha")["containers"].empty());
+    CHECK_THAT(fs::read_file(hosts).value_or("gone"), !Catch::Contains("victim"));
+    CHECK(eventually([] { return private_links().find("master bock1") == std::string::npos; }, 5000));
+    CHECK_THAT(private_links(), Catch::Contains("bock1"));
     auto rm = cli({"network", "rm", "alpha"});
     CHECK(rm.code == 0);
+    CHECK(our_responders().empty());
+    CHECK(our_responders("bock-netns").empty());
     CHECK(cli({"network", "ls", "-q"}).out.empty());
     // --network with an unknown name: refused before anything is made.
     auto unknown = cli({"run", "--rm", "--network", "nosuch", "busybox", "true"});
@@ -206,7 +226,7 @@ void check_network_traffic() {
     Pid web = spawn_bock({"run", "--rm", "--name", "web", "--network", "front", "--network-alias", "www",
                           "--dns-upstream", upstream, "busybox", "sh", "-c",
                           "mkdir -p /www && echo hello-from-web > /www/index.html && httpd -p 80 -h /www && "
-                          "while true; do nslookup late > /www/late.txt 2>&1; sleep 0.3; done"},
+                          "while true; do nslookup late > /www/t 2>&1; mv /www/t /www/late.txt; sleep 0.3; done"},
                          web_log);
     std::string web_ip;
     bool up = eventually([&] {
@@ -236,7 +256,7 @@ void check_network_traffic() {
         return !late_ip.empty();
     }));
     auto seen = cli({"run", "--rm", "--network", "front", "busybox", "sh", "-c",
-                     "for i in $(seq 100); do wget -qO- http://web/late.txt 2>/dev/null | grep -q \"$0\" && echo resolved && break; sleep 0.2; done; date; wget -qO- http://web/late.txt", late_ip});
+                     "for i in $(seq 100); do wget -qO- http://web/late.txt 2>/dev/null | grep -q \"$0\" && echo resolved && break; sleep 0.2; done; date; wget -qO- http://web/late.txt; nslookup late", late_ip});
     INFO(seen.err);
     CHECK_THAT(seen.out, Catch::Contains("resolved"));
     // Another network: neither the name nor the address.
