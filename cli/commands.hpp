@@ -19,6 +19,7 @@ void add_doctor(CLI::App& app);
 void add_unshare(CLI::App& app);
 void add_ps(CLI::App& app);
 void add_port(CLI::App& app);
+void add_network(CLI::App& app);
 void add_rm(CLI::App& app);
 void add_tag(CLI::App& app);
 void add_inspect(CLI::App& app);

@@ -36,8 +36,11 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run) {
     cmd->add_option("--log-opt", req.log_opts, "Log driver option: max-size=SIZE (rotate at SIZE)")->allow_extra_args(false);
     cmd->add_flag("--init", req.init, "Run Bock's minimal init as PID 1 (reaps zombies, forwards signals)");
     cmd->add_option("--network,--net", req.network,
-                    "none, host, slirp4netns[:allow_host_loopback=true], container:NAME or ns:PATH "
-                    "(default rootless: slirp4netns; root: none)");
+                    "none, host, slirp4netns[:allow_host_loopback=true], container:NAME, ns:PATH, or the NAME of "
+                    "a service network (repeatable for several; default rootless: slirp4netns; root: none)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::Join)
+        ->delimiter(',');
+    add_svcnet_flags(cmd, req);
     cmd->add_option("-p,--publish", req.publish, "Publish a port: [IP:][HOST:]CONTAINER[/tcp|udp]")->take_all()->allow_extra_args(false);
     cmd->add_option("--dns", req.dns, "A nameserver for /etc/resolv.conf (default 10.0.2.3)")->take_all()->allow_extra_args(false);
     cmd->add_option("--dns-search", req.dns_search, "A search domain for /etc/resolv.conf")->take_all()->allow_extra_args(false);

@@ -19,6 +19,9 @@ struct ContainerFlags {
                 *stop_signal = nullptr, *stop_timeout = nullptr;
 };
 
+// --network-alias, --ip (cli/container_flags_svcnet.cpp).
+void add_svcnet_flags(CLI::App* cmd, engine::RunRequest& req);
+
 // Adds the flags; `run` also gets -d and --detach-keys.
 std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run);
 

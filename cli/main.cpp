@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
     cli::add_save(app);
     cli::add_ps(app);
     cli::add_port(app);
+    cli::add_network(app);
     cli::add_rm(app);
     cli::add_push(app);
     cli::add_login(app);

@@ -22,7 +22,6 @@ const std::vector<std::pair<const char*, const char*>> kNotBuilt = {
     {"logs", "the monitor work, issue 16"},    {"events", "the monitor work, issue 16"},
     {"cp", "issue 18"},                        {"rename", "issue 18"},
     {"system", "issue 18"},                    {"volume", "issue 17"},
-    {"network", "the service networks, issue 15"}, {"port", "the service networks, issue 15"},
     {"compose", "bockrose, issue 21"},
     {"commit", "issue 12"},                    {"diff", "issue 12"},
     {"export", "issue 12"},

@@ -8,7 +8,8 @@ build=(cmake g++ make ninja-build ccache pkg-config
        libfmt-dev libcli11-dev nlohmann-json3-dev libssl-dev libarchive-dev
        libcap-dev libseccomp-dev libyaml-cpp-dev libcurl4-openssl-dev
        libslirp-dev libglib2.0-dev libfuse3-dev libtomlplusplus-dev catch2 libisal-dev zlib1g-dev)
-run=(uidmap busybox-static fuse-overlayfs fuse3 iproute2 util-linux procps)
+# nftables: nft, the service networks' forwarding rules (and bock-netns's loopback fast path).
+run=(uidmap busybox-static fuse-overlayfs fuse3 iproute2 util-linux procps nftables)
 # Peers used only by tests and benchmarks.
 # tmux: the terminal the exec -it tests type into and resize.
 peers=(podman runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc python3 python3-cryptography zstd tmux)

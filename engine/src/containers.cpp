@@ -21,6 +21,8 @@
 #include "container_dirs.hpp"
 #include "lifecycle_internal.hpp"
 #include "network_setup.hpp"
+#include "running.hpp"
+#include "bock/engine/svcnet.hpp"
 
 namespace bock::engine {
 namespace {
@@ -190,6 +192,7 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
         if (auto r = runtime::cgroup_remove(*fg_cgroup); !r) log::warn("{}", r.error().to_string());
     BOCK_TRY(dirs.remove());
     BOCK_TRY(ctx.store->release_lease(c.rec.id));
+    BOCK_TRY_CTX(release_endpoints(ctx, c.rec.id), "release its service network addresses");
     record_event(ctx, "container", "remove", c.rec.id, {{"name", c.rec.name}, {"image", c.rec.image}});
     return c.rec.id;
 }

@@ -15,9 +15,11 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/paths.hpp"
+#include "bock/common/strings.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/runtime/state.hpp"
 #include "network_setup.hpp"
+#include "svcnet_internal.hpp"
 
 extern char** environ;
 
@@ -103,11 +105,22 @@ Result<NetworkMode> parse_network(const std::string& typed, bool rootless) {
     if (kind == "pasta")
         return make_error("--network pasta is not supported, use slirp4netns")
             .with_hint("bock's slirp4netns is bock-netns, which splices published ports as pasta does");
+    if (colon == std::string::npos && kind != "bridge" && kind != "private" && kind != "slirp") {
+        // Service networks by name (svcnet.hpp), several separated by commas.
+        for (const auto& name : strings::split(typed, ','))
+            if (!svcnet::valid_name(name))
+                return make_error("--network {}: `{}` is not a network mode or a network name", typed, name)
+                    .with_hint("use slirp4netns (the rootless default), none, host, container:NAME, ns:PATH or the "
+                               "name of a network made with `bock network create`");
+        m.kind = "svcnet";
+        m.target = typed;
+        return m;
+    }
     if (kind == "bridge" || kind == "private" || kind == "slirp")
-        return make_error("--network {}: bridge and named networks come with the service networks issue", kind)
-            .with_hint("use slirp4netns (the rootless default), none, host, container:NAME or ns:PATH");
-    return make_error("--network {}: named networks come with the service networks issue", kind)
-        .with_hint("use slirp4netns (the rootless default), none, host, container:NAME or ns:PATH");
+        return make_error("--network {}: not supported yet (root's default bridge is not built)", kind)
+            .with_hint("create a service network (`bock network create NAME`) and use --network NAME");
+    return make_error("--network {}: not a network mode", typed)
+        .with_hint("use slirp4netns (the rootless default), none, host, container:NAME, ns:PATH or a network name");
 }
 
 Result<PortMapping> parse_publish(const std::string& typed) {
@@ -196,7 +209,8 @@ Result<void> write_network_files(const std::string& dir, const NetworkFiles& f, 
         hosts += ip + "\t" + h.substr(0, c) + "\n";
     }
     if (f.host_loopback) hosts += "10.0.2.2\thost.containers.internal host.docker.internal\n";
-    hosts += (f.dns.empty() ? "127.0.1.1" : "10.0.2.100") + std::string("\t") + f.hostname + "\n";
+    hosts += (!f.self_ip.empty() ? f.self_ip : f.dns.empty() ? "127.0.1.1" : "10.0.2.100") + std::string("\t") +
+             f.hostname + "\n";
     struct File {
         const char* name;
         std::string text;
@@ -415,6 +429,7 @@ Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunReques
     n.store_root_ = ctx.store_root;
     n.mode_ = BOCK_TRY(parse_network(req.network, ctx.rootless));
     for (const auto& p : req.publish) n.ports_.push_back(BOCK_TRY(parse_publish(p)));
+    if (n.mode_.kind == "svcnet") BOCK_TRY(n.prepare_svcnet(ctx, req));
     if (!n.ports_.empty() && n.mode_.kind != "slirp4netns")
         return make_error("-p needs the slirp4netns network, not `{}`", n.mode_.kind)
             .with_hint("publish with --network slirp4netns (the rootless default)");
@@ -435,8 +450,9 @@ Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunReques
                 .with_hint("name a network namespace file, e.g. /run/netns/NAME or /proc/PID/ns/net");
         n.join_netns_ = n.mode_.target;
     }
-    if (n.mode_.kind == "slirp4netns") {
+    if (n.mode_.kind == "slirp4netns" || n.mode_.kind == "svcnet") {
         n.files_.dns = req.dns.empty() ? std::vector<std::string>{"10.0.2.3"} : req.dns;
+        if (n.mode_.kind == "svcnet" && req.dns.empty()) n.files_.dns = {n.svc_.front().gateway};
         n.files_.dns_search = req.dns_search;
         n.files_.dns_option = req.dns_option;
         n.files_.add_host = req.add_host;
@@ -450,13 +466,16 @@ Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunReques
 }
 
 void ContainerNetwork::describe(ContainerRecord& record) const {
-    record.network = mode_.target.empty() ? mode_.kind : mode_.kind + ":" + mode_.target;
+    // Service networks by their names, as podman shows them.
+    record.network = mode_.kind == "svcnet" ? mode_.target
+                     : mode_.target.empty() ? mode_.kind
+                                            : mode_.kind + ":" + mode_.target;
     record.ports = ports_;
 }
 
 namespace {
 std::vector<std::string> mounted_files(const std::string& kind) {
-    if (kind == "slirp4netns") return {"resolv.conf", "hosts", "hostname"};
+    if (kind == "slirp4netns" || kind == "svcnet") return {"resolv.conf", "hosts", "hostname"};
     if (kind == "container") return {"resolv.conf", "hosts"};
     return {};
 }
@@ -473,16 +492,17 @@ Result<void> ContainerNetwork::add_mount_targets(layers::LayersSpec& ls) const {
 Result<void> ContainerNetwork::configure(const Context& ctx, const ContainerDirs& dirs, runtime::Spec& spec) const {
     // A new namespace (none, slirp4netns), the session's (host), or one
     // joined by path.
-    if (mode_.kind != "none" && mode_.kind != "slirp4netns")
+    if (mode_.kind != "none" && mode_.kind != "slirp4netns" && mode_.kind != "svcnet")
         for (auto it = spec.namespaces.begin(); it != spec.namespaces.end(); ++it)
             if (it->type == "network") {
                 if (join_netns_.empty()) spec.namespaces.erase(it);
                 else it->path = join_netns_;
                 break;
             }
-    if (mode_.kind == "slirp4netns") {
+    if (mode_.kind == "slirp4netns" || mode_.kind == "svcnet") {
         NetworkFiles nf = files_;
         nf.hostname = spec.hostname;
+        if (!svc_.empty() && !svc_.front().endpoints.empty()) nf.self_ip = svc_.front().endpoints.back().ipv4;
         // A container behind a monitor keeps them with its storage: a
         // restart after a reboot (an empty run root) binds them again.
         BOCK_TRY(write_network_files(detached_ ? dirs.storage : dirs.bundle, nf, spec));
@@ -502,6 +522,7 @@ Result<void> ContainerNetwork::configure(const Context& ctx, const ContainerDirs
 }
 
 Result<void> ContainerNetwork::start(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record) {
+    if (mode_.kind == "svcnet") return start_svcnet(ctx, dirs, record);
     if (mode_.kind != "slirp4netns") return ok();
     if (detached_) {
         nlohmann::json j = {{"allow_host_loopback", mode_.allow_host_loopback}, {"dns_upstream", dns_upstream_}};
@@ -528,6 +549,7 @@ Result<void> ContainerNetwork::start(const Context& ctx, const ContainerDirs& di
 std::vector<int> ContainerNetwork::inherited_fds() const { return helper_ ? helper_->fds() : std::vector<int>{}; }
 
 void ContainerNetwork::attach(runtime::RunOptions& ro) {
+    if (mode_.kind == "svcnet") return attach_svcnet(ro);
     if (!helper_) return;
     ro.on_spawned = [this](pid_t pid) -> Result<void> {
         return helper_->attach(pid).context("start the container's network");

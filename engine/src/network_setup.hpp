@@ -19,6 +19,7 @@
 #include "bock/engine/context.hpp"
 #include "bock/engine/network.hpp"
 #include "bock/engine/run.hpp"
+#include "bock/engine/svcnet.hpp"
 #include "bock/layers/overlay.hpp"
 #include "bock/runtime/container.hpp"
 #include "bock/runtime/spec.hpp"
@@ -31,6 +32,7 @@ struct NetworkFiles {
     std::vector<std::string> dns_search, dns_option, add_host;  // add_host: NAME:IP
     std::string hostname;
     bool host_loopback = false;  // host.containers.internal -> 10.0.2.2
+    std::string self_ip;  // the container's address for its hostname (default 10.0.2.100)
 };
 
 // Writes resolv.conf, hosts and hostname into `dir` and adds bind mounts
@@ -103,6 +105,9 @@ public:
     // --network, -p, --dns*, --add-host, --dns-upstream checked (and
     // container:NAME found) before anything is made.
     static Result<ContainerNetwork> prepare(Context& ctx, const RunRequest& req);
+    ContainerNetwork() = default;
+    ContainerNetwork(ContainerNetwork&&) = default;
+    ContainerNetwork& operator=(ContainerNetwork&&) = default;
     // A detached container started again (bock start, a restart policy,
     // system restart): the network it was created with, from the record
     // and <storage>/network.json; its files are kept in <storage>.
@@ -113,7 +118,7 @@ public:
     void keep_with_container() { detached_ = true; }
     // record.network and record.ports.
     void describe(ContainerRecord& record) const;
-    // none | host | slirp4netns | container | ns
+    // none | host | slirp4netns | container | ns | svcnet
     const std::string& kind() const { return mode_.kind; }
     // As early as the container's directories exist: bock-netns started
     // (slirp4netns), to be told the container's pid later; its pid and
@@ -141,6 +146,15 @@ public:
     }
 
 private:
+    // Service networks (engine/src/network_svcnet.cpp).
+    Result<void> prepare_svcnet(Context& ctx, const RunRequest& req);
+    Result<void> start_svcnet(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record);
+    void attach_svcnet(runtime::RunOptions& ro);
+    std::vector<ServiceNetwork> svc_;  // as named, then as allocated (with this container's endpoint last)
+    std::vector<std::string> svc_aliases_;
+    std::string svc_ip_;
+    const Context* svc_ctx_ = nullptr;
+
     std::string store_root_;
     NetworkMode mode_;
     std::vector<PortMapping> ports_;

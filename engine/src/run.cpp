@@ -20,6 +20,7 @@
 #include "bock/engine/health.hpp"
 #include "bock/engine/lifecycle.hpp"
 #include "bock/engine/network.hpp"
+#include "bock/engine/svcnet.hpp"
 #include "bock/engine/events.hpp"
 #include "bock/engine/volumes.hpp"
 #include "bock/image/default_image.hpp"
@@ -102,6 +103,7 @@ struct Cleanup {
             log::warn("remove container {}: {}", d.id.substr(0, 12), r.error().to_string());
             return;  // the lease stays with what is left, for `bock rm`
         }
+        if (auto r = release_endpoints(ctx, d.id); !r) log::warn("{}", r.error().to_string());
         if (auto r = ctx.store->release_lease(d.id); !r) log::warn("{}", r.error().to_string());
         else record_event(ctx, "container", "remove", d.id, {});
         remove_anonymous_volumes(ctx, d.id);
@@ -375,6 +377,10 @@ Result<std::string> create_container(Context& ctx, const RunRequest& asked, bool
     // container (docs/networking.md, "Containers behind a monitor").
     auto net = BOCK_TRY(ContainerNetwork::prepare(ctx, req));
     net.keep_with_container();
+    if (net.kind() == "svcnet")  // the veth is plugged by the runtime's hooks, which the monitor does not run yet
+        return make_error("--network {}: service networks are not available yet with -d, -i, -t or bock create",
+                          req.network)
+            .with_hint("run the container in the foreground (without -d/-i/-t), e.g. in the background of a shell");
     auto rec = BOCK_TRY(resolve_image(ctx, req.image));
     auto cfg = BOCK_TRY(ctx.store->config(rec));
     ContainerRecord record = BOCK_TRY(new_record(ctx, req, rec));

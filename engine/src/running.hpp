@@ -12,4 +12,9 @@ namespace bock::engine {
 // An Error (naming the container and its status) unless it is running.
 Result<runtime::ContainerState> running_state(const Context& ctx, const ContainerInfo& c);
 
+// Signals `pid` with SIGKILL if it is still the process started at `start`;
+// waits up to `timeout_ms` for it to be gone. False when it outlived the
+// wait. (Also stops the service networks' DNS responders.)
+bool kill_and_wait(pid_t pid, uint64_t start, int timeout_ms);
+
 }  // namespace bock::engine

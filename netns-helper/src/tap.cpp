@@ -14,7 +14,7 @@
 #include "bock/common/log.hpp"
 #include "bock/common/strings.hpp"
 #include "bock/common/sys.hpp"
-#include "netlink.hpp"
+#include "bock/common/netlink.hpp"
 
 namespace bock::netns {
 

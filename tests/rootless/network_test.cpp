@@ -471,7 +471,11 @@ TEST_CASE("bock run refuses a port in use and a privileged port with their reaso
     CHECK(pasta.code == 125);
     CHECK_THAT(pasta.err, Catch::Contains("not supported, use slirp4netns"));
     auto bridge = cli({"run", "--rm", "--network", "bridge", "busybox", "true"});
-    CHECK_THAT(bridge.err, Catch::Contains("service networks issue"));
+    CHECK(bridge.code == 125);
+    CHECK_THAT(bridge.err, Catch::Contains("not supported yet") && Catch::Contains("bock network create"));
+    auto unknown = cli({"run", "--rm", "--network", "nosuch", "busybox", "true"});
+    CHECK(unknown.code == 125);
+    CHECK_THAT(unknown.err, Catch::Contains("network `nosuch`: no such network"));
     // none: loopback only, no helper.
     auto none = cli({"run", "--rm", "--network", "none", "busybox", "sh", "-c", "ls /sys/class/net"});
     CHECK(none.out == "lo\n");

@@ -62,7 +62,7 @@ struct ContainerRecord {
     std::string userns;
     std::vector<std::string> uid_map, gid_map;
     std::string shift_uids, shift_gids;
-    std::string network;           // none | host | slirp4netns | container:ID | ns:PATH
+    std::string network;           // none | host | slirp4netns | container:ID | ns:PATH | NAME[,NAME...]
     std::vector<PortMapping> ports;  // -p, for `bock port` and `bock ps`
     // The bock-netns helper serving its network (slirp4netns), with its
     // start time: it lives as long as the container's init, whoever runs

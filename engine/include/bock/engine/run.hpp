@@ -26,6 +26,9 @@ struct RunRequest {
     std::vector<std::string> publish;       // -p [IP:][HOST:]CONTAINER[/tcp|udp]
     std::vector<std::string> dns, dns_search, dns_option, add_host;
     std::string dns_upstream;               // --dns-upstream (else $BOCK_DNS_UPSTREAM)
+    // Service networks (svcnet.hpp): --network NAME[,NAME...] names them.
+    std::vector<std::string> network_aliases;  // --network-alias, on every named network
+    std::string ip;                            // --ip, on the (single) named network
     std::vector<std::string> labels;  // --label K=V (K alone: empty value)
     HealthFlags health;             // --health-*, --no-healthcheck
 

@@ -1,6 +1,8 @@
-#include "netlink.hpp"
+#include "bock/common/netlink.hpp"
 
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/veth.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -8,7 +10,7 @@
 
 #include <cstring>
 
-namespace bock::netns {
+namespace bock {
 
 namespace {
 
@@ -30,6 +32,23 @@ struct Request {
         rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
         std::memcpy(RTA_DATA(rta), data, len);
         hdr()->nlmsg_len = NLMSG_ALIGN(hdr()->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+    }
+    void attr(uint16_t type, const std::string& s) { attr(type, s.c_str(), s.size() + 1); }
+    // A nested attribute: begin() returns it, end() closes it.
+    rtattr* begin(uint16_t type) {
+        auto* rta = reinterpret_cast<rtattr*>(buf + NLMSG_ALIGN(hdr()->nlmsg_len));
+        rta->rta_type = type;
+        rta->rta_len = RTA_LENGTH(0);
+        hdr()->nlmsg_len = NLMSG_ALIGN(hdr()->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+        return rta;
+    }
+    // Raw bytes (a nested family message) inside the open attribute.
+    void raw(const void* data, size_t len) {
+        std::memcpy(buf + NLMSG_ALIGN(hdr()->nlmsg_len), data, len);
+        hdr()->nlmsg_len = NLMSG_ALIGN(hdr()->nlmsg_len) + static_cast<unsigned>(NLMSG_ALIGN(len));
+    }
+    void end(rtattr* rta) {
+        rta->rta_len = static_cast<unsigned short>(buf + hdr()->nlmsg_len - reinterpret_cast<char*>(rta));
     }
 };
 
@@ -119,4 +138,56 @@ Result<void> Netlink::add_default_route(int index, int family, const void* gatew
     return request(r.buf, r.hdr()->nlmsg_len, "add the default route");
 }
 
-}  // namespace bock::netns
+Result<void> Netlink::add_bridge(const std::string& name) {
+    Request r;
+    auto* ifi = r.start<ifinfomsg>(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    ifi->ifi_family = AF_UNSPEC;
+    r.attr(IFLA_IFNAME, name);
+    auto* info = r.begin(IFLA_LINKINFO);
+    r.attr(IFLA_INFO_KIND, std::string("bridge"));
+    r.end(info);
+    return request(r.buf, r.hdr()->nlmsg_len, "create a bridge");
+}
+
+Result<void> Netlink::add_veth(const std::string& name, const std::string& peer, int peer_netns) {
+    Request r;
+    auto* ifi = r.start<ifinfomsg>(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    ifi->ifi_family = AF_UNSPEC;
+    r.attr(IFLA_IFNAME, name);
+    auto* info = r.begin(IFLA_LINKINFO);
+    r.attr(IFLA_INFO_KIND, std::string("veth"));
+    auto* data = r.begin(IFLA_INFO_DATA);
+    auto* peer_info = r.begin(VETH_INFO_PEER);
+    ifinfomsg pifi{};
+    pifi.ifi_family = AF_UNSPEC;
+    r.raw(&pifi, sizeof pifi);
+    r.attr(IFLA_IFNAME, peer);
+    if (peer_netns >= 0) {
+        uint32_t fd = static_cast<uint32_t>(peer_netns);
+        r.attr(IFLA_NET_NS_FD, &fd, sizeof fd);
+    }
+    r.end(peer_info);
+    r.end(data);
+    r.end(info);
+    return request(r.buf, r.hdr()->nlmsg_len, "create a veth pair");
+}
+
+Result<void> Netlink::set_master(int index, int master) {
+    Request r;
+    auto* ifi = r.start<ifinfomsg>(RTM_NEWLINK, 0);
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = index;
+    uint32_t m = static_cast<uint32_t>(master);
+    r.attr(IFLA_MASTER, &m, sizeof m);
+    return request(r.buf, r.hdr()->nlmsg_len, "attach a link to its bridge");
+}
+
+Result<void> Netlink::delete_link(int index) {
+    Request r;
+    auto* ifi = r.start<ifinfomsg>(RTM_DELLINK, 0);
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = index;
+    return request(r.buf, r.hdr()->nlmsg_len, "delete a link");
+}
+
+}  // namespace bock

@@ -1,0 +1,55 @@
+// The service networks' part of ContainerNetwork (network_setup.hpp):
+// `bock run --network NAME[,NAME...] [--network-alias A] [--ip ADDR]`.
+// prepare: the networks exist; start: an address on each (the endpoint in
+// the network's record, under its lock), the bridges and responders up;
+// on_spawned: a veth pair into the container's namespace per network.
+#include "bock/common/log.hpp"
+#include "bock/common/strings.hpp"
+#include "network_setup.hpp"
+#include "svcnet_internal.hpp"
+
+namespace bock::engine {
+
+Result<void> ContainerNetwork::prepare_svcnet(Context& ctx, const RunRequest& req) {
+    for (const auto& name : strings::split(mode_.target, ',')) {
+        auto n = BOCK_TRY_CTX(find_network(ctx, name), "--network " + name);
+        if (std::any_of(svc_.begin(), svc_.end(), [&](const auto& o) { return o.name == n.name; }))
+            return make_error("--network {}: named twice", name);
+        svc_.push_back(std::move(n));
+    }
+    if (!req.ip.empty() && svc_.size() > 1)
+        return make_error("--ip {}: the container is on {} networks; --ip needs exactly one", req.ip, svc_.size())
+            .with_hint("connect it to the others with `bock network connect --ip`");
+    for (const auto& a : req.network_aliases)
+        if (!svcnet::valid_name(a)) return make_error("--network-alias `{}`: not a valid name", a);
+    svc_aliases_ = req.network_aliases;
+    svc_ip_ = req.ip;
+    return ok();
+}
+
+Result<void> ContainerNetwork::start_svcnet(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record) {
+    std::vector<svcnet::Attach> attach;
+    for (const auto& n : svc_) attach.push_back(svcnet::Attach{n.name, svc_aliases_, svc_ip_});
+    auto nets = BOCK_TRY(svcnet::allocate(ctx, dirs.id, record.name, attach));
+    // The link names on the bridges: bk<id 10><index>, under IFNAMSIZ.
+    for (size_t i = 0; i < nets.size(); ++i) {
+        auto& ep = nets[i].endpoints.back();
+        ep.link = fmt::format("bk{}{}", dirs.id.substr(0, 10), i);
+    }
+    svc_ = std::move(nets);
+    svc_ctx_ = &ctx;
+    for (const auto& n : svc_) BOCK_TRY_CTX(svcnet::ensure_up(ctx, n, dns_upstream_), fmt::format("network `{}`", n.name));
+    log::debug("container {}: {} on {}", record.name, svc_.front().endpoints.back().ipv4, svc_.front().name);
+    return ok();
+}
+
+void ContainerNetwork::attach_svcnet(runtime::RunOptions& ro) {
+    ro.on_spawned = [this](pid_t pid) -> Result<void> {
+        for (size_t i = 0; i < svc_.size(); ++i)
+            BOCK_TRY_CTX(svcnet::plug(*svc_ctx_, svc_[i], svc_[i].endpoints.back(), pid, static_cast<int>(i)),
+                         fmt::format("connect the container to network `{}`", svc_[i].name));
+        return ok();
+    };
+}
+
+}  // namespace bock::engine

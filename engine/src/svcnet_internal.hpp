@@ -1,0 +1,72 @@
+// Service networks inside the engine: the records under their lock, address
+// allocation, and the data plane (svcnet_link.cpp) that run.cpp's
+// ContainerNetwork drives.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bock/common/error.hpp"
+#include "bock/common/lock.hpp"
+#include "bock/engine/context.hpp"
+#include "bock/engine/svcnet.hpp"
+
+namespace bock::engine::svcnet {
+
+std::string networks_dir(const Context& ctx);  // <store>/networks
+// <run_root>/svcnet: the namespace file, hosts files, responder state.
+std::string runtime_dir(const Context& ctx);
+std::string hosts_file(const Context& ctx, const std::string& network);
+
+// The exclusive lock on every network record (allocation is read-modify-write).
+Result<FileLock> lock(const Context& ctx);
+// Under the lock: every record; endpoints whose container record is gone
+// (a removal or a run killed half-way) are dropped and the record saved.
+Result<std::vector<ServiceNetwork>> load_all_locked(const Context& ctx);
+// Atomic replace (temp + fsync + rename), then the responder's hosts file.
+Result<void> save(const Context& ctx, const ServiceNetwork& n);
+Result<void> write_hosts(const Context& ctx, const ServiceNetwork& n);
+bool valid_name(const std::string& name);
+
+struct Attach {
+    std::string network;
+    std::vector<std::string> aliases;
+    std::string ip;  // --ip, empty: allocated
+};
+
+// Under the lock: an endpoint for the container on each network (names
+// and aliases unique on the network, addresses from the subnet); returns
+// the networks as saved.
+Result<std::vector<ServiceNetwork>> allocate(const Context& ctx, const std::string& container_id,
+                                             const std::string& container_name, const std::vector<Attach>& attach);
+
+// IPv4 helpers.
+struct Cidr {
+    uint32_t base = 0;  // host order
+    int prefix = 0;
+};
+std::optional<Cidr> parse_cidr(const std::string& s);
+std::optional<uint32_t> parse_v4(const std::string& s);
+std::string v4_text(uint32_t a);
+// The IPv6 address on the network for an IPv4 one (the same host part).
+std::string v6_for(const ServiceNetwork& n, const std::string& ipv4);
+
+// --- the data plane (svcnet_link.cpp) ---
+
+// Makes sure the network's bridge exists in the private network namespace
+// (made on first use, bind-mounted at <runtime_dir>/netns) with the
+// gateway's address, and its DNS responder runs.
+Result<void> ensure_up(const Context& ctx, const ServiceNetwork& n, const std::string& dns_upstream);
+// A veth pair from the network's bridge to the container's namespace
+// (eth<index> there, with its address; index 0 gets the default route).
+Result<void> plug(const Context& ctx, const ServiceNetwork& n, const Endpoint& ep, pid_t container_pid, int index);
+// The bridge, the responder and its files. The namespace stays.
+Result<void> take_down(const Context& ctx, const ServiceNetwork& n);
+// The bock-netns giving the networks their way out, when no network is left.
+Result<void> stop_outbound(const Context& ctx);
+// Is the responder of this network running?
+std::optional<pid_t> responder_pid(const Context& ctx, const std::string& network);
+
+}  // namespace bock::engine::svcnet

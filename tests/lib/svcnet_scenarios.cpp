@@ -1,0 +1,305 @@
+#include "svcnet_scenarios.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "bock/common/fs.hpp"
+#include "bock/common/pid.hpp"
+#include "testlib.hpp"
+
+namespace bock::test {
+namespace {
+
+// A `bock run` left running in the background (the foreground path: the
+// container lives as long as this process).
+Pid spawn_bock(const std::vector<std::string>& args, const std::string& log) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int devnull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devnull, 0);
+        int l = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        ::dup2(l, 1);
+        ::dup2(l, 2);
+        std::vector<std::string> argv = {bin("bock")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        std::vector<char*> a;
+        for (auto& s : argv) a.push_back(s.data());
+        a.push_back(nullptr);
+        ::execv(a[0], a.data());
+        ::_exit(127);
+    }
+    return Pid(pid);
+}
+
+bool eventually(const std::function<bool()>& cond, int ms = 20000) {
+    for (int i = 0; i < ms / 100; ++i) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return cond();
+}
+
+nlohmann::json inspect_network(const std::string& name) {
+    auto r = cli({"network", "inspect", name});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    REQUIRE(j.size() == 1);
+    return j[0];
+}
+
+// The address of container `name` on network `net`; empty when absent.
+std::string address_on(const std::string& net, const std::string& name) {
+    auto n = inspect_network(net);
+    for (const auto& [id, c] : n["containers"].items())
+        if (c["name"] == name) return c["ips"][0].get<std::string>();
+    return "";
+}
+
+// bock-dns (or bock-netns) processes of this test (their command line
+// names our run root), zombies left out.
+std::vector<pid_t> our_responders(const std::string& comm = "bock-dns") {
+    std::vector<pid_t> out;
+    std::string runroot = env_or("BOCK_RUNROOT", "/nonexistent");
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        auto name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        auto stat = fs::read_file(e.path().string() + "/stat").value_or("");
+        auto close = stat.rfind(')');
+        if (close == std::string::npos || stat.find("(" + comm + ")") == std::string::npos) continue;
+        if (stat.compare(close + 2, 1, "Z") == 0) continue;
+        if (fs::read_file(e.path().string() + "/cmdline").value_or("").find(runroot) != std::string::npos)
+            out.push_back(std::stoi(name));
+    }
+    return out;
+}
+
+// The links of the service networks' namespace, seen from the session.
+std::string private_links() {
+    std::string ns = env_or("BOCK_RUNROOT", "/nonexistent") + "/svcnet/netns";
+    auto r = cli({"unshare", "nsenter", "--net=" + ns, "ip", "-o", "link"});
+    return r.out + r.err;
+}
+
+// A resolver on 127.0.0.1 answering every A query with one address.
+const char* kResolver = R"(
+import socket, struct, sys, os
+port_file, answer = sys.argv[1], socket.inet_aton(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+open(port_file + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(port_file + ".tmp", port_file)
+while True:
+    q, peer = s.recvfrom(4096)
+    qid, flags, qd = struct.unpack("!HHH", q[:6])
+    i = 12
+    while q[i] != 0:
+        i += q[i] + 1
+    qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
+    question = q[12:i + 5]
+    if qtype == 1:
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + answer
+        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + rr, peer)
+    else:
+        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 0, 0, 0) + question, peer)
+)";
+
+}  // namespace
+
+void check_network_records() {
+    auto a = cli({"network", "create", "--label", "team=blue", "alpha"});
+    INFO(a.err);
+    REQUIRE(a.code == 0);
+    CHECK(a.out == "alpha\n");
+    REQUIRE(cli({"network", "create", "--subnet", "10.123.0.0/16", "--gateway", "10.123.0.254", "--internal",
+                 "beta"}).code == 0);
+    REQUIRE(cli({"network", "create", "--ipv6", "gamma"}).code == 0);
+    // Bad input: refused, nothing made.
+    auto dup = cli({"network", "create", "alpha"});
+    CHECK(dup.code != 0);
+    CHECK_THAT(dup.err, Catch::Contains("already exists"));
+    auto overlap = cli({"network", "create", "--subnet", "10.123.4.0/24", "delta"});
+    CHECK(overlap.code != 0);
+    CHECK_THAT(overlap.err, Catch::Contains("overlaps network `beta`"));
+    CHECK(cli({"network", "create", "--subnet", "nonsense", "delta"}).code != 0);
+    CHECK(cli({"network", "create", "--subnet", "10.124.0.0/24", "--gateway", "10.125.0.1", "delta"}).code != 0);
+    CHECK(cli({"network", "create", "host"}).code != 0);
+    CHECK(cli({"network", "create", "bad/name"}).code != 0);
+    auto ls = cli({"network", "ls", "--format", "json"});
+    REQUIRE(ls.code == 0);
+    auto arr = nlohmann::json::parse(ls.out);
+    REQUIRE(arr.size() == 3);
+    CHECK(arr[0]["name"] == "alpha");
+    CHECK(arr[0]["subnets"][0]["subnet"] == "10.89.0.0/24");
+    CHECK(arr[0]["subnets"][0]["gateway"] == "10.89.0.1");
+    CHECK(arr[0]["labels"]["team"] == "blue");
+    CHECK(arr[1]["name"] == "beta");
+    CHECK(arr[1]["internal"] == true);
+    CHECK(arr[1]["subnets"][0]["gateway"] == "10.123.0.254");
+    CHECK(arr[2]["subnets"][0]["subnet"] == "10.89.1.0/24");
+    CHECK(arr[2]["subnets"][1]["subnet"] == "fd89:0:0:5901::/64");
+    CHECK(arr[0]["network_interface"] != arr[2]["network_interface"]);
+    auto table = cli({"network", "ls"});
+    CHECK_THAT(table.out, Catch::Contains("alpha") && Catch::Contains("10.123.0.0/16"));
+    CHECK(cli({"network", "inspect", "nosuch"}).code != 0);
+    // A stopped container: connect with --ip and --alias; the name is then
+    // taken on the network; disconnect; a network in use is not removed.
+    auto c = cli({"run", "--name", "stopped1", "--network", "none", "busybox", "true"});
+    INFO(c.err);
+    REQUIRE(c.code == 0);
+    auto con = cli({"network", "connect", "--ip", "10.89.0.77", "--alias", "db", "alpha", "stopped1"});
+    INFO(con.err);
+    CHECK(con.code == 0);
+    CHECK(address_on("alpha", "stopped1") == "10.89.0.77");
+    auto again = cli({"network", "connect", "alpha", "stopped1"});
+    CHECK(again.code != 0);
+    auto outside = cli({"network", "connect", "--ip", "10.90.0.5", "gamma", "stopped1"});
+    CHECK(outside.code != 0);
+    CHECK_THAT(outside.err, Catch::Contains("not a host address"));
+    auto inuse = cli({"network", "rm", "alpha"});
+    CHECK(inuse.code != 0);
+    CHECK_THAT(inuse.err, Catch::Contains("in use by stopped1"));
+    auto prune = cli({"network", "prune", "-f"});
+    CHECK(prune.code == 0);
+    CHECK_THAT(prune.out, Catch::Contains("beta") && Catch::Contains("gamma") && !Catch::Contains("alpha"));
+    CHECK(cli({"network", "disconnect", "alpha", "stopped1"}).code == 0);
+    CHECK(address_on("alpha", "stopped1").empty());
+    CHECK(cli({"network", "connect", "alpha", "stopped1"}).code == 0);
+    CHECK(address_on("alpha", "stopped1") == "10.89.0.2");
+    // bock rm releases the container's place.
+    CHECK(cli({"rm", "stopped1"}).code == 0);
+    CHECK(inspect_network("alpha")["containers"].empty());
+    // A bock run SIGKILLed on a network: the next `bock rm` frees its
+    // address and names (the responder's file too); the veth went with
+    // the container's namespace.
+    std::string log = tmp_dir() + "/victim.log";
+    Pid victim = spawn_bock({"run", "--name", "victim", "--network", "alpha", "busybox", "sleep", "600"}, log);
+    REQUIRE(eventually([&] { return cli({"ps", "-q", "--filter", "name=victim"}).out.size() > 0; }));
+    CHECK(address_on("alpha", "victim") == "10.89.0.2");
+    std::string hosts = env_or("BOCK_RUNROOT", "/nonexistent") + "/svcnet/alpha.hosts";
+    CHECK_THAT(fs::read_file(hosts).value_or(""), Catch::Contains("victim"));
+    (void)victim.kill(SIGKILL);
+    (void)victim.wait();
+    auto rmv = cli({"rm", "-f", "victim"});
+    INFO(rmv.err);
+    CHECK(rmv.code == 0);
+    CHECK(inspect_network("alpha")["containers"].empty());
+    CHECK_THAT(fs::read_file(hosts).value_or("gone"), !Catch::Contains("victim"));
+    CHECK(eventually([] { return private_links().find("master bock1") == std::string::npos; }, 5000));
+    CHECK_THAT(private_links(), Catch::Contains("bock1"));
+    auto rm = cli({"network", "rm", "alpha"});
+    CHECK(rm.code == 0);
+    CHECK(our_responders().empty());
+    CHECK(our_responders("bock-netns").empty());
+    CHECK(cli({"network", "ls", "-q"}).out.empty());
+    // --network with an unknown name: refused before anything is made.
+    auto unknown = cli({"run", "--rm", "--network", "nosuch", "busybox", "true"});
+    CHECK(unknown.code == 125);
+    CHECK_THAT(unknown.err, Catch::Contains("no such network"));
+    CHECK(cli({"ps", "-a", "-q"}).out.empty());
+}
+
+void check_network_traffic() {
+    std::string script = tmp_dir() + "/resolver.py", port_file = tmp_dir() + "/resolver.port";
+    REQUIRE(fs::write_file(script, kResolver));
+    pid_t rp = ::fork();
+    if (rp == 0) {
+        ::execlp("python3", "python3", script.c_str(), port_file.c_str(), "10.9.8.7", nullptr);
+        ::_exit(127);
+    }
+    Pid resolver(rp);
+    REQUIRE(eventually([&] { return fs::exists(port_file); }));
+    std::string upstream = "127.0.0.1:" + *fs::read_file(port_file);
+    REQUIRE(cli({"network", "create", "front"}).code == 0);
+    REQUIRE(cli({"network", "create", "other"}).code == 0);
+    // web serves its page, and what it resolves for `late` (started after it).
+    std::string web_log = tmp_dir() + "/web.log";
+    Pid web = spawn_bock({"run", "--rm", "--name", "web", "--network", "front", "--network-alias", "www",
+                          "--dns-upstream", upstream, "busybox", "sh", "-c",
+                          "mkdir -p /www && echo hello-from-web > /www/index.html && httpd -p 80 -h /www && "
+                          "while true; do nslookup late > /www/t 2>&1; mv /www/t /www/late.txt; sleep 0.3; done"},
+                         web_log);
+    std::string web_ip;
+    bool up = eventually([&] {
+        web_ip = address_on("front", "web");
+        return !web_ip.empty();
+    });
+    INFO(fs::read_file(web_log).value_or(""));
+    REQUIRE(up);
+    CHECK(web_ip.starts_with("10.89.0."));
+    // A client on the same network: by name, by alias; other names go to
+    // the upstream (the test's resolver).
+    const std::string fetch = "for i in $(seq 100); do wget -qO- http://$0/index.html 2>/dev/null && break; sleep 0.2; done";
+    auto client = cli({"run", "--rm", "--name", "client", "--network", "front", "busybox", "sh", "-c",
+                       "cat /etc/resolv.conf; " + fetch + "; sh -c \"$1\" web; sh -c \"$1\" www; nslookup outside.test",
+                       fetch, fetch});
+    INFO(client.err);
+    CHECK(client.code == 0);
+    CHECK_THAT(client.out, Catch::Contains("nameserver 10.89.0.1"));
+    CHECK(client.out.find("hello-from-web") != client.out.rfind("hello-from-web"));  // twice: name and alias
+    CHECK_THAT(client.out, Catch::Contains("10.9.8.7"));
+    // A container started later resolves for the first.
+    std::string late_log = tmp_dir() + "/late.log";
+    Pid late = spawn_bock({"run", "--rm", "--name", "late", "--network", "front", "busybox", "sleep", "600"}, late_log);
+    std::string late_ip;
+    REQUIRE(eventually([&] {
+        late_ip = address_on("front", "late");
+        return !late_ip.empty();
+    }));
+    auto seen = cli({"run", "--rm", "--network", "front", "busybox", "sh", "-c",
+                     "for i in $(seq 100); do wget -qO- http://web/late.txt 2>/dev/null | grep -q \"$0\" && echo resolved && break; sleep 0.2; done; date; wget -qO- http://web/late.txt; nslookup late", late_ip});
+    INFO(seen.err);
+    CHECK_THAT(seen.out, Catch::Contains("resolved"));
+    // Another network: neither the name nor the address.
+    auto stranger = cli({"run", "--rm", "--network", "other", "busybox", "sh", "-c",
+                         "nslookup web; wget -qO- http://" + web_ip + "/index.html || echo unreachable"});
+    CHECK_THAT(stranger.out, Catch::Contains("unreachable"));
+    CHECK_THAT(stranger.out, !Catch::Contains("hello-from-web"));
+    CHECK_THAT(stranger.out, !Catch::Contains(web_ip));
+    // The way out (bock-netns behind the private namespace): 10.0.2.2 is
+    // slirp's gateway, on the host's side. An --internal network has no
+    // route out, even when its container adds one.
+    REQUIRE(cli({"network", "create", "--internal", "closed"}).code == 0);
+    auto out = cli({"run", "--rm", "--network", "other", "busybox", "sh", "-c", "ping -c 1 -W 5 10.0.2.2 && echo out-ok"});
+    INFO(out.out + out.err);
+    CHECK_THAT(out.out, Catch::Contains("out-ok"));
+    auto closed = cli({"run", "--rm", "--network", "closed", "busybox", "sh", "-c",
+                       "ip route; ping -c 1 -W 2 10.0.2.2 && echo out-ok; ip route add default via $(sed -n "
+                       "'s/nameserver //p' /etc/resolv.conf) && ping -c 1 -W 2 10.0.2.2 && echo out-ok; echo done"});
+    INFO(closed.out + closed.err);
+    CHECK_THAT(closed.out, Catch::Contains("done"));
+    CHECK_THAT(closed.out, !Catch::Contains("out-ok") && !Catch::Contains("default"));
+    CHECK(cli({"network", "rm", "closed"}).code == 0);
+    // A network in use is not removed; the error names its containers.
+    auto inuse = cli({"network", "rm", "front"});
+    CHECK(inuse.code != 0);
+    CHECK_THAT(inuse.err, Catch::Contains("web") && Catch::Contains("late"));
+    CHECK(our_responders().size() == 2);
+    CHECK(our_responders("bock-netns").size() == 1);  // the way out
+    CHECK_THAT(private_links(), Catch::Contains("bock1") && Catch::Contains("bock2"));
+    // rm -f of everything, then network rm: no link, bridge or responder left.
+    CHECK(cli({"rm", "-f", "web", "late"}).code == 0);
+    (void)web.wait();
+    (void)late.wait();
+    CHECK(inspect_network("front")["containers"].empty());
+    CHECK(cli({"network", "rm", "front", "other"}).code == 0);
+    CHECK(our_responders().empty());
+    CHECK(our_responders("bock-netns").empty());
+    auto links = private_links();
+    INFO(links);
+    CHECK_THAT(links, Catch::Contains("lo"));
+    CHECK_THAT(links, !Catch::Contains("bock1") && !Catch::Contains("bock2") && !Catch::Contains("veth"));
+    // The last network gone: its bock-netns too (the TAP went with it).
+    CHECK_THAT(links, !Catch::Contains("tap0"));
+}
+
+}  // namespace bock::test

@@ -1,0 +1,19 @@
+// End-to-end checks of service networks (`bock network ...`, `bock run
+// --network NAME`, docs/networking.md "Service networks"), run by
+// tests/rootless/svcnet_test.cpp. Each expects an empty store.
+#pragma once
+
+namespace bock::test {
+
+// create (defaults, --subnet, --internal, --label, bad input), ls, ls
+// --format json, inspect, rm, prune, connect/disconnect of a stopped
+// container, --ip and names taken.
+void check_network_records();
+// Two containers on one network reach each other by name and alias, one
+// started later resolves for the first; other names go to the test's
+// resolver on 127.0.0.1; another network cannot reach them; rm of a
+// network in use is refused; after rm -f and network rm no link, bridge or
+// responder is left.
+void check_network_traffic();
+
+}  // namespace bock::test

@@ -1,0 +1,12 @@
+// Service networks as the unprivileged test user (tests/lib/svcnet_scenarios.cpp).
+#include <catch2/catch.hpp>
+
+#include "svcnet_scenarios.hpp"
+
+TEST_CASE("bock network create, ls, inspect, rm, prune, connect, disconnect", "[svcnet]") {
+    bock::test::check_network_records();
+}
+
+TEST_CASE("containers on a service network reach each other by name; other networks cannot", "[svcnet]") {
+    bock::test::check_network_traffic();
+}
