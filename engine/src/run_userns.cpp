@@ -260,8 +260,8 @@ Result<UsernsPlan> plan_userns(const Context& ctx, const RunRequest& req) {
             .with_hint("host, keep-id[:uid=N,gid=N], auto[:size=N] or ns:PATH");
     }
     // The shift, in fuse-overlayfs's syntax: the container's own maps
-    // (a file stored as C+i shows as S+i, which the container sees as C+i);
-    // mount_container_root writes it the other way round for bock-fuse.
+    // (a file stored as C+i shows as S+i, which the container sees as C+i),
+    // read the same way by fuse-overlayfs and bock-fuse-overlay.
     auto shift = [](const std::vector<runtime::IdMap>& maps) {
         std::string s;
         for (const auto& m : maps) s += fmt::format("{}{}:{}:{}", s.empty() ? "" : ":", m.container_id, m.host_id, m.size);
