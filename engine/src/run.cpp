@@ -276,10 +276,9 @@ Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const 
     BOCK_TRY(add_keep_id_user(ctx, uns, dirs.rootfs));
     runtime::Spec spec = BOCK_TRY(build_spec(ctx, req, rec, cfg, dirs));
     BOCK_TRY(net.configure(ctx, dirs, spec));
-    // The user namespace first: keep-id's user is the one `:U` chowns to.
-    apply_userns(uns, req, spec);
     BOCK_TRY(apply_volumes(ctx, record, dirs.rootfs, dirs.storage, spec));
     BOCK_TRY(apply_security(ctx, req, dirs.rootfs, spec));
+    apply_userns(uns, req, spec);
     apply_limits(limits, dirs.id, spec);
     // For `bock inspect` (Docker's Config).
     record.hostname = spec.hostname;

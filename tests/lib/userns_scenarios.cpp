@@ -134,7 +134,7 @@ void check_userns_volumes() {
     // A new named volume at /data under keep-id: the copy-up from the
     // shifted root keeps the image's owners (5) and content as seen inside.
     auto k = cli({"run", "--rm", "--userns=keep-id", "--network", "none", "-v", "uvol:/data", img, "sh", "-c",
-                  "stat -c '%u %g' /data /data/b; cat /data/b; id -u"});
+                  "stat -c '%u %g' /data /data/b; cat /data/b; echo; id -u"});
     INFO(k.err);
     REQUIRE(k.code == 0);
     CHECK(lines(k.out) == std::vector<std::string>{"5 5", "5 5", "b", std::to_string(::getuid())});
