@@ -157,19 +157,10 @@ Result<void> describe_config(Context& ctx, const RunRequest& req, const image::I
 
 namespace {
 
-// "C:H:N:..." with each triple's first two fields swapped.
-std::string swap_pairs(const std::string& m) {
-    auto f = strings::split(m, ':');
-    std::string out;
-    for (size_t i = 0; i + 2 < f.size(); i += 3)
-        out += fmt::format("{}{}:{}:{}", out.empty() ? "" : ":", f[i + 1], f[i], f[i + 2]);
-    return out;
-}
-
 // A root whose owners are shifted for the container's user namespace
 // (docs/userns.md): only the FUSE backends shift ids, and no copy of the
-// image is made. fuse-overlayfs reads the shift as the container's maps
-// (a stored id C+i shows as H+i); bock-fuse-overlay the other way round.
+// image is made. Both read the shift as fuse-overlayfs does: the
+// container's maps, a stored id C+i shows as H+i.
 Result<layers::MountedRoot> mount_shifted_root(layers::LayersSpec ls, const std::string& uids, const std::string& gids) {
     std::vector<std::string> tries;
     if (const char* env = std::getenv("BOCK_STORAGE_DRIVER"); ls.driver.empty() && env && *env) ls.driver = env;
@@ -182,9 +173,8 @@ Result<layers::MountedRoot> mount_shifted_root(layers::LayersSpec ls, const std:
     std::string why;
     for (const auto& backend : tries) {
         ls.driver = backend;
-        bool ours = backend == "bock-fuse";
-        ls.uidmapping = ours ? swap_pairs(uids) : uids;
-        ls.gidmapping = ours ? swap_pairs(gids) : gids;
+        ls.uidmapping = uids;
+        ls.gidmapping = gids;
         auto root = layers::mount_layers(ls);
         if (root) return root;
         why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", backend, root.error().message());

@@ -52,6 +52,9 @@ Result<void> add_keep_id_user(const Context& ctx, const UsernsPlan& plan, const 
 void apply_userns(const UsernsPlan& plan, const RunRequest& req, runtime::Spec& spec);
 // "C:H:N" of each map entry.
 std::vector<std::string> format_id_maps(const std::vector<runtime::IdMap>& maps);
+// The id of the namespace bock runs in that a container's `id` is, through
+// its recorded maps ("C:H:N" each); none when the maps leave it out.
+std::optional<uint32_t> outer_id(const std::vector<std::string>& maps, uint32_t id);
 
 // What the host can enforce: one entry per limit flag.
 struct LimitSupport {

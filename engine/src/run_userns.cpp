@@ -169,6 +169,15 @@ std::vector<std::string> format_id_maps(const std::vector<runtime::IdMap>& maps)
     return out;
 }
 
+std::optional<uint32_t> outer_id(const std::vector<std::string>& maps, uint32_t id) {
+    for (const auto& s : maps) {
+        auto m = parse_map_entry(s, "record");
+        if (m && m->container_id <= id && uint64_t(id) < uint64_t(m->container_id) + m->size)
+            return m->host_id + (id - m->container_id);
+    }
+    return std::nullopt;
+}
+
 Result<UsernsPlan> plan_userns(const Context& ctx, const RunRequest& req) {
     UsernsPlan p;
     p.mode = req.userns;
@@ -251,8 +260,8 @@ Result<UsernsPlan> plan_userns(const Context& ctx, const RunRequest& req) {
             .with_hint("host, keep-id[:uid=N,gid=N], auto[:size=N] or ns:PATH");
     }
     // The shift, in fuse-overlayfs's syntax: the container's own maps
-    // (a file stored as C+i shows as S+i, which the container sees as C+i);
-    // mount_container_root writes it the other way round for bock-fuse.
+    // (a file stored as C+i shows as S+i, which the container sees as C+i),
+    // read the same way by fuse-overlayfs and bock-fuse-overlay.
     auto shift = [](const std::vector<runtime::IdMap>& maps) {
         std::string s;
         for (const auto& m : maps) s += fmt::format("{}{}:{}:{}", s.empty() ? "" : ":", m.container_id, m.host_id, m.size);
@@ -337,14 +346,6 @@ void record_userns(const UsernsPlan& plan, ContainerRecord& record) {
 }
 
 void apply_userns(const UsernsPlan& plan, const RunRequest& req, runtime::Spec& spec) {
-#ifdef BOCK_TEST_HOOKS
-    // Test builds only: BOCK_TEST_BIND=SRC:DST bind-mounts a host directory
-    // (the keep-id tests need one; -v comes with the volumes work).
-    if (const char* b = std::getenv("BOCK_TEST_BIND"); b && std::strchr(b, ':')) {
-        std::string s(b);
-        spec.mounts.push_back({s.substr(s.find(':') + 1), "bind", s.substr(0, s.find(':')), {"rbind", "rw"}});
-    }
-#endif
     if (!plan.join_path.empty()) {
         spec.namespaces.push_back({"user", plan.join_path});
         return;

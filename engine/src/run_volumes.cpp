@@ -23,6 +23,7 @@
 #include "bock/image/inspect.hpp"
 #include "container_dirs.hpp"
 #include "copy_tree.hpp"
+#include "run_isolation.hpp"
 #include "volume_store.hpp"
 
 namespace bock::engine {
@@ -460,8 +461,24 @@ Result<void> apply_volumes(const Context& ctx, const ContainerRecord& record, co
                 }
             }
         }
-        if (j.value("Chown", false) && bind_it)
-            BOCK_TRY(chown_source(source, spec.process.user.uid, spec.process.user.gid));
+        if (j.value("Chown", false) && bind_it) {
+            // The container's user as the namespace bock runs in has it:
+            // through the container's own maps when it has a user
+            // namespace (--userns, --uidmap), else the same ids.
+            uid_t uid = spec.process.user.uid;
+            gid_t gid = spec.process.user.gid;
+            if (!record.uid_map.empty() || !record.gid_map.empty()) {
+                auto u = outer_id(record.uid_map, uid);
+                auto g = outer_id(record.gid_map, gid);
+                if (!u || !g)
+                    return make_error("`U`: the container's user {}:{} is not mapped by its user namespace", uid, gid)
+                        .with_hint("map that user (--uidmap/--gidmap), or run as a mapped one (--user)")
+                        .with_exit(125);
+                uid = *u;
+                gid = *g;
+            }
+            BOCK_TRY(chown_source(source, uid, gid));
+        }
         if (!bind_it) continue;
         if (j.value("Overlay", false)) {
             // Writes go to an upper directory of the container's own,

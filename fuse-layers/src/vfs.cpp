@@ -29,8 +29,8 @@ struct Copier {
 
     static uint32_t shift(const std::vector<uint32_t>& m, uint32_t id) {
         if (m.empty()) return id;
-        for (size_t i = 0; i + 2 < m.size(); i += 3)  // host id m[i+1] is container id m[i]
-            if (id >= m[i + 1] && id - m[i + 1] < m[i + 2]) return m[i] + (id - m[i + 1]);
+        for (size_t i = 0; i + 2 < m.size(); i += 3)  // stored as m[i], copied as m[i+1] (fuse-overlayfs's meaning)
+            if (id >= m[i] && id - m[i] < m[i + 2]) return m[i + 1] + (id - m[i]);
         return 65534;
     }
 

@@ -77,20 +77,19 @@ void check_keep_id() {
     REQUIRE(fs::mkdir_p(shared, 0700));
     REQUIRE(fs::write_file_atomic(shared + "/mine", "hello\n", 0600));
     const std::string uid = std::to_string(::getuid()), gid = std::to_string(::getgid());
-    const std::vector<std::string> bind{"BOCK_TEST_BIND=" + shared + ":/shared"};
+    const std::string bind = shared + ":/shared";
     const std::string script =
         "id -u; id -g; stat -c '%u %g' /shared/mine /bin/busybox /data/b; cat /shared/mine";
 
     // Negative control: the default rootless mapping makes the user root.
-    auto plain = cli({"run", "--rm", "--network", "none", img, "sh", "-c", script}, bind);
+    auto plain = cli({"run", "--rm", "--network", "none", "-v", bind, img, "sh", "-c", script});
     INFO(plain.err);
     REQUIRE(plain.code == 0);
     CHECK(lines(plain.out) == std::vector<std::string>{"0", "0", "0 0", "0 0", "5 5", "hello"});
 
     auto layers_before = dir_entries(store_root() + "/layers").size();
-    auto r = cli({"run", "--userns=keep-id", "--network", "none", img, "sh", "-c",
-                  script + " && echo more >> /shared/mine && echo new > /shared/created && touch /tmp/upper-file"},
-                 bind);
+    auto r = cli({"run", "--userns=keep-id", "--network", "none", "-v", bind, img, "sh", "-c",
+                  script + " && echo more >> /shared/mine && echo new > /shared/created && touch /tmp/upper-file"});
     INFO(r.err);
     REQUIRE(r.code == 0);
     // The user's ids inside; the user's file theirs; the image's owners kept.
@@ -128,6 +127,49 @@ void check_keep_id() {
     CHECK(again.out == "0\n");
     CHECK(dir_entries(store_root() + "/layers").size() == layers_before);
     REQUIRE(cli({"rm", "-a"}).code == 0);
+}
+
+void check_userns_volumes() {
+    auto img = owners_image();
+    // A new named volume at /data under keep-id: the copy-up from the
+    // shifted root keeps the image's owners (5) and content as seen inside.
+    auto k = cli({"run", "--rm", "--userns=keep-id", "--network", "none", "-v", "uvol:/data", img, "sh", "-c",
+                  "stat -c '%u %g' /data /data/b; cat /data/b; echo; id -u"});
+    INFO(k.err);
+    REQUIRE(k.code == 0);
+    CHECK(lines(k.out) == std::vector<std::string>{"5 5", "5 5", "b", std::to_string(::getuid())});
+    // Stored as the session's ids of keep-id's container 5 (subordinate 6),
+    // not the plain 5: a second keep-id container sees the same owners.
+    auto again = cli({"run", "--rm", "--userns=keep-id", "--network", "none", "-v", "uvol:/data", img, "stat", "-c",
+                      "%u", "/data/b"});
+    INFO(again.err);
+    CHECK(again.out == "5\n");
+    auto plain = cli({"run", "--rm", "--network", "none", "-v", "uvol:/data", img, "stat", "-c", "%u", "/data/b"});
+    CHECK(plain.out == "6\n");
+    REQUIRE(cli({"volume", "rm", "uvol"}).code == 0);
+
+    // :U under --uidmap 0:100:1000: the source belongs to the container's
+    // root, which is the session's 100 (negative control: not the user).
+    std::string src = tmp_dir() + "/uchown";
+    REQUIRE(fs::mkdir_p(src, 0755));
+    REQUIRE(fs::write_file(src + "/f", "x\n"));
+    auto u = cli({"run", "--rm", "--uidmap", "0:100:1000", "--network", "none", "-v", src + ":/d:U", img, "sh", "-c",
+                  "stat -c '%u %g' /d /d/f; echo y >> /d/f"});
+    INFO(u.err);
+    REQUIRE(u.code == 0);
+    CHECK(lines(u.out) == std::vector<std::string>{"0 0", "0 0"});
+    struct stat st{};
+    REQUIRE(::stat((src + "/f").c_str(), &st) == 0);
+    CHECK(st.st_uid != ::getuid());
+    // The session's view (the default mapping): the mapped id 100.
+    auto seen = cli({"run", "--rm", "--network", "none", "-v", src + ":/d", img, "stat", "-c", "%u %g", "/d/f"});
+    INFO(seen.err);
+    CHECK(seen.out == "100 100\n");
+    // A user the maps leave out: refused, nothing left.
+    auto bad = cli({"run", "--rm", "--uidmap", "0:100:1000", "-u", "2000", "-v", src + ":/d:U", img, "true"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("not mapped by its user namespace") != std::string::npos);
+    CHECK(nothing_left());
 }
 
 void check_userns_modes() {
@@ -248,9 +290,8 @@ void check_root_userns() {
         std::string dir;
         ~Gone() { (void)fs::remove_all(dir); }
     } gone{shared};
-    auto m = cli({"run", "--rm", "--uidmap", "0:100000:65536", img, "sh", "-c",
-                  "id -u; stat -c '%u %g' /bin/busybox /data/b; cat /proc/self/uid_map; echo x > /shared/f"},
-                 {"BOCK_TEST_BIND=" + shared + ":/shared"});
+    auto m = cli({"run", "--rm", "--uidmap", "0:100000:65536", "-v", shared + ":/shared", img, "sh", "-c",
+                  "id -u; stat -c '%u %g' /bin/busybox /data/b; cat /proc/self/uid_map; echo x > /shared/f"});
     INFO(m.err);
     REQUIRE(m.code == 0);
     auto l = lines(m.out);

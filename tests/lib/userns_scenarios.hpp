@@ -10,6 +10,10 @@ namespace bock::test {
 // on the host; the image's owners shown right through the id shift; no
 // copy of the image per container. Without keep-id: root inside.
 void check_keep_id();
+// Volumes with the container's own user namespace: a new named volume's
+// copy-up under keep-id keeps the image's owners as seen inside; `:U`
+// under --uidmap chowns to the mapped id, not the session's same number.
+void check_userns_volumes();
 // --uidmap/--gidmap, keep-id:uid=,gid=, --userns=host, auto, ns:PATH and
 // the errors of bad input (nothing left behind).
 void check_userns_modes();

@@ -153,6 +153,13 @@ idshift() {  # container ids 0-999 are 1000-1999 on disk and the reverse
     check shift-chown-shown 5:6 "$(sed -n 's/^shift-chown-shown //p' "$work/shift.out")"
     check shift-chown-on-disk 1005:1006 "$(stat -c %u:%g "$U/own0")"
     check shift-lower-intact 0:0 "$(stat -c %u:%g "$L1/own0")"
+    # Not symmetric: fuse-overlayfs's direction, a file stored as C shows as H.
+    mkdir -p "$work/u2" "$work/w2"
+    mount_root "$backend" "$work/u2" "$work/w2" --uidmapping 0:100:10 --gidmapping 0:100:10 -- sh -c '
+        M=$1; stat -c "shift1-0 %u:%g" "$M/own0"; stat -c "shift1-1000 %u:%g" "$M/own1000"' - "$M" >"$work/shift1.out" 2>&1
+    check shift1-mount 0 "$?"
+    check shift1-stored-0 100:100 "$(sed -n 's/^shift1-0 //p' "$work/shift1.out")"
+    check shift1-unmapped 65534:65534 "$(sed -n 's/^shift1-1000 //p' "$work/shift1.out")"
 }
 
 stale() {  # a FUSE process killed with SIGKILL: the next command recovers

@@ -69,7 +69,8 @@ Result<IdMap> IdMap::parse(std::string_view text) {
         return make_error("`{}` is not a list of CONTAINER:HOST:COUNT triples", text);
     for (size_t i = 0; i < parts.size(); i += 3) {
         IdRange r;
-        if (!parse_u32(parts[i], &r.inner) || !parse_u32(parts[i + 1], &r.outer) ||
+        // fuse-overlayfs's meaning: a file stored as C+i shows as H+i.
+        if (!parse_u32(parts[i], &r.outer) || !parse_u32(parts[i + 1], &r.inner) ||
             !parse_u32(parts[i + 2], &r.count) || r.count == 0)
             return make_error("`{}:{}:{}` is not CONTAINER:HOST:COUNT with COUNT > 0", parts[i], parts[i + 1],
                               parts[i + 2]);

@@ -43,6 +43,14 @@ TEST_CASE("id mappings shift both ways and show unmapped ids as overflow", "[fus
     CHECK(m->to_outer(1005, &out));
     CHECK(out == 5);
     CHECK_FALSE(m->to_outer(2000, &out));
+    // Not symmetric: fuse-overlayfs's direction, a file stored as C shows as H.
+    auto a = IdMap::parse("0:100:10");
+    REQUIRE(a);
+    CHECK(a->to_inner(0) == 100);
+    CHECK(a->to_inner(100) == IdMap::overflow);
+    CHECK(a->to_outer(105, &out));
+    CHECK(out == 5);
+    CHECK_FALSE(a->to_outer(5, &out));
     CHECK(IdMap::parse("0:1000").error().message() == "`0:1000` is not a list of CONTAINER:HOST:COUNT triples");
     CHECK(IdMap::parse("0:1000:0").error().message() == "`0:1000:0` is not CONTAINER:HOST:COUNT with COUNT > 0");
     CHECK(IdMap::parse("4294967295:0:2").error().message() == "`4294967295:0:2` goes past the largest id");

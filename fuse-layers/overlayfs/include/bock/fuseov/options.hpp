@@ -15,8 +15,10 @@
 
 namespace bock::fuseov {
 
-// One range of an id mapping: container ids [inner, inner+count) are the
-// ids [outer, outer+count) on the layer and upper directories.
+// One range of an id mapping: ids [outer, outer+count) on the layer and
+// upper directories show as [inner, inner+count) in the mount. As
+// fuse-overlayfs reads uidmapping=C:H:N: outer is C (stored), inner is H
+// (shown).
 struct IdRange {
     uint32_t inner = 0;
     uint32_t outer = 0;
@@ -31,7 +33,7 @@ public:
     static Result<IdMap> parse(std::string_view text);  // "C:H:N[:C:H:N...]"
     bool identity() const { return ranges_.empty(); }
     uint32_t to_inner(uint32_t outer) const;           // for stat: overflow if unmapped
-    // For chown and new files: false if the container id has no outer id.
+    // For chown and new files: false if the id shown has no stored id.
     bool to_outer(uint32_t inner, uint32_t* outer) const;
     const std::vector<IdRange>& ranges() const { return ranges_; }
 
