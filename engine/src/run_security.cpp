@@ -195,6 +195,12 @@ std::string ping_group_range() {
         unsigned long long in = 0, out = 0, n = 0;
         if (std::sscanf(l.c_str(), "%llu %llu %llu", &in, &out, &n) == 3 && n) ranges.emplace_back(in, in + n);
     }
+    return ping_group_range_of(std::move(ranges));
+}
+
+}  // namespace
+
+std::string ping_group_range_of(std::vector<std::pair<uint64_t, uint64_t>> ranges) {
     std::sort(ranges.begin(), ranges.end());
     uint64_t end = 0;
     for (const auto& r : ranges)
@@ -202,6 +208,8 @@ std::string ping_group_range() {
     if (end == 0) return "1 0";  // nothing mapped from 0: the kernel's default (nobody)
     return fmt::format("0 {}", std::min<uint64_t>(end - 1, 2147483647));
 }
+
+namespace {
 
 Result<void> apply_sysctls(const SecurityOptions& o, runtime::Spec& spec) {
     // ping without CAP_NET_RAW: ICMP echo sockets for the container's groups.

@@ -3,6 +3,10 @@
 // docs/security.md).
 #pragma once
 
+#include <cstdint>
+#include <utility>
+#include <vector>
+
 #include "bock/common/error.hpp"
 #include "bock/engine/context.hpp"
 #include "bock/engine/run.hpp"
@@ -17,5 +21,10 @@ namespace bock::engine {
 // the container's mounted root (for --group-add NAME).
 Result<void> apply_security(const Context& ctx, const RunRequest& req, const std::string& rootfs,
                             runtime::Spec& spec);
+
+// net.ipv4.ping_group_range's value for a namespace whose groups are these
+// ranges (first, last + 1): "0 END" over the ranges adjacent from 0 (the
+// kernel refuses an unmapped end), "1 0" (nobody) when 0 is not mapped.
+std::string ping_group_range_of(std::vector<std::pair<uint64_t, uint64_t>> ranges);
 
 }  // namespace bock::engine

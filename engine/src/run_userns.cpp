@@ -25,6 +25,7 @@
 #include "bock/common/strings.hpp"
 #include "bock/userns/subid.hpp"
 #include "run_isolation.hpp"
+#include "run_security.hpp"
 
 namespace bock::engine {
 namespace {
@@ -354,6 +355,17 @@ void apply_userns(const UsernsPlan& plan, const RunRequest& req, runtime::Spec& 
     spec.namespaces.push_back({"user", ""});
     spec.uid_mappings = plan.uids;
     spec.gid_mappings = plan.gids;
+    // The default ping_group_range (run_security.cpp) was computed for the
+    // session's groups: the container's own map may be smaller, and the
+    // kernel refuses a range it does not map. A --sysctl given is kept.
+    bool given = std::any_of(req.security.sysctls.begin(), req.security.sysctls.end(), [](const std::string& s) {
+        return s.starts_with("net.ipv4.ping_group_range=") || s.starts_with("net/ipv4/ping_group_range=");
+    });
+    if (auto it = spec.sysctl.find("net.ipv4.ping_group_range"); it != spec.sysctl.end() && !given) {
+        std::vector<std::pair<uint64_t, uint64_t>> ranges;
+        for (const auto& g : plan.gids) ranges.emplace_back(g.container_id, uint64_t(g.container_id) + g.size);
+        it->second = ping_group_range_of(std::move(ranges));
+    }
     if (plan.keep_id_user && !req.user) {
         spec.process.user.uid = plan.keep_id_user->first;
         spec.process.user.gid = plan.keep_id_user->second;
