@@ -272,7 +272,7 @@ Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const 
     cleanup.root = BOCK_TRY(
         mount_container_root(ctx, dirs, rec, "", record.extra_lowers, record.shift_uids, record.shift_gids));
     record.storage_driver = std::string(layers::backend_name(cleanup.root.backend()));
-    BOCK_TRY(make_root_reachable(ctx, uns, dirs.bundle));
+    BOCK_TRY(make_root_reachable(ctx, uns, dirs.bundle, dirs.storage));
     BOCK_TRY(add_keep_id_user(ctx, uns, dirs.rootfs));
     runtime::Spec spec = BOCK_TRY(build_spec(ctx, req, rec, cfg, dirs));
     BOCK_TRY(net.configure(ctx, dirs, spec));

@@ -41,9 +41,12 @@ void record_userns(const UsernsPlan& plan, ContainerRecord& record);
 // The container's root must be reachable by the container's root user to
 // be bound (the runtime's child does it inside the new namespace): where
 // the maps leave out the owner of the run root, the run root, its
-// containers/ and the bundle get o+x (0711, as podman does), and a parent
+// containers/ and the bundle (and the store, its containers/ and the
+// container's storage directory, where a detached container's network files
+// are) get o+x (0711, as podman does), and a parent
 // that others cannot search is an error naming it.
-Result<void> make_root_reachable(const Context& ctx, const UsernsPlan& plan, const std::string& bundle);
+Result<void> make_root_reachable(const Context& ctx, const UsernsPlan& plan, const std::string& bundle,
+                                 const std::string& storage);
 // keep-id: the user's entry in the container's /etc/passwd and /etc/group
 // when the image has none for those ids (as podman), written inside the
 // mounted root.

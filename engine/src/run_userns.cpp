@@ -273,20 +273,25 @@ Result<UsernsPlan> plan_userns(const Context& ctx, const RunRequest& req) {
     return p;
 }
 
-Result<void> make_root_reachable(const Context& ctx, const UsernsPlan& plan, const std::string& bundle) {
+Result<void> make_root_reachable(const Context& ctx, const UsernsPlan& plan, const std::string& bundle,
+                                 const std::string& storage) {
     if (!plan.new_userns && plan.join_path.empty()) return ok();
     // The run root belongs to 0 of the namespace bock runs in (the user in
     // the session, root): a container that maps 0 may search it (its root
     // has CAP_DAC_OVERRIDE over ids it maps).
     for (const auto& m : plan.uids)
         if (m.host_id == 0) return ok();
-    for (const auto& dir : {ctx.run_root, fs::join(ctx.run_root, "containers"), bundle}) {
+    // A detached container's network files are bound from its storage
+    // directory in the store (docs/networking.md): that chain too.
+    for (const auto& dir : {ctx.run_root, fs::join(ctx.run_root, "containers"), bundle, ctx.store_root,
+                            fs::join(ctx.store_root, "containers"), storage}) {
         struct stat st{};
         if (::stat(dir.c_str(), &st) < 0) return errno_error("stat `{}`", dir);
         if ((st.st_mode & 0711) != 0711 && ::chmod(dir.c_str(), (st.st_mode & 07777) | 0711) < 0)
             return errno_error("chmod `{}`", dir);
     }
-    for (std::string dir = ctx.run_root; dir.size() > 1;) {
+    for (const auto& top : {ctx.run_root, ctx.store_root})
+    for (std::string dir = top; dir.size() > 1;) {
         dir = dir.substr(0, dir.rfind('/'));
         if (dir.empty()) break;
         struct stat st{};

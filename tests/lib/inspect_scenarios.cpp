@@ -209,9 +209,11 @@ void check_prune() {
     auto cp = cli({"container", "prune", "-f"});
     REQUIRE(cp.code == 0);
     CHECK(lines(cp.out) == std::vector<std::string>{stopped});
-    auto sp = cli({"system", "prune", "-a", "-f"});
+    REQUIRE(cli({"volume", "create", "unused-vol"}).code == 0);
+    auto sp = cli({"system", "prune", "-a", "-f", "--volumes"});
     INFO(sp.err);
     REQUIRE(sp.code == 0);
+    CHECK(lines(cli({"volume", "ls", "-q"}).out).empty());
     auto ps = nlohmann::json::parse(cli({"ps", "-a", "--format", "json"}).out);
     REQUIRE(ps.size() == 1);
     CHECK(ps[0]["Id"] == running.id);
@@ -223,8 +225,10 @@ void check_prune() {
     ::kill(running.bock.get(), SIGKILL);
     (void)running.bock.wait();
     running.bock = Pid();
-    auto all = cli({"system", "prune", "-a", "-f"});
+    REQUIRE(cli({"volume", "create", "unused-vol2"}).code == 0);
+    auto all = cli({"system", "prune", "-a", "-f", "--volumes"});
     REQUIRE(all.code == 0);
+    CHECK(lines(cli({"volume", "ls", "-q"}).out).empty());
     CHECK(lines(cli({"ps", "-a", "-q"}).out).empty());
     CHECK(lines(cli({"images", "-q"}).out).empty());
     CHECK(fs::list_dir(store() + "/layers").value_or(std::vector<std::string>{"?"}).empty());

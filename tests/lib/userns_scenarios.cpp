@@ -152,6 +152,10 @@ void check_userns_volumes() {
     // root, which is the session's 100 (negative control: not the user).
     std::string src = tmp_dir() + "/uchown";
     REQUIRE(fs::mkdir_p(src, 0755));
+    // The container's root (not the user) must be able to reach the source:
+    // the test's private directories get o+x, as a user would give them.
+    for (std::string d = tmp_dir(); d.size() > 1 && d != "/tmp"; d = d.substr(0, d.rfind('/')))
+        ::chmod(d.c_str(), 0711);
     REQUIRE(fs::write_file(src + "/f", "x\n"));
     auto u = cli({"run", "--rm", "--uidmap", "0:100:1000", "--network", "none", "-v", src + ":/d:U", img, "sh", "-c",
                   "stat -c '%u %g' /d /d/f; echo y >> /d/f"});
