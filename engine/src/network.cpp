@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -412,8 +413,14 @@ Result<ContainerNetwork> ContainerNetwork::resume(Context& ctx, const ContainerR
     auto colon = record.network.find(':');
     n.mode_.kind = record.network.empty() ? "none" : record.network.substr(0, colon);
     if (colon != std::string::npos) n.mode_.target = record.network.substr(colon + 1);
+    // Service networks are recorded by their names (describe()).
+    static const char* const modes[] = {"none", "host", "slirp4netns", "container", "ns"};
+    if (std::find(std::begin(modes), std::end(modes), n.mode_.kind) == std::end(modes)) {
+        n.mode_.kind = "svcnet";
+        n.mode_.target = record.network;
+    }
     n.ports_ = record.ports;
-    if (n.mode_.kind != "slirp4netns") return n;
+    if (n.mode_.kind != "slirp4netns" && n.mode_.kind != "svcnet") return n;
     // Written by start() when the container was created.
     std::string path = fs::join(dirs.storage, "network.json");
     auto text = BOCK_TRY_CTX(fs::read_file(path), "read the container's network settings");
@@ -421,6 +428,7 @@ Result<ContainerNetwork> ContainerNetwork::resume(Context& ctx, const ContainerR
     if (!j.is_object()) return make_error("`{}`: not a JSON object", path);
     n.mode_.allow_host_loopback = j.value("allow_host_loopback", false);
     n.dns_upstream_ = j.value("dns_upstream", "");
+    if (n.mode_.kind == "svcnet") BOCK_TRY(n.resume_svcnet(ctx, record));
     return n;
 }
 

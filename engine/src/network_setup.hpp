@@ -148,11 +148,16 @@ public:
 private:
     // Service networks (engine/src/network_svcnet.cpp).
     Result<void> prepare_svcnet(Context& ctx, const RunRequest& req);
+    // A stopped container started again: its endpoints (kept while it
+    // exists) on the networks it is on, to be plugged into the new
+    // namespace by start().
+    Result<void> resume_svcnet(const Context& ctx, const ContainerRecord& record);
     Result<void> start_svcnet(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record);
     void attach_svcnet(runtime::RunOptions& ro);
     std::vector<ServiceNetwork> svc_;  // as named, then as allocated (with this container's endpoint last)
     std::vector<std::string> svc_aliases_;
     std::string svc_ip_;
+    bool svc_resumed_ = false;  // svc_ already holds this container's endpoints
     const Context* svc_ctx_ = nullptr;
 
     std::string store_root_;

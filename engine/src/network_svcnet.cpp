@@ -3,6 +3,9 @@
 // prepare: the networks exist; start: an address on each (the endpoint in
 // the network's record, under its lock), the bridges and responders up;
 // on_spawned: a veth pair into the container's namespace per network.
+#include <algorithm>
+
+#include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/strings.hpp"
 #include "network_setup.hpp"
@@ -27,10 +30,45 @@ Result<void> ContainerNetwork::prepare_svcnet(Context& ctx, const RunRequest& re
     return ok();
 }
 
+Result<void> ContainerNetwork::resume_svcnet(const Context& ctx, const ContainerRecord& record) {
+    // The networks it was created on first, in their order (the first
+    // gives the default route), then those `bock network connect` added.
+    auto named = strings::split(mode_.target, ',');
+    auto guard = BOCK_TRY(svcnet::lock(ctx));
+    auto all = BOCK_TRY(svcnet::load_all_locked(ctx));
+    auto rank = [&](const ServiceNetwork& n) {
+        return std::find(named.begin(), named.end(), n.name) - named.begin();
+    };
+    std::stable_sort(all.begin(), all.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    for (auto& n : all) {
+        auto it = std::find_if(n.endpoints.begin(), n.endpoints.end(),
+                               [&](const Endpoint& e) { return e.container_id == record.id; });
+        if (it == n.endpoints.end()) continue;
+        std::rotate(it, it + 1, n.endpoints.end());  // this container's endpoint last, as allocate() leaves it
+        svc_.push_back(std::move(n));
+    }
+    if (svc_.empty())
+        return make_error("container {}: it is on no service network (`{}` was removed or it was disconnected)",
+                          record.name, mode_.target)
+            .with_hint("connect it to a network with `bock network connect NETWORK " + record.name + "`");
+    svc_resumed_ = true;
+    return ok();
+}
+
 Result<void> ContainerNetwork::start_svcnet(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record) {
-    std::vector<svcnet::Attach> attach;
-    for (const auto& n : svc_) attach.push_back(svcnet::Attach{n.name, svc_aliases_, svc_ip_});
-    auto nets = BOCK_TRY(svcnet::allocate(ctx, dirs.id, record.name, attach));
+    if (detached_) {
+        // What resume() needs besides the networks' records.
+        nlohmann::json j = {{"dns_upstream", dns_upstream_}};
+        BOCK_TRY(fs::write_file_replace(fs::join(dirs.storage, "network.json"), j.dump(), 0600, false));
+    }
+    std::vector<ServiceNetwork> nets;
+    if (svc_resumed_) {
+        nets = std::move(svc_);
+    } else {
+        std::vector<svcnet::Attach> attach;
+        for (const auto& n : svc_) attach.push_back(svcnet::Attach{n.name, svc_aliases_, svc_ip_});
+        nets = BOCK_TRY(svcnet::allocate(ctx, dirs.id, record.name, attach));
+    }
     // The link names on the bridges: bk<id 10><index>, under IFNAMSIZ.
     for (size_t i = 0; i < nets.size(); ++i) {
         auto& ep = nets[i].endpoints.back();

@@ -367,10 +367,6 @@ Result<std::string> create_container(Context& ctx, const RunRequest& asked, bool
     // container (docs/networking.md, "Containers behind a monitor").
     auto net = BOCK_TRY(ContainerNetwork::prepare(ctx, req));
     net.keep_with_container();
-    if (net.kind() == "svcnet")  // the veth is plugged by the runtime's hooks, which the monitor does not run yet
-        return make_error("--network {}: service networks are not available yet with -d, -i, -t or bock create",
-                          req.network)
-            .with_hint("run the container in the foreground (without -d/-i/-t), e.g. in the background of a shell");
     auto rec = BOCK_TRY(resolve_image(ctx, req.image));
     auto cfg = BOCK_TRY(ctx.store->config(rec));
     ContainerRecord record = BOCK_TRY(new_record(ctx, req, rec));

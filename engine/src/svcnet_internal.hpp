@@ -66,6 +66,8 @@ Result<void> plug(const Context& ctx, const ServiceNetwork& n, const Endpoint& e
 Result<void> take_down(const Context& ctx, const ServiceNetwork& n);
 // The bock-netns giving the networks their way out, when no network is left.
 Result<void> stop_outbound(const Context& ctx);
+// The private namespace itself (its bind mount), when no network is left.
+Result<void> remove_namespace(const Context& ctx);
 // Is the responder of this network running?
 std::optional<pid_t> responder_pid(const Context& ctx, const std::string& network);
 

@@ -288,6 +288,17 @@ Result<void> stop_outbound(const Context& ctx) {
     return ok();
 }
 
+Result<void> remove_namespace(const Context& ctx) {
+    std::string path = netns_file(ctx);
+    if (!fs::exists(runtime_dir(ctx))) return ok();
+    auto guard = BOCK_TRY(FileLock::acquire(runtime_dir(ctx) + "/lock", FileLock::Mode::exclusive,
+                                            "the service networks' namespace"));
+    // Its bind mount held it; the kernel frees it with its last link.
+    if (is_nsfs(path)) BOCK_TRY_CTX(sys::umount(path, MNT_DETACH), "unmount the service networks' namespace");
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_error("remove `{}`", path);
+    return ok();
+}
+
 std::optional<pid_t> responder_pid(const Context& ctx, const std::string& network) {
     auto s = read_state(ctx, network);
     if (!s || !alive(*s)) return std::nullopt;

@@ -368,7 +368,10 @@ Result<void> remove_network(Context& ctx, const std::string& key) {
     if (::unlink((networks_dir(ctx) + "/" + it->name + ".json").c_str()) != 0 && errno != ENOENT)
         return errno_error("remove the record of network `{}`", it->name);
     // The last network gone: its way out too.
-    if (all.size() == 1) BOCK_TRY(stop_outbound(ctx));
+    if (all.size() == 1) {
+        BOCK_TRY(stop_outbound(ctx));
+        BOCK_TRY(remove_namespace(ctx));
+    }
     return ok();
 }
 

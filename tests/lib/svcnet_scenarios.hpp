@@ -15,5 +15,9 @@ void check_network_records();
 // network in use is refused; after rm -f and network rm no link, bridge or
 // responder is left.
 void check_network_traffic();
+// Detached containers (run -d, create + start) on a network reach each
+// other by name (bock exec); a restart keeps the address and plugs the new
+// namespace; rm -f leaves no veth.
+void check_network_detached();
 
 }  // namespace bock::test

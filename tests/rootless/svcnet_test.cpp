@@ -10,3 +10,7 @@ TEST_CASE("bock network create, ls, inspect, rm, prune, connect, disconnect", "[
 TEST_CASE("containers on a service network reach each other by name; other networks cannot", "[svcnet]") {
     bock::test::check_network_traffic();
 }
+
+TEST_CASE("detached containers on a service network, restarted", "[svcnet]") {
+    bock::test::check_network_detached();
+}
