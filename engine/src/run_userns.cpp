@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -352,25 +353,41 @@ void record_userns(const UsernsPlan& plan, ContainerRecord& record) {
 }
 
 void apply_userns(const UsernsPlan& plan, const RunRequest& req, runtime::Spec& spec) {
-    if (!plan.join_path.empty()) {
-        spec.namespaces.push_back({"user", plan.join_path});
-        return;
-    }
-    if (!plan.new_userns) return;
-    spec.namespaces.push_back({"user", ""});
-    spec.uid_mappings = plan.uids;
-    spec.gid_mappings = plan.gids;
     // The default ping_group_range (run_security.cpp) was computed for the
     // session's groups: the container's own map may be smaller, and the
     // kernel refuses a range it does not map. A --sysctl given is kept.
     bool given = std::any_of(req.security.sysctls.begin(), req.security.sysctls.end(), [](const std::string& s) {
         return s.starts_with("net.ipv4.ping_group_range=") || s.starts_with("net/ipv4/ping_group_range=");
     });
-    if (auto it = spec.sysctl.find("net.ipv4.ping_group_range"); it != spec.sysctl.end() && !given) {
-        std::vector<std::pair<uint64_t, uint64_t>> ranges;
-        for (const auto& g : plan.gids) ranges.emplace_back(g.container_id, uint64_t(g.container_id) + g.size);
-        it->second = ping_group_range_of(std::move(ranges));
+    auto ping_range = [&](const std::vector<runtime::IdMap>& gids) {
+        if (auto it = spec.sysctl.find("net.ipv4.ping_group_range"); it != spec.sysctl.end() && !given) {
+            std::vector<std::pair<uint64_t, uint64_t>> ranges;
+            for (const auto& g : gids) ranges.emplace_back(g.container_id, uint64_t(g.container_id) + g.size);
+            it->second = ping_group_range_of(std::move(ranges));
+        }
+    };
+    if (!plan.join_path.empty()) {
+        spec.namespaces.push_back({"user", plan.join_path});
+        // A namespace joined by /proc/PID/ns/user: its groups are that
+        // process's gid_map; another path: nothing known, no default.
+        std::vector<runtime::IdMap> gids;
+        std::string path = plan.join_path;
+        if (path.starts_with("/proc/") && path.ends_with("/ns/user")) {
+            auto map = fs::read_file(path.substr(0, path.size() - 8) + "/gid_map");
+            for (const auto& l : strings::split(map.value_or(""), '\n')) {
+                unsigned in = 0, out = 0, n = 0;
+                if (std::sscanf(l.c_str(), "%u %u %u", &in, &out, &n) == 3 && n) gids.push_back({in, out, n});
+            }
+        }
+        if (gids.empty() && !given) spec.sysctl.erase("net.ipv4.ping_group_range");
+        ping_range(gids);
+        return;
     }
+    if (!plan.new_userns) return;
+    spec.namespaces.push_back({"user", ""});
+    spec.uid_mappings = plan.uids;
+    spec.gid_mappings = plan.gids;
+    ping_range(plan.gids);
     if (plan.keep_id_user && !req.user) {
         spec.process.user.uid = plan.keep_id_user->first;
         spec.process.user.gid = plan.keep_id_user->second;
