@@ -15,16 +15,7 @@ namespace {
 // them (the issue). A name already registered (e.g. diff, once it is built)
 // is left alone.
 const std::vector<std::pair<const char*, const char*>> kNotBuilt = {
-    {"create", "the monitor work, issue 16"},  {"start", "the monitor work, issue 16"},
-    {"stop", "the monitor work, issue 16"},    {"restart", "the monitor work, issue 16"},
-    {"kill", "the monitor work, issue 16"},    {"wait", "the monitor work, issue 16"},
-    {"exec", "the monitor work, issue 16"},    {"attach", "the monitor work, issue 16"},
-    {"logs", "the monitor work, issue 16"},    {"events", "the monitor work, issue 16"},
-    {"cp", "issue 18"},                        {"rename", "issue 18"},
-    {"system", "issue 18"},                    {"volume", "issue 17"},
     {"compose", "bockrose, issue 21"},
-    {"commit", "issue 12"},                    {"diff", "issue 12"},
-    {"export", "issue 12"},
 };
 
 const char* group_of(const std::string& name) {
