@@ -14,31 +14,10 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/pid.hpp"
 #include "testlib.hpp"
+#include "net_fixtures.hpp"
 
 namespace bock::test {
 namespace {
-
-// A `bock run` left running in the background (the foreground path: the
-// container lives as long as this process).
-Pid spawn_bock(const std::vector<std::string>& args, const std::string& log) {
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        int devnull = ::open("/dev/null", O_RDONLY);
-        ::dup2(devnull, 0);
-        int l = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        ::dup2(l, 1);
-        ::dup2(l, 2);
-        std::vector<std::string> argv = {bin("bock")};
-        argv.insert(argv.end(), args.begin(), args.end());
-        std::vector<char*> a;
-        for (auto& s : argv) a.push_back(s.data());
-        a.push_back(nullptr);
-        ::execv(a[0], a.data());
-        ::_exit(127);
-    }
-    return Pid(pid);
-}
 
 bool eventually(const std::function<bool()>& cond, int ms = 20000) {
     for (int i = 0; i < ms / 100; ++i) {
@@ -91,28 +70,6 @@ std::string private_links() {
 }
 
 // A resolver on 127.0.0.1 answering every A query with one address.
-const char* kResolver = R"(
-import socket, struct, sys, os
-port_file, answer = sys.argv[1], socket.inet_aton(sys.argv[2])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-open(port_file + ".tmp", "w").write(str(s.getsockname()[1]))
-os.rename(port_file + ".tmp", port_file)
-while True:
-    q, peer = s.recvfrom(4096)
-    qid, flags, qd = struct.unpack("!HHH", q[:6])
-    i = 12
-    while q[i] != 0:
-        i += q[i] + 1
-    qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
-    question = q[12:i + 5]
-    if qtype == 1:
-        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + answer
-        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + rr, peer)
-    else:
-        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 0, 0, 0) + question, peer)
-)";
-
 }  // namespace
 
 void check_network_records() {
@@ -210,7 +167,7 @@ void check_network_records() {
 
 void check_network_traffic() {
     std::string script = tmp_dir() + "/resolver.py", port_file = tmp_dir() + "/resolver.port";
-    REQUIRE(fs::write_file(script, kResolver));
+    REQUIRE(fs::write_file(script, kResolverScript));
     pid_t rp = ::fork();
     if (rp == 0) {
         ::execlp("python3", "python3", script.c_str(), port_file.c_str(), "10.9.8.7", nullptr);

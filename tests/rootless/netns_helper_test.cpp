@@ -26,6 +26,7 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/pid.hpp"
 #include "testlib.hpp"
+#include "net_fixtures.hpp"
 
 using namespace bock;
 using namespace bock::test;
@@ -234,28 +235,6 @@ std::string api_call(const std::string& socket, const std::string& request) {
     while ((n = ::recv(s.get(), buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
     return out;
 }
-
-const char* kResolver = R"(
-import socket, struct, sys
-port_file, answer = sys.argv[1], socket.inet_aton(sys.argv[2])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-open(port_file + ".tmp", "w").write(str(s.getsockname()[1]))
-import os; os.rename(port_file + ".tmp", port_file)
-while True:
-    q, peer = s.recvfrom(4096)
-    qid, flags, qd = struct.unpack("!HHH", q[:6])
-    i = 12
-    while q[i] != 0:
-        i += q[i] + 1
-    qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
-    question = q[12:i + 5]
-    if qtype == 1:
-        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + answer
-        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + rr, peer)
-    else:
-        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 0, 0, 0) + question, peer)
-)";
 
 const char* kUdpEcho = R"(
 import socket, sys
@@ -466,7 +445,7 @@ TEST_CASE("the host's loopback is reached through 10.0.2.2 only when allowed", "
 TEST_CASE("DNS through 10.0.2.3 goes to --dns-upstream", "[netns]") {
     require_tools();
     std::string script = tmp_dir() + "/resolver.py", port_file = tmp_dir() + "/resolver.port";
-    REQUIRE(fs::write_file(script, kResolver));
+    REQUIRE(fs::write_file(script, kResolverScript));
     Pid resolver = spawn({"python3", script, port_file, "10.9.8.7"}, tmp_dir() + "/resolver.log");
     REQUIRE(wait_until([&] { return fs::exists(port_file); }));
     auto port = read_text(port_file);

@@ -24,6 +24,7 @@
 #include "bock/common/fs.hpp"
 #include "bock/common/pid.hpp"
 #include "testlib.hpp"
+#include "net_fixtures.hpp"
 
 using namespace bock;
 using namespace bock::test;
@@ -34,26 +35,6 @@ const std::string kNoDns = "127.0.0.1:9";  // a closed port: nothing leaves
 
 void require_tun() {
     if (::access("/dev/net/tun", R_OK | W_OK) != 0) skip("/dev/net/tun is not usable by this user");
-}
-
-Pid spawn_bock(const std::vector<std::string>& args, const std::string& log) {
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        int devnull = ::open("/dev/null", O_RDONLY);
-        ::dup2(devnull, 0);
-        int l = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        ::dup2(l, 1);
-        ::dup2(l, 2);
-        std::vector<std::string> argv = {bin("bock")};
-        argv.insert(argv.end(), args.begin(), args.end());
-        std::vector<char*> a;
-        for (auto& s : argv) a.push_back(s.data());
-        a.push_back(nullptr);
-        ::execv(a[0], a.data());
-        ::_exit(127);
-    }
-    return Pid(pid);
 }
 
 bool wait_until(const std::function<bool()>& cond, int ms = 10000) {
@@ -188,28 +169,6 @@ std::vector<pid_t> children_named(pid_t parent, const std::string& comm) {
     return out;
 }
 
-const char* kResolver = R"(
-import socket, struct, sys
-port_file, answer = sys.argv[1], socket.inet_aton(sys.argv[2])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-open(port_file + ".tmp", "w").write(str(s.getsockname()[1]))
-import os; os.rename(port_file + ".tmp", port_file)
-while True:
-    q, peer = s.recvfrom(4096)
-    qid, flags, qd = struct.unpack("!HHH", q[:6])
-    i = 12
-    while q[i] != 0:
-        i += q[i] + 1
-    qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
-    question = q[12:i + 5]
-    if qtype == 1:
-        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + answer
-        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + rr, peer)
-    else:
-        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 0, 0, 0) + question, peer)
-)";
-
 }  // namespace
 
 TEST_CASE("bock run reaches the host's loopback through host.containers.internal only when allowed", "[network]") {
@@ -244,7 +203,7 @@ TEST_CASE("bock run reaches the host's loopback through host.containers.internal
 TEST_CASE("bock run's DNS goes to --dns-upstream; resolv.conf, hosts and hostname are written", "[network]") {
     require_tun();
     std::string script = tmp_dir() + "/resolver.py", port_file = tmp_dir() + "/resolver.port";
-    REQUIRE(fs::write_file(script, kResolver));
+    REQUIRE(fs::write_file(script, kResolverScript));
     pid_t p = ::fork();
     if (p == 0) {
         ::execlp("python3", "python3", script.c_str(), port_file.c_str(), "10.9.8.7", nullptr);

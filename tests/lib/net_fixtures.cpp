@@ -1,0 +1,54 @@
+#include "net_fixtures.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "testlib.hpp"
+
+namespace bock::test {
+
+Pid spawn_bock(const std::vector<std::string>& args, const std::string& log) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int devnull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devnull, 0);
+        int l = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        ::dup2(l, 1);
+        ::dup2(l, 2);
+        std::vector<std::string> argv = {bin("bock")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        std::vector<char*> a;
+        for (auto& s : argv) a.push_back(s.data());
+        a.push_back(nullptr);
+        ::execv(a[0], a.data());
+        ::_exit(127);
+    }
+    return Pid(pid);
+}
+
+const char* const kResolverScript = R"(
+import socket, struct, sys, os
+port_file, answer = sys.argv[1], socket.inet_aton(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+open(port_file + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(port_file + ".tmp", port_file)
+while True:
+    q, peer = s.recvfrom(4096)
+    qid, flags, qd = struct.unpack("!HHH", q[:6])
+    i = 12
+    while q[i] != 0:
+        i += q[i] + 1
+    qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
+    question = q[12:i + 5]
+    if qtype == 1:
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + answer
+        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + rr, peer)
+    else:
+        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 0, 0, 0) + question, peer)
+)";
+
+}  // namespace bock::test
