@@ -137,16 +137,14 @@ Result<void> run_helper(const Options& opts) {
     // 1. What to watch and join, opened while everything is visible.
     Fd watch;
     if (o.watch_pid > 0) watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
-    // 2. The user namespace that owns it (single-threaded: setns requires
-    //    it), joined before the open: a container in a user namespace of
-    //    its own (--userns=keep-id/auto, --uidmap) runs as another id, whose
-    //    /proc/PID/ns/net only the session's root may open.
+    std::string netns_path = o.netns_path.empty() ? fmt::format("/proc/{}/ns/net", o.netns_pid) : o.netns_path;
+    auto netns = BOCK_TRY_CTX(sys::open(netns_path, O_RDONLY), "open the container's network namespace");
+
+    // 2. The user namespace that owns it (single-threaded: setns requires it).
     if (!o.userns_path.empty()) {
         auto userns = BOCK_TRY_CTX(sys::open(o.userns_path, O_RDONLY), "open the user namespace");
         BOCK_TRY_CTX(sys::setns(userns.get(), CLONE_NEWUSER), fmt::format("join user namespace `{}`", o.userns_path));
     }
-    std::string netns_path = o.netns_path.empty() ? fmt::format("/proc/{}/ns/net", o.netns_pid) : o.netns_path;
-    auto netns = BOCK_TRY_CTX(sys::open(netns_path, O_RDONLY), "open the container's network namespace");
 
     // 3. The TAP, configured inside (ping for every group) by a thread,
     //    while this one does steps 4 and 5; joined on every way out.

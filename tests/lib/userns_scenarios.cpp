@@ -209,9 +209,9 @@ void check_userns_modes() {
     CHECK(lines(h.out) == std::vector<std::string>{"0", "5"});
 
     // auto: two containers get different ranges; each sees the image's owners.
-    // (Detached, with the default network: bock-netns joins the session's
-    // user namespace before it opens the container's.)
-    auto a1 = cli({"run", "-d", "--userns=auto:size=1000", img, "sleep", "60"});
+    // (--network none: a detached container whose map leaves out the
+    // session's root cannot get bock-netns yet, see docs/userns.md.)
+    auto a1 = cli({"run", "-d", "--network", "none", "--userns=auto:size=1000", img, "sleep", "60"});
     INFO(a1.err);
     REQUIRE(a1.code == 0);
     auto a2 = run_in({"--userns=auto:size=1000"}, "cat /proc/self/uid_map; stat -c '%u' /data/b");
