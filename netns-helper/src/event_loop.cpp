@@ -1,6 +1,7 @@
 #include "event_loop.hpp"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <poll.h>
 #include <time.h>
 
@@ -89,7 +90,8 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create(const SlirpSettings& s) {
     std::unique_ptr<EventLoop> loop(new EventLoop());
     loop->mtu_ = s.mtu;
     loop->intercept_dns_ = s.intercept_dns;
-    loop->frame_.resize(s.mtu + 64);
+    loop->frame_size_ = s.mtu + 64;
+    loop->frame_.reset(new uint8_t[loop->frame_size_]);
 
     SlirpConfig cfg{};
     cfg.version = 4;
@@ -181,13 +183,13 @@ int EventLoop::get_revents(int idx) {
 
 void EventLoop::read_tap() {
     for (int i = 0; i < kTapBatch; ++i) {
-        ssize_t n = ::read(tap_.get(), frame_.data(), frame_.size());
+        ssize_t n = ::read(tap_.get(), frame_.get(), frame_size_);
         if (n <= 0) {
             if (n < 0 && errno == EINTR) continue;
             return;  // EAGAIN: drained
         }
-        if (intercept_dns_ && dns_ && dns_->intercept(frame_.data(), static_cast<size_t>(n))) continue;
-        slirp_input(slirp_, frame_.data(), static_cast<int>(n));
+        if (intercept_dns_ && dns_ && dns_->intercept(frame_.get(), static_cast<size_t>(n))) continue;
+        slirp_input(slirp_, frame_.get(), static_cast<int>(n));
     }
 }
 
@@ -229,6 +231,9 @@ void EventLoop::run_timers() {
 }
 
 Result<void> EventLoop::run() {
+    // What setup allocated and freed goes back to the kernel before the
+    // helper idles for the container's lifetime.
+    ::malloc_trim(0);
     while (running_) {
         std::erase_if(watches_, [](const auto& w) { return w->removed; });
         pfds_.clear();

@@ -86,7 +86,10 @@ private:
     std::vector<Deferred> deferred_;
     std::vector<::pollfd> pfds_;
     size_t slirp_first_ = 0;  // index of slirp's first pollfd in pfds_
-    std::vector<uint8_t> frame_;
+    // Not zero-filled: only the pages a frame reaches become resident (an
+    // idle helper's memory is paid per container).
+    std::unique_ptr<uint8_t[]> frame_;
+    size_t frame_size_ = 0;
     bool running_ = true;
 };
 
