@@ -122,10 +122,17 @@ private:
 };
 
 // A value inside double quotes for ENV, LABEL, WORKDIR, USER, ...: the
-// substitution rules keep $VAR working and read \" and \\ back as " and \.
+// substitution rules keep $VAR working and read \" and \\ back as " and \;
+// `$$` is a literal `$` (as in compose files).
 std::string quote(const std::string& s) {
     std::string out = "\"";
-    for (char c : s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '$' && i + 1 < s.size() && s[i + 1] == '$') {
+            out += "\\$";
+            i++;
+            continue;
+        }
         if (c == '"' || c == '\\') out += '\\';
         out += c;
     }
