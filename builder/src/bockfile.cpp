@@ -151,7 +151,7 @@ BockStep run_step(const Reader& r, const YAML::Node& v, Where at) {
     if (v.IsMap()) {
         r.keys(v, "run", {"command", "network"});
         if (!v["command"]) r.fail(v, "run needs `command`", "write run: {command: [\"make\"]} or run: make");
-        cmd = v["command"];
+        cmd.reset(v["command"]);  // not `=`: that would write into `v`
         if (auto n = v["network"]) {
             auto net = r.str(n, "network");
             if (net != "none" && net != "default") r.fail(n, fmt::format("run.network must be none or default, got `{}`", net), "write network: none");
