@@ -1,7 +1,7 @@
 // `bock build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE]
 // [--no-cache] [--layers] [--timestamp N] [-q] [--format oci|docker]
 // [--secret id=ID,src=FILE] [--iidfile F] [--jobs N] [--print-containerfile]
-// [-o type=oci|docker|tar|local,dest=PATH] [--push] [--cache-from|--cache-to type=local,src|dest=DIR] CONTEXT`, like buildah bud / podman build: one line per step
+// [-o type=oci|docker|tar|local,dest=PATH] [--push] [--cache-from|--cache-to type=local,src|dest=DIR|type=registry,ref=R/N] CONTEXT`, like buildah bud / podman build: one line per step
 // (STEP n/m: ...), the image id last.
 #include <climits>
 #include <cstdlib>
@@ -99,9 +99,9 @@ void add_build(CLI::App& app) {
     cmd->add_option("-o,--output", req->outputs, "Also write the image: type=oci|docker|tar|local,dest=PATH (repeatable)")->allow_extra_args(false);
     cmd->add_flag("--push", req->push, "Push each -t name to its registry after the build");
     cmd->add_flag("--tls-verify", req->tls_verify, "Verify the registry's certificate for --push (default true)");
-    cmd->add_option("--cache-from", req->cache_from, "Import layer cache entries from an OCI layout: type=local,src=DIR (repeatable)")
+    cmd->add_option("--cache-from", req->cache_from, "Take missing layer cache entries from an OCI layout or a registry: type=local,src=DIR or type=registry,ref=R/NAME (repeatable)")
         ->allow_extra_args(false);
-    cmd->add_option("--cache-to", req->cache_to, "Export the build's layer cache entries to an OCI layout: type=local,dest=DIR")
+    cmd->add_option("--cache-to", req->cache_to, "Write the build's layer cache entries to an OCI layout or a registry: type=local,dest=DIR or type=registry,ref=R/NAME")
         ->allow_extra_args(false);
     cmd->add_option("CONTEXT", req->context, "The build context directory (default: .; a directory named `cache`: ./cache)");
     auto* cache = add_build_cache(*cmd);

@@ -313,6 +313,18 @@ void check_build_outputs_and_shared_cache() {
         auto rp = run({bin("bock-runtime"), "push", "localhost/outs:1", reg.host() + "/bockfile/again:1"});
         INFO(rp.err);
         CHECK(rp.code == 0);
+        // A registry as the shared cache: every entry pushed as a tag, then
+        // a build in an empty store takes every layer from it.
+        std::string cref = "type=registry,ref=" + reg.host() + "/bockfile/cache";
+        build_ok({"-t", "localhost/outs:1", "--cache-to", cref, ctx});
+        std::string store4 = tmp_dir() + "/store4", run4 = tmp_dir() + "/run4";
+        const std::vector<std::string> env4{"BOCK_ROOT=" + store4, "BOCK_RUNROOT=" + run4};
+        REQUIRE(cli({"load", "-i", base_tar}, env4).code == 0);
+        std::string out4;
+        auto id4 = build_ok({"-t", "localhost/outs:1", "--cache-from", cref, ctx}, &out4, env4);
+        CHECK(id4 == id);
+        CHECK(ran(out4) == 0);
+        CHECK(count(out4, "Using cache") == 4);
     }
     cli({"unshare", "rm", "-rf", o + "/rootfs"});
 }
