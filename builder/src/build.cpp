@@ -146,6 +146,7 @@ Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
     const std::string& file = read.path;
     const Containerfile& cf = read.cf;
     BOCK_TRY(check_cache_sources(req));
+    BOCK_TRY(check_outputs(req));
 
     InterruptGuard guard;
     g_interrupted = false;

@@ -56,6 +56,15 @@ Result<void> write_rootfs_tar(engine::Context& ctx, const image::ImageRecord& re
 
 }  // namespace
 
+Result<void> check_outputs(const BuildRequest& req) {
+    for (const auto& s : req.outputs) {
+        auto o = BOCK_TRY(parse_output(s));
+        if (o.type == "local" && fs::exists(o.dest) && (!fs::is_dir(o.dest) || !BOCK_TRY(fs::list_dir(o.dest)).empty()))
+            return make_error("--output {}: `{}` is not an empty directory", s, o.dest).with_hint("give a new or empty directory");
+    }
+    return ok();
+}
+
 Result<void> write_outputs(engine::Context& ctx, const BuildRequest& req, const std::string& image_id) {
     std::vector<OutputSpec> specs;
     for (const auto& s : req.outputs) specs.push_back(BOCK_TRY(parse_output(s)));

@@ -66,7 +66,8 @@ Result<void> cache_put(BuildShared& b, const std::string& key, const image::Imag
 Result<void> check_cache_sources(const BuildRequest& req);
 // --cache-to: the entries this build used, written to each OCI layout.
 Result<void> export_cache(BuildShared& b);
-// --output and --push (outputs.cpp).
+// --output and --push (outputs.cpp); the specs are checked before the build.
+Result<void> check_outputs(const BuildRequest& req);
 Result<void> write_outputs(engine::Context& ctx, const BuildRequest& req, const std::string& image_id);
 Result<std::string> push_tag(engine::Context& ctx, const BuildRequest& req, const std::string& name);
 

@@ -263,10 +263,13 @@ void check_build_outputs_and_shared_cache() {
     CHECK(run({"tar", "-tf", o + "/rootfs.tar"}).out.find("bin/busybox") != std::string::npos);
     CHECK(fs::read_file(o + "/rootfs/srv/hello.txt").value_or("") == "hello\n");
     CHECK(fs::read_file(o + "/rootfs/srv/one").value_or("") == "one\n");
-    // A bad --output is refused before anything is built.
-    auto bad = cli({"build", "--output", "type=zip,dest=x", ctx});
-    CHECK(bad.code != 0);
-    CHECK(bad.err.find("unknown type `zip`") != std::string::npos);
+    // A bad --output is refused before the first step.
+    for (const auto& spec : {std::string("type=zip,dest=x"), "type=local,dest=" + o + "/rootfs"}) {
+        auto bad = cli({"build", "--output", spec, ctx});
+        CHECK(bad.code != 0);
+        CHECK(bad.out.find("STEP 1/") == std::string::npos);
+        CHECK((bad.err.find("unknown type `zip`") != std::string::npos || bad.err.find("is not an empty directory") != std::string::npos));
+    }
 
     // --cache-from in an empty store: every layer from the layout, no RUN runs.
     std::string store2 = tmp_dir() + "/store2", run2 = tmp_dir() + "/run2";
@@ -293,6 +296,10 @@ void check_build_outputs_and_shared_cache() {
     INFO(rc.err);
     CHECK(rc.code == 0);
     CHECK(lines(cli({"build", "cache", "ls"}, env2).out).back() == "0 entries");
+    auto ri = run({bin("bock-runtime"), "inspect", "localhost/outs:1"}, std::nullopt, env2);
+    INFO(ri.err);
+    CHECK(ri.code == 0);
+    CHECK(ri.out.find(id) != std::string::npos);
     auto rb = run({bin("bock-runtime"), "frobnicate"});
     CHECK(rb.code == 125);
 
