@@ -1,5 +1,9 @@
 #include "bockfile_scenarios.hpp"
 
+#include <signal.h>
+
+#include <cstdlib>
+
 #include <catch2/catch.hpp>
 
 #include "bock/common/fs.hpp"
@@ -107,6 +111,20 @@ int count(const std::string& text, const std::string& what) {
     for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) n++;
     return n;
 }
+
+// Another store for one test (an "empty" CI runner); rootless, its session
+// holder is stopped at the end as the harness stops the test's own.
+struct OtherStore {
+    std::string root, runroot;
+    explicit OtherStore(const std::string& name) : root(tmp_dir() + "/" + name + "-store"), runroot(tmp_dir() + "/" + name + "-run") {}
+    OtherStore(const OtherStore&) = delete;
+    OtherStore& operator=(const OtherStore&) = delete;
+    ~OtherStore() {
+        if (auto holder = fs::read_file(runroot + "/session/holder.pid"))
+            if (int pid = std::atoi(holder->c_str()); pid > 0) ::kill(pid, SIGKILL);
+    }
+    std::vector<std::string> env() const { return {"BOCK_ROOT=" + root, "BOCK_RUNROOT=" + runroot}; }
+};
 
 // The RUN steps that ran: their output (the step lines show the
 // unexpanded command, not this).
@@ -272,8 +290,8 @@ void check_build_outputs_and_shared_cache() {
     }
 
     // --cache-from in an empty store: every layer from the layout, no RUN runs.
-    std::string store2 = tmp_dir() + "/store2", run2 = tmp_dir() + "/run2";
-    const std::vector<std::string> env2{"BOCK_ROOT=" + store2, "BOCK_RUNROOT=" + run2};
+    OtherStore s2("empty");
+    const auto env2 = s2.env();
     std::string base_tar = tmp_dir() + "/base-for-cache.tar";
     REQUIRE(cli({"save", "-o", base_tar, "localhost/build-base:1"}).code == 0);
     REQUIRE(cli({"load", "-i", base_tar}, env2).code == 0);
@@ -310,8 +328,8 @@ void check_build_outputs_and_shared_cache() {
         std::string pout;
         build_ok({"-t", name, "--push", ctx}, &pout);
         CHECK(pout.find("--> pushed " + name + "@sha256:") != std::string::npos);
-        std::string store3 = tmp_dir() + "/store3", run3 = tmp_dir() + "/run3";
-        const std::vector<std::string> env3{"BOCK_ROOT=" + store3, "BOCK_RUNROOT=" + run3};
+        OtherStore s3("puller");
+        const auto env3 = s3.env();
         auto pl = cli({"pull", name}, env3);
         INFO(pl.err);
         REQUIRE(pl.code == 0);
@@ -324,8 +342,8 @@ void check_build_outputs_and_shared_cache() {
         // a build in an empty store takes every layer from it.
         std::string cref = "type=registry,ref=" + reg.host() + "/bockfile/cache";
         build_ok({"-t", "localhost/outs:1", "--cache-to", cref, ctx});
-        std::string store4 = tmp_dir() + "/store4", run4 = tmp_dir() + "/run4";
-        const std::vector<std::string> env4{"BOCK_ROOT=" + store4, "BOCK_RUNROOT=" + run4};
+        OtherStore s4("registry-cache");
+        const auto env4 = s4.env();
         REQUIRE(cli({"load", "-i", base_tar}, env4).code == 0);
         std::string out4;
         auto id4 = build_ok({"-t", "localhost/outs:1", "--cache-from", cref, ctx}, &out4, env4);
