@@ -1,6 +1,7 @@
 // `bock build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE]
 // [--no-cache] [--layers] [--timestamp N] [-q] [--format oci|docker]
-// [--secret id=ID,src=FILE] [--iidfile F] [--jobs N] CONTEXT`, like buildah bud / podman build: one line per step
+// [--secret id=ID,src=FILE] [--iidfile F] [--jobs N] [--print-containerfile]
+// [-o type=oci|docker|tar|local,dest=PATH] [--push] [--cache-from|--cache-to type=local,src|dest=DIR|type=registry,ref=R/N] CONTEXT`, like buildah bud / podman build: one line per step
 // (STEP n/m: ...), the image id last.
 #include <climits>
 #include <cstdlib>
@@ -19,6 +20,7 @@ CLI::App* add_build_cache(CLI::App& build) {
     auto* cache = build.add_subcommand("cache", "List or prune the layer cache");
     cache->require_subcommand(1);
     auto* ls = cache->add_subcommand("ls", "List the cache's entries (newest use first)");
+    ls->alias("list");
     ls->callback([] {
         guarded([&]() -> Result<int> {
             auto ctx = BOCK_TRY(engine::open_context());
@@ -70,7 +72,7 @@ CLI::App* add_build_cache(CLI::App& build) {
 }  // namespace
 
 void add_build(CLI::App& app) {
-    auto* cmd = app.add_subcommand("build", "Build an image from a Containerfile or Dockerfile");
+    auto* cmd = app.add_subcommand("build", "Build an image from a Containerfile, Dockerfile or Bockfile (YAML)");
     cmd->alias("bud");
     auto req = std::make_shared<builder::BuildRequest>();
     auto args = std::make_shared<std::vector<std::string>>();
@@ -78,7 +80,9 @@ void add_build(CLI::App& app) {
     auto layers = std::make_shared<bool>(true);
     auto timestamp = std::make_shared<int64_t>(-1);
     cmd->add_option("-t,--tag", req->tags, "Name of the image (repeatable)")->allow_extra_args(false);
-    cmd->add_option("-f,--file", req->file, "The Containerfile (default: CONTEXT/Containerfile, else CONTEXT/Dockerfile; - reads stdin)");
+    cmd->add_option("-f,--file", req->file,
+                    "The build file: a Containerfile or a Bockfile (*.yaml, *.yml, or YAML content) (default: CONTEXT/Containerfile, "
+                    "else Dockerfile, else Bockfile.yaml; - reads stdin)");
     cmd->add_option("--build-arg", *args, "Set a build argument: KEY=VALUE (repeatable)")->allow_extra_args(false);
     cmd->add_option("--target", req->target, "Build up to this stage (name or index)");
     cmd->add_flag("--no-cache", req->no_cache, "Do not use the layer cache (steps are still cached for later builds)");
@@ -90,6 +94,15 @@ void add_build(CLI::App& app) {
     cmd->add_option("--secret", *secrets, "A secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)")->allow_extra_args(false);
     cmd->add_option("--iidfile", req->iidfile, "Write the image id (sha256:...) to this file");
     cmd->add_option("--jobs", req->jobs, "How many independent stages to build at once (default 2)");
+    auto print_cf = std::make_shared<bool>(false);
+    cmd->add_flag("--print-containerfile", *print_cf, "Print the build file as a Containerfile (a Bockfile lowered) and exit");
+    cmd->add_option("-o,--output", req->outputs, "Also write the image: type=oci|docker|tar|local,dest=PATH (repeatable)")->allow_extra_args(false);
+    cmd->add_flag("--push", req->push, "Push each -t name to its registry after the build");
+    cmd->add_flag("--tls-verify", req->tls_verify, "Verify the registry's certificate for --push (default true)");
+    cmd->add_option("--cache-from", req->cache_from, "Take missing layer cache entries from an OCI layout or a registry: type=local,src=DIR or type=registry,ref=R/NAME (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--cache-to", req->cache_to, "Write the build's layer cache entries to an OCI layout or a registry: type=local,dest=DIR or type=registry,ref=R/NAME")
+        ->allow_extra_args(false);
     cmd->add_option("CONTEXT", req->context, "The build context directory (default: .; a directory named `cache`: ./cache)");
     auto* cache = add_build_cache(*cmd);
     cmd->callback([=] {
@@ -117,6 +130,11 @@ void add_build(CLI::App& app) {
                 req->secrets[id] = real;
                 ::free(real);
             }
+            if (*print_cf) {
+                fmt::print("{}", BOCK_TRY(builder::equivalent_containerfile(*req)));
+                return 0;
+            }
+            if (req->push && req->tags.empty()) return make_error("--push needs a name").with_hint("name the image with -t REGISTRY/NAME:TAG");
             if (!*layers) req->no_cache = true;
             if (*timestamp >= 0) req->timestamp = *timestamp;
             if (!*quiet) req->progress = [](std::string_view line) {

@@ -12,7 +12,8 @@ void add_security_flags(CLI::App* cmd, engine::SecurityOptions& o) {
          "seccomp=FILE|unconfined, no-new-privileges[=true|false], mask=PATH[:PATH], unmask=ALL|PATH[:PATH]");
     cmd->add_flag("--privileged", o.privileged,
                   "Every capability bock holds, no seccomp, no masked paths, the host's devices (docs/security.md)");
-    cmd->add_flag("--read-only", o.read_only, "Mount the root filesystem read-only");
+    cmd->add_flag("--read-only", o.read_only, "Mount the root filesystem read-only (--read-only=false: not even when the image asks)")
+        ->each([&o](const std::string&) { o.read_only_given = true; });
     cmd->add_flag("--read-only-tmpfs", o.read_only_tmpfs,
                   "With --read-only, tmpfs on /tmp, /var/tmp and /run (default true; --read-only-tmpfs=false)");
     many("--device", o.devices, "A host device in the container: HOST[:CONTAINER[:PERMS]] (rootless: bind-mounted)");

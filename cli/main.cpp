@@ -1,6 +1,10 @@
 // bock: the user-facing front end. One file per command; everything that
 // does work is in engine/ (and, later, builder/ and compose/).
+#include <cstdio>
 #include <cstdlib>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 #include "bock/common/log.hpp"
 #include "bock/engine/context.hpp"
@@ -65,12 +69,82 @@ int parse_failure(const CLI::App& app, const CLI::ParseError& e, int argc, char*
     return cli::usage_error(cmd, what);
 }
 
+// `bock-runtime` (a symlink to bock): the builder's commands under their
+// own name, the same code as `bock build`, `bock push`, `bock inspect` and
+// `bock build cache`. Returns the argv bock reads, or an exit status.
+std::variant<std::vector<std::string>, int> runtime_argv(int argc, char** argv) {
+    std::vector<std::string> in(argv, argv + argc), out{"bock"};
+    size_t i = 1;
+    for (; i < in.size(); ++i) {
+        if (in[i] == "--log-level" || in[i] == "--storage-driver") {
+            out.push_back(in[i]);
+            if (i + 1 < in.size()) out.push_back(in[++i]);
+            continue;
+        }
+        if (!in[i].starts_with("-")) break;
+        if (in[i] == "--version") {
+            out.push_back(in[i]);
+            continue;
+        }
+        if (in[i] == "-h" || in[i] == "--help") i = in.size();
+        else out.push_back(in[i]);
+    }
+    const char* usage =
+        "bock-runtime: Bock's builder\n\n"
+        "Usage: bock-runtime [--log-level L] COMMAND [ARGS...]\n\n"
+        "Commands (the same code as the bock commands named):\n"
+        "  build [OPTIONS] CONTEXT   bock build: a Containerfile or a Bockfile (YAML)\n"
+        "  push IMAGE [DEST]         bock push\n"
+        "  inspect NAME...           bock inspect\n"
+        "  cache list                bock build cache ls\n"
+        "  cache prune [--max-age D] bock build cache prune\n"
+        "  cache clear               bock build cache clear\n\n"
+        "COMMAND --help shows its options.\n";
+    if (i >= in.size()) {
+        if (out.size() > 1 && out.back() == "--version") return out;
+        std::fputs(usage, stdout);
+        return argc > 1 ? 0 : 125;
+    }
+    const std::string cmd = in[i++];
+    if (cmd == "build" || cmd == "push" || cmd == "inspect") {
+        out.push_back(cmd);
+    } else if (cmd == "cache") {
+        std::string sub = i < in.size() ? in[i++] : "";
+        if (sub == "list") sub = "ls";
+        if (sub != "ls" && sub != "prune" && sub != "clear") {
+            bock::log::error("bock-runtime cache: expected list, prune or clear{}", sub.empty() ? "" : ", got `" + sub + "`");
+            return 125;
+        }
+        out.insert(out.end(), {"build", "cache", sub});
+    } else {
+        bock::log::error("unrecognized command \"{}\"", cmd);
+        bock::log::notice("bock-runtime runs build, push, inspect and cache list|prune|clear; see `bock-runtime --help`");
+        return 125;
+    }
+    out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(i), in.end());
+    return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace bock;
     log::set_program("bock");
     log::init_from_env();
+
+    // argv[0] dispatch: the builder CLI under the name bock-runtime.
+    std::vector<std::string> rewritten;
+    std::vector<char*> rewritten_ptrs;
+    if (std::string_view prog = argv[0]; prog.substr(prog.rfind('/') + 1) == "bock-runtime") {
+        log::set_program("bock-runtime");
+        auto r = runtime_argv(argc, argv);
+        if (auto* code = std::get_if<int>(&r)) return *code;
+        rewritten = std::get<std::vector<std::string>>(r);
+        for (auto& a : rewritten) rewritten_ptrs.push_back(a.data());
+        rewritten_ptrs.push_back(nullptr);
+        argc = static_cast<int>(rewritten.size());
+        argv = rewritten_ptrs.data();
+    }
 
     CLI::App app{"bock: rootless-first containers, without a daemon"};
     app.name("bock");

@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "bock/builder/bockfile.hpp"
 #include "bock/builder/containerfile.hpp"
 #include "bock/builder/expand.hpp"
 #include "bock/common/fs.hpp"
@@ -62,17 +63,49 @@ Result<std::pair<std::string, std::string>> read_file_arg(const BuildRequest& re
     }
     std::string path = req.file;
     if (path.empty()) {
-        for (const char* n : {"Containerfile", "Dockerfile"})
+        for (const char* n : {"Containerfile", "Dockerfile", "Bockfile.yaml", "Bockfile.yml"})
             if (fs::exists(fs::join(req.context, n))) {
                 path = fs::join(req.context, n);
                 break;
             }
         if (path.empty())
-            return make_error("no Containerfile or Dockerfile in the context directory `{}`", req.context)
+            return make_error("no Containerfile, Dockerfile or Bockfile.yaml in the context directory `{}`", req.context)
                 .with_hint("name one with -f FILE");
     }
-    auto text = BOCK_TRY(fs::read_file(path).context("read the Containerfile"));
+    auto text = BOCK_TRY(fs::read_file(path).context("read the build file"));
     return std::pair{path, text};
+}
+
+// The file read and parsed: a Containerfile as it is, a Bockfile lowered
+// to one (with the places of its keys), and what the Bockfile asks the
+// build to check.
+struct ReadFile {
+    std::string path;
+    Containerfile cf;
+    std::optional<Bockfile> bockfile;
+};
+
+Result<ReadFile> read_build_file(const BuildRequest& req) {
+    auto [file, text] = BOCK_TRY(read_file_arg(req));
+    ReadFile out;
+    out.path = file;
+    if (looks_like_bockfile(file, text)) {
+        out.bockfile = BOCK_TRY(parse_bockfile(text, file));
+        out.cf = BOCK_TRY(lower_bockfile(*out.bockfile));
+    } else {
+        out.cf = BOCK_TRY(parse_containerfile(text, file));
+    }
+    return out;
+}
+
+// security.non_root: the final image's user must not be root.
+Result<void> check_non_root(const Bockfile& bf, const nlohmann::json& config) {
+    std::string user = config.contains("User") && config["User"].is_string() ? config["User"].get<std::string>() : "";
+    std::string name = user.substr(0, user.find(':'));
+    if (!name.empty() && name != "root" && name != "0") return ok();
+    return make_error("{}:{}:{}: security.non_root: the image's user is {}", bf.file, bf.security.non_root_at.line,
+                      bf.security.non_root_at.column, user.empty() ? "not set (root)" : "`" + user + "` (root)")
+        .with_hint("set runtime.user (or a `user:` step) to a user other than root, e.g. user: \"1000\"");
 }
 
 // The ARGs every build knows (BuildKit's automatic platform ARGs).
@@ -109,13 +142,17 @@ Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
         auto ref = BOCK_TRY(image::Reference::parse(t).context(fmt::format("-t {}", t)));
         tags.push_back(image::local_candidates(ref).front());
     }
-    auto [file, text] = BOCK_TRY(read_file_arg(req));
-    auto cf = BOCK_TRY(parse_containerfile(text, file));
+    auto read = BOCK_TRY(read_build_file(req));
+    const std::string& file = read.path;
+    const Containerfile& cf = read.cf;
+    BOCK_TRY(check_cache_sources(req));
+    BOCK_TRY(check_outputs(req));
 
     InterruptGuard guard;
     g_interrupted = false;
     BuildShared shared{ctx, req, cf};
     shared.interrupted = &g_interrupted;
+    shared.cache_from = req.cache_from;
     shared.ignore = BOCK_TRY(IgnoreRules::load(req.context));
     shared.context_fd = BOCK_TRY(sys::open(req.context, O_PATH | O_DIRECTORY));
     BOCK_TRY(engine::cleanup_build_steps(ctx));
@@ -207,6 +244,9 @@ Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
             log::warn("the build argument {} was not consumed by any ARG in {}", k, file);
 
     auto& result = *shared.results[static_cast<size_t>(target)];
+    // The Bockfile's runtime and security belong to its last stage.
+    if (read.bockfile && read.bockfile->security.non_root && target + 1 == static_cast<int>(cf.stages.size()))
+        BOCK_TRY(check_non_root(*read.bockfile, result.config));
     for (const auto& t : tags) {
         BOCK_TRY(ctx.store->tag(result.image.config.hex, t));
         shared.say(fmt::format("Successfully tagged {}", t.str()));
@@ -214,9 +254,24 @@ Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
     if (!req.iidfile.empty()) BOCK_TRY(fs::write_file_atomic(req.iidfile, "sha256:" + result.image.config.hex).context("--iidfile"));
     BuildResult out;
     out.image_id = result.image.config.hex;
+    if (!req.cache_to.empty()) BOCK_TRY(export_cache(shared));
+    BOCK_TRY(write_outputs(ctx, req, out.image_id));
+    if (req.push)
+        for (const auto& t : tags) out.pushed.push_back(BOCK_TRY(push_tag(ctx, req, t.str())));
     out.steps = shared.steps;
     out.cached = shared.cached;
     return out;
+}
+
+Result<std::string> equivalent_containerfile(const BuildRequest& req) {
+    auto [file, text] = BOCK_TRY(read_file_arg(req));
+    if (!looks_like_bockfile(file, text)) {
+        BOCK_TRY(parse_containerfile(text, file));
+        return text;
+    }
+    auto bf = BOCK_TRY(parse_bockfile(text, file));
+    BOCK_TRY(lower_bockfile(bf));  // the text must read back
+    return bockfile_to_containerfile(bf, true).text;
 }
 
 }  // namespace bock::builder

@@ -12,7 +12,11 @@
 
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
+#include "bock/common/strings.hpp"
+#include "bock/engine/images.hpp"
 #include "bock/image/digest.hpp"
+#include "bock/image/reference.hpp"
+#include "bock/image/transport.hpp"
 #include "stage.hpp"
 
 namespace bock::builder {
@@ -20,6 +24,65 @@ namespace bock::builder {
 namespace {
 
 std::string cache_dir(const engine::Context& ctx) { return fs::join(ctx.store_root, "build-cache"); }
+
+// Images imported from a --cache-from layout are named with this prefix
+// and their key (a store name is what an import gives); they belong to the
+// cache, which prunes them with its entries.
+constexpr std::string_view kImportName = "localhost/bock-build-cache:";
+
+// Where a shared cache lives: an OCI layout directory (`type=local,src=DIR`,
+// `type=local,dest=DIR` or DIR) or a registry repository
+// (`type=registry,ref=REGISTRY/NAME`), each entry tagged with its key.
+struct CacheLocation {
+    bool registry = false;
+    std::string where;  // the directory, or REGISTRY/NAME
+};
+
+Result<CacheLocation> cache_location(const std::string& spec, const char* flag) {
+    const bool from = std::string_view(flag) == "--cache-from";
+    const std::string example = fmt::format("write {} type=local,{}=DIR or {} type=registry,ref=REGISTRY/NAME", flag,
+                                            from ? "src" : "dest", flag);
+    if (spec.find('=') == std::string::npos) return CacheLocation{false, spec};
+    std::string type = "local";
+    CacheLocation loc;
+    for (const auto& kv : strings::split(spec, ',')) {
+        auto eq = kv.find('=');
+        std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
+        if (k == "type") type = v;
+        else if (k == "src" || k == "dest" || k == "ref") loc.where = v;
+        else if (k != "mode" && k != "compression") return make_error("{} {}: unknown option `{}`", flag, spec, k).with_hint(example);
+    }
+    if (type != "local" && type != "registry")
+        return make_error("{} {}: the cache type `{}` is not supported", flag, spec, type).with_hint(example);
+    loc.registry = type == "registry";
+    if (loc.where.empty()) return make_error("{} {}: no {}", flag, spec, loc.registry ? "ref" : "directory").with_hint(example);
+    if (loc.registry) {
+        // The repository: a tag or digest given is dropped (each entry is tagged with its key).
+        auto ref = BOCK_TRY(image::Reference::parse(loc.where).context(fmt::format("{} {}", flag, spec)));
+        loc.where = ref.repository();
+    }
+    return loc;
+}
+
+bool is_key(std::string_view s) {
+    return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// The keys a layout holds: its index's ref.name annotations.
+Result<std::set<std::string>> layout_keys(const std::string& dir) {
+    std::set<std::string> out;
+    auto path = fs::join(dir, "index.json");
+    if (!fs::exists(path)) return out;
+    auto j = nlohmann::json::parse(BOCK_TRY(fs::read_file(path)), nullptr, false);
+    if (!j.is_object() || !j.contains("manifests") || !j["manifests"].is_array())
+        return make_error("`{}` is not an OCI image index", path).with_hint("give --cache-from a directory written by --cache-to");
+    for (const auto& m : j["manifests"])
+        if (m.contains("annotations") && m["annotations"].contains("org.opencontainers.image.ref.name")) {
+            auto n = m["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+            if (is_key(n)) out.insert(n);
+        }
+    return out;
+}
 
 }  // namespace
 
@@ -99,12 +162,110 @@ Result<int> cache_prune(engine::Context& ctx, std::optional<int64_t> max_age, bo
     for (const auto& id : dropped_ids) {
         if (kept_ids.count(id)) continue;
         auto rec = BOCK_TRY(ctx.store->lookup(id));
-        if (!rec || !rec->name.empty()) continue;  // tagged: a built image, not only the cache's
+        // tagged: a built image, not only the cache's (unless the cache imported it)
+        if (!rec || (!rec->name.empty() && !rec->name.starts_with(kImportName))) continue;
         if (auto r = ctx.store->remove_image(id, false); !r)
             log::warn("remove the cached image {}: {}", id.substr(0, 12), r.error().to_string());
     }
     if (clear) BOCK_TRY(fs::remove_all(fs::join(ctx.store_root, "build-cache-mounts")));
     return removed;
+}
+
+Result<void> check_cache_sources(const BuildRequest& req) {
+    for (const auto& s : req.cache_from) {
+        auto loc = BOCK_TRY(cache_location(s, "--cache-from"));
+        if (loc.registry) continue;
+        if (!fs::is_dir(loc.where)) log::warn("--cache-from {}: no such directory; the build starts without it", loc.where);
+        else BOCK_TRY(layout_keys(loc.where).context("--cache-from"));
+    }
+    for (const auto& s : req.cache_to) BOCK_TRY(cache_location(s, "--cache-to"));
+    return ok();
+}
+
+namespace {
+
+// The entry `key` from one --cache-from location into the store; nullopt
+// when the location does not hold it.
+Result<std::optional<image::ImageRecord>> import_entry(BuildShared& b, const CacheLocation& loc, const std::string& key) {
+    if (loc.registry) {
+        // A tag the registry lacks is a miss like any other; so is an unreachable registry (said once).
+        engine::PullRequest p;
+        p.name = loc.where + ":" + key;
+        p.access.tls_verify = b.req.tls_verify;
+        auto rec = engine::pull_image(b.ctx, p);
+        if (!rec) {
+            log::debug("--cache-from {}: {}", p.name, rec.error().to_string());
+            return std::optional<image::ImageRecord>{};
+        }
+        return std::optional<image::ImageRecord>{*rec};
+    }
+    if (!fs::is_dir(loc.where) || !BOCK_TRY(layout_keys(loc.where)).count(key)) return std::optional<image::ImageRecord>{};
+    image::Location src;
+    src.kind = image::Location::Kind::oci;
+    src.path = loc.where;
+    src.ref = key;
+    auto recs = BOCK_TRY(image::read_into_store(*b.ctx.store, src, std::string(kImportName) + key)
+                             .context(fmt::format("import the cache entry {} from `{}`", key.substr(0, 12), loc.where)));
+    if (recs.empty()) return std::optional<image::ImageRecord>{};
+    return std::optional<image::ImageRecord>{recs[0]};
+}
+
+}  // namespace
+
+Result<std::optional<image::ImageRecord>> cache_get(BuildShared& b, const std::string& key) {
+    auto rec = BOCK_TRY(cache_lookup(b.ctx, key));
+    if (!rec)
+        for (const auto& spec : b.cache_from) {
+            auto loc = BOCK_TRY(cache_location(spec, "--cache-from"));
+            rec = BOCK_TRY(import_entry(b, loc, key));
+            if (!rec) continue;
+            BOCK_TRY(cache_store(b.ctx, key, *rec));
+            break;
+        }
+    if (rec) {
+        std::lock_guard lk(b.mu);
+        b.cache_used[key] = *rec;
+    }
+    return rec;
+}
+
+Result<void> cache_put(BuildShared& b, const std::string& key, const image::ImageRecord& rec) {
+    BOCK_TRY(cache_store(b.ctx, key, rec));
+    std::lock_guard lk(b.mu);
+    b.cache_used[key] = rec;
+    return ok();
+}
+
+Result<void> export_cache(BuildShared& b) {
+    std::vector<image::ImageRecord> recs;
+    for (const auto& [key, rec] : b.cache_used) {
+        if (rec.manifest.hex.empty()) continue;  // scratch with nothing added
+        auto r = rec;
+        r.name = key;  // the tag in the layout: its ref.name annotation
+        recs.push_back(r);
+    }
+    if (recs.empty()) return ok();
+    for (const auto& spec : b.req.cache_to) {
+        auto loc = BOCK_TRY(cache_location(spec, "--cache-to"));
+        if (loc.registry) {
+            // One tag per entry; the registry keeps each blob once.
+            for (const auto& r : recs) {
+                engine::PushRequest p;
+                p.image = r.config.hex;
+                p.dest = "docker://" + loc.where + ":" + r.name;
+                p.access.tls_verify = b.req.tls_verify;
+                BOCK_TRY(engine::push_image(b.ctx, p).context(fmt::format("--cache-to {}", spec)));
+            }
+        } else {
+            image::Location dst;
+            dst.kind = image::Location::Kind::oci;
+            dst.path = loc.where;
+            BOCK_TRY(fs::mkdir_p(dst.path, 0755));
+            BOCK_TRY(image::write_from_store(*b.ctx.store, recs, dst).context(fmt::format("--cache-to {}", spec)));
+        }
+        b.say(fmt::format("--> cache: {} entries written to {}", recs.size(), loc.where));
+    }
+    return ok();
 }
 
 }  // namespace bock::builder

@@ -201,7 +201,7 @@ private:
     Result<void> finish() {
         st_.key = chain_key(st_.key, "COMMIT");
         if (!b_.req.no_cache)
-            if (auto hit = BOCK_TRY(cache_lookup(b_.ctx, st_.key))) {
+            if (auto hit = BOCK_TRY(cache_get(b_, st_.key))) {
                 st_.img = *hit;
                 b_.say(fmt::format("--> Using cache {}", hit->config.hex.substr(0, 12)));
                 return ok();
@@ -209,7 +209,7 @@ private:
         auto opts = commit_opts(st_.pending.empty() ? "bock build" : st_.pending.back());
         if (!st_.pending.empty()) opts.empty_history.pop_back();
         st_.img = BOCK_TRY(engine::commit_config_only(b_.ctx, st_.img, opts));
-        BOCK_TRY(cache_store(b_.ctx, st_.key, st_.img));
+        BOCK_TRY(cache_put(b_, st_.key, st_.img));
         st_.pending.clear();
         st_.dirty = false;
         b_.say(fmt::format("--> {}", st_.img.config.hex.substr(0, 12)));
@@ -224,7 +224,7 @@ private:
             b_.steps++;
         }
         if (!b_.req.no_cache)
-            if (auto hit = BOCK_TRY(cache_lookup(b_.ctx, st_.key))) {
+            if (auto hit = BOCK_TRY(cache_get(b_, st_.key))) {
                 st_.img = *hit;
                 st_.pending.clear();
                 st_.dirty = false;
@@ -245,7 +245,7 @@ private:
         st_.img = r.image;
         st_.pending.clear();
         st_.dirty = false;
-        BOCK_TRY(cache_store(b_.ctx, st_.key, st_.img));
+        BOCK_TRY(cache_put(b_, st_.key, st_.img));
         b_.say(fmt::format("--> {}", st_.img.config.hex.substr(0, 12)));
         return ok();
     }

@@ -295,7 +295,7 @@ Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const 
 }  // namespace
 
 Result<int> run_container(Context& ctx, const RunRequest& asked) {
-    const RunRequest req = with_config_defaults(ctx, asked);
+    RunRequest req = with_config_defaults(ctx, asked);
     // User namespace and limits: checked before anything is made.
     auto uns = BOCK_TRY(plan_userns(ctx, req));
     auto limits = BOCK_TRY(plan_limits(ctx, req));
@@ -305,6 +305,7 @@ Result<int> run_container(Context& ctx, const RunRequest& asked) {
     auto net = BOCK_TRY(ContainerNetwork::prepare(ctx, req));
     auto rec = BOCK_TRY(resolve_image(ctx, req.image));
     auto cfg = BOCK_TRY(ctx.store->config(rec));
+    apply_image_security(req, asked, cfg.labels);
 
     // The record first (state "created", owned by this process), then the
     // lease, then the mount: each later step is undone by `bock rm` from
@@ -358,7 +359,7 @@ Result<int> run_container(Context& ctx, const RunRequest& asked) {
 }
 
 Result<std::string> create_container(Context& ctx, const RunRequest& asked, bool start) {
-    const RunRequest req = with_config_defaults(ctx, asked);
+    RunRequest req = with_config_defaults(ctx, asked);
     auto uns = BOCK_TRY(plan_userns(ctx, req));
     auto limits = BOCK_TRY(plan_limits(ctx, req));
     // The same network as in the foreground: bock-netns is started here,
@@ -369,6 +370,7 @@ Result<std::string> create_container(Context& ctx, const RunRequest& asked, bool
     net.keep_with_container();
     auto rec = BOCK_TRY(resolve_image(ctx, req.image));
     auto cfg = BOCK_TRY(ctx.store->config(rec));
+    apply_image_security(req, asked, cfg.labels);
     ContainerRecord record = BOCK_TRY(new_record(ctx, req, rec));
     net.describe(record);
     BOCK_TRY(describe_config(ctx, req, rec, cfg, record));

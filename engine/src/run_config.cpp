@@ -2,6 +2,7 @@
 // given on the command line always wins.
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 
 #include "run_isolation.hpp"
 
@@ -31,6 +32,40 @@ RunRequest with_config_defaults(const Context& ctx, const RunRequest& asked) {
             sec.ulimits.insert(sec.ulimits.begin(), u);
     }
     return req;
+}
+
+void apply_image_security(RunRequest& req, const RunRequest& asked, const std::map<std::string, std::string>& labels) {
+    auto label = [&](const char* k) -> std::string {
+        auto it = labels.find(std::string("io.bock.security.") + k);
+        return it == labels.end() ? "" : it->second;
+    };
+    auto& sec = req.security;
+    const auto& cli = asked.security;
+    if (cli.privileged) return;
+    auto has_opt = [&](const char* prefix) {
+        return std::any_of(cli.security_opt.begin(), cli.security_opt.end(), [&](const std::string& o) { return o.starts_with(prefix); });
+    };
+    if (!cli.read_only_given && label("read_only_rootfs") == "true") sec.read_only = true;
+    auto split = [](const std::string& s) {
+        std::vector<std::string> out;
+        for (size_t p = 0; p < s.size();) {
+            size_t c = std::min(s.find(',', p), s.size());
+            if (c > p) out.push_back(s.substr(p, c - p));
+            p = c + 1;
+        }
+        return out;
+    };
+    if (cli.cap_drop.empty()) sec.cap_drop = split(label("capabilities.drop"));
+    std::vector<std::string> add;
+    for (const auto& c : split(label("capabilities.add")))
+        if (std::find(cli.cap_drop.begin(), cli.cap_drop.end(), c) == cli.cap_drop.end()) add.push_back(c);
+    add.insert(add.end(), cli.cap_add.begin(), cli.cap_add.end());
+    sec.cap_add = add;
+    if (label("seccomp") == "unconfined" && !has_opt("seccomp")) {
+        std::erase_if(sec.security_opt, [](const std::string& o) { return o.starts_with("seccomp"); });
+        sec.security_opt.push_back("seccomp=unconfined");
+    }
+    if (label("no_new_privileges") == "true" && !has_opt("no-new-privileges")) sec.security_opt.push_back("no-new-privileges");
 }
 
 }  // namespace bock::engine

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -90,5 +91,9 @@ void apply_limits(const LimitsPlan& plan, const std::string& id, runtime::Spec& 
 // bock.conf's defaults for what the request leaves unset: the network,
 // the DNS upstream, the log size (run_config.cpp).
 RunRequest with_config_defaults(const Context& ctx, const RunRequest& req);
+// The image's io.bock.security.* labels (a Bockfile's `security:`) for
+// what the command line (`asked`) leaves unset: read-only root,
+// capabilities, seccomp unconfined, no-new-privileges (run_config.cpp).
+void apply_image_security(RunRequest& req, const RunRequest& asked, const std::map<std::string, std::string>& labels);
 
 }  // namespace bock::engine

@@ -163,6 +163,16 @@ int count(const std::string& text, const std::string& what) {
 
 }  // namespace
 
+std::vector<BuildCorpusCase> build_corpus_contexts() {
+    std::vector<BuildCorpusCase> out;
+    for (const auto& c : corpus()) out.push_back({c.name, c.containerfile, c.target ? c.target : "", write_context(c)});
+    return out;
+}
+
+std::string build_base_image() { return base_image(); }
+
+std::string flatten_image_archive(const std::string& archive) { return flatten(archive, false); }
+
 void check_build_equals_buildah() {
     if (run({"sh", "-c", "command -v buildah"}).code != 0) skip("buildah is not installed (apt-get install buildah)");
     base_image();

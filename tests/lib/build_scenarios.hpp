@@ -2,6 +2,9 @@
 // suites (build_scenarios.cpp).
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace bock::test {
 
 // A corpus of Containerfiles (single stage with ARG/ENV interplay,
@@ -20,5 +23,14 @@ void check_build_cache();
 // no container; a build killed at a named kill point leaves no image, and
 // the next build removes the dead step's container.
 void check_build_errors_and_crash();
+
+// The corpus' fixtures, for the Bockfile front end (bockfile_scenarios.cpp).
+struct BuildCorpusCase {
+    std::string name, containerfile, target, context;  // target empty: the last stage
+};
+std::vector<BuildCorpusCase> build_corpus_contexts();  // each context written afresh
+std::string build_base_image();                        // localhost/build-base:1, loaded
+// flatten_image.py: the tree and the compared config fields of an OCI archive.
+std::string flatten_image_archive(const std::string& archive);
 
 }  // namespace bock::test

@@ -18,7 +18,7 @@ namespace bock::builder {
 
 struct BuildRequest {
     std::string context = ".";            // the build context directory
-    std::string file;                     // -f; empty: Containerfile, else Dockerfile in the context; "-": stdin
+    std::string file;                     // -f; empty: Containerfile, Dockerfile, Bockfile.yaml in the context; "-": stdin
     std::vector<std::string> tags;        // -t
     std::map<std::string, std::string> build_args;  // --build-arg K=V
     std::string target;                   // --target STAGE; empty: the last stage
@@ -28,17 +28,28 @@ struct BuildRequest {
     int jobs = 2;                         // stages built at once
     std::map<std::string, std::string> secrets;  // --secret id=ID,src=FILE: id -> host file
     std::string iidfile;                  // --iidfile: sha256:<id> written there
+    // --output type=oci|docker|tar|local,dest=PATH (outputs.cpp), after the build.
+    std::vector<std::string> outputs;
+    bool push = false;                    // --push: each -t name to its registry
+    bool tls_verify = true;               // for --push and registry caches
+    // --cache-from / --cache-to: type=local,src|dest=DIR (an OCI layout), or DIR.
+    std::vector<std::string> cache_from, cache_to;
     // Progress lines ("STEP 1/5: FROM ..."); empty: quiet.
     std::function<void(std::string_view)> progress;
 };
 
 struct BuildResult {
     std::string image_id;  // config hex
+    std::vector<std::string> pushed;  // --push: NAME@DIGEST each
     int steps = 0;
     int cached = 0;        // steps taken from the cache
 };
 
 Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req);
+
+// `bock build --print-containerfile`: the file the build would read, as a
+// Containerfile (a Bockfile lowered, its security settings as comments).
+Result<std::string> equivalent_containerfile(const BuildRequest& req);
 
 }  // namespace bock::builder
 

@@ -30,11 +30,14 @@ struct Instruction {
     std::vector<Heredoc> heredocs;
     std::string file;                   // for messages
     int line = 0;                       // first line of the instruction
+    int column = 0;                     // a Bockfile's step: the column of its key (0: none)
     std::string text;                   // keyword and arguments as one line (progress, history)
 
     // The value of --NAME=VALUE (or true for a bare --NAME); nullopt: absent.
     std::optional<std::string> flag(std::string_view name) const;
-    std::string where() const { return file + ":" + std::to_string(line); }
+    std::string where() const {
+        return file + ":" + std::to_string(line) + (column ? ":" + std::to_string(column) : std::string());
+    }
 };
 
 struct Stage {

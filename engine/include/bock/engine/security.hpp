@@ -15,6 +15,7 @@ struct SecurityOptions {
     std::vector<std::string> security_opt;        // --security-opt seccomp=FILE|unconfined, no-new-privileges[=B], mask=, unmask=
     bool privileged = false;                      // --privileged
     bool read_only = false;                       // --read-only
+    bool read_only_given = false;                 // --read-only[=B] was on the command line (an image's default yields)
     bool read_only_tmpfs = true;                  // --read-only-tmpfs (tmpfs on /tmp, /var/tmp, /run)
     std::vector<std::string> devices;             // --device HOST[:CONTAINER[:PERMS]]
     std::vector<std::string> group_add;           // --group-add GID|NAME
