@@ -318,7 +318,10 @@ Result<nlohmann::json> outbound_call(const Context& ctx, const nlohmann::json& r
     sa.sun_family = AF_UNIX;
     std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
     if (::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0)
-        return errno_error("connect to the service networks' bock-netns at `{}`", path);
+        return errno_error("connect to the service networks' bock-netns at `{}`", path)
+            .with_hint(fmt::format("a helper started by an older bock has no API socket: remove every service "
+                                   "network (`bock network rm`), which stops it; its log is `{}`",
+                                   runtime_dir(ctx) + "/outbound.log"));
     std::string line = req.dump() + "\n";
     if (::send(s.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
         return errno_error("send to the service networks' bock-netns");

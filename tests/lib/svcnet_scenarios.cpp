@@ -377,6 +377,21 @@ void check_network_ports() {
                      "wget -qO- http://" + side_ip + "/index.html 2>/dev/null || echo unreachable"});
     CHECK_THAT(gone.out, Catch::Contains("unreachable") && !Catch::Contains("hello-published"));
     CHECK(cli({"network", "rm", "side"}).code == 0);
+    // A foreground bock run SIGKILLed: the next `bock rm -f` frees its port.
+    uint16_t k = lo_free_port();
+    std::string klog = tmp_dir() + "/killed.log";
+    Pid killed = spawn_bock({"run", "--name", "killed", "--network", "pubnet", "-p", fmt::format("127.0.0.1:{}:80", k),
+                             "busybox", "sh", "-c", serve},
+                            klog);
+    bool served = eventually([&] { return lo_http_get(k, "/index.html").find("hello-published") != std::string::npos; });
+    INFO(fs::read_file(klog).value_or(""));
+    CHECK(served);
+    (void)killed.kill(SIGKILL);
+    (void)killed.wait();
+    auto rmk = cli({"rm", "-f", "killed"});
+    INFO(rmk.err);
+    CHECK(rmk.code == 0);
+    CHECK(!lo_port_bound(k));
     // rm -f: the ports are free when it returns.
     auto rm = cli({"rm", "-f", "pweb", "dweb"});
     INFO(rm.err);
