@@ -439,6 +439,14 @@ Result<void> plug(const Context& ctx, const ServiceNetwork& n, const Endpoint& e
         int idx = BOCK_TRY(nl.link_index(inside));
         BOCK_TRY(add_v4(nl, idx, ep.ipv4, parse_cidr(n.subnet)->prefix));
         if (!ep.ipv6.empty()) BOCK_TRY(add_v6(nl, idx, ep.ipv6, 64));
+        // A gratuitous ARP when it comes up: a container started again
+        // (restart, stop/start) has the same address behind a new MAC, and
+        // the neighbours on the bridge (the private namespace, for the way
+        // out and published ports; the other containers) would otherwise
+        // send to the old one until their entry expires (up to ~30 s).
+        // /proc/sys/net is this thread's namespace's.
+        if (auto r = fs::write_file(fmt::format("/proc/sys/net/ipv4/conf/{}/arp_notify", inside), "1"); !r)
+            log::debug("{}: {}", inside, r.error().to_string());
         BOCK_TRY(nl.set_link_up(idx, 0));
         if (index == 0 && !n.internal) {
             in_addr gw{htonl(*parse_v4(n.gateway))};
