@@ -108,7 +108,7 @@ void add_net_prune(CLI::App& parent) {
 }
 
 void add_net_connect(CLI::App& parent) {
-    auto* cmd = parent.add_subcommand("connect", "Give a stopped container an address and names on a network (not a running one yet)");
+    auto* cmd = parent.add_subcommand("connect", "Give a container an address and names on a network (a running one gets its interface now)");
     auto network = std::make_shared<std::string>();
     auto container = std::make_shared<std::string>();
     auto aliases = std::make_shared<std::vector<std::string>>();
@@ -127,7 +127,7 @@ void add_net_connect(CLI::App& parent) {
 }
 
 void add_net_disconnect(CLI::App& parent) {
-    auto* cmd = parent.add_subcommand("disconnect", "Take a stopped container off a network");
+    auto* cmd = parent.add_subcommand("disconnect", "Take a container off a network (a running one loses its interface now)");
     auto network = std::make_shared<std::string>();
     auto container = std::make_shared<std::string>();
     cmd->add_option("NETWORK", *network, "Network name or id")->required();
@@ -144,7 +144,7 @@ void add_net_disconnect(CLI::App& parent) {
 }  // namespace
 
 void add_network(CLI::App& app) {
-    auto* cmd = app.add_subcommand("network", "Manage service networks: create, ls, inspect, rm, prune, connect, disconnect");
+    auto* cmd = app.add_subcommand("network", "Manage service networks: create, ls, inspect, rm, prune, connect, disconnect (running containers too); run --network NAME [-p ...]");
     cmd->require_subcommand(1);
     add_net_create(*cmd);
     add_net_ls(*cmd);

@@ -438,9 +438,9 @@ Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunReques
     n.mode_ = BOCK_TRY(parse_network(req.network, ctx.rootless));
     for (const auto& p : req.publish) n.ports_.push_back(BOCK_TRY(parse_publish(p)));
     if (n.mode_.kind == "svcnet") BOCK_TRY(n.prepare_svcnet(ctx, req));
-    if (!n.ports_.empty() && n.mode_.kind != "slirp4netns")
-        return make_error("-p needs the slirp4netns network, not `{}`", n.mode_.kind)
-            .with_hint("publish with --network slirp4netns (the rootless default)");
+    if (!n.ports_.empty() && n.mode_.kind != "slirp4netns" && n.mode_.kind != "svcnet")
+        return make_error("-p needs the slirp4netns network or a service network, not `{}`", n.mode_.kind)
+            .with_hint("publish with --network slirp4netns (the rootless default) or --network NAME");
     n.dns_upstream_ = req.dns_upstream;
     if (n.dns_upstream_.empty())
         if (const char* e = std::getenv("BOCK_DNS_UPSTREAM")) n.dns_upstream_ = e;

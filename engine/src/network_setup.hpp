@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bock/common/error.hpp"
@@ -95,6 +96,32 @@ private:
     std::string api_socket_;  // removed by finish(): the helper's sandbox hides it
 };
 
+// Published ports of a service network's container (svcnet::publish): the
+// forwards removed on destruction (a foreground run, after its container
+// ended) unless released (a container that outlives this process; the
+// helper removes them when its init exits, `bock rm` too).
+class SvcPublished {
+public:
+    SvcPublished() = default;
+    SvcPublished(const Context* ctx, std::string id) : ctx_(ctx), id_(std::move(id)) {}
+    SvcPublished(SvcPublished&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)), id_(std::move(o.id_)) {}
+    SvcPublished& operator=(SvcPublished&& o) noexcept {
+        if (this != &o) {
+            reset();
+            ctx_ = std::exchange(o.ctx_, nullptr);
+            id_ = std::move(o.id_);
+        }
+        return *this;
+    }
+    ~SvcPublished() { reset(); }
+    void release() { ctx_ = nullptr; }
+
+private:
+    void reset();
+    const Context* ctx_ = nullptr;
+    std::string id_;
+};
+
 // The network step of run_container, in the order it calls them. A
 // container behind a monitor (create_container, start_existing) goes
 // through the same steps; its attach() runs in the process that creates
@@ -143,6 +170,7 @@ public:
     // `bock rm -f` stops it by the record's netns_pid/netns_start.
     void detach() {
         if (helper_) helper_->detach();
+        svc_published_.release();
     }
 
 private:
@@ -159,6 +187,8 @@ private:
     std::string svc_ip_;
     bool svc_resumed_ = false;  // svc_ already holds this container's endpoints
     const Context* svc_ctx_ = nullptr;
+    std::string svc_id_;
+    SvcPublished svc_published_;  // set by on_spawned when -p was given
 
     std::string store_root_;
     NetworkMode mode_;

@@ -25,6 +25,9 @@ Result<void> ContainerNetwork::prepare_svcnet(Context& ctx, const RunRequest& re
             .with_hint("connect it to the others with `bock network connect --ip`");
     for (const auto& a : req.network_aliases)
         if (!svcnet::valid_name(a)) return make_error("--network-alias `{}`: not a valid name", a);
+    if (!req.publish.empty() && svc_.front().internal)
+        return make_error("-p: network `{}` is --internal: nothing is published from it", svc_.front().name)
+            .with_hint("publish from a container whose first --network is not --internal");
     svc_aliases_ = req.network_aliases;
     svc_ip_ = req.ip;
     return ok();
@@ -69,13 +72,12 @@ Result<void> ContainerNetwork::start_svcnet(const Context& ctx, const ContainerD
         for (const auto& n : svc_) attach.push_back(svcnet::Attach{n.name, svc_aliases_, svc_ip_});
         nets = BOCK_TRY(svcnet::allocate(ctx, dirs.id, record.name, attach));
     }
-    // The link names on the bridges: bk<id 10><index>, under IFNAMSIZ.
-    for (size_t i = 0; i < nets.size(); ++i) {
-        auto& ep = nets[i].endpoints.back();
-        ep.link = fmt::format("bk{}{}", dirs.id.substr(0, 10), i);
-    }
+    // The link names on the bridges (svcnet::link_name: by container and
+    // bridge, so that a running container's link is found to disconnect).
+    for (auto& n : nets) n.endpoints.back().link = svcnet::link_name(dirs.id, n);
     svc_ = std::move(nets);
     svc_ctx_ = &ctx;
+    svc_id_ = dirs.id;
     for (const auto& n : svc_) BOCK_TRY_CTX(svcnet::ensure_up(ctx, n, dns_upstream_), fmt::format("network `{}`", n.name));
     log::debug("container {}: {} on {}", record.name, svc_.front().endpoints.back().ipv4, svc_.front().name);
     return ok();
@@ -86,8 +88,20 @@ void ContainerNetwork::attach_svcnet(runtime::RunOptions& ro) {
         for (size_t i = 0; i < svc_.size(); ++i)
             BOCK_TRY_CTX(svcnet::plug(*svc_ctx_, svc_[i], svc_[i].endpoints.back(), pid, static_cast<int>(i)),
                          fmt::format("connect the container to network `{}`", svc_[i].name));
+        // Published ports: to its address on its first network, through
+        // the session's bock-netns (the one giving the bridges their way out).
+        if (!ports_.empty()) {
+            BOCK_TRY_CTX(svcnet::publish(*svc_ctx_, svc_id_, pid, svc_.front().endpoints.back().ipv4, ports_),
+                         "publish the container's ports");
+            svc_published_ = SvcPublished(svc_ctx_, svc_id_);
+        }
         return ok();
     };
+}
+
+void SvcPublished::reset() {
+    if (ctx_) svcnet::unpublish(*ctx_, id_);
+    ctx_ = nullptr;
 }
 
 }  // namespace bock::engine

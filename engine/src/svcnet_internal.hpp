@@ -11,6 +11,7 @@
 #include "bock/common/error.hpp"
 #include "bock/common/lock.hpp"
 #include "bock/engine/context.hpp"
+#include "bock/engine/network.hpp"
 #include "bock/engine/svcnet.hpp"
 
 namespace bock::engine::svcnet {
@@ -62,8 +63,25 @@ Result<void> ensure_up(const Context& ctx, const ServiceNetwork& n, const std::s
 // A veth pair from the network's bridge to the container's namespace
 // (eth<index> there, with its address; index 0 gets the default route).
 Result<void> plug(const Context& ctx, const ServiceNetwork& n, const Endpoint& ep, pid_t container_pid, int index);
+// The bridge-side name of a container's veth on network n:
+// bk<id 8><the bridge's number>, under IFNAMSIZ.
+std::string link_name(const std::string& container_id, const ServiceNetwork& n);
+// The first eth<N> free in the container's network namespace (a network
+// connected to a running container).
+Result<int> free_inside_index(pid_t container_pid);
+// Deletes the container's veth pair on network n (a running container
+// disconnected); none there is not an error.
+Result<void> unplug(const Context& ctx, const ServiceNetwork& n, const std::string& container_id);
 // The bridge, the responder and its files. The namespace stays.
 Result<void> take_down(const Context& ctx, const ServiceNetwork& n);
+// Published ports (-p) of a container on a service network: forwards in
+// the outbound bock-netns from the host to `ipv4` (its address on its first
+// network), owned by the container's id and removed by the helper when
+// `container_pid` exits. On error nothing of them is left.
+Result<void> publish(const Context& ctx, const std::string& container_id, pid_t container_pid,
+                     const std::string& ipv4, const std::vector<PortMapping>& ports);
+// Removes them now (best effort: no helper, nothing to remove).
+void unpublish(const Context& ctx, const std::string& container_id);
 // The bock-netns giving the networks their way out, when no network is left.
 Result<void> stop_outbound(const Context& ctx);
 // The private namespace itself (its bind mount), when no network is left.

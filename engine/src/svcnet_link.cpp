@@ -12,10 +12,13 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -132,6 +135,12 @@ bool alive(const ResponderState& s) {
 Result<void> start_responder(const Context& ctx, const ServiceNetwork& n, const std::string& upstream);
 
 std::string outbound_state(const Context& ctx) { return runtime_dir(ctx) + "/outbound"; }
+// The outbound helper's API socket (published ports); empty when the path
+// would not fit in sun_path.
+std::string outbound_socket(const Context& ctx) {
+    std::string path = runtime_dir(ctx) + "/outbound.sock";
+    return path.size() < 100 ? path : "";
+}
 
 // Spawns `argv` with its stderr in `log` and a ready pipe on fd 3; waits
 // (5 s at most) for "1". Returns the pid, left running in its own session.
@@ -262,6 +271,11 @@ Result<void> ensure_outbound(const Context& ctx, int ns) {
     std::string exe = BOCK_TRY(paths::helper_path("bock-netns"));
     std::vector<std::string> argv = {exe, "--netns-path", netns_file(ctx), "--ready-fd", "3", "--disable-ipv6",
                                      "--no-ping-group-range"};
+    // Published ports of the networks' containers are added through it.
+    if (auto sock = outbound_socket(ctx); !sock.empty()) {
+        ::unlink(sock.c_str());  // a previous helper's
+        argv.insert(argv.end(), {"--api-socket", sock});
+    }
     // Rootless, the namespace lives as long as the session: so do they.
     BOCK_TRY(add_watch(ctx, argv));
     pid_t pid = BOCK_TRY(spawn_ready(argv,
@@ -284,8 +298,80 @@ Result<void> stop_outbound(const Context& ctx) {
         Fd ns = BOCK_TRY(sys::open(netns_file(ctx), O_RDONLY));
         BOCK_TRY(delete_tap(ns.get()));
     }
+    if (auto sock = outbound_socket(ctx); !sock.empty()) ::unlink(sock.c_str());
     if (::unlink(outbound_state(ctx).c_str()) != 0 && errno != ENOENT) return errno_error("remove `{}`", outbound_state(ctx));
     return ok();
+}
+
+namespace {
+
+// One request to the outbound helper's API (docs/netns-helper.md): a JSON
+// line, one JSON line back; 5 s at most.
+Result<nlohmann::json> outbound_call(const Context& ctx, const nlohmann::json& req) {
+    std::string path = outbound_socket(ctx);
+    if (path.empty())
+        return make_error("the run root `{}` is too long for the outbound helper's socket", ctx.run_root)
+            .with_hint("use a shorter --runroot to publish ports of service networks");
+    Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!s) return errno_error("create a socket");
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0)
+        return errno_error("connect to the service networks' bock-netns at `{}`", path)
+            .with_hint(fmt::format("a helper started by an older bock has no API socket: remove every service "
+                                   "network (`bock network rm`), which stops it; its log is `{}`",
+                                   runtime_dir(ctx) + "/outbound.log"));
+    std::string line = req.dump() + "\n";
+    if (::send(s.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
+        return errno_error("send to the service networks' bock-netns");
+    ::shutdown(s.get(), SHUT_WR);
+    std::string reply;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{s.get(), POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0)
+            return make_error("the service networks' bock-netns did not answer in 5 s");
+        char buf[4096];
+        ssize_t n = ::recv(s.get(), buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno_error("read from the service networks' bock-netns");
+        if (n == 0) break;
+        reply.append(buf, static_cast<size_t>(n));
+    }
+    auto j = nlohmann::json::parse(reply, nullptr, false);
+    if (!j.is_object()) return make_error("the service networks' bock-netns answered `{}`", reply);
+    if (!j.value("ok", false)) {
+        auto e = make_error("{}", j.value("error", std::string("refused")));
+        if (j.contains("hint") && j["hint"].is_string()) return std::move(e).with_hint(j["hint"].get<std::string>());
+        return e;
+    }
+    return j;
+}
+
+}  // namespace
+
+Result<void> publish(const Context& ctx, const std::string& container_id, pid_t container_pid,
+                     const std::string& ipv4, const std::vector<PortMapping>& ports) {
+    // A previous start's, if its helper did not see that container go yet.
+    BOCK_TRY(outbound_call(ctx, {{"op", "remove_owner"}, {"owner", container_id}}));
+    for (const auto& p : ports) {
+        nlohmann::json req = {{"op", "add"},          {"spec", helper_publish_spec(p)}, {"container_ip", ipv4},
+                              {"owner", container_id}, {"watch_pid", container_pid}};
+        if (auto r = outbound_call(ctx, req); !r) {
+            unpublish(ctx, container_id);
+            return std::move(r).error();
+        }
+    }
+    log::debug("container {}: {} port(s) published to {}", container_id.substr(0, 12), ports.size(), ipv4);
+    return ok();
+}
+
+void unpublish(const Context& ctx, const std::string& container_id) {
+    if (auto sock = outbound_socket(ctx); sock.empty() || !fs::exists(sock)) return;
+    if (auto r = outbound_call(ctx, {{"op", "remove_owner"}, {"owner", container_id}}); !r)
+        log::debug("unpublish {}: {}", container_id.substr(0, 12), r.error().to_string());
 }
 
 Result<void> remove_namespace(const Context& ctx) {
@@ -353,12 +439,49 @@ Result<void> plug(const Context& ctx, const ServiceNetwork& n, const Endpoint& e
         int idx = BOCK_TRY(nl.link_index(inside));
         BOCK_TRY(add_v4(nl, idx, ep.ipv4, parse_cidr(n.subnet)->prefix));
         if (!ep.ipv6.empty()) BOCK_TRY(add_v6(nl, idx, ep.ipv6, 64));
+        // A gratuitous ARP when it comes up: a container started again
+        // (restart, stop/start) has the same address behind a new MAC, and
+        // the neighbours on the bridge (the private namespace, for the way
+        // out and published ports; the other containers) would otherwise
+        // send to the old one until their entry expires (up to ~30 s).
+        // /proc/sys/net is this thread's namespace's.
+        if (auto r = fs::write_file(fmt::format("/proc/sys/net/ipv4/conf/{}/arp_notify", inside), "1"); !r)
+            log::debug("{}: {}", inside, r.error().to_string());
         BOCK_TRY(nl.set_link_up(idx, 0));
         if (index == 0 && !n.internal) {
             in_addr gw{htonl(*parse_v4(n.gateway))};
             BOCK_TRY_CTX(nl.add_default_route(idx, AF_INET, &gw), "the default route");
         }
         return ok();
+    });
+}
+
+std::string link_name(const std::string& container_id, const ServiceNetwork& n) {
+    std::string number = n.bridge.starts_with("bock") ? n.bridge.substr(4) : n.bridge;
+    return fmt::format("bk{}{}", container_id.substr(0, 8), number).substr(0, IFNAMSIZ - 1);
+}
+
+Result<int> free_inside_index(pid_t container_pid) {
+    Fd cns = BOCK_TRY_CTX(sys::open(fmt::format("/proc/{}/ns/net", container_pid), O_RDONLY),
+                          "open the container's network namespace");
+    int index = 0;
+    BOCK_TRY(in_netns(cns.get(), [&]() -> Result<void> {
+        while (::if_nametoindex(("eth" + std::to_string(index)).c_str()) != 0) ++index;
+        return ok();
+    }));
+    return index;
+}
+
+Result<void> unplug(const Context& ctx, const ServiceNetwork& n, const std::string& container_id) {
+    if (!is_nsfs(netns_file(ctx))) return ok();
+    Fd ns = BOCK_TRY(sys::open(netns_file(ctx), O_RDONLY));
+    std::string link = link_name(container_id, n);
+    return in_netns(ns.get(), [&]() -> Result<void> {
+        int idx = static_cast<int>(::if_nametoindex(link.c_str()));
+        if (idx == 0) return ok();
+        auto nl = BOCK_TRY(Netlink::open());
+        // Both ends go: the container's eth<N> with it.
+        return nl.delete_link(idx).context(fmt::format("network `{}`: remove the veth {}", n.name, link));
     });
 }
 

@@ -385,34 +385,75 @@ Result<std::vector<std::string>> prune_networks(Context& ctx) {
     return removed;
 }
 
+namespace {
+
+// A running container on service networks (record.network names them):
+// the pid of its init, whose namespace takes or loses a veth.
+Result<pid_t> running_svcnet_pid(const Context& ctx, const ContainerInfo& c, const std::string& what) {
+    auto kind = c.rec.network.substr(0, c.rec.network.find(':'));
+    for (const char* builtin : {"", "none", "host", "slirp4netns", "container", "ns"})
+        if (kind == builtin)
+            return make_error("container {} runs with --network {}: only a container on service networks can be {} "
+                              "while running",
+                              c.rec.name, c.rec.network.empty() ? "none" : c.rec.network, what)
+                .with_hint("stop it first; it joins the network when it starts");
+    auto text = BOCK_TRY_CTX(fs::read_file(ContainerDirs::for_id(ctx, c.rec.id).pid_file()),
+                             fmt::format("container {}: find its process", c.rec.name));
+    pid_t pid = std::atoi(text.c_str());
+    if (pid <= 0) return make_error("container {}: no process in its pid file", c.rec.name);
+    return pid;
+}
+
+Result<void> remove_endpoint(const Context& ctx, const std::string& network, const std::string& container_id) {
+    auto guard = BOCK_TRY(lock(ctx));
+    for (auto& o : BOCK_TRY(load_all_locked(ctx))) {
+        if (o.name != network) continue;
+        auto before = o.endpoints.size();
+        std::erase_if(o.endpoints, [&](const Endpoint& e) { return e.container_id == container_id; });
+        if (before == o.endpoints.size()) return make_error("not on network `{}`", o.name);
+        return save(ctx, o);
+    }
+    return ok();
+}
+
+}  // namespace
+
 Result<void> connect_network(Context& ctx, const std::string& network, const std::string& container,
                              const std::vector<std::string>& aliases, const std::string& ip) {
     auto c = BOCK_TRY(find_container(ctx, container));
-    if (c.status == "running")
-        return make_error("container {} is running: connecting a running container is not supported yet",
-                          c.rec.name)
-            .with_hint("stop it first; it joins the network when it starts");
+    pid_t pid = 0;
+    if (c.status == "running") pid = BOCK_TRY(running_svcnet_pid(ctx, c, "connected"));
     auto n = BOCK_TRY(find_network(ctx, network));
-    BOCK_TRY(allocate(ctx, c.rec.id, c.rec.name, {Attach{n.name, aliases, ip}}));
+    auto nets = BOCK_TRY(allocate(ctx, c.rec.id, c.rec.name, {Attach{n.name, aliases, ip}}));
+    if (pid == 0) return ok();  // it joins the network at its next start
+    // Running: a veth into its namespace now (eth<N>, the first free N);
+    // the endpoint is released again if that fails.
+    auto& net = nets.front();
+    auto& ep = net.endpoints.back();
+    ep.link = link_name(c.rec.id, net);
+    auto plugged = [&]() -> Result<void> {
+        std::string upstream;
+        if (const char* e = std::getenv("BOCK_DNS_UPSTREAM")) upstream = e;
+        BOCK_TRY_CTX(ensure_up(ctx, net, upstream), fmt::format("network `{}`", net.name));
+        int index = BOCK_TRY(free_inside_index(pid));
+        return plug(ctx, net, ep, pid, index);
+    }();
+    if (!plugged) {
+        (void)unplug(ctx, net, c.rec.id);
+        (void)remove_endpoint(ctx, net.name, c.rec.id);
+        return std::move(plugged).error().wrap(fmt::format("connect container {} to network `{}`", c.rec.name, net.name));
+    }
     return ok();
 }
 
 Result<void> disconnect_network(Context& ctx, const std::string& network, const std::string& container) {
     auto c = BOCK_TRY(find_container(ctx, container));
-    if (c.status == "running")
-        return make_error("container {} is running: disconnecting a running container is not supported yet",
-                          c.rec.name)
-            .with_hint("stop it first");
+    pid_t pid = 0;
+    if (c.status == "running") pid = BOCK_TRY(running_svcnet_pid(ctx, c, "disconnected"));
     auto n = BOCK_TRY(find_network(ctx, network));
-    auto guard = BOCK_TRY(lock(ctx));
-    for (auto& o : BOCK_TRY(load_all_locked(ctx))) {
-        if (o.name != n.name) continue;
-        auto before = o.endpoints.size();
-        std::erase_if(o.endpoints, [&](const Endpoint& e) { return e.container_id == c.rec.id; });
-        if (before == o.endpoints.size())
-            return make_error("container {} is not on network `{}`", c.rec.name, o.name);
-        return save(ctx, o);
-    }
+    BOCK_TRY_CTX(remove_endpoint(ctx, n.name, c.rec.id), fmt::format("container {}", c.rec.name));
+    // Its veth pair (the container's eth<N> with it); a stopped container has none.
+    if (pid > 0) BOCK_TRY(unplug(ctx, n, c.rec.id));
     return ok();
 }
 
@@ -423,6 +464,10 @@ Result<void> release_endpoints(const Context& ctx, const std::string& container_
         std::erase_if(n.endpoints, [&](const Endpoint& e) { return e.container_id == container_id; });
         if (before != n.endpoints.size()) BOCK_TRY(save(ctx, n));
     }
+    // Its published ports, if the helper has not removed them yet (its
+    // endpoints may be gone already: load_all_locked drops those whose
+    // container record is removed, which `bock rm` does first).
+    svcnet::unpublish(ctx, container_id);
     return ok();
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "bock/common/log.hpp"
+#include "bock/common/sys.hpp"
 #include "event_loop.hpp"
 #include "ports.hpp"
 
@@ -27,15 +28,22 @@ json error_reply(const Error& e) {
 }
 
 json forward_json(const PublishedPort& p) {
-    return json{{"id", p.id},
-                {"proto", proto_name(p.f.proto)},
-                {"host_ip", p.f.host.ip_string()},
-                {"host_port", p.f.host.port},
-                {"container_port", p.f.container_port}};
+    json j{{"id", p.id},
+           {"proto", proto_name(p.f.proto)},
+           {"host_ip", p.f.host.ip_string()},
+           {"host_port", p.f.host.port},
+           {"container_port", p.f.container_port}};
+    if (p.f.target) j["container_ip"] = p.f.target->ip_string();
+    if (!p.owner.empty()) j["owner"] = p.owner;
+    if (p.watch_pid > 0) j["watch_pid"] = p.watch_pid;
+    return j;
 }
 
-// {"spec": "..."} or {"proto", "host_ip", "host_port", "container_port"}.
-Result<Forward> forward_from(const json& req) {
+// {"spec": "..."} or {"proto", "host_ip", "host_port", "container_port"},
+// and "container_ip" (where to connect; default the loopback).
+Result<Forward> forward_from(const json& req);
+
+Result<Forward> forward_fields(const json& req) {
     if (req.contains("spec")) {
         if (!req["spec"].is_string()) return make_error("`spec` must be a string");
         return parse_publish(req["spec"].get<std::string>());
@@ -51,9 +59,21 @@ Result<Forward> forward_from(const json& req) {
                                      req["container_port"].get<unsigned>(), proto));
 }
 
+Result<Forward> forward_from(const json& req) {
+    auto f = BOCK_TRY(forward_fields(req));
+    if (req.contains("container_ip")) {
+        if (!req["container_ip"].is_string()) return make_error("`container_ip` must be a string");
+        auto ip = req["container_ip"].get<std::string>();
+        auto a = BOCK_TRY_CTX(parse_host_addr(ip, f.container_port), "container_ip");
+        a.port = f.container_port;
+        f.target = a;
+    }
+    return f;
+}
+
 }  // namespace
 
-json handle_api_request(const std::string& text, Ports& ports) {
+json handle_api_request(const std::string& text, Ports& ports, const WatchPid& watch) {
     json req = json::parse(text, nullptr, false);
     if (req.is_discarded() || !req.is_object()) return error_reply(make_error("request: not a JSON object"));
     try {
@@ -66,9 +86,23 @@ json handle_api_request(const std::string& text, Ports& ports) {
         if (op == "add") {
             auto f = forward_from(req);
             if (!f) return error_reply(f.error());
-            auto id = ports.add(*f);
+            auto owner = req.value("owner", std::string());
+            pid_t pid = req.value("watch_pid", pid_t{0});
+            if (pid < 0 || (pid > 0 && !watch)) return error_reply(make_error("`watch_pid` {}: not watchable", pid));
+            auto id = ports.add(*f, owner, pid);
             if (!id) return error_reply(id.error());
+            if (pid > 0)
+                if (auto w = watch(pid); !w) {
+                    (void)ports.remove(*id);
+                    return error_reply(w.error());
+                }
             return json{{"ok", true}, {"id", *id}};
+        }
+        if (op == "remove_owner") {
+            if (!req.contains("owner") || !req["owner"].is_string() || req["owner"].get<std::string>().empty())
+                return error_reply(make_error("remove_owner: `owner` must be a non-empty string"));
+            int n = ports.remove_owner(req["owner"].get<std::string>(), req.value("watch_pid", pid_t{0}));
+            return json{{"ok", true}, {"removed", n}};
         }
         if (op == "remove") {
             if (!req.contains("id") || !req["id"].is_number_integer())
@@ -77,7 +111,7 @@ json handle_api_request(const std::string& text, Ports& ports) {
             if (!r) return error_reply(r.error());
             return json{{"ok", true}};
         }
-        return error_reply(make_error("unknown op `{}`", op).with_hint("ops: add, list, remove"));
+        return error_reply(make_error("unknown op `{}`", op).with_hint("ops: add, list, remove, remove_owner"));
     } catch (const json::exception& e) {
         return error_reply(make_error("request: {}", e.what()));
     }
@@ -148,13 +182,28 @@ void ApiServer::on_client(Client* c) {
     if (!complete) return;
     if (!c->buf.empty()) {
         std::string req = nl != std::string::npos ? c->buf.substr(0, nl) : c->buf;
+        WatchPid watch = [this](pid_t pid) { return watch_pid(pid); };
         auto reply = c->buf.size() > kMaxRequest ? error_reply(make_error("request: larger than 64 KiB"))
-                                                 : handle_api_request(req, *ports_);
+                                                 : handle_api_request(req, *ports_, watch);
         std::string out = reply.dump() + "\n";
         (void)::send(c->fd.get(), out.data(), out.size(), MSG_NOSIGNAL);
     }
     loop_->unwatch(c->fd.get());
     std::erase_if(clients_, [c](const auto& p) { return p.get() == c; });
+}
+
+Result<void> ApiServer::watch_pid(pid_t pid) {
+    if (watched_.count(pid)) return ok();
+    auto fd = BOCK_TRY_CTX(sys::pidfd_open(pid), fmt::format("watch process {}", pid));
+    int raw = fd.get();
+    watched_.emplace(pid, std::move(fd));
+    loop_->watch(raw, POLLIN, [this, pid, raw](short) {
+        ports_->remove_watching(pid);
+        loop_->unwatch(raw);
+        watched_.erase(pid);
+        log::debug("process {} exited: its forwards removed", pid);
+    });
+    return ok();
 }
 
 }  // namespace bock::netns

@@ -4,6 +4,10 @@
 // helper closes. The requests and replies are in docs/netns-helper.md.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -17,8 +21,13 @@ namespace bock::netns {
 class EventLoop;
 class Ports;
 
-// Handles one request (pure: the unit tests call it directly).
-nlohmann::json handle_api_request(const std::string& text, Ports& ports);
+// Called for an added forward's `watch_pid`: watch that process and remove
+// its forwards when it exits; an error (it is gone already) undoes the add.
+using WatchPid = std::function<Result<void>(pid_t)>;
+
+// Handles one request (pure: the unit tests call it directly; without
+// `watch`, `watch_pid` is refused).
+nlohmann::json handle_api_request(const std::string& text, Ports& ports, const WatchPid& watch = {});
 
 class ApiServer {
 public:
@@ -32,11 +41,13 @@ private:
     struct Client;
     void accept_clients();
     void on_client(Client* c);
+    Result<void> watch_pid(pid_t pid);
 
     Fd fd_;
     EventLoop* loop_ = nullptr;
     Ports* ports_ = nullptr;
     std::vector<std::unique_ptr<Client>> clients_;
+    std::map<pid_t, Fd> watched_;  // pidfds of the processes whose forwards go with them
 };
 
 }  // namespace bock::netns

@@ -128,6 +128,18 @@ sockaddr_storage inside_target(int family, uint16_t port) {
     return ss;
 }
 
+// A forward's inside address: its `target` (a service network's container)
+// if it has one, else the loopback in the client's family.
+sockaddr_storage forward_target(const Forward& f, int client_family) {
+    if (!f.target) return inside_target(client_family, f.container_port);
+    sockaddr_storage ss = inside_target(f.target->family, f.container_port);
+    if (f.target->family == AF_INET)
+        reinterpret_cast<sockaddr_in*>(&ss)->sin_addr = f.target->v4;
+    else
+        reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr = f.target->v6;
+    return ss;
+}
+
 // A socket in this thread's namespace connecting to `target`; bound to the
 // client's own address (and port, when free) if `source` is given and is a
 // loopback address. Other clients get the kernel's choice: the container
@@ -404,9 +416,12 @@ void Forwarder::Impl::accept_tcp(Listener* l) {
             return;
         }
         Fd client(s);
-        auto target = target_of(l->target, s, peer, l->f.container_port);
+        auto target = l->f.target ? std::optional<sockaddr_storage>(forward_target(l->f, peer.ss_family))
+                                  : target_of(l->target, s, peer, l->f.container_port);
         if (!target) continue;
-        auto inside = open_peer(SOCK_STREAM, *target, l->target == Forwarder::Target::container_loopback ? &peer : nullptr);
+        // The client's own address only towards the loopback: it means nothing elsewhere.
+        bool keep_source = l->target == Forwarder::Target::container_loopback && !l->f.target;
+        auto inside = open_peer(SOCK_STREAM, *target, keep_source ? &peer : nullptr);
         if (!inside) {
             log::debug("forward {}: {}", l->f.host.to_string(), inside.error().to_string());
             if (inside.error().code() == EMFILE || inside.error().code() == ENFILE) pause(l);
@@ -552,7 +567,7 @@ void Forwarder::Impl::udp_from_client(Listener* l) {
         std::string key(reinterpret_cast<const char*>(&peer), len);
         auto it = l->flows.find(key);
         if (it == l->flows.end()) {
-            auto inside = open_peer(SOCK_DGRAM, inside_target(peer.ss_family, l->f.container_port), &peer);
+            auto inside = open_peer(SOCK_DGRAM, forward_target(l->f, peer.ss_family), l->f.target ? nullptr : &peer);
             if (!inside) {
                 log::debug("forward {}/udp: {}", l->f.host.to_string(), inside.error().to_string());
                 continue;

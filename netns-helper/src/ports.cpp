@@ -76,10 +76,10 @@ void Ports::attach(Forwarder* fw) {
     waiting_.clear();
 }
 
-Result<int> Ports::add(const Forward& f) {
+Result<int> Ports::add(const Forward& f, const std::string& owner, pid_t watch_pid) {
     auto fd = BOCK_TRY(bind_published(f, port_start_));
     int id = next_id_++;
-    ports_.push_back(PublishedPort{id, f});
+    ports_.push_back(PublishedPort{id, f, owner, watch_pid});
     if (fw_)
         fw_->add(id, f, std::move(fd));
     else
@@ -94,6 +94,21 @@ Result<void> Ports::remove(int id) {
     if (fw_) fw_->remove(id);
     std::erase_if(waiting_, [id](const auto& w) { return w.first == id; });
     return ok();
+}
+
+int Ports::remove_owner(const std::string& owner, pid_t watch_pid) {
+    std::vector<int> ids;
+    for (const auto& p : ports_)
+        if (p.owner == owner && (watch_pid == 0 || p.watch_pid == watch_pid)) ids.push_back(p.id);
+    for (int id : ids) (void)remove(id);
+    return static_cast<int>(ids.size());
+}
+
+void Ports::remove_watching(pid_t pid) {
+    std::vector<int> ids;
+    for (const auto& p : ports_)
+        if (p.watch_pid == pid) ids.push_back(p.id);
+    for (int id : ids) (void)remove(id);
 }
 
 }  // namespace bock::netns

@@ -3,6 +3,9 @@
 // on, and hands it to the Forwarder.
 #pragma once
 
+#include <sys/types.h>
+
+#include <string>
 #include <vector>
 
 #include "bock/common/error.hpp"
@@ -23,6 +26,8 @@ Result<Fd> bind_published(const Forward& f, int unprivileged_port_start);
 struct PublishedPort {
     int id;
     Forward f;
+    std::string owner;  // the API's `owner` (a container id), may be empty
+    pid_t watch_pid = 0;  // removed when this process exits (the API's `watch_pid`)
 };
 
 class Ports {
@@ -30,8 +35,13 @@ public:
     explicit Ports(int unprivileged_port_start) : port_start_(unprivileged_port_start) {}
     // Listeners bound before the forwarder exists are queued until attach().
     void attach(Forwarder* fw);
-    Result<int> add(const Forward& f);
+    Result<int> add(const Forward& f, const std::string& owner = {}, pid_t watch_pid = 0);
     Result<void> remove(int id);
+    // Every forward of `owner` (with watch_pid, only those watching it);
+    // how many were removed.
+    int remove_owner(const std::string& owner, pid_t watch_pid = 0);
+    // Every forward watching `pid` (it exited).
+    void remove_watching(pid_t pid);
     const std::vector<PublishedPort>& list() const { return ports_; }
 
 private:

@@ -1,13 +1,81 @@
 #include "net_fixtures.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
+#include "bock/common/fd.hpp"
 #include "testlib.hpp"
 
 namespace bock::test {
+
+sockaddr_in lo_v4(const char* ip, uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    ::inet_pton(AF_INET, ip, &a.sin_addr);
+    a.sin_port = htons(port);
+    return a;
+}
+
+namespace {
+
+// HTTP/1.0 GET of `path` over s connected to `dst`: the whole answer.
+std::string get_on(const Fd& s, const sockaddr* dst, socklen_t len, const std::string& path) {
+    timeval tv{5, 0};
+    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (::connect(s.get(), dst, len) != 0) return "";
+    std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
+    if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) return "";
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(s.get(), buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
+}  // namespace
+
+uint16_t lo_free_port(int type) {
+    Fd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    auto a = lo_v4("127.0.0.1", 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
+    REQUIRE(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    return ntohs(a.sin_port);
+}
+
+std::string lo_http_get(uint16_t port, const std::string& path, const char* source) {
+    Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (source) {
+        auto src = lo_v4(source, 0);
+        REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&src), sizeof src) == 0);
+    }
+    auto dst = lo_v4("127.0.0.1", port);
+    return get_on(s, reinterpret_cast<sockaddr*>(&dst), sizeof dst, path);
+}
+
+bool lo_port_bound(uint16_t port, int type) {
+    Fd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    int one = 1;
+    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto a = lo_v4("127.0.0.1", port);
+    return ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
+}
+
+std::string lo_http_get6(uint16_t port, const std::string& path) {
+    Fd s(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in6 dst{};
+    dst.sin6_family = AF_INET6;
+    dst.sin6_addr = in6addr_loopback;
+    dst.sin6_port = htons(port);
+    return get_on(s, reinterpret_cast<sockaddr*>(&dst), sizeof dst, path);
+}
+
 
 Pid spawn_bock(const std::vector<std::string>& args, const std::string& log) {
     pid_t pid = ::fork();

@@ -314,4 +314,101 @@ void check_network_detached() {
     CHECK(our_responders("bock-netns").empty());
 }
 
+void check_network_ports() {
+    // A subnet of its own (the networks live in this test's own private
+    // namespace, but as root the ports are the host's loopback).
+    REQUIRE(cli({"network", "create", "--subnet", "10.131.7.0/24", "pubnet"}).code == 0);
+    const std::string serve = "mkdir -p /www && echo hello-published > /www/index.html && exec httpd -f -p 80 -h /www";
+    uint16_t p4 = lo_free_port(), p6 = lo_free_port();
+    std::string log = tmp_dir() + "/pweb.log";
+    Pid web = spawn_bock({"run", "--rm", "--name", "pweb", "--network", "pubnet", "-p",
+                          fmt::format("127.0.0.1:{}:80", p4), "-p", fmt::format("[::1]:{}:80", p6), "busybox", "sh",
+                          "-c", serve},
+                         log);
+    bool up = eventually([&] { return lo_http_get(p4, "/index.html").find("hello-published") != std::string::npos; });
+    INFO(fs::read_file(log).value_or(""));
+    REQUIRE(up);
+    CHECK_THAT(lo_http_get6(p6, "/index.html"), Catch::Contains("hello-published"));
+    auto port = cli({"port", "pweb"});
+    CHECK_THAT(port.out, Catch::Contains(fmt::format("80/tcp -> 127.0.0.1:{}", p4)));
+    CHECK_THAT(cli({"ps"}).out, Catch::Contains(fmt::format("127.0.0.1:{}->80/tcp", p4)));
+    // A port in use: a clear error, no container, address or port left.
+    auto busy = cli({"run", "--rm", "--name", "busy", "--network", "pubnet", "-p", fmt::format("127.0.0.1:{}:80", p4),
+                     "busybox", "true"});
+    CHECK(busy.code != 0);
+    CHECK_THAT(busy.err, Catch::Contains(fmt::format("port {} is already in use", p4)));
+    CHECK(cli({"ps", "-a", "--format", "{{.Names}}"}).out == "pweb\n");
+    CHECK(address_on("pubnet", "busy").empty());
+    CHECK_THAT(lo_http_get(p4, "/index.html"), Catch::Contains("hello-published"));
+    // Detached: through stop and start; a stopped container's port is free.
+    uint16_t q = lo_free_port();
+    auto d = cli({"run", "-d", "--name", "dweb", "--network", "pubnet", "-p", fmt::format("127.0.0.1:{}:80", q),
+                  "busybox", "sh", "-c", serve});
+    INFO(d.err);
+    REQUIRE(d.code == 0);
+    CHECK(eventually([&] { return lo_http_get(q, "/index.html").find("hello-published") != std::string::npos; }));
+    REQUIRE(cli({"stop", "-t", "1", "dweb"}).code == 0);
+    CHECK(eventually([&] { return !lo_port_bound(q); }, 5000));
+    auto st = cli({"start", "dweb"});
+    INFO(st.err);
+    REQUIRE(st.code == 0);
+    CHECK(eventually([&] { return lo_http_get(q, "/index.html").find("hello-published") != std::string::npos; }));
+    // connect/disconnect of a running container: a new interface now,
+    // reached by name from the other network; gone after disconnect.
+    REQUIRE(cli({"network", "create", "--subnet", "10.131.9.0/24", "side"}).code == 0);
+    auto con = cli({"network", "connect", "--alias", "sideweb", "side", "dweb"});
+    INFO(con.err);
+    REQUIRE(con.code == 0);
+    std::string side_ip = address_on("side", "dweb");
+    CHECK(side_ip.starts_with("10.131.9."));
+    auto eth1 = cli({"exec", "dweb", "ip", "-o", "-4", "addr", "show", "eth1"});
+    CHECK_THAT(eth1.out, Catch::Contains(side_ip + "/24"));
+    const std::string fetch = "for i in $(seq 50); do wget -qO- http://sideweb/index.html 2>/dev/null && exit 0; "
+                              "sleep 0.2; done; echo unreachable; exit 1";
+    auto peer = cli({"run", "--rm", "--network", "side", "busybox", "sh", "-c", fetch});
+    INFO(peer.out + peer.err);
+    CHECK_THAT(peer.out, Catch::Contains("hello-published"));
+    auto dis = cli({"network", "disconnect", "side", "dweb"});
+    INFO(dis.err);
+    CHECK(dis.code == 0);
+    CHECK(address_on("side", "dweb").empty());
+    CHECK(cli({"exec", "dweb", "ip", "link", "show", "eth1"}).code != 0);
+    auto gone = cli({"run", "--rm", "--network", "side", "busybox", "sh", "-c",
+                     "wget -qO- http://" + side_ip + "/index.html 2>/dev/null || echo unreachable"});
+    CHECK_THAT(gone.out, Catch::Contains("unreachable") && !Catch::Contains("hello-published"));
+    CHECK(cli({"network", "rm", "side"}).code == 0);
+    // A foreground bock run SIGKILLed: the next `bock rm -f` frees its port.
+    uint16_t k = lo_free_port();
+    std::string klog = tmp_dir() + "/killed.log";
+    Pid killed = spawn_bock({"run", "--name", "killed", "--network", "pubnet", "-p", fmt::format("127.0.0.1:{}:80", k),
+                             "busybox", "sh", "-c", serve},
+                            klog);
+    bool served = eventually([&] { return lo_http_get(k, "/index.html").find("hello-published") != std::string::npos; });
+    INFO(fs::read_file(klog).value_or(""));
+    CHECK(served);
+    (void)killed.kill(SIGKILL);
+    (void)killed.wait();
+    auto rmk = cli({"rm", "-f", "killed"});
+    INFO(rmk.err);
+    CHECK(rmk.code == 0);
+    CHECK(!lo_port_bound(k));
+    // rm -f: the ports are free when it returns.
+    auto rm = cli({"rm", "-f", "pweb", "dweb"});
+    INFO(rm.err);
+    CHECK(rm.code == 0);
+    (void)web.wait();
+    CHECK(!lo_port_bound(p4));
+    CHECK(!lo_port_bound(q));
+    CHECK(cli({"network", "rm", "pubnet"}).code == 0);
+    CHECK(our_responders().empty());
+    CHECK(our_responders("bock-netns").empty());
+    // -p on an --internal network: refused before anything is made.
+    REQUIRE(cli({"network", "create", "--internal", "--subnet", "10.131.8.0/24", "shut"}).code == 0);
+    auto internal = cli({"run", "--rm", "--network", "shut", "-p", "127.0.0.1::80", "busybox", "true"});
+    CHECK(internal.code != 0);
+    CHECK_THAT(internal.err, Catch::Contains("--internal"));
+    CHECK(cli({"network", "rm", "shut"}).code == 0);
+    CHECK(cli({"ps", "-a", "-q"}).out.empty());
+}
+
 }  // namespace bock::test

@@ -19,5 +19,10 @@ void check_network_traffic();
 // other by name (bock exec); a restart keeps the address and plugs the new
 // namespace; rm -f leaves no veth.
 void check_network_detached();
+// Published ports (-p 127.0.0.1:P:80, [::1]) of a busybox httpd on a
+// network, fetched on the host's loopback; bock port and ps; a port in use
+// refused leaving nothing; a detached one through stop/start; rm -f frees
+// them; -p on an --internal network refused.
+void check_network_ports();
 
 }  // namespace bock::test

@@ -17,52 +17,13 @@
 #include "bock/common/fd.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/pid.hpp"
+#include "net_fixtures.hpp"
 #include "testlib.hpp"
 
 using namespace bock;
 using namespace bock::test;
 
 namespace {
-
-sockaddr_in v4(uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    return a;
-}
-
-uint16_t free_port() {
-    Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    auto a = v4(0);
-    socklen_t len = sizeof a;
-    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
-    REQUIRE(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    return ntohs(a.sin_port);
-}
-
-bool listening(uint16_t port) {
-    Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    int one = 1;
-    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    auto a = v4(port);
-    return ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
-}
-
-std::string get(uint16_t port, const std::string& path) {
-    Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    timeval tv{5, 0};
-    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    auto a = v4(port);
-    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "";
-    std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-    if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) return "";
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(s.get(), buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-    return out;
-}
 
 std::string sorted_lines(const std::string& text) {
     auto l = lines(text);
@@ -101,7 +62,7 @@ TEST_CASE("root: --network none (the default), host, ns:PATH", "[root-network]")
 
 TEST_CASE("root: -p needs --network slirp4netns; through bock-netns it publishes and is freed", "[root-network]") {
     if (::access("/dev/net/tun", R_OK | W_OK) != 0) skip("/dev/net/tun is missing");
-    uint16_t port = free_port();
+    uint16_t port = lo_free_port();
     auto refused = cli({"run", "--rm", "-p", fmt::format("127.0.0.1:{}:8080", port), "busybox", "true"});
     CHECK(refused.code == 125);
     CHECK_THAT(refused.err, Catch::Contains("-p needs the slirp4netns network"));
@@ -123,7 +84,7 @@ TEST_CASE("root: -p needs --network slirp4netns; through bock-netns it publishes
     Pid bock(p);
     bool up = false;
     for (int i = 0; i < 500 && !up; ++i) {
-        up = get(port, "/i.txt").find("root-published") != std::string::npos;
+        up = lo_http_get(port, "/i.txt").find("root-published") != std::string::npos;
         if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     INFO(fs::read_file(log).value_or(""));
@@ -131,16 +92,16 @@ TEST_CASE("root: -p needs --network slirp4netns; through bock-netns it publishes
     auto ps = cli({"ps", "-q"});
     REQUIRE(!lines(ps.out).empty());
     CHECK(cli({"rm", "-f", lines(ps.out)[0]}).code == 0);
-    CHECK(!listening(port));
+    CHECK(!lo_port_bound(port));
 }
 
 TEST_CASE("root: run -d --network slirp4netns -p: the helper outlives bock, follows restart, goes with rm -f",
           "[root-network]") {
     if (::access("/dev/net/tun", R_OK | W_OK) != 0) skip("/dev/net/tun is missing");
-    uint16_t port = free_port();
+    uint16_t port = lo_free_port();
     auto up = [&] {
         for (int i = 0; i < 500; ++i) {
-            if (get(port, "/i.txt").find("root-detached") != std::string::npos) return true;
+            if (lo_http_get(port, "/i.txt").find("root-detached") != std::string::npos) return true;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         return false;
@@ -157,7 +118,7 @@ TEST_CASE("root: run -d --network slirp4netns -p: the helper outlives bock, foll
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK(lines(cli({"ps", "-q"}).out).size() == 1);  // still running: the stopped run's cleanup left it alone
     CHECK(cli({"rm", "-f", id}).code == 0);
-    CHECK(!listening(port));
+    CHECK(!lo_port_bound(port));
     // The default as root stays none, for detached containers too.
     auto none = cli({"run", "-d", "busybox", "sleep", "1000"});
     REQUIRE(none.code == 0);

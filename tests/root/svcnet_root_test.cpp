@@ -17,3 +17,7 @@ TEST_CASE("root: containers on a service network reach each other by name; other
 TEST_CASE("root: detached containers on a service network, restarted", "[root-svcnet]") {
     bock::test::check_network_detached();
 }
+
+TEST_CASE("root: published ports to a container on a service network", "[root-svcnet-ports]") {
+    bock::test::check_network_ports();
+}

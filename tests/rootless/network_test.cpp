@@ -45,70 +45,6 @@ bool wait_until(const std::function<bool()>& cond, int ms = 10000) {
     return cond();
 }
 
-sockaddr_in v4(const char* ip, uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    ::inet_pton(AF_INET, ip, &a.sin_addr);
-    a.sin_port = htons(port);
-    return a;
-}
-
-uint16_t free_port(int type = SOCK_STREAM) {
-    Fd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
-    auto a = v4("127.0.0.1", 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
-    REQUIRE(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    return ntohs(a.sin_port);
-}
-
-std::string http_get(uint16_t port, const std::string& path, const char* source = nullptr) {
-    Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    timeval tv{5, 0};
-    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (source) {
-        auto src = v4(source, 0);
-        REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&src), sizeof src) == 0);
-    }
-    auto dst = v4("127.0.0.1", port);
-    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) return "";
-    std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-    if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) return "";
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(s.get(), buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-    return out;
-}
-
-// A listener on 127.0.0.1:port (TCP) or a socket bound there (UDP).
-// SO_REUSEADDR: connections left in TIME_WAIT do not count.
-bool port_bound(uint16_t port, int type = SOCK_STREAM) {
-    Fd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
-    int one = 1;
-    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    auto a = v4("127.0.0.1", port);
-    return ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
-}
-
-std::string http_get6(uint16_t port, const std::string& path) {
-    Fd s(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    timeval tv{5, 0};
-    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in6 dst{};
-    dst.sin6_family = AF_INET6;
-    dst.sin6_addr = in6addr_loopback;
-    dst.sin6_port = htons(port);
-    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) return "";
-    std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-    if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) return "";
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(s.get(), buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-    return out;
-}
-
 // The container's httpd: /hello.txt and /cgi-bin/addr (the client address).
 const char* kHttpdScript =
     "mkdir -p /www/cgi-bin && echo hello from the container > /www/hello.txt && "
@@ -176,7 +112,7 @@ TEST_CASE("bock run reaches the host's loopback through host.containers.internal
     std::string root = tmp_dir() + "/hostwww";
     REQUIRE(fs::mkdir_p(root));
     REQUIRE(fs::write_file(root + "/hello.txt", "hello from the host\n"));
-    uint16_t port = free_port();
+    uint16_t port = lo_free_port();
     pid_t p = ::fork();
     if (p == 0) {
         ::execl("/bin/busybox", "busybox", "httpd", "-f", "-p", fmt::format("127.0.0.1:{}", port).c_str(), "-h",
@@ -184,7 +120,7 @@ TEST_CASE("bock run reaches the host's loopback through host.containers.internal
         ::_exit(127);
     }
     Pid httpd(p);
-    REQUIRE(wait_until([&] { return !http_get(port, "/hello.txt").empty(); }));
+    REQUIRE(wait_until([&] { return !lo_http_get(port, "/hello.txt").empty(); }));
     std::string url = fmt::format("http://host.containers.internal:{}/hello.txt", port);
     auto allowed = cli({"run", "--rm", "--dns-upstream", kNoDns, "--network", "slirp4netns:allow_host_loopback=true",
                         "busybox", "sh", "-c", "cat /etc/hosts; wget -qO- " + url});
@@ -230,17 +166,17 @@ TEST_CASE("bock run's DNS goes to --dns-upstream; resolv.conf, hosts and hostnam
 
 TEST_CASE("bock run -p publishes an httpd that sees the client's loopback address; port, ps, container:", "[network]") {
     require_tun();
-    uint16_t port = free_port();
+    uint16_t port = lo_free_port();
     std::string log = tmp_dir() + "/server.log";
     Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:8080", port),
                              "busybox", "sh", "-c", kHttpdScript},
                             log);
-    bool up = wait_until([&] { return !http_get(port, "/hello.txt").empty(); }, 20000);
+    bool up = wait_until([&] { return !lo_http_get(port, "/hello.txt").empty(); }, 20000);
     INFO(fs::read_file(log).value_or(""));
     REQUIRE(up);
     // busybox httpd listens on [::]: an IPv4 client is seen in its mapped
     // form, still with its own address.
-    CHECK_THAT(http_get(port, "/cgi-bin/addr", "127.0.0.5"),
+    CHECK_THAT(lo_http_get(port, "/cgi-bin/addr", "127.0.0.5"),
                Catch::Contains("remote=127.0.0.5\n") || Catch::Contains("remote=[::ffff:127.0.0.5]\n"));
     auto helpers = our_helpers();
     CHECK(helpers.size() == 1);
@@ -258,23 +194,23 @@ TEST_CASE("bock run -p publishes an httpd that sees the client's loopback addres
     CHECK(joined.out == "hello from the container\n");
     // bock rm -f: the helper is gone and the port free when it returns.
     CHECK(cli({"rm", "-f", id}).code == 0);
-    CHECK(!port_bound(port));
+    CHECK(!lo_port_bound(port));
     for (pid_t h : helpers) CHECK(process_gone(h));
     CHECK(our_helpers().empty());
 }
 
 TEST_CASE("bock run -p publishes a UDP port; the server sees the client's address", "[network]") {
     require_tun();
-    uint16_t port = free_port(SOCK_DGRAM);
+    uint16_t port = lo_free_port(SOCK_DGRAM);
     std::string log = tmp_dir() + "/udp.log";
     Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:5353/udp", port),
                              probe_image(), "/probe", "udp-echo", "5353", "1"},
                             log);
     REQUIRE(wait_until([&] { return fs::read_file(log).value_or("").find("listening") != std::string::npos; }, 20000));
     Fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    auto src = v4("127.0.0.5", 0);
+    auto src = lo_v4("127.0.0.5", 0);
     REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&src), sizeof src) == 0);
-    auto dst = v4("127.0.0.1", port);
+    auto dst = lo_v4("127.0.0.1", port);
     REQUIRE(::connect(s.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0);
     REQUIRE(::send(s.get(), "udp-hello", 9, 0) == 9);
     pollfd p{s.get(), POLLIN, 0};
@@ -290,7 +226,7 @@ TEST_CASE("bock run -p publishes a UDP port; the server sees the client's addres
     // the port is free.
     auto st = server.wait();
     CHECK((st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0));
-    CHECK(!port_bound(port, SOCK_DGRAM));
+    CHECK(!lo_port_bound(port, SOCK_DGRAM));
     CHECK(our_helpers().empty());
 }
 
@@ -298,16 +234,16 @@ TEST_CASE("bock run -p [::1]:PORT publishes on IPv6 loopback; the server sees ::
     require_tun();
     if (fs::read_file("/proc/net/if_inet6").value_or("").find("00000000000000000000000000000001") == std::string::npos)
         skip("the host's loopback has no ::1");
-    uint16_t port = free_port();
+    uint16_t port = lo_free_port();
     std::string log = tmp_dir() + "/server6.log";
     Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("[::1]:{}:8080", port),
                              "busybox", "sh", "-c", kHttpdScript},
                             log);
-    bool up = wait_until([&] { return !http_get6(port, "/hello.txt").empty(); }, 20000);
+    bool up = wait_until([&] { return !lo_http_get6(port, "/hello.txt").empty(); }, 20000);
     INFO(fs::read_file(log).value_or(""));
     REQUIRE(up);
-    CHECK_THAT(http_get6(port, "/hello.txt"), Catch::Contains("hello from the container"));
-    CHECK_THAT(http_get6(port, "/cgi-bin/addr"), Catch::Contains("remote=[::1]\n"));
+    CHECK_THAT(lo_http_get6(port, "/hello.txt"), Catch::Contains("hello from the container"));
+    CHECK_THAT(lo_http_get6(port, "/cgi-bin/addr"), Catch::Contains("remote=[::1]\n"));
     std::string id = running_id("httpd");
     REQUIRE(!id.empty());
     CHECK(cli({"port", id}).out == fmt::format("8080/tcp -> [::1]:{}\n", port));
@@ -317,13 +253,13 @@ TEST_CASE("bock run -p [::1]:PORT publishes on IPv6 loopback; the server sees ::
 
 TEST_CASE("10,000 connections to one published port do not stop the helper serving another", "[network]") {
     require_tun();
-    uint16_t flooded = free_port(), other = free_port();
+    uint16_t flooded = lo_free_port(), other = lo_free_port();
     std::string log = tmp_dir() + "/flood.log";
     Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:8080", flooded),
                              "-p", fmt::format("127.0.0.1:{}:8081", other), "busybox", "sh", "-c",
                              "mkdir -p /www && echo other > /www/o.txt && exec httpd -f -p 8081 -h /www"},
                             log);
-    bool up = wait_until([&] { return !http_get(other, "/o.txt").empty(); }, 20000);
+    bool up = wait_until([&] { return !lo_http_get(other, "/o.txt").empty(); }, 20000);
     INFO(fs::read_file(log).value_or(""));
     REQUIRE(up);
     std::atomic<int> connected{0};
@@ -335,7 +271,7 @@ TEST_CASE("10,000 connections to one published port do not stop the helper servi
             std::vector<Fd> batch;
             for (int i = 0; i < 250; ++i) {
                 Fd c(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-                auto dst = v4("127.0.0.1", flooded);
+                auto dst = lo_v4("127.0.0.1", flooded);
                 linger l{1, 0};
                 ::setsockopt(c.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
                 if (::connect(c.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0) ++connected;
@@ -346,18 +282,18 @@ TEST_CASE("10,000 connections to one published port do not stop the helper servi
     int served = 0, tries = 0;
     while (connected < 10000 && tries < 200) {
         ++tries;
-        if (http_get(other, "/o.txt").find("other") != std::string::npos) ++served;
+        if (lo_http_get(other, "/o.txt").find("other") != std::string::npos) ++served;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     flood.join();
     CHECK(connected == 10000);
     CHECK(served == tries);
-    CHECK_THAT(http_get(other, "/o.txt"), Catch::Contains("other"));
+    CHECK_THAT(lo_http_get(other, "/o.txt"), Catch::Contains("other"));
     std::string id = running_id("8081");
     REQUIRE(!id.empty());
     CHECK(cli({"rm", "-f", id}).code == 0);
-    CHECK(!port_bound(flooded));
-    CHECK(!port_bound(other));
+    CHECK(!lo_port_bound(flooded));
+    CHECK(!lo_port_bound(other));
     CHECK(our_helpers().empty());
 }
 
@@ -408,9 +344,9 @@ TEST_CASE("ping 10.0.2.2 from a bock run container, as root and as a user", "[ne
 
 TEST_CASE("bock run refuses a port in use and a privileged port with their reasons; bad --network", "[network]") {
     require_tun();
-    uint16_t port = free_port();
+    uint16_t port = lo_free_port();
     Fd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    auto a = v4("127.0.0.1", port);
+    auto a = lo_v4("127.0.0.1", port);
     REQUIRE(::bind(taken.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
     REQUIRE(::listen(taken.get(), 1) == 0);
     auto inuse = cli({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:80", port), "busybox", "true"});
@@ -442,19 +378,19 @@ TEST_CASE("bock run refuses a port in use and a privileged port with their reaso
 
 TEST_CASE("a SIGKILLed bock run leaves no helper and no port bound", "[network]") {
     require_tun();
-    uint16_t port = free_port();
+    uint16_t port = lo_free_port();
     std::string log = tmp_dir() + "/killed.log";
     Pid bock = spawn_bock({"run", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:8080", port), "busybox",
                            "sh", "-c", kHttpdScript},
                           log);
-    REQUIRE(wait_until([&] { return !http_get(port, "/hello.txt").empty(); }, 20000));
+    REQUIRE(wait_until([&] { return !lo_http_get(port, "/hello.txt").empty(); }, 20000));
     auto helpers = children_named(bock.get(), "bock-netns");
     REQUIRE(helpers.size() == 1);
     pid_t helper = helpers[0];
     REQUIRE(::kill(bock.get(), SIGKILL) == 0);
     (void)bock.wait();
     CHECK(wait_until([&] { return process_gone(helper); }));
-    CHECK(wait_until([&] { return !port_bound(port); }));
+    CHECK(wait_until([&] { return !lo_port_bound(port); }));
     CHECK(our_helpers().empty());
     auto ps = cli({"ps", "-a", "--format", "json"});
     for (const auto& c : nlohmann::json::parse(ps.out)) (void)cli({"rm", "-f", c["Id"].get<std::string>()});
@@ -468,17 +404,17 @@ TEST_CASE("a SIGKILLed bock run leaves no helper and no port bound", "[network]"
 TEST_CASE("bock run -d -p: a detached server's port, through start, restart, policy, rm -f and a killed monitor",
           "[network]") {
     require_tun();
-    uint16_t port = free_port();
+    uint16_t port = lo_free_port();
     std::string pub = fmt::format("127.0.0.1:{}:8080", port);
-    auto up = [&] { return !http_get(port, "/hello.txt").empty(); };
+    auto up = [&] { return !lo_http_get(port, "/hello.txt").empty(); };
     auto d = cli({"run", "-d", "--dns-upstream", kNoDns, "-p", pub, "busybox", "sh", "-c", kHttpdScript});
     INFO(d.err);
     REQUIRE(d.code == 0);
     std::string id = lines(d.out).at(0);
     // bock returned: the helper is not its child any more, and serves.
     REQUIRE(wait_until(up));
-    CHECK_THAT(http_get(port, "/hello.txt"), Catch::Contains("hello from the container"));
-    CHECK_THAT(http_get(port, "/cgi-bin/addr", "127.0.0.5"), Catch::Contains("::ffff:127.0.0.5]"));
+    CHECK_THAT(lo_http_get(port, "/hello.txt"), Catch::Contains("hello from the container"));
+    CHECK_THAT(lo_http_get(port, "/cgi-bin/addr", "127.0.0.5"), Catch::Contains("::ffff:127.0.0.5]"));
     CHECK(cli({"port", id}).out == fmt::format("8080/tcp -> 127.0.0.1:{}\n", port));
     auto helpers = our_helpers();
     REQUIRE(helpers.size() == 1);
@@ -492,7 +428,7 @@ TEST_CASE("bock run -d -p: a detached server's port, through start, restart, pol
     // stop: the helper ends with the container, the port is free.
     CHECK(cli({"stop", id}).code == 0);
     CHECK(wait_until([&] { return process_gone(helpers[0]); }));
-    CHECK(wait_until([&] { return !port_bound(port); }));
+    CHECK(wait_until([&] { return !lo_port_bound(port); }));
     // start: a new network namespace, a new helper on the same port.
     CHECK(cli({"start", id}).code == 0);
     CHECK(wait_until(up));
@@ -518,7 +454,7 @@ TEST_CASE("bock run -d -p: a detached server's port, through start, restart, pol
         return true;
     }));
     CHECK(our_helpers().empty());
-    CHECK(wait_until([&] { return !port_bound(port); }));
+    CHECK(wait_until([&] { return !lo_port_bound(port); }));
 
     // A restart policy: killed, started again with a new helper serving the port.
     auto a = cli({"run", "-d", "--restart", "always", "--dns-upstream", kNoDns, "-p", pub, "busybox", "sh", "-c",
@@ -541,7 +477,7 @@ TEST_CASE("bock run -d -p: a detached server's port, through start, restart, pol
     REQUIRE(monitor > 0);
     REQUIRE(::kill(monitor, SIGKILL) == 0);
     CHECK(wait_until([&] { return our_helpers().empty(); }));
-    CHECK(wait_until([&] { return !port_bound(port); }));
+    CHECK(wait_until([&] { return !lo_port_bound(port); }));
     auto ps = nlohmann::json::parse(cli({"ps", "-a", "--format", "json"}).out);
     REQUIRE(ps.size() == 1);
     CHECK(ps[0]["State"] == "exited");

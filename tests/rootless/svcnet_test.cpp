@@ -14,3 +14,7 @@ TEST_CASE("containers on a service network reach each other by name; other netwo
 TEST_CASE("detached containers on a service network, restarted", "[svcnet]") {
     bock::test::check_network_detached();
 }
+
+TEST_CASE("published ports to a container on a service network", "[svcnet-ports]") {
+    bock::test::check_network_ports();
+}

@@ -35,6 +35,10 @@ struct Forward {
     HostAddr host;             // port = the host port
     uint16_t container_port = 0;
     bool any_host_ip = false;  // no IP given: bound to 0.0.0.0
+    // Set (the API's `container_ip`): connect to this address at
+    // container_port instead of the loopback, from the kernel's choice of
+    // source (a service network's container behind the session's helper).
+    std::optional<HostAddr> target;
 };
 
 struct Options {
