@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
-#include <cstring>
+#include <cstdlib>
 #include <optional>
 #include <thread>
 
@@ -59,25 +59,31 @@ Result<void> write_ready(int fd) {
     return ok();
 }
 
-// The container's init, from the engine (--netns-pid-fd): decimal digits
-// up to a newline or EOF. 0: EOF without a pid (the engine gave up).
-Result<pid_t> read_pid(int fd) {
+// The container's init, from the engine (--netns-sock): one message, its
+// pid in decimal (a newline allowed), with the fd of its network namespace
+// attached (SCM_RIGHTS) or not. pid 0: EOF without a message (the engine
+// gave up).
+struct Target {
+    pid_t pid = 0;
+    Fd netns;
+};
+
+Result<Target> receive_target(int sock) {
     char buf[32];
-    size_t n = 0;
-    while (n < sizeof buf - 1) {
-        ssize_t r = ::read(fd, buf + n, sizeof buf - 1 - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return errno_error("read the container's pid from fd {}", fd);
-        if (r == 0) break;
-        n += static_cast<size_t>(r);
-        if (std::memchr(buf, '\n', n)) break;
-    }
-    ::close(fd);
+    int fd = -1;
+    ssize_t n = sys::raw::recv_with_fd(sock, buf, sizeof buf - 1, &fd);
+    ::close(sock);
+    Target t;
+    t.netns = Fd(fd);
+    if (n < 0) return Error(static_cast<int>(-n), fmt::format("receive the container's pid on fd {}", sock));
+    if (n == 0) return t;
     buf[n] = 0;
-    if (n == 0) return 0;
-    long v = std::strtol(buf, nullptr, 10);
-    if (v <= 0 || v > (1 << 22)) return make_error("fd {}: `{}` is not a pid", fd, std::string(buf, n));
-    return static_cast<pid_t>(v);
+    char* end = nullptr;
+    long v = std::strtol(buf, &end, 10);
+    if (v <= 0 || v > (1 << 22) || (*end != 0 && *end != '\n'))
+        return make_error("fd {}: `{}` is not a pid", sock, std::string(buf, static_cast<size_t>(n)));
+    t.pid = static_cast<pid_t>(v);
+    return t;
 }
 
 // BOCK_LOG=debug: the monotonic clock at each stage of the start, to
@@ -93,16 +99,16 @@ void stage(const char* name) {
 
 Result<void> run_helper(const Options& opts) {
     stage("main");
-    Options o = opts;  // the pid may come later, from --netns-pid-fd
+    Options o = opts;  // the pid may come later, from --netns-sock
     ::signal(SIGPIPE, SIG_IGN);  // splice(2) to a closed socket: EPIPE is handled
     // The engine's fds are not passed on to anything the helper starts (nft).
-    for (int fd : {o.ready_fd, o.exit_fd, o.netns_pid_fd})
+    for (int fd : {o.ready_fd, o.exit_fd, o.netns_sock})
         if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     raise_fd_limit();
     int port_start = read_unprivileged_port_start();
 
     // 4. (run while the TAP thread of step 3 works, or, with
-    //    --netns-pid-fd, before the pid is even known) Everything bound on
+    //    --netns-sock, before the pid is even known) Everything bound on
     //    the host before the sandbox hides it; libslirp and the seccomp
     //    filter prepared.
     Ports ports(port_start);
@@ -122,23 +128,29 @@ Result<void> run_helper(const Options& opts) {
         if (o.seccomp) filter.emplace(BOCK_TRY(SeccompFilter::build()));
         return ok();
     };
-    if (o.netns_pid_fd >= 0) {
+    Fd netns;
+    if (o.netns_sock >= 0) {
         BOCK_TRY(prepare());
-        o.netns_pid = BOCK_TRY(read_pid(o.netns_pid_fd));
-        o.netns_pid_fd = -1;
-        if (o.netns_pid == 0) {
-            log::debug("no pid on the pid fd: the engine gave up");
+        auto target = BOCK_TRY(receive_target(o.netns_sock));
+        o.netns_sock = -1;
+        if (target.pid == 0) {
+            log::debug("no pid on the netns socket: the engine gave up");
             return ok();
         }
+        o.netns_pid = target.pid;
+        netns = std::move(target.netns);
         if (o.watch_pid == 0) o.watch_pid = o.netns_pid;
     }
 
     stage("pid");
-    // 1. What to watch and join, opened while everything is visible.
+    // 1. What to watch and join, opened while everything is visible (the
+    //    namespace unless the engine sent it: see Options::netns_sock).
     Fd watch;
     if (o.watch_pid > 0) watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
-    std::string netns_path = o.netns_path.empty() ? fmt::format("/proc/{}/ns/net", o.netns_pid) : o.netns_path;
-    auto netns = BOCK_TRY_CTX(sys::open(netns_path, O_RDONLY), "open the container's network namespace");
+    if (!netns) {
+        std::string path = o.netns_path.empty() ? fmt::format("/proc/{}/ns/net", o.netns_pid) : o.netns_path;
+        netns = BOCK_TRY_CTX(sys::open(path, O_RDONLY), "open the container's network namespace");
+    }
 
     // 2. The user namespace that owns it (single-threaded: setns requires it).
     if (!o.userns_path.empty()) {

@@ -1,10 +1,13 @@
 #include "net_fixtures.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
+#include "bock/common/fd.hpp"
 #include "testlib.hpp"
 
 namespace bock::test {
@@ -27,6 +30,28 @@ Pid spawn_bock(const std::vector<std::string>& args, const std::string& log) {
         ::_exit(127);
     }
     return Pid(pid);
+}
+
+uint16_t loopback_port(int type) {
+    Fd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
+    REQUIRE(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    return ntohs(a.sin_port);
+}
+
+Pid loopback_httpd(const std::string& root, uint16_t port) {
+    std::string listen = "127.0.0.1:" + std::to_string(port);
+    pid_t p = ::fork();
+    REQUIRE(p >= 0);
+    if (p == 0) {
+        ::execl("/bin/busybox", "busybox", "httpd", "-f", "-p", listen.c_str(), "-h", root.c_str(), nullptr);
+        ::_exit(127);
+    }
+    return Pid(p);
 }
 
 const char* const kResolverScript = R"(

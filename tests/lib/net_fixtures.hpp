@@ -3,6 +3,9 @@
 // the test's own DNS resolver on 127.0.0.1.
 #pragma once
 
+#include <sys/socket.h>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,13 @@ namespace bock::test {
 // stdout and stderr appended to `log` (a foreground run: the container
 // lives as long as this process).
 Pid spawn_bock(const std::vector<std::string>& args, const std::string& log);
+
+// A free port on 127.0.0.1 (TCP, or UDP with SOCK_DGRAM).
+uint16_t loopback_port(int type = SOCK_STREAM);
+
+// busybox httpd serving `root` on 127.0.0.1:port, in the foreground of
+// the returned process (killed and reaped with it).
+Pid loopback_httpd(const std::string& root, uint16_t port);
 
 // A python3 script: `python3 -c SCRIPT PORT_FILE ADDR` binds a UDP socket
 // on 127.0.0.1, writes its port to PORT_FILE (by rename) and answers every

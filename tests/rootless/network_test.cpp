@@ -53,15 +53,6 @@ sockaddr_in v4(const char* ip, uint16_t port) {
     return a;
 }
 
-uint16_t free_port(int type = SOCK_STREAM) {
-    Fd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
-    auto a = v4("127.0.0.1", 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
-    REQUIRE(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    return ntohs(a.sin_port);
-}
-
 std::string http_get(uint16_t port, const std::string& path, const char* source = nullptr) {
     Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     timeval tv{5, 0};
@@ -176,14 +167,8 @@ TEST_CASE("bock run reaches the host's loopback through host.containers.internal
     std::string root = tmp_dir() + "/hostwww";
     REQUIRE(fs::mkdir_p(root));
     REQUIRE(fs::write_file(root + "/hello.txt", "hello from the host\n"));
-    uint16_t port = free_port();
-    pid_t p = ::fork();
-    if (p == 0) {
-        ::execl("/bin/busybox", "busybox", "httpd", "-f", "-p", fmt::format("127.0.0.1:{}", port).c_str(), "-h",
-                root.c_str(), nullptr);
-        ::_exit(127);
-    }
-    Pid httpd(p);
+    uint16_t port = loopback_port();
+    Pid httpd = loopback_httpd(root, port);
     REQUIRE(wait_until([&] { return !http_get(port, "/hello.txt").empty(); }));
     std::string url = fmt::format("http://host.containers.internal:{}/hello.txt", port);
     auto allowed = cli({"run", "--rm", "--dns-upstream", kNoDns, "--network", "slirp4netns:allow_host_loopback=true",
@@ -230,7 +215,7 @@ TEST_CASE("bock run's DNS goes to --dns-upstream; resolv.conf, hosts and hostnam
 
 TEST_CASE("bock run -p publishes an httpd that sees the client's loopback address; port, ps, container:", "[network]") {
     require_tun();
-    uint16_t port = free_port();
+    uint16_t port = loopback_port();
     std::string log = tmp_dir() + "/server.log";
     Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:8080", port),
                              "busybox", "sh", "-c", kHttpdScript},
@@ -265,7 +250,7 @@ TEST_CASE("bock run -p publishes an httpd that sees the client's loopback addres
 
 TEST_CASE("bock run -p publishes a UDP port; the server sees the client's address", "[network]") {
     require_tun();
-    uint16_t port = free_port(SOCK_DGRAM);
+    uint16_t port = loopback_port(SOCK_DGRAM);
     std::string log = tmp_dir() + "/udp.log";
     Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:5353/udp", port),
                              probe_image(), "/probe", "udp-echo", "5353", "1"},
@@ -298,7 +283,7 @@ TEST_CASE("bock run -p [::1]:PORT publishes on IPv6 loopback; the server sees ::
     require_tun();
     if (fs::read_file("/proc/net/if_inet6").value_or("").find("00000000000000000000000000000001") == std::string::npos)
         skip("the host's loopback has no ::1");
-    uint16_t port = free_port();
+    uint16_t port = loopback_port();
     std::string log = tmp_dir() + "/server6.log";
     Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("[::1]:{}:8080", port),
                              "busybox", "sh", "-c", kHttpdScript},
@@ -317,7 +302,7 @@ TEST_CASE("bock run -p [::1]:PORT publishes on IPv6 loopback; the server sees ::
 
 TEST_CASE("10,000 connections to one published port do not stop the helper serving another", "[network]") {
     require_tun();
-    uint16_t flooded = free_port(), other = free_port();
+    uint16_t flooded = loopback_port(), other = loopback_port();
     std::string log = tmp_dir() + "/flood.log";
     Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:8080", flooded),
                              "-p", fmt::format("127.0.0.1:{}:8081", other), "busybox", "sh", "-c",
@@ -408,7 +393,7 @@ TEST_CASE("ping 10.0.2.2 from a bock run container, as root and as a user", "[ne
 
 TEST_CASE("bock run refuses a port in use and a privileged port with their reasons; bad --network", "[network]") {
     require_tun();
-    uint16_t port = free_port();
+    uint16_t port = loopback_port();
     Fd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     auto a = v4("127.0.0.1", port);
     REQUIRE(::bind(taken.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
@@ -442,7 +427,7 @@ TEST_CASE("bock run refuses a port in use and a privileged port with their reaso
 
 TEST_CASE("a SIGKILLed bock run leaves no helper and no port bound", "[network]") {
     require_tun();
-    uint16_t port = free_port();
+    uint16_t port = loopback_port();
     std::string log = tmp_dir() + "/killed.log";
     Pid bock = spawn_bock({"run", "--dns-upstream", kNoDns, "-p", fmt::format("127.0.0.1:{}:8080", port), "busybox",
                            "sh", "-c", kHttpdScript},
@@ -468,7 +453,7 @@ TEST_CASE("a SIGKILLed bock run leaves no helper and no port bound", "[network]"
 TEST_CASE("bock run -d -p: a detached server's port, through start, restart, policy, rm -f and a killed monitor",
           "[network]") {
     require_tun();
-    uint16_t port = free_port();
+    uint16_t port = loopback_port();
     std::string pub = fmt::format("127.0.0.1:{}:8080", port);
     auto up = [&] { return !http_get(port, "/hello.txt").empty(); };
     auto d = cli({"run", "-d", "--dns-upstream", kNoDns, "-p", pub, "busybox", "sh", "-c", kHttpdScript});
