@@ -80,6 +80,30 @@ Run cli_retry(const std::vector<std::string>& args) {
     return r;
 }
 
+// A server on the host's loopback, reached from inside through the
+// gateway 10.0.2.2 (bock-netns with host loopback allowed): `get` fetches
+// `hello` from it inside a container run `with` its network flags.
+struct HostServer {
+    std::string www = tmp_dir() + "/www";
+    uint16_t port = loopback_port();
+    Pid httpd;
+    std::string get = fmt::format("timeout 10 wget -qO- http://10.0.2.2:{}/hello.txt", port);
+    std::string hello = "hello from the host";
+
+    HostServer() {
+        REQUIRE(fs::mkdir_p(www, 0755));
+        REQUIRE(fs::write_file(www + "/hello.txt", hello + "\n"));
+        httpd = loopback_httpd(www, port);
+        const std::string url = fmt::format("http://127.0.0.1:{}/hello.txt", port);
+        for (int i = 0; i < 100 && run({"/bin/busybox", "wget", "-qO-", url}).code != 0; ++i) ::usleep(50000);
+    }
+    std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) const {
+        head.insert(head.end(), {"--dns-upstream", "127.0.0.1:9", "--network", "slirp4netns:allow_host_loopback=true"});
+        head.insert(head.end(), tail.begin(), tail.end());
+        return head;
+    }
+};
+
 std::string write_config(const std::string& text) {
     std::string dir = tmp_dir() + "/xdg";
     REQUIRE(fs::mkdir_p(dir + "/bock"));
@@ -305,25 +329,11 @@ void check_userns_modes() {
 void check_userns_network() {
     if (::access("/dev/net/tun", R_OK | W_OK) != 0) skip("/dev/net/tun is not usable by this user");
     auto img = owners_image();
-    // A server on the host's loopback, reached from inside through the
-    // gateway 10.0.2.2 (bock-netns with host loopback allowed).
-    std::string www = tmp_dir() + "/www";
-    REQUIRE(fs::mkdir_p(www));
-    REQUIRE(fs::write_file(www + "/hello.txt", "hello from the host\n"));
-    uint16_t port = loopback_port();
-    Pid httpd = loopback_httpd(www, port);
-    const std::string get = fmt::format("timeout 10 wget -qO- http://10.0.2.2:{}/hello.txt", port);
-    const std::vector<std::string> net{"--dns-upstream", "127.0.0.1:9", "--network",
-                                       "slirp4netns:allow_host_loopback=true"};
-    for (int i = 0; i < 100 && run({"/bin/busybox", "wget", "-qO-", fmt::format("http://127.0.0.1:{}/hello.txt", port)})
-                                       .code != 0;
-         ++i)
-        ::usleep(50000);
-    const std::string hello = "hello from the host";
+    HostServer server;
+    const std::string& get = server.get;
+    const std::string& hello = server.hello;
     auto with = [&](std::vector<std::string> head, std::vector<std::string> tail) {
-        head.insert(head.end(), net.begin(), net.end());
-        head.insert(head.end(), tail.begin(), tail.end());
-        return head;
+        return server.with(std::move(head), std::move(tail));
     };
 
     // keep-id, foreground: the user inside, a bound directory written as
@@ -414,6 +424,23 @@ void check_root_userns() {
     struct stat st{};
     REQUIRE(::stat((shared + "/f").c_str(), &st) == 0);
     CHECK(st.st_uid == 100000u);  // the container's root is 100000 on the host
+
+    // bock-netns (asked for: root's default is none) with that user
+    // namespace: in the foreground, and detached through a restart.
+    {
+        HostServer server;
+        auto n = cli(server.with({"run", "--rm", "--uidmap", "0:100000:65536"}, {img, "sh", "-c", server.get}));
+        INFO(n.err);
+        CHECK(n.out == server.hello + "\n");
+        auto d = cli(server.with({"run", "-d", "--uidmap", "0:100000:65536"}, {img, "sleep", "60"}));
+        INFO(d.err);
+        REQUIRE(d.code == 0);
+        std::string did = lines(d.out)[0];
+        CHECK(cli_retry({"exec", did, "sh", "-c", server.get}).out == server.hello + "\n");
+        REQUIRE(cli({"restart", "-t", "1", did}).code == 0);
+        CHECK(cli_retry({"exec", did, "sh", "-c", server.get}).out == server.hello + "\n");
+        REQUIRE(cli({"rm", "-f", did}).code == 0);
+    }
 
     // auto: /etc/subuid's `containers` range, or the error naming it.
     auto subuid = fs::read_file("/etc/subuid").value_or("");
