@@ -128,26 +128,15 @@ Result<void> run_helper(const Options& opts) {
         if (o.seccomp) filter.emplace(BOCK_TRY(SeccompFilter::build()));
         return ok();
     };
-    Fd netns;
-    if (o.netns_sock >= 0) {
-        BOCK_TRY(prepare());
-        auto target = BOCK_TRY(receive_target(o.netns_sock));
-        o.netns_sock = -1;
-        if (target.pid == 0) {
-            log::debug("no pid on the netns socket: the engine gave up");
-            return ok();
-        }
-        o.netns_pid = target.pid;
-        netns = std::move(target.netns);
-        if (o.watch_pid == 0) o.watch_pid = o.netns_pid;
-    }
+    if (o.netns_sock >= 0) BOCK_TRY(prepare());
 
-    stage("pid");
-    // 1. What to watch and join, opened while everything is visible (the
-    //    namespace unless the engine sent it: see Options::netns_sock).
-    Fd watch;
-    if (o.watch_pid > 0) watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
-    if (!netns) {
+    // 1. What to watch and join, opened while everything is visible: now
+    //    when known (--netns-pid, --netns-path), else received later
+    //    (--netns-sock: the engine opened the namespace, see
+    //    Options::netns_sock), when the sandbox hides /proc.
+    Fd watch, netns;
+    if (o.netns_sock < 0) {
+        if (o.watch_pid > 0) watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
         std::string path = o.netns_path.empty() ? fmt::format("/proc/{}/ns/net", o.netns_pid) : o.netns_path;
         netns = BOCK_TRY_CTX(sys::open(path, O_RDONLY), "open the container's network namespace");
     }
@@ -158,12 +147,29 @@ Result<void> run_helper(const Options& opts) {
         BOCK_TRY_CTX(sys::setns(userns.get(), CLONE_NEWUSER), fmt::format("join user namespace `{}`", o.userns_path));
     }
 
-    // 3. The TAP, configured inside (ping for every group) by a thread,
-    //    while this one does steps 4 and 5; joined on every way out.
+    // 3. The TAP, configured inside (ping for every group) by a thread
+    //    started now, so that it keeps the mount namespace of before the
+    //    sandbox (it opens /dev/net/tun and /proc/sys, and forks nft). It
+    //    is handed the namespace's fd over a pipe, at once or once
+    //    received; EOF: nothing to do (a way out before that). Joined on
+    //    every way out.
     TapConfig tc{o.tap_name, o.mtu, o.ipv6, o.set_ping_group_range};
     OutboundRedirect redirect;
     Result<Fd> tap = make_error("not run");
-    std::jthread tap_thread([&] { tap = open_tap_in(netns.get(), tc, o.allow_host_loopback, &redirect); });
+    FdPair handoff = BOCK_TRY(sys::pipe());
+    std::jthread tap_thread([&, in = handoff.first.get()] {
+        int fd = -1;
+        if (sys::raw::read_all(in, &fd, sizeof fd) == static_cast<int>(sizeof fd))
+            tap = open_tap_in(fd, tc, o.allow_host_loopback, &redirect);
+    });
+    // Declared after the thread: closed (EOF for it) before it is joined.
+    Fd handoff_w = std::move(handoff.second);
+    auto hand_over = [&] {
+        int fd = netns.get();
+        (void)sys::raw::write_all(handoff_w.get(), &fd, sizeof fd);
+        handoff_w.reset();
+    };
+    if (netns) hand_over();
 
     // 4. (see above) When the pid was known from the start, on a thread
     //    of its own while this one builds the sandbox (step 5): that thread
@@ -174,16 +180,32 @@ Result<void> run_helper(const Options& opts) {
     if (!loop) prepare_thread.emplace([&] { prepared = prepare(); });
 
     // 5. Lock down: this thread's mount namespace (the TAP thread keeps the
-    //    old one: it still opens /dev/net/tun and /proc/sys, and forks
-    //    nft), then the forwarder threads, started side by side (each joins
-    //    its namespace and drops its own privileges), then ours and the
-    //    seccomp filter for all.
+    //    old one), then the forwarder threads, started side by side (each
+    //    joins its namespace and drops its own privileges), then ours and
+    //    the seccomp filter for all. With --netns-sock the sandbox is built
+    //    before the pid comes, off the container's start path.
     auto sandboxed = o.sandbox ? enter_mount_sandbox() : ok();
     stage("sandbox");
     prepare_thread.reset();  // joined
     stage("prepared");
     if (!prepared) return std::move(prepared).error();
     if (!sandboxed) return std::move(sandboxed).error();
+    if (o.netns_sock >= 0) {
+        auto target = BOCK_TRY(receive_target(o.netns_sock));
+        o.netns_sock = -1;
+        if (target.pid == 0) {
+            log::debug("no pid on the netns socket: the engine gave up");
+            return ok();
+        }
+        stage("pid");
+        if (!target.netns)
+            return make_error("no network namespace came with pid {} on the netns socket", target.pid)
+                .with_hint("send the fd of /proc/PID/ns/net with the pid (SCM_RIGHTS)");
+        netns = std::move(target.netns);
+        hand_over();
+        if (o.watch_pid == 0) o.watch_pid = target.pid;
+        watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
+    }
     tap_thread.join();
     stage("tap");
     if (!tap) return std::move(tap).error();

@@ -126,9 +126,9 @@ A libslirp network helper for one rootless container (docs/netns-helper.md).
 target:
   --netns-pid PID          join /proc/PID/ns/net (and watch PID: exit when it exits)
   --netns-sock FD          receive PID and the fd of its network namespace on the unix
-                           socket FD (one message, the fd as SCM_RIGHTS; without an
-                           fd: as --netns-pid) once the ports, the API socket, libslirp
-                           and the seccomp filter are ready; EOF without a PID: exit 0
+                           socket FD (one message, the fd as SCM_RIGHTS) once the ports,
+                           the API socket, libslirp, the seccomp filter and the sandbox
+                           are ready; EOF without a PID: exit 0
   --netns-path PATH        join the network namespace at PATH
   --userns-path PATH       join this user namespace first
   --watch-pid PID          exit when PID exits (default: --netns-pid)

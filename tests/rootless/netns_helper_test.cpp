@@ -392,16 +392,27 @@ TEST_CASE("bock-netns started before its pid (--netns-sock), with no exit fd, li
     CHECK(!bound());
     CHECK(wait_exit(h) == 0);
 
-    // EOF on the socket before a message: it gives up quietly.
+    // EOF on the socket before a message: it gives up quietly (in a user
+    // namespace of its own, where its sandbox, built before, can be made).
     int again[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, again) == 0);
     Fd w(again[0]), r(again[1]);
     Helper quiet;
-    quiet.log = tmp_dir() + "/netns-pidfd-eof.log";
-    quiet.pid = spawn({bin("bock-netns"), "--netns-sock", "3"}, quiet.log, {r.get()});
+    quiet.log = tmp_dir() + "/netns-sock-eof.log";
+    quiet.pid = spawn({"unshare", "-Ur", bin("bock-netns"), "--netns-sock", "3"}, quiet.log, {r.get()});
     r.reset();
     w.reset();
     CHECK(wait_exit(quiet) == 0);
+    // A pid without its namespace: refused, with what to send.
+    REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, again) == 0);
+    Fd w2(again[0]), r2(again[1]);
+    Helper bare;
+    bare.log = tmp_dir() + "/netns-sock-bare.log";
+    bare.pid = spawn({"unshare", "-Ur", bin("bock-netns"), "--netns-sock", "3"}, bare.log, {r2.get()});
+    r2.reset();
+    REQUIRE(::send(w2.get(), "1\n", 2, MSG_NOSIGNAL) == 2);
+    CHECK(wait_exit(bare) == 1);
+    CHECK_THAT(bare.output(), Catch::Contains("no network namespace came with pid 1"));
 }
 
 TEST_CASE("bock-netns --netns-sock: a namespace sent as an fd is joined where the pid could not be opened", "[netns]") {
@@ -459,7 +470,7 @@ TEST_CASE("bock-netns --netns-sock: a namespace sent as an fd is joined where th
     CHECK(by_pid.error().code() == EACCES);
 
     // The helper in its user namespace (by our fd: /proc/PID/ns/user is
-    // closed too), the pid only: refused.
+    // closed too). By pid (--netns-pid, the helper opening it): refused.
     auto start = [&](bool send_fd, const std::string& log) {
         int ready[2], sock[2];
         REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
@@ -467,15 +478,18 @@ TEST_CASE("bock-netns --netns-sock: a namespace sent as an fd is joined where th
         Fd ready_r(ready[0]), ready_w(ready[1]), w(sock[0]), r(sock[1]);
         Helper h;
         h.log = log;
-        h.pid = spawn({"nsenter", "--user=/proc/self/fd/5", "--preserve-credentials", bin("bock-netns"), "--netns-sock",
-                       "4", "--ready-fd", "3", "--dns-upstream", "127.0.0.1:9"},
-                      log, {ready_w.get(), r.get(), userns->get()});
+        std::vector<std::string> argv{"nsenter", "--user=/proc/self/fd/5", "--preserve-credentials", bin("bock-netns"),
+                                      "--ready-fd", "3", "--dns-upstream", "127.0.0.1:9"};
+        if (send_fd) argv.insert(argv.end(), {"--netns-sock", "4"});
+        else argv.insert(argv.end(), {"--netns-pid", std::to_string(p)});
+        h.pid = spawn(argv, log, {ready_w.get(), r.get(), userns->get()});
         ready_w.reset();
         r.reset();
-        std::string text = std::to_string(p) + "\n";
-        ssize_t n = send_fd ? sys::raw::send_with_fd(w.get(), text.data(), text.size(), netns->get())
-                            : ::send(w.get(), text.data(), text.size(), MSG_NOSIGNAL);
-        CHECK(n == static_cast<ssize_t>(text.size()));
+        if (send_fd) {
+            std::string text = std::to_string(p) + "\n";
+            CHECK(sys::raw::send_with_fd(w.get(), text.data(), text.size(), netns->get()) ==
+                  static_cast<ssize_t>(text.size()));
+        }
         pollfd pf{ready_r.get(), POLLIN, 0};
         REQUIRE(::poll(&pf, 1, 10000) == 1);
         h.ready = ::read(ready_r.get(), &c, 1) == 1 && c == '1';

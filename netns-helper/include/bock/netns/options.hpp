@@ -46,7 +46,7 @@ struct Options {
     // the container exists, and opens the namespace itself, as the
     // container's creator, before the container changes its ids (the
     // helper may not open /proc/PID/ns/net of a container in a user
-    // namespace of its own then). Without an fd: opened by pid.
+    // namespace of its own then). A pid without an fd is refused.
     int netns_sock = -1;
     std::string netns_path;
     std::string userns_path;   // joined first, when given
