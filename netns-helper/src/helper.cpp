@@ -86,6 +86,13 @@ Result<Target> receive_target(int sock) {
     return t;
 }
 
+// Hands a thread waiting on the pipe's other end the fd number (an int),
+// then closes this end.
+void hand_over(Fd& w, int fd) {
+    (void)sys::raw::write_all(w.get(), &fd, sizeof fd);
+    w.reset();
+}
+
 // BOCK_LOG=debug: the monotonic clock at each stage of the start, to
 // profile start-to-ready against the caller's own clock (bench/net).
 void stage(const char* name) {
@@ -164,12 +171,7 @@ Result<void> run_helper(const Options& opts) {
     });
     // Declared after the thread: closed (EOF for it) before it is joined.
     Fd handoff_w = std::move(handoff.second);
-    auto hand_over = [&] {
-        int fd = netns.get();
-        (void)sys::raw::write_all(handoff_w.get(), &fd, sizeof fd);
-        handoff_w.reset();
-    };
-    if (netns) hand_over();
+    if (netns) hand_over(handoff_w, netns.get());
 
     // 4. (see above) When the pid was known from the start, on a thread
     //    of its own while this one builds the sandbox (step 5): that thread
@@ -190,6 +192,18 @@ Result<void> run_helper(const Options& opts) {
     stage("prepared");
     if (!prepared) return std::move(prepared).error();
     if (!sandboxed) return std::move(sandboxed).error();
+    // 6. The forwarder threads, which share the sandbox's mount namespace
+    //    (so started only now): the inside one joins the container's
+    //    network namespace (with --netns-sock as soon as it is handed the
+    //    fd, being started before the pid comes), the outbound one (host
+    //    loopback allowed) stays in the host's. Each drops its own
+    //    privileges.
+    FdPair fw_handoff = BOCK_TRY(sys::pipe());
+    auto fw = BOCK_TRY(Forwarder::launch(netns ? netns.get() : -1, netns ? -1 : fw_handoff.first.get()));
+    std::unique_ptr<Forwarder> outbound;
+    if (o.allow_host_loopback) outbound = BOCK_TRY(Forwarder::launch(-1));
+    // Declared after the forwarder: closed (EOF for it) before it stops.
+    Fd fw_handoff_w = std::move(fw_handoff.second);
     if (o.netns_sock >= 0) {
         auto target = BOCK_TRY(receive_target(o.netns_sock));
         o.netns_sock = -1;
@@ -202,7 +216,8 @@ Result<void> run_helper(const Options& opts) {
             return make_error("no network namespace came with pid {} on the netns socket", target.pid)
                 .with_hint("send the fd of /proc/PID/ns/net with the pid (SCM_RIGHTS)");
         netns = std::move(target.netns);
-        hand_over();
+        hand_over(handoff_w, netns.get());
+        hand_over(fw_handoff_w, netns.get());
         if (o.watch_pid == 0) o.watch_pid = target.pid;
         watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
     }
@@ -210,23 +225,20 @@ Result<void> run_helper(const Options& opts) {
     stage("tap");
     if (!tap) return std::move(tap).error();
     loop->set_tap(std::move(*tap));
-    auto fw = BOCK_TRY(Forwarder::launch(netns.get()));
-    std::unique_ptr<Forwarder> outbound;
-    if (redirect.listener) outbound = BOCK_TRY(Forwarder::launch(-1));
     if (o.sandbox) BOCK_TRY(drop_privileges());
     BOCK_TRY(fw->wait_started());
     netns.reset();
     ports.attach(fw.get());
     Fd nft_exit;
-    if (outbound) {
-        BOCK_TRY(outbound->wait_started());
+    if (outbound) BOCK_TRY(outbound->wait_started());
+    if (outbound && redirect.listener) {
         outbound->add(0, Forward{}, std::move(redirect.listener), Forwarder::Target::original_destination);
         nft_exit = BOCK_TRY(sys::pidfd_open(redirect.nft.get()));
     }
     stage("forwarders");
     if (filter) BOCK_TRY(filter->load());
 
-    // 6. Serve; stop when the exit fd closes or init exits.
+    // 7. Serve; stop when the exit fd closes or init exits.
     if (o.exit_fd >= 0) {
         loop->watch(o.exit_fd, POLLIN, [&loop, fd = o.exit_fd](short) {
             char b[64];
