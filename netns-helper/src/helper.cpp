@@ -61,8 +61,8 @@ Result<void> write_ready(int fd) {
 
 // The container's init, from the engine (--netns-sock): one message, its
 // pid in decimal (a newline allowed), with the fd of its network namespace
-// attached (SCM_RIGHTS) or not. pid 0: EOF without a message (the engine
-// gave up).
+// attached (SCM_RIGHTS; run_helper refuses a pid without it). pid 0: EOF
+// without a message (the engine gave up).
 struct Target {
     pid_t pid = 0;
     Fd netns;
