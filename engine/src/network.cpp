@@ -302,18 +302,23 @@ Result<NetnsHelper> NetnsHelper::spawn(const HelperOptions& o) {
     return h;
 }
 
-Result<void> NetnsHelper::attach(pid_t pid) {
+Result<void> NetnsHelper::attach(pid_t pid, int netns_fd) {
     Fd sock = std::move(ns_w_);
-    // Opened here, by the container's creator, right after the clone: the
-    // container has not changed its ids yet (it waits for its mappings),
-    // so /proc/PID/ns/net opens. The helper could not open it later when
-    // the container has a user namespace of its own (--userns=auto,
-    // --uidmap, keep-id): then its init runs as another id and, until it
-    // execs, is not dumpable (docs/netns-helper.md).
-    auto netns = sys::open(fmt::format("/proc/{}/ns/net", pid), O_RDONLY);
-    if (!netns) return std::move(netns).error().wrap("open the container's network namespace");
+    // Opened by the container's creator right after the clone (the
+    // runtime's, or here when it had none): the container has not changed
+    // its ids yet, so its namespace opens. The helper could not open it
+    // later when the container has a user namespace of its own
+    // (--userns=auto, --uidmap, keep-id, ns:PATH): then its init runs as
+    // another id and, until it execs, is not dumpable (docs/netns-helper.md).
+    Fd opened;
+    if (netns_fd < 0) {
+        auto ns = sys::open(fmt::format("/proc/{}/ns/net", pid), O_RDONLY);
+        if (!ns) return std::move(ns).error().wrap("open the container's network namespace");
+        opened = std::move(*ns);
+        netns_fd = opened.get();
+    }
     std::string text = std::to_string(pid) + "\n";
-    ssize_t n = sys::raw::send_with_fd(sock.get(), text.data(), text.size(), netns->get());
+    ssize_t n = sys::raw::send_with_fd(sock.get(), text.data(), text.size(), netns_fd);
     // EPIPE: it has failed already; wait_ready() tells why.
     if (n < 0 && n != -EPIPE && n != -ECONNRESET)
         return Error(static_cast<int>(-n), "send bock-netns the container's network namespace");
@@ -565,8 +570,8 @@ std::vector<int> ContainerNetwork::inherited_fds() const { return helper_ ? help
 void ContainerNetwork::attach(runtime::RunOptions& ro) {
     if (mode_.kind == "svcnet") return attach_svcnet(ro);
     if (!helper_) return;
-    ro.on_spawned = [this](pid_t pid) -> Result<void> {
-        return helper_->attach(pid).context("start the container's network");
+    ro.on_spawned = [this](pid_t pid, int netns_fd) -> Result<void> {
+        return helper_->attach(pid, netns_fd).context("start the container's network");
     };
     ro.on_created = [this](pid_t) -> Result<void> {
         auto t0 = std::chrono::steady_clock::now();

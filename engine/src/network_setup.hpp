@@ -70,10 +70,10 @@ public:
     // Starts it before the container exists (--netns-sock): it binds the
     // published ports and prepares libslirp and its sandbox meanwhile.
     static Result<NetnsHelper> spawn(const HelperOptions& opts);
-    // Sends it the container's init and its network namespace, opened
-    // here: called by the container's creator right after the clone,
-    // before the container changes its ids (on_spawned).
-    Result<void> attach(pid_t pid);
+    // Sends it the container's init and its network namespace (netns_fd,
+    // from on_spawned; -1: opened here by pid): called by the container's
+    // creator right after the clone, before the container changes its ids.
+    Result<void> attach(pid_t pid, int netns_fd = -1);
     // Waits (10 s at most) for it to be ready; the error carries its log.
     Result<void> wait_ready();
     // After the container ended: waits (2 s at most) until the helper has

@@ -267,11 +267,7 @@ void check_userns_modes() {
     // ns:PATH: join the user namespace of the running auto container.
     auto pid = cli({"inspect", "--format", "{{.State.Pid}}", lines(a1.out)[0]});
     REQUIRE(pid.code == 0);
-    // (--network none: a process born in a joined user namespace is root
-    // there before its clone returns, so its network namespace cannot be
-    // opened for bock-netns: docs/userns.md.)
-    auto ns = run_in({"--network", "none", "--userns=ns:/proc/" + lines(pid.out)[0] + "/ns/user"},
-                     "cat /proc/self/uid_map");
+    auto ns = run_in({"--userns=ns:/proc/" + lines(pid.out)[0] + "/ns/user"}, "cat /proc/self/uid_map");
     INFO(ns.err);
     CHECK(ns.code == 0);
     CHECK(strings_equal_ws(ns.out, "0 1 1000"));
@@ -376,6 +372,15 @@ void check_userns_network() {
     auto ag2 = cli_retry({"exec", aid, "sh", "-c", get});
     INFO(ag2.err);
     CHECK(ag2.out == hello + "\n");
+    // ns:PATH, the auto container's user namespace joined: the process is
+    // born root there (another id), its network namespace made and sent
+    // by the runtime's helper that joined it.
+    auto apid = cli({"inspect", "--format", "{{.State.Pid}}", aid});
+    REQUIRE(apid.code == 0);
+    auto j = cli(with({"run", "--rm", "--userns=ns:/proc/" + lines(apid.out)[0] + "/ns/user"},
+                      {img, "sh", "-c", "id -u; " + get}));
+    INFO(j.err);
+    CHECK(lines(j.out) == std::vector<std::string>{"0", hello});
     REQUIRE(cli({"rm", "-f", aid}).code == 0);
 
     // keep-id created, then started, then restarted.
