@@ -103,8 +103,9 @@ Result<void> in_monitor_process(const Context& ctx, const ContainerRecord& rec, 
     ro.forward_signals = false;
     ro.pid_file = dirs.pid_file();
     ro.create_parent_death_signal = SIGKILL;
-    // The network helper told the container's pid as soon as it is cloned,
-    // and awaited before the container can be released.
+    // The network helper sent the container's pid and network namespace
+    // (opened here, the creator) as soon as it is cloned, and awaited
+    // before the container can be released.
     if (net) net->attach(ro);
     spec.process.terminal = rec.tty;
     if (rec.tty) {

@@ -254,12 +254,13 @@ std::string netns_api_socket(const Context& ctx, const std::string& id) {
 Result<NetnsHelper> NetnsHelper::spawn(const HelperOptions& o) {
     std::string exe = BOCK_TRY(paths::helper_path("bock-netns"));
     FdPair ready = BOCK_TRY(sys::pipe());
-    // A socket, not a pipe: writing to a helper that already failed (a port
-    // in use) must give EPIPE, not SIGPIPE.
-    FdPair pidp = BOCK_TRY(sys::socketpair_seqpacket());
+    // A socket, not a pipe: the container's network namespace goes with its
+    // pid (SCM_RIGHTS), and writing to a helper that already failed (a port
+    // in use) gives EPIPE, not SIGPIPE.
+    FdPair nsp = BOCK_TRY(sys::socketpair_seqpacket());
     // No --exit-fd: the helper lives as long as the container's init (a
     // pidfd of it), not as long as this process.
-    std::vector<std::string> argv = {exe, "--netns-pid-fd", "4", "--ready-fd", "3"};
+    std::vector<std::string> argv = {exe, "--netns-sock", "4", "--ready-fd", "3"};
     if (!o.api_socket.empty()) argv.insert(argv.end(), {"--api-socket", o.api_socket});
     if (!o.dns_upstream.empty()) argv.insert(argv.end(), {"--dns-upstream", o.dns_upstream});
     if (o.allow_host_loopback) argv.push_back("--allow-host-loopback");
@@ -270,17 +271,17 @@ Result<NetnsHelper> NetnsHelper::spawn(const HelperOptions& o) {
     // dup2 onto 3 and 4 clears close-on-exec; the originals may be 3 or 4
     // themselves, so they are moved out of the way first.
     Fd ready_w(::fcntl(ready.second.get(), F_DUPFD_CLOEXEC, 10));
-    Fd pid_r(::fcntl(pidp.first.get(), F_DUPFD_CLOEXEC, 10));
+    Fd ns_r(::fcntl(nsp.first.get(), F_DUPFD_CLOEXEC, 10));
     ready.second.reset();
-    pidp.first.reset();
-    if (!ready_w || !pid_r) return errno_error("start bock-netns");
+    nsp.first.reset();
+    if (!ready_w || !ns_r) return errno_error("start bock-netns");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, o.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&fa, 2, 1);
     posix_spawn_file_actions_adddup2(&fa, ready_w.get(), 3);
-    posix_spawn_file_actions_adddup2(&fa, pid_r.get(), 4);
+    posix_spawn_file_actions_adddup2(&fa, ns_r.get(), 4);
     // Its own process group: a ^C meant for the container (forwarded by
     // bock) does not reach it; it stops when the container does.
     posix_spawnattr_t at;
@@ -294,23 +295,33 @@ Result<NetnsHelper> NetnsHelper::spawn(const HelperOptions& o) {
     if (rc != 0) return Error(rc, fmt::format("start `{}`", exe));
     NetnsHelper h;
     h.pid_ = Pid(child);
-    h.pid_w_ = std::move(pidp.second);
+    h.ns_w_ = std::move(nsp.second);
     h.ready_ = std::move(ready.first);
     h.log_ = o.log;
     h.api_socket_ = o.api_socket;
     return h;
 }
 
-Result<void> NetnsHelper::attach(pid_t pid) {
+Result<void> NetnsHelper::attach(pid_t pid, int netns_fd) {
+    Fd sock = std::move(ns_w_);
+    // Opened by the container's creator right after the clone (the
+    // runtime's, or here when it had none): the container has not changed
+    // its ids yet, so its namespace opens. The helper could not open it
+    // later when the container has a user namespace of its own
+    // (--userns=auto, --uidmap, keep-id, ns:PATH): then its init runs as
+    // another id and, until it execs, is not dumpable (docs/netns-helper.md).
+    Fd opened;
+    if (netns_fd < 0) {
+        auto ns = sys::open(fmt::format("/proc/{}/ns/net", pid), O_RDONLY);
+        if (!ns) return std::move(ns).error().wrap("open the container's network namespace");
+        opened = std::move(*ns);
+        netns_fd = opened.get();
+    }
     std::string text = std::to_string(pid) + "\n";
-    ssize_t n;
-    do {
-        n = ::send(pid_w_.get(), text.data(), text.size(), MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    int e = errno;
-    pid_w_.reset();
+    ssize_t n = sys::raw::send_with_fd(sock.get(), text.data(), text.size(), netns_fd);
     // EPIPE: it has failed already; wait_ready() tells why.
-    if (n < 0 && e != EPIPE && e != ECONNRESET) return Error(e, "tell bock-netns the container's pid");
+    if (n < 0 && n != -EPIPE && n != -ECONNRESET)
+        return Error(static_cast<int>(-n), "send bock-netns the container's network namespace");
     return ok();
 }
 
@@ -386,20 +397,20 @@ void NetnsHelper::finish() {
         }
         log::warn("bock-netns (pid {}) did not stop with its container: killing it", pid_.get());
     }
-    pid_w_.reset();
+    ns_w_.reset();
     ready_.reset();
     pid_ = Pid();  // killed and reaped
 }
 
 std::vector<int> NetnsHelper::fds() const {
     std::vector<int> out;
-    for (const Fd* f : {&pid_w_, &ready_})
+    for (const Fd* f : {&ns_w_, &ready_})
         if (*f) out.push_back(f->get());
     return out;
 }
 
 void NetnsHelper::detach() {
-    pid_w_.reset();
+    ns_w_.reset();
     ready_.reset();
     api_socket_.clear();
     pid_.detach();
@@ -559,8 +570,8 @@ std::vector<int> ContainerNetwork::inherited_fds() const { return helper_ ? help
 void ContainerNetwork::attach(runtime::RunOptions& ro) {
     if (mode_.kind == "svcnet") return attach_svcnet(ro);
     if (!helper_) return;
-    ro.on_spawned = [this](pid_t pid) -> Result<void> {
-        return helper_->attach(pid).context("start the container's network");
+    ro.on_spawned = [this](pid_t pid, int netns_fd) -> Result<void> {
+        return helper_->attach(pid, netns_fd).context("start the container's network");
     };
     ro.on_created = [this](pid_t) -> Result<void> {
         auto t0 = std::chrono::steady_clock::now();

@@ -68,11 +68,13 @@ public:
     NetnsHelper(NetnsHelper&&) = default;
     NetnsHelper& operator=(NetnsHelper&&) = default;
     ~NetnsHelper() { finish(); }
-    // Starts it before the container exists (--netns-pid-fd): it binds the
+    // Starts it before the container exists (--netns-sock): it binds the
     // published ports and prepares libslirp and its sandbox meanwhile.
     static Result<NetnsHelper> spawn(const HelperOptions& opts);
-    // Tells it the container's init, whose network namespace now exists.
-    Result<void> attach(pid_t pid);
+    // Sends it the container's init and its network namespace (netns_fd,
+    // from on_spawned; -1: opened here by pid): called by the container's
+    // creator right after the clone, before the container changes its ids.
+    Result<void> attach(pid_t pid, int netns_fd = -1);
     // Waits (10 s at most) for it to be ready; the error carries its log.
     Result<void> wait_ready();
     // After the container ended: waits (2 s at most) until the helper has
@@ -89,7 +91,7 @@ public:
 
 private:
     Pid pid_;
-    Fd pid_w_;  // --netns-pid-fd's write end, until attach()
+    Fd ns_w_;  // --netns-sock's other end, until attach()
     Fd ready_;
     bool is_ready_ = false;
     std::string log_;
@@ -148,17 +150,19 @@ public:
     // none | host | slirp4netns | container | ns | svcnet
     const std::string& kind() const { return mode_.kind; }
     // As early as the container's directories exist: bock-netns started
-    // (slirp4netns), to be told the container's pid later; its pid and
-    // start time into the record (netns_pid, netns_start).
+    // (slirp4netns), to be sent the container's pid and network namespace
+    // later; its pid and start time into the record (netns_pid,
+    // netns_start).
     Result<void> start(const Context& ctx, const ContainerDirs& dirs, ContainerRecord& record);
     // Before the root is mounted: the mount targets' lower layer.
     Result<void> add_mount_targets(layers::LayersSpec& ls) const;
     // The spec's network namespace and the network files' bind mounts.
     Result<void> configure(const Context& ctx, const ContainerDirs& dirs, runtime::Spec& spec) const;
-    // The runtime's hooks: the helper told the container's pid as soon as
-    // its namespaces exist (on_spawned) and awaited before the container
-    // is started (on_created), so that its start overlaps the container's
-    // creation instead of following it.
+    // The runtime's hooks: the helper sent the container's pid and network
+    // namespace, opened by the creator, as soon as the namespaces exist and
+    // before the container changes its ids (on_spawned), and awaited
+    // before the container is started (on_created), so that its start
+    // overlaps the container's creation instead of following it.
     void attach(runtime::RunOptions& ro);
     // The fds the hooks of attach() use (see the class comment).
     std::vector<int> inherited_fds() const;

@@ -84,7 +84,7 @@ Result<void> ContainerNetwork::start_svcnet(const Context& ctx, const ContainerD
 }
 
 void ContainerNetwork::attach_svcnet(runtime::RunOptions& ro) {
-    ro.on_spawned = [this](pid_t pid) -> Result<void> {
+    ro.on_spawned = [this](pid_t pid, int) -> Result<void> {
         for (size_t i = 0; i < svc_.size(); ++i)
             BOCK_TRY_CTX(svcnet::plug(*svc_ctx_, svc_[i], svc_[i].endpoints.back(), pid, static_cast<int>(i)),
                          fmt::format("connect the container to network `{}`", svc_[i].name));

@@ -205,7 +205,7 @@ struct Forwarder::Impl {
     // --- the thread ---
     std::promise<Result<void>> started;
     std::future<Result<void>> started_future;
-    void run(int netns_fd);
+    void run(int netns_fd, int handoff_fd);
     Result<void> enter(int netns_fd);
     void loop();
     void take_commands();
@@ -237,7 +237,7 @@ struct Forwarder::Impl {
 
 Forwarder::Forwarder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<std::unique_ptr<Forwarder>> Forwarder::launch(int netns_fd) {
+Result<std::unique_ptr<Forwarder>> Forwarder::launch(int netns_fd, int handoff_fd) {
     auto impl = std::make_unique<Impl>();
     int ep = ::epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) return errno_error("epoll_create1");
@@ -248,7 +248,7 @@ Result<std::unique_ptr<Forwarder>> Forwarder::launch(int netns_fd) {
     impl->ctl(EPOLL_CTL_ADD, ev, EPOLLIN, &impl->command_tag);
     impl->started_future = impl->started.get_future();
     Impl* raw = impl.get();
-    impl->thread = std::thread([raw, netns_fd] { raw->run(netns_fd); });
+    impl->thread = std::thread([raw, netns_fd, handoff_fd] { raw->run(netns_fd, handoff_fd); });
     return std::unique_ptr<Forwarder>(new Forwarder(std::move(impl)));
 }
 
@@ -292,7 +292,12 @@ void Forwarder::remove(int id) {
     impl_->kick();
 }
 
-void Forwarder::Impl::run(int netns_fd) {
+void Forwarder::Impl::run(int netns_fd, int handoff_fd) {
+    if (handoff_fd >= 0 &&
+        sys::raw::read_all(handoff_fd, &netns_fd, sizeof netns_fd) != static_cast<int>(sizeof netns_fd)) {
+        started.set_value(make_error("no network namespace was handed over"));
+        return;
+    }
     auto r = enter(netns_fd);
     bool ok = r.has_value();
     started.set_value(std::move(r));

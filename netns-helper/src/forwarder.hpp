@@ -31,8 +31,11 @@ public:
     // drops its capabilities and sets no_new_privs before this returns.
     static Result<std::unique_ptr<Forwarder>> start(int netns_fd);
     // The same in two steps, so that several threads start side by side.
-    // A launched Forwarder must be waited for before anything else.
-    static Result<std::unique_ptr<Forwarder>> launch(int netns_fd);
+    // A launched Forwarder must be waited for before anything else. With
+    // handoff_fd (a pipe's read end, kept open until wait_started), the
+    // thread first reads the namespace's fd from it (an int), so that it
+    // can be started before the namespace exists; EOF: wait_started fails.
+    static Result<std::unique_ptr<Forwarder>> launch(int netns_fd, int handoff_fd = -1);
     Result<void> wait_started();
     ~Forwarder();  // stops and joins the thread
 

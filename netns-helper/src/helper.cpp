@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
-#include <cstring>
+#include <cstdlib>
 #include <optional>
 #include <thread>
 
@@ -59,25 +59,38 @@ Result<void> write_ready(int fd) {
     return ok();
 }
 
-// The container's init, from the engine (--netns-pid-fd): decimal digits
-// up to a newline or EOF. 0: EOF without a pid (the engine gave up).
-Result<pid_t> read_pid(int fd) {
+// The container's init, from the engine (--netns-sock): one message, its
+// pid in decimal (a newline allowed), with the fd of its network namespace
+// attached (SCM_RIGHTS; run_helper refuses a pid without it). pid 0: EOF
+// without a message (the engine gave up).
+struct Target {
+    pid_t pid = 0;
+    Fd netns;
+};
+
+Result<Target> receive_target(int sock) {
     char buf[32];
-    size_t n = 0;
-    while (n < sizeof buf - 1) {
-        ssize_t r = ::read(fd, buf + n, sizeof buf - 1 - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return errno_error("read the container's pid from fd {}", fd);
-        if (r == 0) break;
-        n += static_cast<size_t>(r);
-        if (std::memchr(buf, '\n', n)) break;
-    }
-    ::close(fd);
+    int fd = -1;
+    ssize_t n = sys::raw::recv_with_fd(sock, buf, sizeof buf - 1, &fd);
+    ::close(sock);
+    Target t;
+    t.netns = Fd(fd);
+    if (n < 0) return Error(static_cast<int>(-n), fmt::format("receive the container's pid on fd {}", sock));
+    if (n == 0) return t;
     buf[n] = 0;
-    if (n == 0) return 0;
-    long v = std::strtol(buf, nullptr, 10);
-    if (v <= 0 || v > (1 << 22)) return make_error("fd {}: `{}` is not a pid", fd, std::string(buf, n));
-    return static_cast<pid_t>(v);
+    char* end = nullptr;
+    long v = std::strtol(buf, &end, 10);
+    if (v <= 0 || v > (1 << 22) || (*end != 0 && *end != '\n'))
+        return make_error("fd {}: `{}` is not a pid", sock, std::string(buf, static_cast<size_t>(n)));
+    t.pid = static_cast<pid_t>(v);
+    return t;
+}
+
+// Hands a thread waiting on the pipe's other end the fd number (an int),
+// then closes this end.
+void hand_over(Fd& w, int fd) {
+    (void)sys::raw::write_all(w.get(), &fd, sizeof fd);
+    w.reset();
 }
 
 // BOCK_LOG=debug: the monotonic clock at each stage of the start, to
@@ -93,16 +106,16 @@ void stage(const char* name) {
 
 Result<void> run_helper(const Options& opts) {
     stage("main");
-    Options o = opts;  // the pid may come later, from --netns-pid-fd
+    Options o = opts;  // the pid may come later, from --netns-sock
     ::signal(SIGPIPE, SIG_IGN);  // splice(2) to a closed socket: EPIPE is handled
     // The engine's fds are not passed on to anything the helper starts (nft).
-    for (int fd : {o.ready_fd, o.exit_fd, o.netns_pid_fd})
+    for (int fd : {o.ready_fd, o.exit_fd, o.netns_sock})
         if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     raise_fd_limit();
     int port_start = read_unprivileged_port_start();
 
     // 4. (run while the TAP thread of step 3 works, or, with
-    //    --netns-pid-fd, before the pid is even known) Everything bound on
+    //    --netns-sock, before the pid is even known) Everything bound on
     //    the host before the sandbox hides it; libslirp and the seccomp
     //    filter prepared.
     Ports ports(port_start);
@@ -122,23 +135,18 @@ Result<void> run_helper(const Options& opts) {
         if (o.seccomp) filter.emplace(BOCK_TRY(SeccompFilter::build()));
         return ok();
     };
-    if (o.netns_pid_fd >= 0) {
-        BOCK_TRY(prepare());
-        o.netns_pid = BOCK_TRY(read_pid(o.netns_pid_fd));
-        o.netns_pid_fd = -1;
-        if (o.netns_pid == 0) {
-            log::debug("no pid on the pid fd: the engine gave up");
-            return ok();
-        }
-        if (o.watch_pid == 0) o.watch_pid = o.netns_pid;
-    }
+    if (o.netns_sock >= 0) BOCK_TRY(prepare());
 
-    stage("pid");
-    // 1. What to watch and join, opened while everything is visible.
-    Fd watch;
-    if (o.watch_pid > 0) watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
-    std::string netns_path = o.netns_path.empty() ? fmt::format("/proc/{}/ns/net", o.netns_pid) : o.netns_path;
-    auto netns = BOCK_TRY_CTX(sys::open(netns_path, O_RDONLY), "open the container's network namespace");
+    // 1. What to watch and join, opened while everything is visible: now
+    //    when known (--netns-pid, --netns-path), else received later
+    //    (--netns-sock: the engine opened the namespace, see
+    //    Options::netns_sock), when the sandbox hides /proc.
+    Fd watch, netns;
+    if (o.netns_sock < 0) {
+        if (o.watch_pid > 0) watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
+        std::string path = o.netns_path.empty() ? fmt::format("/proc/{}/ns/net", o.netns_pid) : o.netns_path;
+        netns = BOCK_TRY_CTX(sys::open(path, O_RDONLY), "open the container's network namespace");
+    }
 
     // 2. The user namespace that owns it (single-threaded: setns requires it).
     if (!o.userns_path.empty()) {
@@ -146,12 +154,24 @@ Result<void> run_helper(const Options& opts) {
         BOCK_TRY_CTX(sys::setns(userns.get(), CLONE_NEWUSER), fmt::format("join user namespace `{}`", o.userns_path));
     }
 
-    // 3. The TAP, configured inside (ping for every group) by a thread,
-    //    while this one does steps 4 and 5; joined on every way out.
+    // 3. The TAP, configured inside (ping for every group) by a thread
+    //    started now, so that it keeps the mount namespace of before the
+    //    sandbox (it opens /dev/net/tun and /proc/sys, and forks nft). It
+    //    is handed the namespace's fd over a pipe, at once or once
+    //    received; EOF: nothing to do (a way out before that). Joined on
+    //    every way out.
     TapConfig tc{o.tap_name, o.mtu, o.ipv6, o.set_ping_group_range};
     OutboundRedirect redirect;
     Result<Fd> tap = make_error("not run");
-    std::jthread tap_thread([&] { tap = open_tap_in(netns.get(), tc, o.allow_host_loopback, &redirect); });
+    FdPair handoff = BOCK_TRY(sys::pipe());
+    std::jthread tap_thread([&, in = handoff.first.get()] {
+        int fd = -1;
+        if (sys::raw::read_all(in, &fd, sizeof fd) == static_cast<int>(sizeof fd))
+            tap = open_tap_in(fd, tc, o.allow_host_loopback, &redirect);
+    });
+    // Declared after the thread: closed (EOF for it) before it is joined.
+    Fd handoff_w = std::move(handoff.second);
+    if (netns) hand_over(handoff_w, netns.get());
 
     // 4. (see above) When the pid was known from the start, on a thread
     //    of its own while this one builds the sandbox (step 5): that thread
@@ -162,37 +182,63 @@ Result<void> run_helper(const Options& opts) {
     if (!loop) prepare_thread.emplace([&] { prepared = prepare(); });
 
     // 5. Lock down: this thread's mount namespace (the TAP thread keeps the
-    //    old one: it still opens /dev/net/tun and /proc/sys, and forks
-    //    nft), then the forwarder threads, started side by side (each joins
-    //    its namespace and drops its own privileges), then ours and the
-    //    seccomp filter for all.
+    //    old one), then the forwarder threads, started side by side (each
+    //    joins its namespace and drops its own privileges), then ours and
+    //    the seccomp filter for all. With --netns-sock the sandbox is built
+    //    before the pid comes, off the container's start path.
     auto sandboxed = o.sandbox ? enter_mount_sandbox() : ok();
     stage("sandbox");
     prepare_thread.reset();  // joined
     stage("prepared");
     if (!prepared) return std::move(prepared).error();
     if (!sandboxed) return std::move(sandboxed).error();
+    // 6. The forwarder threads, which share the sandbox's mount namespace
+    //    (so started only now): the inside one joins the container's
+    //    network namespace (with --netns-sock as soon as it is handed the
+    //    fd, being started before the pid comes), the outbound one (host
+    //    loopback allowed) stays in the host's. Each drops its own
+    //    privileges.
+    FdPair fw_handoff = BOCK_TRY(sys::pipe());
+    auto fw = BOCK_TRY(Forwarder::launch(netns ? netns.get() : -1, netns ? -1 : fw_handoff.first.get()));
+    std::unique_ptr<Forwarder> outbound;
+    if (o.allow_host_loopback) outbound = BOCK_TRY(Forwarder::launch(-1));
+    // Declared after the forwarder: closed (EOF for it) before it stops.
+    Fd fw_handoff_w = std::move(fw_handoff.second);
+    if (o.netns_sock >= 0) {
+        auto target = BOCK_TRY(receive_target(o.netns_sock));
+        o.netns_sock = -1;
+        if (target.pid == 0) {
+            log::debug("no pid on the netns socket: the engine gave up");
+            return ok();
+        }
+        stage("pid");
+        if (!target.netns)
+            return make_error("no network namespace came with pid {} on the netns socket", target.pid)
+                .with_hint("send the fd of /proc/PID/ns/net with the pid (SCM_RIGHTS)");
+        netns = std::move(target.netns);
+        hand_over(handoff_w, netns.get());
+        hand_over(fw_handoff_w, netns.get());
+        if (o.watch_pid == 0) o.watch_pid = target.pid;
+        watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
+    }
     tap_thread.join();
     stage("tap");
     if (!tap) return std::move(tap).error();
     loop->set_tap(std::move(*tap));
-    auto fw = BOCK_TRY(Forwarder::launch(netns.get()));
-    std::unique_ptr<Forwarder> outbound;
-    if (redirect.listener) outbound = BOCK_TRY(Forwarder::launch(-1));
     if (o.sandbox) BOCK_TRY(drop_privileges());
     BOCK_TRY(fw->wait_started());
     netns.reset();
     ports.attach(fw.get());
     Fd nft_exit;
-    if (outbound) {
-        BOCK_TRY(outbound->wait_started());
+    if (outbound) BOCK_TRY(outbound->wait_started());
+    if (outbound && redirect.listener) {
         outbound->add(0, Forward{}, std::move(redirect.listener), Forwarder::Target::original_destination);
         nft_exit = BOCK_TRY(sys::pidfd_open(redirect.nft.get()));
     }
     stage("forwarders");
     if (filter) BOCK_TRY(filter->load());
 
-    // 6. Serve; stop when the exit fd closes or init exits.
+    // 7. Serve; stop when the exit fd closes or init exits.
     if (o.exit_fd >= 0) {
         loop->watch(o.exit_fd, POLLIN, [&loop, fd = o.exit_fd](short) {
             char b[64];

@@ -119,15 +119,16 @@ Result<Forward> parse_publish(std::string_view spec) {
 }
 
 const char* usage() {
-    return R"(usage: bock-netns (--netns-pid PID | --netns-pid-fd FD | --netns-path PATH) [options]
+    return R"(usage: bock-netns (--netns-pid PID | --netns-sock FD | --netns-path PATH) [options]
 
 A libslirp network helper for one rootless container (docs/netns-helper.md).
 
 target:
   --netns-pid PID          join /proc/PID/ns/net (and watch PID: exit when it exits)
-  --netns-pid-fd FD        read PID from FD (then as --netns-pid) once the ports, the
-                           API socket, libslirp and the seccomp filter are ready;
-                           EOF without a PID: exit 0
+  --netns-sock FD          receive PID and the fd of its network namespace on the unix
+                           socket FD (one message, the fd as SCM_RIGHTS) once the ports,
+                           the API socket, libslirp, the seccomp filter and the sandbox
+                           are ready; EOF without a PID: exit 0
   --netns-path PATH        join the network namespace at PATH
   --userns-path PATH       join this user namespace first
   --watch-pid PID          exit when PID exits (default: --netns-pid)
@@ -165,8 +166,8 @@ Result<Options> parse_options(int argc, char** argv, bool& help) {
             return o;
         } else if (a == "--netns-pid") {
             o.netns_pid = static_cast<pid_t>(BOCK_TRY(number(i, a, 1u << 22)));
-        } else if (a == "--netns-pid-fd") {
-            o.netns_pid_fd = static_cast<int>(BOCK_TRY(number(i, a, 1 << 20)));
+        } else if (a == "--netns-sock") {
+            o.netns_sock = static_cast<int>(BOCK_TRY(number(i, a, 1 << 20)));
         } else if (a == "--netns-path") {
             o.netns_path = BOCK_TRY(value(i, a));
         } else if (a == "--userns-path") {
@@ -204,10 +205,10 @@ Result<Options> parse_options(int argc, char** argv, bool& help) {
             return make_error("unknown option `{}`", a).with_hint("see bock-netns --help");
         }
     }
-    if ((o.netns_pid > 0) + (o.netns_pid_fd >= 0) + !o.netns_path.empty() != 1)
-        return make_error("exactly one of --netns-pid, --netns-pid-fd and --netns-path is needed");
-    if (o.netns_pid_fd >= 0 && !o.userns_path.empty())
-        return make_error("--netns-pid-fd cannot be combined with --userns-path")
+    if ((o.netns_pid > 0) + (o.netns_sock >= 0) + !o.netns_path.empty() != 1)
+        return make_error("exactly one of --netns-pid, --netns-sock and --netns-path is needed");
+    if (o.netns_sock >= 0 && !o.userns_path.empty())
+        return make_error("--netns-sock cannot be combined with --userns-path")
             .with_hint("the user namespace is joined single-threaded, before the PID is known");
     if (o.watch_pid == 0) o.watch_pid = o.netns_pid;
     return o;

@@ -66,13 +66,13 @@ TEST_CASE("command lines", "[netns]") {
     CHECK_FALSE(parse({"--netns-pid", "1", "--netns-path", "/x"}));
     CHECK_FALSE(parse({"--netns-pid", "1", "--bogus"}));
     CHECK_FALSE(parse({"--netns-pid", "1", "--mtu", "500"}));
-    // The pid read from a fd later: no pid to watch yet; exclusive with
+    // The pid (and its namespace) received later: no pid to watch yet; exclusive with
     // the other two and with --userns-path.
-    o = parse({"--netns-pid-fd", "4", "--ready-fd", "3"});
+    o = parse({"--netns-sock", "4", "--ready-fd", "3"});
     REQUIRE(o);
-    CHECK(o->netns_pid_fd == 4);
+    CHECK(o->netns_sock == 4);
     CHECK(o->watch_pid == 0);
-    CHECK_FALSE(parse({"--netns-pid-fd", "4", "--netns-pid", "1"}));
-    CHECK_FALSE(parse({"--netns-pid-fd", "4", "--netns-path", "/x"}));
-    CHECK_FALSE(parse({"--netns-pid-fd", "4", "--userns-path", "/proc/1/ns/user"}));
+    CHECK_FALSE(parse({"--netns-sock", "4", "--netns-pid", "1"}));
+    CHECK_FALSE(parse({"--netns-sock", "4", "--netns-path", "/x"}));
+    CHECK_FALSE(parse({"--netns-sock", "4", "--userns-path", "/proc/1/ns/user"}));
 }

@@ -56,7 +56,9 @@
 // its creator, which exits (the engine's subreaper reaps it, as with runc).
 #include "bock/runtime/container.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -198,27 +200,49 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
     return fs::write_file_replace(path, std::to_string(pid), 0644, false).context("write the pid file");
 }
 
+// The container process, and its network namespace when clone made one:
+// opened by the runtime right away (RunOptions::on_spawned), while it may
+// (docs/netns-helper.md, "Why the engine opens the namespace").
+struct Cloned {
+    pid_t pid = -1;
+    Fd netns;
+};
+
 // Rootless with a user namespace given by path: the namespaces made at
 // clone, and a pid namespace given by path, belong to that user namespace,
 // where we hold capabilities only once we are in it — and a process cannot
 // setns back out of it. So a helper joins it (and the pid namespace) and
 // clones the container process with CLONE_PARENT: a child of ours, born
 // inside (runc's nsexec uses an intermediate process the same way; exec.cpp
-// too). The helper reports the pid (or -errno) over a pipe and exits. The
+// too). The helper reports the pid (or -errno) over a socket and exits. The
 // child skips those joins (plan.clone_in_joined_user). Also used without a
 // user namespace to join a pid namespace we could not come back from.
-Result<pid_t> clone_in_joined_user(const Plan& plan) {
+// A new network namespace is made by the helper itself (unshare, then a
+// clone without CLONE_NEWNET) and sent with the pid: the child is root of
+// the joined namespace, another id, and not dumpable before its exec, so
+// nobody could open its /proc/PID/ns/net by pid.
+Result<Cloned> clone_in_joined_user(const Plan& plan) {
     const NamespaceJoin* user = nullptr;
     const NamespaceJoin* pidns = nullptr;
     for (const auto& j : plan.joins) {
         if (j.nstype == CLONE_NEWUSER) user = &j;
         if (j.nstype == CLONE_NEWPID) pidns = &j;
     }
-    FdPair pipe = BOCK_TRY(sys::pipe());
+    FdPair pipe = BOCK_TRY(sys::socketpair_seqpacket());
+    const bool new_net = user && (plan.clone_flags & CLONE_NEWNET);
     pid_t helper = BOCK_TRY_CTX(sys::clone_fork(0), "fork the helper that joins the container's namespaces");
     if (helper == 0) {
         // No allocation from here (child.hpp's rules).
         long answer = user ? sys::raw::setns(user->fd.get(), CLONE_NEWUSER) : 0;
+        unsigned long flags = plan.clone_flags;
+        int netns = -1;
+        if (answer == 0 && new_net) {
+            // Owned by the joined user namespace, as clone would make it.
+            answer = ::unshare(CLONE_NEWNET) == 0 ? 0 : -errno;
+            if (answer == 0) netns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+            if (answer == 0 && netns < 0) answer = -errno;
+            flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
+        }
         // Root of the joined namespace where it maps 0 (uid 0 of a rootless
         // session joining a namespace that does not map the session's 0
         // would otherwise create files as the overflow id: EOVERFLOW).
@@ -228,22 +252,29 @@ Result<pid_t> clone_in_joined_user(const Plan& plan) {
         }
         if (answer == 0 && pidns) answer = sys::raw::setns(pidns->fd.get(), CLONE_NEWPID);
         if (answer == 0) {
-            answer = ::syscall(SYS_clone, CLONE_PARENT | plan.clone_flags | SIGCHLD, nullptr, nullptr, nullptr,
-                               nullptr);
-            if (answer == 0) return 0;  // the container process: back to the caller (the pipe closes)
+            answer = ::syscall(SYS_clone, CLONE_PARENT | flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+            if (answer == 0) {
+                if (netns >= 0) ::close(netns);
+                return Cloned{0, {}};  // the container process: back to the caller (the socket closes)
+            }
             if (answer < 0) answer = -errno;
         }
-        (void)sys::raw::write_all(pipe.second.get(), &answer, sizeof answer);
+        if (answer > 0 && netns >= 0) (void)sys::raw::send_with_fd(pipe.second.get(), &answer, sizeof answer, netns);
+        else (void)sys::raw::write_all(pipe.second.get(), &answer, sizeof answer);
         ::_exit(0);
     }
     pipe.second.reset();
     long answer = -EPROTO;
-    ssize_t n;
-    do n = ::read(pipe.first.get(), &answer, sizeof answer);
-    while (n < 0 && errno == EINTR);
+    int passed = -1;
+    ssize_t n = sys::raw::recv_with_fd(pipe.first.get(), &answer, sizeof answer, &passed);
+    Fd netns(passed);
     while (::waitpid(helper, nullptr, 0) < 0 && errno == EINTR) {
     }
     if (n != static_cast<ssize_t>(sizeof answer)) answer = -EPROTO;
+    if (answer > 0 && new_net && !netns) {
+        Pid orphan(static_cast<pid_t>(answer));  // killed and reaped
+        return make_error("the container process's network namespace did not come with its pid");
+    }
     if (answer < 0 && !user)
         return Error(static_cast<int>(-answer), fmt::format("create the container process in the pid namespace `{}`",
                                                             pidns ? pidns->path : std::string()));
@@ -251,7 +282,7 @@ Result<pid_t> clone_in_joined_user(const Plan& plan) {
         return Error(static_cast<int>(-answer),
                      fmt::format("create the container process in the user namespace `{}`", user->path))
             .with_hint("the user namespace must be one this user owns, e.g. another rootless container's");
-    return static_cast<pid_t>(answer);
+    return Cloned{static_cast<pid_t>(answer), std::move(netns)};
 }
 
 // A pid namespace given by path holds the *children* of whoever calls
@@ -259,12 +290,29 @@ Result<pid_t> clone_in_joined_user(const Plan& plan) {
 // clone, the container process is born inside it, and the parent goes back
 // to its own right away (its other children, hooks and newuidmap, stay in
 // the runtime's namespace). The child's own setns of it is then a no-op.
-Result<pid_t> clone_container(const Plan& plan) {
+// Right after the clone, in the parent: the new network namespace opened
+// while the child still has our ids (it changes them only once told). Not
+// fatal: a hook that needs it says so (RunOptions::on_spawned).
+Cloned with_netns(const Plan& plan, pid_t pid) {
+    Cloned c{pid, {}};
+    if (pid > 0 && (plan.clone_flags & CLONE_NEWNET)) {
+        auto ns = sys::open(fmt::format("/proc/{}/ns/net", pid), O_RDONLY);
+        if (ns) c.netns = std::move(*ns);
+        else log::debug("open the container's network namespace: {}", ns.error().to_string());
+    }
+    return c;
+}
+
+Result<Cloned> clone_container(const Plan& plan) {
     if (plan.clone_in_joined_user) return clone_in_joined_user(plan);
     const NamespaceJoin* join = nullptr;
     for (const auto& j : plan.joins)
         if (j.nstype == CLONE_NEWPID) join = &j;
-    if (!join) return sys::clone_fork(plan.clone_flags);
+    if (!join) {
+        pid_t pid = BOCK_TRY(sys::clone_fork(plan.clone_flags));
+        if (pid == 0) return Cloned{0, {}};
+        return with_netns(plan, pid);
+    }
     Fd own = BOCK_TRY_CTX(sys::open("/proc/self/ns/pid", O_RDONLY), "open the runtime's pid namespace");
     // Coming back needs CAP_SYS_ADMIN over the user namespace that owns our
     // own pid namespace, which a runtime inside a rootless session lacks
@@ -276,14 +324,15 @@ Result<pid_t> clone_container(const Plan& plan) {
             .wrap(fmt::format("join the pid namespace `{}`", join->path))
             .with_hint("the runtime needs CAP_SYS_ADMIN over the user namespace that owns it");
     auto pid = sys::clone_fork(plan.clone_flags);
-    if (pid && *pid == 0) return 0;  // the child: nothing more here
+    if (pid && *pid == 0) return Cloned{0, {}};  // the child: nothing more here
     if (auto r = sys::setns(own.get(), CLONE_NEWPID); !r) {
         if (pid) {
             Pid child(*pid);  // killed and reaped
         }
         return std::move(r.error()).wrap("return to the runtime's pid namespace");
     }
-    return pid;
+    if (!pid) return std::move(pid).error();
+    return with_netns(plan, *pid);
 }
 
 }  // namespace
@@ -294,7 +343,8 @@ Result<int> run_container(const Spec& spec, const RunOptions& opts) {
     plan_cgroup(plan, cgroup.paths());
     FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
     SignalForwarder forwarder(opts.forward_signals);
-    pid_t pid = BOCK_TRY_CTX(clone_container(plan), "create the container process");
+    Cloned cloned = BOCK_TRY_CTX(clone_container(plan), "create the container process");
+    pid_t pid = cloned.pid;
     if (pid == 0) {
         ::close(socks.first.get());
         run_child(plan, socks.second.get());
@@ -304,7 +354,8 @@ Result<int> run_container(const Spec& spec, const RunOptions& opts) {
     BOCK_TRY(join_cgroup(plan, cgroup.paths(), pid, socks.first.get()));
     forwarder.target(pid);
     BOCK_TRY(write_pid_file(opts.pid_file, pid));
-    if (opts.on_spawned) BOCK_TRY(opts.on_spawned(pid));
+    if (opts.on_spawned) BOCK_TRY(opts.on_spawned(pid, cloned.netns.get()));
+    cloned.netns.reset();
 
     bool started = false, created = false;
     BOCK_TRY(converse(plan, opts.id, child, socks.first.get(), false, started, created, opts.on_created));
@@ -327,7 +378,8 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
     Fd fifo = BOCK_TRY_CTX(sys::open(exec_fifo, O_PATH), "open the exec fifo");
     plan.exec_fifo_fd = fifo.get();
     FdPair socks = BOCK_TRY(sys::socketpair_seqpacket());
-    pid_t pid = BOCK_TRY_CTX(clone_container(plan), "create the container process");
+    Cloned cloned = BOCK_TRY_CTX(clone_container(plan), "create the container process");
+    pid_t pid = cloned.pid;
     if (pid == 0) {
         ::close(socks.first.get());
         run_child(plan, socks.second.get());
@@ -335,7 +387,8 @@ Result<CreatedProcess> create_container(const Spec& spec, const RunOptions& opts
     Pid child(pid);  // killed and reaped on any error below
     socks.second.reset();
     BOCK_TRY(join_cgroup(plan, cgroup.paths(), pid, socks.first.get()));
-    if (opts.on_spawned) BOCK_TRY(opts.on_spawned(pid));
+    if (opts.on_spawned) BOCK_TRY(opts.on_spawned(pid, cloned.netns.get()));
+    cloned.netns.reset();
 
     bool started = false, created = false;
     BOCK_TRY(converse(plan, opts.id, child, socks.first.get(), true, started, created));

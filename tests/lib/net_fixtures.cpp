@@ -97,6 +97,17 @@ Pid spawn_bock(const std::vector<std::string>& args, const std::string& log) {
     return Pid(pid);
 }
 
+Pid loopback_httpd(const std::string& root, uint16_t port) {
+    std::string listen = "127.0.0.1:" + std::to_string(port);
+    pid_t p = ::fork();
+    REQUIRE(p >= 0);
+    if (p == 0) {
+        ::execl("/bin/busybox", "busybox", "httpd", "-f", "-p", listen.c_str(), "-h", root.c_str(), nullptr);
+        ::_exit(127);
+    }
+    return Pid(p);
+}
+
 const char* const kResolverScript = R"(
 import socket, struct, sys, os
 port_file, answer = sys.argv[1], socket.inet_aton(sys.argv[2])

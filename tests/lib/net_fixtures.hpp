@@ -19,6 +19,11 @@ namespace bock::test {
 // lives as long as this process).
 Pid spawn_bock(const std::vector<std::string>& args, const std::string& log);
 
+
+// busybox httpd serving `root` on 127.0.0.1:port, in the foreground of
+// the returned process (killed and reaped with it).
+Pid loopback_httpd(const std::string& root, uint16_t port);
+
 // A python3 script: `python3 -c SCRIPT PORT_FILE ADDR` binds a UDP socket
 // on 127.0.0.1, writes its port to PORT_FILE (by rename) and answers every
 // A query with ADDR (other types: no answer records).

@@ -6,10 +6,15 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include "bock/common/fs.hpp"
+#include "bock/common/pid.hpp"
+#include "net_fixtures.hpp"
 #include "testlib.hpp"
 
 namespace bock::test {
@@ -62,6 +67,43 @@ bool nothing_left() {
     return r.code == 0 && json::parse(r.out).empty();
 }
 
+// `bock ARGS` until it succeeds (2 s at most): `exec` right after `start`
+// or `restart` may come before the container's execve, when it is not
+// dumpable yet and its namespaces cannot be opened.
+Run cli_retry(const std::vector<std::string>& args) {
+    Run r;
+    for (int i = 0; i < 20; ++i) {
+        r = cli(args);
+        if (r.code == 0) break;
+        ::usleep(100000);
+    }
+    return r;
+}
+
+// A server on the host's loopback, reached from inside through the
+// gateway 10.0.2.2 (bock-netns with host loopback allowed): `get` fetches
+// `hello` from it inside a container run `with` its network flags.
+struct HostServer {
+    std::string www = tmp_dir() + "/www";
+    uint16_t port = lo_free_port();
+    Pid httpd;
+    std::string get = fmt::format("timeout 10 wget -qO- http://10.0.2.2:{}/hello.txt", port);
+    std::string hello = "hello from the host";
+
+    HostServer() {
+        REQUIRE(fs::mkdir_p(www, 0755));
+        REQUIRE(fs::write_file(www + "/hello.txt", hello + "\n"));
+        httpd = loopback_httpd(www, port);
+        const std::string url = fmt::format("http://127.0.0.1:{}/hello.txt", port);
+        for (int i = 0; i < 100 && run({"/bin/busybox", "wget", "-qO-", url}).code != 0; ++i) ::usleep(50000);
+    }
+    std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) const {
+        head.insert(head.end(), {"--dns-upstream", "127.0.0.1:9", "--network", "slirp4netns:allow_host_loopback=true"});
+        head.insert(head.end(), tail.begin(), tail.end());
+        return head;
+    }
+};
+
 std::string write_config(const std::string& text) {
     std::string dir = tmp_dir() + "/xdg";
     REQUIRE(fs::mkdir_p(dir + "/bock"));
@@ -88,7 +130,7 @@ void check_keep_id() {
     CHECK(lines(plain.out) == std::vector<std::string>{"0", "0", "0 0", "0 0", "5 5", "hello"});
 
     auto layers_before = dir_entries(store_root() + "/layers").size();
-    auto r = cli({"run", "--userns=keep-id", "--network", "none", "-v", bind, img, "sh", "-c",
+    auto r = cli({"run", "--userns=keep-id", "-v", bind, img, "sh", "-c",
                   script + " && echo more >> /shared/mine && echo new > /shared/created && touch /tmp/upper-file"});
     INFO(r.err);
     REQUIRE(r.code == 0);
@@ -111,7 +153,7 @@ void check_keep_id() {
     CHECK(disk_use(store_root() + "/containers/" + id) < 512 * 1024);
     CHECK(dir_entries(store_root() + "/layers").size() == layers_before);
     // The user has a name and a home inside (an /etc/passwd entry, as podman).
-    auto who = cli({"run", "--rm", "--userns=keep-id", "--network", "none", img, "sh", "-c", "id -un; id -gn; echo $HOME"});
+    auto who = cli({"run", "--rm", "--userns=keep-id", img, "sh", "-c", "id -un; id -gn; echo $HOME"});
     INFO(who.err);
     REQUIRE(who.code == 0);
     auto wl = lines(who.out);
@@ -122,7 +164,7 @@ void check_keep_id() {
     REQUIRE(pw);
     CHECK(wl[2] == pw->pw_dir);
     // A second container with the same mapping: no copy either.
-    auto again = cli({"run", "--userns=keep-id", "--network", "none", img, "stat", "-c", "%u", "/bin/busybox"});
+    auto again = cli({"run", "--userns=keep-id", img, "stat", "-c", "%u", "/bin/busybox"});
     REQUIRE(again.code == 0);
     CHECK(again.out == "0\n");
     CHECK(dir_entries(store_root() + "/layers").size() == layers_before);
@@ -133,14 +175,14 @@ void check_userns_volumes() {
     auto img = owners_image();
     // A new named volume at /data under keep-id: the copy-up from the
     // shifted root keeps the image's owners (5) and content as seen inside.
-    auto k = cli({"run", "--rm", "--userns=keep-id", "--network", "none", "-v", "uvol:/data", img, "sh", "-c",
+    auto k = cli({"run", "--rm", "--userns=keep-id", "-v", "uvol:/data", img, "sh", "-c",
                   "stat -c '%u %g' /data /data/b; cat /data/b; echo; id -u"});
     INFO(k.err);
     REQUIRE(k.code == 0);
     CHECK(lines(k.out) == std::vector<std::string>{"5 5", "5 5", "b", std::to_string(::getuid())});
     // Stored as the session's ids of keep-id's container 5 (subordinate 6),
     // not the plain 5: a second keep-id container sees the same owners.
-    auto again = cli({"run", "--rm", "--userns=keep-id", "--network", "none", "-v", "uvol:/data", img, "stat", "-c",
+    auto again = cli({"run", "--rm", "--userns=keep-id", "-v", "uvol:/data", img, "stat", "-c",
                       "%u", "/data/b"});
     INFO(again.err);
     CHECK(again.out == "5\n");
@@ -157,7 +199,7 @@ void check_userns_volumes() {
     for (std::string d = tmp_dir(); d.size() > 1 && d != "/tmp"; d = d.substr(0, d.rfind('/')))
         ::chmod(d.c_str(), 0711);
     REQUIRE(fs::write_file(src + "/f", "x\n"));
-    auto u = cli({"run", "--rm", "--uidmap", "0:100:1000", "--network", "none", "-v", src + ":/d:U", img, "sh", "-c",
+    auto u = cli({"run", "--rm", "--uidmap", "0:100:1000", "-v", src + ":/d:U", img, "sh", "-c",
                   "stat -c '%u %g' /d /d/f; echo y >> /d/f"});
     INFO(u.err);
     REQUIRE(u.code == 0);
@@ -178,8 +220,10 @@ void check_userns_volumes() {
 
 void check_userns_modes() {
     auto img = owners_image();
+    // The default network (bock-netns), which a container with a user
+    // namespace of its own gets like any other.
     auto run_in = [&](std::vector<std::string> flags, const std::string& script) {
-        std::vector<std::string> argv{"run", "--rm", "--network", "none"};
+        std::vector<std::string> argv{"run", "--rm"};
         argv.insert(argv.end(), flags.begin(), flags.end());
         argv.insert(argv.end(), {img, "sh", "-c", script});
         return cli(argv);
@@ -209,9 +253,7 @@ void check_userns_modes() {
     CHECK(lines(h.out) == std::vector<std::string>{"0", "5"});
 
     // auto: two containers get different ranges; each sees the image's owners.
-    // (--network none: a detached container whose map leaves out the
-    // session's root cannot get bock-netns yet, see docs/userns.md.)
-    auto a1 = cli({"run", "-d", "--network", "none", "--userns=auto:size=1000", img, "sleep", "60"});
+    auto a1 = cli({"run", "-d", "--userns=auto:size=1000", img, "sleep", "60"});
     INFO(a1.err);
     REQUIRE(a1.code == 0);
     auto a2 = run_in({"--userns=auto:size=1000"}, "cat /proc/self/uid_map; stat -c '%u' /data/b");
@@ -280,6 +322,84 @@ void check_userns_modes() {
     CHECK(nothing_left());
 }
 
+void check_userns_network() {
+    if (::access("/dev/net/tun", R_OK | W_OK) != 0) skip("/dev/net/tun is not usable by this user");
+    auto img = owners_image();
+    HostServer server;
+    const std::string& get = server.get;
+    const std::string& hello = server.hello;
+    auto with = [&](std::vector<std::string> head, std::vector<std::string> tail) {
+        return server.with(std::move(head), std::move(tail));
+    };
+
+    // keep-id, foreground: the user inside, a bound directory written as
+    // the user, the host's server reached.
+    std::string dir = tmp_dir() + "/h";
+    REQUIRE(fs::mkdir_p(dir, 0700));
+    auto k = cli(with({"run", "--rm", "--userns=keep-id", "-v", dir + ":/h"},
+                      {img, "sh", "-c", "id -u; touch /h/f; " + get}));
+    INFO(k.err);
+    REQUIRE(k.code == 0);
+    CHECK(lines(k.out) == std::vector<std::string>{std::to_string(::getuid()), hello});
+    struct stat st{};
+    REQUIRE(::stat((dir + "/f").c_str(), &st) == 0);
+    CHECK(st.st_uid == ::getuid());
+
+    // --uidmap leaving out the session's root, foreground: root inside.
+    auto m = cli(with({"run", "--rm", "--uidmap", "0:1:1000"}, {img, "sh", "-c", "id -u; " + get}));
+    INFO(m.err);
+    REQUIRE(m.code == 0);
+    CHECK(lines(m.out) == std::vector<std::string>{"0", hello});
+
+    // auto, detached (the monitor's creator sends the namespace), then
+    // restarted: a new namespace, a new helper, the same reach.
+    auto a = cli(with({"run", "-d", "--userns=auto:size=1000"}, {img, "sleep", "60"}));
+    INFO(a.err);
+    REQUIRE(a.code == 0);
+    std::string aid = lines(a.out)[0];
+    auto ag = cli_retry({"exec", aid, "sh", "-c", "cat /proc/self/uid_map; " + get});
+    INFO(ag.err);
+    REQUIRE(lines(ag.out).size() == 2);
+    // A block of 1000 that leaves out the session's root (0 N 1000, N > 0).
+    std::istringstream fields(lines(ag.out)[0]);
+    long inside = -1, outside = -1, count = -1;
+    fields >> inside >> outside >> count;
+    CHECK(inside == 0);
+    CHECK(outside > 0);
+    CHECK(count == 1000);
+    CHECK(lines(ag.out)[1] == hello);
+    REQUIRE(cli({"restart", "-t", "1", aid}).code == 0);
+    auto ag2 = cli_retry({"exec", aid, "sh", "-c", get});
+    INFO(ag2.err);
+    CHECK(ag2.out == hello + "\n");
+    // ns:PATH, the auto container's user namespace joined: the process is
+    // born root there (another id), its network namespace made and sent
+    // by the runtime's helper that joined it.
+    auto apid = cli({"inspect", "--format", "{{.State.Pid}}", aid});
+    REQUIRE(apid.code == 0);
+    auto j = cli(with({"run", "--rm", "--userns=ns:/proc/" + lines(apid.out)[0] + "/ns/user"},
+                      {img, "sh", "-c", "id -u; " + get}));
+    INFO(j.err);
+    CHECK(lines(j.out) == std::vector<std::string>{"0", hello});
+    REQUIRE(cli({"rm", "-f", aid}).code == 0);
+
+    // keep-id created, then started, then restarted.
+    auto cr = cli(with({"create", "--userns=keep-id"}, {img, "sleep", "60"}));
+    INFO(cr.err);
+    REQUIRE(cr.code == 0);
+    std::string cid = lines(cr.out)[0];
+    REQUIRE(cli({"start", cid}).code == 0);
+    auto cg = cli_retry({"exec", cid, "sh", "-c", "id -u; " + get});
+    INFO(cg.err);
+    CHECK(lines(cg.out) == std::vector<std::string>{std::to_string(::getuid()), hello});
+    REQUIRE(cli({"restart", "-t", "1", cid}).code == 0);
+    auto cg2 = cli_retry({"exec", cid, "sh", "-c", get});
+    INFO(cg2.err);
+    CHECK(cg2.out == hello + "\n");
+    REQUIRE(cli({"rm", "-f", cid}).code == 0);
+    CHECK(nothing_left());
+}
+
 void check_root_userns() {
     auto img = owners_image();
     auto refused = cli({"run", "--rm", "--userns=keep-id", img, "true"});
@@ -309,6 +429,23 @@ void check_root_userns() {
     struct stat st{};
     REQUIRE(::stat((shared + "/f").c_str(), &st) == 0);
     CHECK(st.st_uid == 100000u);  // the container's root is 100000 on the host
+
+    // bock-netns (asked for: root's default is none) with that user
+    // namespace: in the foreground, and detached through a restart.
+    {
+        HostServer server;
+        auto n = cli(server.with({"run", "--rm", "--uidmap", "0:100000:65536"}, {img, "sh", "-c", server.get}));
+        INFO(n.err);
+        CHECK(n.out == server.hello + "\n");
+        auto d = cli(server.with({"run", "-d", "--uidmap", "0:100000:65536"}, {img, "sleep", "60"}));
+        INFO(d.err);
+        REQUIRE(d.code == 0);
+        std::string did = lines(d.out)[0];
+        CHECK(cli_retry({"exec", did, "sh", "-c", server.get}).out == server.hello + "\n");
+        REQUIRE(cli({"restart", "-t", "1", did}).code == 0);
+        CHECK(cli_retry({"exec", did, "sh", "-c", server.get}).out == server.hello + "\n");
+        REQUIRE(cli({"rm", "-f", did}).code == 0);
+    }
 
     // auto: /etc/subuid's `containers` range, or the error naming it.
     auto subuid = fs::read_file("/etc/subuid").value_or("");

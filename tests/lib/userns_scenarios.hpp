@@ -17,6 +17,11 @@ void check_userns_volumes();
 // --uidmap/--gidmap, keep-id:uid=,gid=, --userns=host, auto, ns:PATH and
 // the errors of bad input (nothing left behind).
 void check_userns_modes();
+// The default network (bock-netns, the host's loopback allowed) with a
+// user namespace of the container's own: keep-id and --uidmap in the
+// foreground, auto detached and restarted, keep-id created, started and
+// restarted, each reaching a server on the host's loopback.
+void check_userns_network();
 // Root: keep-id refused; --uidmap 0:100000:65536 maps and shifts the image;
 // auto from /etc/subuid's `containers` range (or its error when absent).
 void check_root_userns();

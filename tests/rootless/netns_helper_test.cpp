@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +27,7 @@
 #include "bock/common/fd.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/pid.hpp"
+#include "bock/common/sys.hpp"
 #include "testlib.hpp"
 #include "net_fixtures.hpp"
 
@@ -337,10 +340,11 @@ TEST_CASE("bock-netns stops when its exit fd closes or the container's init exit
     }
 }
 
-TEST_CASE("bock-netns started before its pid (--netns-pid-fd), with no exit fd, lives as long as init", "[netns]") {
+TEST_CASE("bock-netns started before its pid (--netns-sock), with no exit fd, lives as long as init", "[netns]") {
     // bock run's way: the helper in the user namespace that owns the
-    // network namespace (bock's session; here nsenter -U), the pid sent
-    // later, no exit fd: it is the container's, not its starter's.
+    // network namespace (bock's session; here nsenter -U), the pid and the
+    // namespace's fd sent later, no exit fd: it is the container's, not
+    // its starter's.
     require_tools();
     Namespace ns;
     uint16_t port = free_port();
@@ -352,7 +356,7 @@ TEST_CASE("bock-netns started before its pid (--netns-pid-fd), with no exit fd, 
     Helper h;
     h.log = log;
     h.pid = spawn({"nsenter", "-t", std::to_string(ns.pid()), "-U", "--preserve-credentials", bin("bock-netns"),
-                   "--netns-pid-fd", "4", "--ready-fd", "3", "--dns-upstream", "127.0.0.1:9", "--publish",
+                   "--netns-sock", "4", "--ready-fd", "3", "--dns-upstream", "127.0.0.1:9", "--publish",
                    fmt::format("127.0.0.1:{}:80", port)},
                   log, {ready_w.get(), pid_r.get()});
     ready_w.reset();
@@ -368,7 +372,10 @@ TEST_CASE("bock-netns started before its pid (--netns-pid-fd), with no exit fd, 
     INFO(read_text(log));
     REQUIRE(wait_until(bound));
     std::string text = std::to_string(ns.pid()) + "\n";
-    REQUIRE(::send(pid_w.get(), text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
+    auto netns = sys::open(fmt::format("/proc/{}/ns/net", ns.pid()), O_RDONLY);
+    REQUIRE(netns);
+    REQUIRE(sys::raw::send_with_fd(pid_w.get(), text.data(), text.size(), netns->get()) ==
+            static_cast<ssize_t>(text.size()));
     pid_w.reset();
     pollfd p{ready_r.get(), POLLIN, 0};
     REQUIRE(::poll(&p, 1, 10000) == 1);
@@ -385,16 +392,128 @@ TEST_CASE("bock-netns started before its pid (--netns-pid-fd), with no exit fd, 
     CHECK(!bound());
     CHECK(wait_exit(h) == 0);
 
-    // EOF on the pid fd before a pid: it gives up quietly.
+    // EOF on the socket before a message: it gives up quietly (in a user
+    // namespace of its own, where its sandbox, built before, can be made).
     int again[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, again) == 0);
     Fd w(again[0]), r(again[1]);
     Helper quiet;
-    quiet.log = tmp_dir() + "/netns-pidfd-eof.log";
-    quiet.pid = spawn({bin("bock-netns"), "--netns-pid-fd", "3"}, quiet.log, {r.get()});
+    quiet.log = tmp_dir() + "/netns-sock-eof.log";
+    quiet.pid = spawn({"unshare", "-Ur", bin("bock-netns"), "--netns-sock", "3"}, quiet.log, {r.get()});
     r.reset();
     w.reset();
     CHECK(wait_exit(quiet) == 0);
+    // A pid without its namespace: refused, with what to send.
+    REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, again) == 0);
+    Fd w2(again[0]), r2(again[1]);
+    Helper bare;
+    bare.log = tmp_dir() + "/netns-sock-bare.log";
+    bare.pid = spawn({"unshare", "-Ur", bin("bock-netns"), "--netns-sock", "3"}, bare.log, {r2.get()});
+    r2.reset();
+    REQUIRE(::send(w2.get(), "1\n", 2, MSG_NOSIGNAL) == 2);
+    CHECK(wait_exit(bare) == 1);
+    CHECK_THAT(bare.output(), Catch::Contains("no network namespace came with pid 1"));
+}
+
+TEST_CASE("bock-netns --netns-sock: a namespace sent as an fd is joined where the pid could not be opened", "[netns]") {
+    // A container in a user namespace of its own runs as another id and is
+    // not dumpable until it execs: then /proc/PID/ns/net cannot be opened
+    // by the helper, only by whoever opened it before (bock, right after
+    // the clone). Here: a process of our own made non-dumpable after we
+    // opened its namespaces.
+    require_tools();
+    int up[2], go[2];
+    REQUIRE(::pipe2(up, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(go, O_CLOEXEC) == 0);
+    Fd up_r(up[0]), up_w(up[1]), go_r(go[0]), go_w(go[1]);
+    const uid_t uid = ::getuid();
+    const gid_t gid = ::getgid();
+    pid_t p = ::fork();
+    REQUIRE(p >= 0);
+    if (p == 0) {
+        // Single-threaded child: raw calls only, then wait to be killed.
+        char c = 0;
+        if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) ::_exit(1);
+        char map[64];
+        auto put = [](const char* file, const char* text) {
+            int fd = ::open(file, O_WRONLY);
+            bool good = fd >= 0 && ::write(fd, text, std::strlen(text)) == static_cast<ssize_t>(std::strlen(text));
+            if (fd >= 0) ::close(fd);
+            return good;
+        };
+        if (!put("/proc/self/setgroups", "deny")) ::_exit(2);
+        std::snprintf(map, sizeof map, "0 %u 1", uid);
+        if (!put("/proc/self/uid_map", map)) ::_exit(3);
+        std::snprintf(map, sizeof map, "0 %u 1", gid);
+        if (!put("/proc/self/gid_map", map)) ::_exit(4);
+        (void)::write(up[1], "u", 1);         // namespaces made: open them
+        if (::read(go[0], &c, 1) != 1) ::_exit(5);
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // as a container before its exec
+        (void)::write(up[1], "d", 1);
+        for (;;) ::pause();
+    }
+    Pid target(p);
+    up_w.reset();
+    go_r.reset();
+    char c = 0;
+    REQUIRE(::read(up_r.get(), &c, 1) == 1);
+    auto userns = sys::open(fmt::format("/proc/{}/ns/user", p), O_RDONLY);
+    auto netns = sys::open(fmt::format("/proc/{}/ns/net", p), O_RDONLY);
+    REQUIRE(userns);
+    REQUIRE(netns);
+    REQUIRE(::write(go_w.get(), "g", 1) == 1);
+    REQUIRE(::read(up_r.get(), &c, 1) == 1);
+    REQUIRE(c == 'd');
+    // Negative control: now not even its own user may open it by pid.
+    auto by_pid = sys::open(fmt::format("/proc/{}/ns/net", p), O_RDONLY);
+    REQUIRE(!by_pid);
+    CHECK(by_pid.error().code() == EACCES);
+
+    // The helper in its user namespace (by our fd: /proc/PID/ns/user is
+    // closed too). By pid (--netns-pid, the helper opening it): refused.
+    auto start = [&](bool send_fd, const std::string& log) {
+        int ready[2], sock[2];
+        REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+        REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) == 0);
+        Fd ready_r(ready[0]), ready_w(ready[1]), w(sock[0]), r(sock[1]);
+        Helper h;
+        h.log = log;
+        std::vector<std::string> argv{"nsenter", "--user=/proc/self/fd/5", "--preserve-credentials", bin("bock-netns"),
+                                      "--ready-fd", "3", "--dns-upstream", "127.0.0.1:9"};
+        if (send_fd) argv.insert(argv.end(), {"--netns-sock", "4"});
+        else argv.insert(argv.end(), {"--netns-pid", std::to_string(p)});
+        h.pid = spawn(argv, log, {ready_w.get(), r.get(), userns->get()});
+        ready_w.reset();
+        r.reset();
+        if (send_fd) {
+            std::string text = std::to_string(p) + "\n";
+            CHECK(sys::raw::send_with_fd(w.get(), text.data(), text.size(), netns->get()) ==
+                  static_cast<ssize_t>(text.size()));
+        }
+        pollfd pf{ready_r.get(), POLLIN, 0};
+        REQUIRE(::poll(&pf, 1, 10000) == 1);
+        h.ready = ::read(ready_r.get(), &c, 1) == 1 && c == '1';
+        return h;
+    };
+    auto refused = start(false, tmp_dir() + "/netns-sock-pid.log");
+    INFO(refused.output());
+    CHECK(!refused.ready);
+    CHECK_THAT(refused.output(), Catch::Contains("permission denied"));
+    CHECK(wait_exit(refused) == 1);
+
+    // The namespace sent with the pid: joined, tap0 made inside; the
+    // helper still watches the pid and stops when it exits.
+    auto h = start(true, tmp_dir() + "/netns-sock-fd.log");
+    INFO(h.output());
+    REQUIRE(h.ready);
+    auto link = run({"nsenter", fmt::format("--user=/proc/{}/fd/{}", ::getpid(), userns->get()),
+                     fmt::format("--net=/proc/{}/fd/{}", ::getpid(), netns->get()), "--preserve-credentials", "ip",
+                     "-4", "addr", "show", "tap0"});
+    INFO(link.err);
+    CHECK_THAT(link.out, Catch::Contains("10.0.2.100/24"));
+    REQUIRE(target.kill(SIGKILL));
+    (void)target.wait();
+    CHECK(wait_exit(h) == 0);
 }
 
 TEST_CASE("the host's loopback is reached through 10.0.2.2 only when allowed", "[netns]") {

@@ -113,13 +113,7 @@ TEST_CASE("bock run reaches the host's loopback through host.containers.internal
     REQUIRE(fs::mkdir_p(root));
     REQUIRE(fs::write_file(root + "/hello.txt", "hello from the host\n"));
     uint16_t port = lo_free_port();
-    pid_t p = ::fork();
-    if (p == 0) {
-        ::execl("/bin/busybox", "busybox", "httpd", "-f", "-p", fmt::format("127.0.0.1:{}", port).c_str(), "-h",
-                root.c_str(), nullptr);
-        ::_exit(127);
-    }
-    Pid httpd(p);
+    Pid httpd = loopback_httpd(root, port);
     REQUIRE(wait_until([&] { return !lo_http_get(port, "/hello.txt").empty(); }));
     std::string url = fmt::format("http://host.containers.internal:{}/hello.txt", port);
     auto allowed = cli({"run", "--rm", "--dns-upstream", kNoDns, "--network", "slirp4netns:allow_host_loopback=true",

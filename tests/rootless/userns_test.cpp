@@ -12,6 +12,9 @@ TEST_CASE("volumes with --userns=keep-id and --uidmap: copy-up and :U through th
     check_userns_volumes();
 }
 TEST_CASE("--uidmap, keep-id:uid=,gid=, host, auto, ns:PATH and bad input", "[userns]") { check_userns_modes(); }
+TEST_CASE("the default network with keep-id, --uidmap and auto: run, run -d, create + start, restart", "[userns]") {
+    check_userns_network();
+}
 TEST_CASE("limits that cannot hold rootless are refused with the fix; --ignore-limits runs without", "[limits]") {
     check_limits_refused_rootless();
 }

@@ -44,10 +44,14 @@ struct Forward {
 struct Options {
     // Target network namespace: by pid (also watched with a pidfd) or path.
     pid_t netns_pid = 0;
-    // The same pid, read from this fd (decimal, up to a newline or EOF)
-    // after everything that needs no namespace is prepared: the engine
-    // starts the helper before the container exists.
-    int netns_pid_fd = -1;
+    // A unix socket on which the pid (decimal) comes later, after
+    // everything that needs no namespace is prepared, with the fd of its
+    // network namespace (SCM_RIGHTS): the engine starts the helper before
+    // the container exists, and opens the namespace itself, as the
+    // container's creator, before the container changes its ids (the
+    // helper may not open /proc/PID/ns/net of a container in a user
+    // namespace of its own then). A pid without an fd is refused.
+    int netns_sock = -1;
     std::string netns_path;
     std::string userns_path;   // joined first, when given
     pid_t watch_pid = 0;       // the container's init; defaults to netns_pid

@@ -51,8 +51,12 @@ struct RunOptions {
     // still sets itself up: the namespaces made by clone exist, so a
     // helper can start on them in parallel with the container's setup
     // (on_created then waits for it). Namespaces joined by path are not
-    // joined yet. An error aborts the run as for on_created.
-    std::function<Result<void>(pid_t)> on_spawned;
+    // joined yet. An error aborts the run as for on_created. netns_fd: the
+    // network namespace clone made, opened by the runtime right after the
+    // clone (valid during the call; -1 if none), which may be impossible
+    // to open by pid later: a container with a user namespace of its own
+    // changes its ids and is not dumpable until its exec.
+    std::function<Result<void>(pid_t pid, int netns_fd)> on_spawned;
     // create_container: the signal the process gets when its creator dies
     // (0: none, runc's behaviour; bock's monitor, which creates and then
     // becomes the container's parent, asks for SIGKILL).
