@@ -1,6 +1,8 @@
 // bock: the user-facing front end. One file per command; everything that
 // does work is in engine/ (and, later, builder/ and compose/).
 #include <cstdlib>
+#include <string_view>
+#include <vector>
 
 #include "bock/common/log.hpp"
 #include "bock/engine/context.hpp"
@@ -69,7 +71,17 @@ int parse_failure(const CLI::App& app, const CLI::ParseError& e, int argc, char*
 
 int main(int argc, char** argv) {
     using namespace bock;
-    log::set_program("bock");
+    // `bockrose ARGS` is `bock compose ARGS` (one binary, a symlink).
+    std::vector<char*> rose_argv;
+    if (std::string_view a0 = argv[0]; a0 == "bockrose" || a0.ends_with("/bockrose")) {
+        rose_argv.assign(argv, argv + argc);
+        static char compose_word[] = "compose";
+        rose_argv.insert(rose_argv.begin() + 1, compose_word);
+        rose_argv.push_back(nullptr);
+        argc += 1;
+        argv = rose_argv.data();
+    }
+    log::set_program(rose_argv.empty() ? "bock" : "bockrose");
     log::init_from_env();
 
     CLI::App app{"bock: rootless-first containers, without a daemon"};
@@ -136,6 +148,7 @@ int main(int argc, char** argv) {
     cli::add_container(app);
     cli::add_system(app);
     cli::add_volume(app);
+    cli::add_compose(app);
     cli::add_completion(app);  // reads the whole command tree when it runs
     cli::add_not_built(app);  // after the real commands: a built one wins
     cli::group_commands(app);

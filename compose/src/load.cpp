@@ -248,7 +248,7 @@ std::vector<std::string> find_files(const LoadOptions& opts) {
         for (const auto& f : strings::split(env, ':')) files.push_back(abs_path(cwd(), f));
         return files;
     }
-    std::string dir = abs_path(cwd(), opts.working_directory);
+    std::string dir = abs_path(cwd(), opts.project_directory.empty() ? opts.working_directory : opts.project_directory);
     for (const char* n : kDefaultNames)
         if (fs::exists(fs::join(dir, n))) {
             files.push_back(fs::join(dir, n));

@@ -4,6 +4,8 @@
 #include <functional>
 #include <set>
 
+#include <yaml-cpp/yaml.h>
+
 #include "bock/compose/model.hpp"
 #include "bock/image/digest.hpp"
 
@@ -106,6 +108,37 @@ nlohmann::json Project::to_json() const {
         }
     }
     return j;
+}
+
+namespace {
+
+void emit(YAML::Emitter& out, const nlohmann::json& j) {
+    if (j.is_object()) {
+        out << YAML::BeginMap;
+        for (const auto& [k, v] : j.items()) {
+            out << YAML::Key << k << YAML::Value;
+            emit(out, v);
+        }
+        out << YAML::EndMap;
+    } else if (j.is_array()) {
+        out << YAML::BeginSeq;
+        for (const auto& v : j) emit(out, v);
+        out << YAML::EndSeq;
+    } else if (j.is_string()) {
+        out << j.get<std::string>();
+    } else if (j.is_null()) {
+        out << YAML::Null;
+    } else {
+        out << j.dump();
+    }
+}
+
+}  // namespace
+
+std::string to_yaml(const nlohmann::json& j) {
+    YAML::Emitter out;
+    emit(out, j);
+    return std::string(out.c_str()) + "\n";
 }
 
 Result<std::vector<std::vector<std::string>>> start_levels(const Project& p, const std::vector<std::string>& selected) {

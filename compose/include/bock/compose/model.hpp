@@ -110,6 +110,9 @@ struct LoadOptions {
     std::string working_directory = ".";   // where the default names are looked for
 };
 
+// A JSON value as block YAML (what `config` prints by default).
+std::string to_yaml(const nlohmann::json& j);
+
 // Finds, reads, merges and interpolates the files; the project with its
 // services. Unknown keys are warned about (file:line); errors name the file
 // and the key.

@@ -1,0 +1,13 @@
+// bockrose / bock compose as root (tests/lib/compose_scenarios.cpp): the
+// same scenarios as the rootless suite.
+#include <catch2/catch.hpp>
+
+#include "compose_scenarios.hpp"
+
+TEST_CASE("root: a compose project: up, idempotent up, recreate one service, down -v", "[root-compose]") {
+    bock::test::check_compose_project();
+}
+
+TEST_CASE("root: compose: unhealthy and failed dependencies, cycles", "[root-compose]") {
+    bock::test::check_compose_failures();
+}
