@@ -52,7 +52,7 @@ services:
   worker:
     <<: *base
     command: sleep 600
-    environment: [LEVEL=${LEVEL:-1}]
+    environment: ["LEVEL=${LEVEL:-1}"]
     depends_on: [api]
 volumes:
   dbdata: {}
