@@ -1,11 +1,18 @@
 #include "compose_scenarios.hpp"
 
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <thread>
 #include <set>
 
 #include <catch2/catch.hpp>
 
 #include "bock/common/fs.hpp"
+#include "net_fixtures.hpp"
 #include "testlib.hpp"
 
 namespace bock::test {
@@ -74,6 +81,16 @@ nlohmann::json ps_json(const std::string& dir, bool all = true) {
     return nlohmann::json::parse(r.out);
 }
 
+// ps -a --format json with the given leading arguments (compose -p ... -f ...).
+nlohmann::json ps_json_p(const std::vector<std::string>& c) {
+    auto args = c;
+    args.insert(args.end(), {"ps", "-a", "--format", "json"});
+    auto r = cli(args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(r.out);
+}
+
 std::map<std::string, std::string> ids_by_service(const nlohmann::json& ps) {
     std::map<std::string, std::string> out;
     for (const auto& c : ps) out[c["Service"].get<std::string>()] = c["ID"].get<std::string>();
@@ -100,6 +117,14 @@ std::vector<std::string> our_helpers() {
             out.push_back(comm + " " + pid);
     }
     return out;
+}
+
+bool eventually(const std::function<bool()>& cond, int ms = 30000) {
+    for (int i = 0; i < ms / 100; ++i) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return cond();
 }
 
 void check_clean(const std::string& project) {
@@ -284,6 +309,58 @@ void check_compose_failures() {
     INFO(down.err);
     CHECK(down.code == 0);
     check_clean("bad");
+}
+
+void check_compose_interrupted() {
+    std::string dir = tmp_dir() + "/cut";
+    REQUIRE(fs::mkdir_p(dir));
+    REQUIRE(fs::write_file(dir + "/compose.yaml", R"(services:
+  slow:
+    image: busybox
+    command: sh -c "sleep 2; touch /tmp/ok; exec sleep 600"
+    stop_signal: SIGKILL
+    healthcheck: {test: ["CMD", "test", "-f", "/tmp/ok"], interval: 1s, retries: 30}
+  app:
+    image: busybox
+    command: sh -c "echo app-says-hi; exec sleep 600"
+    stop_grace_period: 1s
+    depends_on: {slow: {condition: service_healthy}}
+)"));
+    const std::vector<std::string> c = {"compose", "-p", "cut", "-f", dir + "/compose.yaml"};
+    auto with = [&](std::vector<std::string> more) {
+        auto v = c;
+        v.insert(v.end(), more.begin(), more.end());
+        return v;
+    };
+    // SIGKILL while up waits for slow to be healthy.
+    std::string log1 = tmp_dir() + "/up1.log";
+    Pid first = spawn_bock(with({"up", "-d"}), log1);
+    REQUIRE(eventually([&] { return fs::read_file(log1).value_or("").find("cut-slow-1  Waiting") != std::string::npos; }));
+    REQUIRE(first.kill(SIGKILL));
+    (void)first.wait();
+    auto before = ids_by_service(ps_json_p(c));
+    REQUIRE(before.size() == 1);
+    auto again = cli(with({"up", "-d"}));
+    INFO(again.err);
+    REQUIRE(again.code == 0);
+    auto after = ps_json_p(c);
+    CHECK(after.size() == 2);
+    CHECK(ids_by_service(after)["slow"] == before["slow"]);
+    // Attached: the prefixed logs, then Ctrl-C stops the project.
+    std::string log2 = tmp_dir() + "/up2.log";
+    Pid attached = spawn_bock(with({"up"}), log2);
+    REQUIRE(eventually([&] { return fs::read_file(log2).value_or("").find("cut-app-1   | app-says-hi") != std::string::npos; }));
+    REQUIRE(attached.kill(SIGINT));
+    auto st = attached.wait();
+    REQUIRE(st);
+    INFO(fs::read_file(log2).value_or(""));
+    CHECK(WIFEXITED(*st));
+    CHECK(WEXITSTATUS(*st) == 130);
+    for (const auto& e : ps_json_p(c)) CHECK(e["State"] == "exited");
+    auto down = cli(with({"down", "-v"}));
+    INFO(down.err);
+    CHECK(down.code == 0);
+    check_clean("cut");
 }
 
 }  // namespace bock::test

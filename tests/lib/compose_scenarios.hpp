@@ -18,5 +18,10 @@ void check_compose_project();
 // up fails naming the job and the code; a dependency cycle is refused
 // naming it before anything is made; down -v cleans up.
 void check_compose_failures();
+// `up -d` SIGKILLed while it waits for a health check: a second `up -d`
+// converges (nothing duplicated, the first container kept); an attached
+// `up` shows the prefixed logs and Ctrl-C (SIGINT) stops the project;
+// down -v cleans everything.
+void check_compose_interrupted();
 
 }  // namespace bock::test

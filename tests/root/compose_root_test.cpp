@@ -11,3 +11,7 @@ TEST_CASE("root: a compose project: up, idempotent up, recreate one service, dow
 TEST_CASE("root: compose: unhealthy and failed dependencies, cycles", "[root-compose]") {
     bock::test::check_compose_failures();
 }
+
+TEST_CASE("root: compose: up SIGKILLed converges on the next up; an attached up stops on Ctrl-C", "[root-compose]") {
+    bock::test::check_compose_interrupted();
+}

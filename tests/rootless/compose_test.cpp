@@ -10,3 +10,7 @@ TEST_CASE("a compose project: up, idempotent up, recreate one service, down -v",
 TEST_CASE("compose: unhealthy and failed dependencies, cycles", "[compose]") {
     bock::test::check_compose_failures();
 }
+
+TEST_CASE("compose: up SIGKILLed converges on the next up; an attached up stops on Ctrl-C", "[compose]") {
+    bock::test::check_compose_interrupted();
+}
