@@ -104,7 +104,7 @@ Result<void> remove(engine::Context& ctx, const Project& p, const std::vector<st
             log::notice(fmt::format("{} is running: left (stop it first, or rm -s / -f)", c.rec.name));
             return {};
         }
-        BOCK_TRY(engine::remove_container(ctx, c.rec.id, force));
+        BOCK_TRY(remove_container(ctx, c.rec.id, force));
         progress("Container", c.rec.name, "Removed");
         return {};
     });
@@ -117,7 +117,7 @@ Result<void> down(engine::Context& ctx, const Project& p, const DownOptions& opt
             BOCK_TRY(engine::stop_container(ctx, c.rec.id, opts.timeout));
             progress("Container", c.rec.name, "Stopped");
         }
-        BOCK_TRY(engine::remove_container(ctx, c.rec.id, true));
+        BOCK_TRY(remove_container(ctx, c.rec.id, true));
         if (opts.volumes) engine::remove_anonymous_volumes(ctx, c.rec.id);
         progress("Container", c.rec.name, "Removed");
         return {};

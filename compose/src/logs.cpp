@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <algorithm>
 #include <cstdio>
 
@@ -37,6 +39,15 @@ Result<std::vector<engine::ContainerInfo>> service_containers(const engine::Cont
         return std::atoi(label_of(a, kNumberLabel).c_str()) < std::atoi(label_of(b, kNumberLabel).c_str());
     });
     return out;
+}
+
+Result<std::string> remove_container(engine::Context& ctx, const std::string& id, bool force) {
+    for (int attempt = 1;; ++attempt) {
+        auto r = engine::remove_container(ctx, id, force);
+        if (r || attempt == 5 || r.error().code() == ENOENT) return r;
+        log::debug("remove {}: {} (trying again)", id.substr(0, 12), r.error().message());
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
 }
 
 void progress(const std::string& kind, const std::string& name, const std::string& what) {

@@ -14,6 +14,11 @@ std::string label_of(const engine::ContainerInfo& c, const std::string& key);
 // The containers of the given services (all services when empty), not one-off.
 Result<std::vector<engine::ContainerInfo>> service_containers(const engine::Context& ctx, const Project& p,
                                                              const std::vector<std::string>& services);
+// engine::remove_container, tried again (up to 5 times, 200 ms apart) when
+// it fails right after a stop: the container's cleanup may still be
+// writing in its directory ("directory not empty", seen under load; an
+// engine race between `stop` and `rm`, to be fixed there).
+Result<std::string> remove_container(engine::Context& ctx, const std::string& id, bool force);
 // A progress line on stderr, as docker compose prints them: " Container NAME  Started".
 void progress(const std::string& kind, const std::string& name, const std::string& what);
 

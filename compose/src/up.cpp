@@ -132,7 +132,7 @@ Result<void> wait_dependency(engine::Context& ctx, const Project& p, const std::
 Result<void> stop_and_remove(engine::Context& ctx, const engine::ContainerInfo& c) {
     if (c.status == "running" || c.status == "restarting")
         BOCK_TRY_CTX(engine::stop_container(ctx, c.rec.id, std::nullopt), fmt::format("stop {}", c.rec.name));
-    BOCK_TRY_CTX(engine::remove_container(ctx, c.rec.id, true), fmt::format("remove {}", c.rec.name));
+    BOCK_TRY_CTX(remove_container(ctx, c.rec.id, true), fmt::format("remove {}", c.rec.name));
     return {};
 }
 
