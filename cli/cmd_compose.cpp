@@ -261,6 +261,35 @@ void add_exec_build(CLI::App& parent, const std::shared_ptr<Global>& g) {
         });
     }
     {
+        auto* cmd = parent.add_subcommand("run", "Run a one-off command in a new container of a service");
+        auto o = std::make_shared<compose::RunOptions>();
+        auto no_tty = std::make_shared<bool>(false);
+        auto* ep = cmd->add_option("--entrypoint", "Override the service's entrypoint");
+        auto* nm = cmd->add_option("--name", "The container's name (default: PROJECT-SERVICE-run-XXXXXX)");
+        cmd->add_flag("--rm", o->remove, "Remove the container when it exits");
+        cmd->add_flag("-d,--detach", o->detach, "Run in the background; print the container's name");
+        cmd->add_flag("--no-deps", o->no_deps, "Do not start the services it depends on");
+        cmd->add_flag("-T,--no-TTY", *no_tty, "No terminal (the default when stdin is not one)");
+        cmd->add_option("-e,--env", o->env, "Set an environment variable (K=V)")->allow_extra_args(false);
+        cmd->prefix_command();
+        cmd->footer("Usage: bockrose run [OPTIONS] SERVICE [COMMAND [ARG...]]\n"
+                    "Exit status: the command's; 125 if bockrose failed.");
+        cmd->callback([=] {
+            auto rest = cmd->remaining();
+            if (!rest.empty() && rest[0] == "--") rest.erase(rest.begin());
+            if (rest.empty()) {
+                exit_code = usage_error(cmd, "run: a service is required");
+                return;
+            }
+            o->service = rest[0];
+            o->command.assign(rest.begin() + 1, rest.end());
+            if (ep->count()) o->entrypoint = ep->as<std::string>();
+            if (nm->count()) o->name = nm->as<std::string>();
+            o->terminal = !*no_tty && ::isatty(0) && ::isatty(1);
+            with_project(g, [&](engine::Context& ctx, const compose::Project& p) { return compose::run_oneoff(ctx, p, *o); });
+        });
+    }
+    {
         auto* cmd = parent.add_subcommand("build", "Build the images of services with `build`");
         auto services = std::make_shared<std::vector<std::string>>();
         cmd->add_option("SERVICE", *services, "Only these services");

@@ -225,6 +225,20 @@ Result<void> wait_ready(engine::Context& ctx, const Project& p, const std::vecto
 
 }  // namespace
 
+Result<void> prepare_resources(engine::Context& ctx, const Project& p, const std::vector<std::string>& services, bool build) {
+    std::set<std::string> nets, vols;
+    for (const auto& name : services) {
+        const auto& s = p.services.at(name);
+        for (const auto& [k, a] : s.networks) nets.insert(k);
+        for (const auto& m : s.volumes)
+            if (m.type == "volume" && !m.source.empty()) vols.insert(m.source);
+    }
+    BOCK_TRY(build_images(ctx, p, services, build));
+    BOCK_TRY(ensure_networks(ctx, p, nets));
+    BOCK_TRY(ensure_volumes(ctx, p, vols));
+    return {};
+}
+
 Result<int> up(engine::Context& ctx, const Project& p, const UpOptions& opts) {
     std::vector<std::vector<std::string>> levels;
     if (opts.no_deps) {
@@ -237,15 +251,7 @@ Result<int> up(engine::Context& ctx, const Project& p, const UpOptions& opts) {
         levels = BOCK_TRY(start_levels(p, opts.services));
     }
     std::vector<std::string> selected;
-    std::set<std::string> nets, vols;
-    for (const auto& l : levels)
-        for (const auto& name : l) {
-            selected.push_back(name);
-            const auto& s = p.services.at(name);
-            for (const auto& [k, a] : s.networks) nets.insert(k);
-            for (const auto& m : s.volumes)
-                if (m.type == "volume" && !m.source.empty()) vols.insert(m.source);
-        }
+    for (const auto& l : levels) selected.insert(selected.end(), l.begin(), l.end());
 
     // Orphans: containers of the project whose service is gone.
     for (const auto& c : BOCK_TRY(project_containers(ctx, p.name))) {
@@ -259,9 +265,7 @@ Result<int> up(engine::Context& ctx, const Project& p, const UpOptions& opts) {
             log::notice("remove it with `bockrose up --remove-orphans` or `bockrose down --remove-orphans`");
         }
     }
-    BOCK_TRY(build_images(ctx, p, selected, opts.build));
-    BOCK_TRY(ensure_networks(ctx, p, nets));
-    BOCK_TRY(ensure_volumes(ctx, p, vols));
+    BOCK_TRY(prepare_resources(ctx, p, selected, opts.build));
 
     struct sigaction sa = {}, old_int = {}, old_term = {};
     sa.sa_handler = on_interrupt;

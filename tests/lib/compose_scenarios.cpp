@@ -230,6 +230,15 @@ void check_compose_project() {
     }
     CHECK(cli(with({"exec", "-T", "worker", "sh", "-c", "echo $LEVEL"})).out == "2\n");
 
+    // run: a one-off container of a service on the project network; its
+    // exit code; removed with --rm; not counted among the service's.
+    auto once = cli(with({"run", "--rm", "-T", "worker", "sh", "-c", "echo once $LEVEL; wget -qO- http://www/index.html"}));
+    INFO(once.err);
+    CHECK(once.code == 0);
+    CHECK_THAT(once.out, Catch::Contains("once 1\nhello-from-compose"));
+    auto code = cli(with({"run", "--rm", "-e", "X=7", "worker", "sh", "-c", "exit $X"}));
+    CHECK(code.code == 7);
+    CHECK(ps_json(dir).size() == 5);
     // bockrose is the same command.
     std::string rose = tmp_dir() + "/bockrose";
     std::filesystem::create_symlink(bin("bock"), rose);

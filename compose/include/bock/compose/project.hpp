@@ -52,6 +52,25 @@ struct UpOptions {
 // container that ended a foreground `up`).
 Result<int> up(engine::Context& ctx, const Project& p, const UpOptions& opts);
 
+// What up does before starting containers, for the given services: their
+// images built (always with `build`, else when missing), their networks
+// and named volumes created.
+Result<void> prepare_resources(engine::Context& ctx, const Project& p, const std::vector<std::string>& services, bool build);
+
+// `run [--rm] [-d] [-e K=V] [--entrypoint E] [--name N] [--no-deps] [-T] SERVICE [CMD...]`:
+// a one-off container of the service (PROJECT-SERVICE-run-XXXXXX, label
+// oneoff=True, no published ports, no service alias), its dependencies
+// started first. Returns its exit code (0 with -d).
+struct RunOptions {
+    std::string service;
+    std::vector<std::string> command;   // replaces the service's command when not empty
+    std::optional<std::string> entrypoint;
+    std::vector<std::string> env;       // K=V
+    std::optional<std::string> name;
+    bool remove = false, detach = false, no_deps = false, terminal = false;
+};
+Result<int> run_oneoff(engine::Context& ctx, const Project& p, const RunOptions& opts);
+
 struct DownOptions {
     bool volumes = false;           // -v: the project's named volumes too
     bool remove_orphans = false;
