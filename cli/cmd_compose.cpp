@@ -31,7 +31,7 @@ void with_project(const std::shared_ptr<Global>& g, F&& fn) {
     guarded([&]() -> Result<int> {
         auto p = BOCK_TRY(load(*g));
         auto ctx = BOCK_TRY(engine::open_context());
-        return fn(ctx, p);
+        return fn(ctx, p);  // p is this call's own copy: --scale may change it
     });
 }
 
@@ -48,6 +48,9 @@ void add_up(CLI::App& parent, const std::shared_ptr<Global>& g) {
     cmd->add_option("--wait-timeout", o->wait_timeout, "Seconds --wait waits at most (default: no limit)");
     cmd->add_flag("--abort-on-container-exit", o->abort_on_container_exit,
                   "Stop the project when any container stops (attached up); exit with its code");
+    auto scale = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--scale", *scale, "SERVICE=N: run N containers of the service (over deploy.replicas)")
+        ->allow_extra_args(false);
     cmd->add_option("SERVICE", o->services, "Services to start (default: all), with their dependencies");
     cmd->callback([=] {
         if (o->wait) o->detach = true;
@@ -59,7 +62,19 @@ void add_up(CLI::App& parent, const std::shared_ptr<Global>& g) {
             exit_code = usage_error(cmd, "--force-recreate and --no-recreate cannot be combined");
             return;
         }
-        with_project(g, [&](engine::Context& ctx, const compose::Project& p) { return compose::up(ctx, p, *o); });
+        with_project(g, [&](engine::Context& ctx, compose::Project& p) -> Result<int> {
+            for (const auto& sc : *scale) {
+                auto eq = sc.find('=');
+                auto it = p.services.find(sc.substr(0, eq));
+                char* end = nullptr;
+                long n = eq == std::string::npos ? -1 : std::strtol(sc.c_str() + eq + 1, &end, 10);
+                if (it == p.services.end() || n < 0 || *end)
+                    return make_error("--scale {}: expected SERVICE=N with a service of the project", sc)
+                        .with_hint("e.g. --scale worker=3");
+                it->second.replicas = static_cast<int>(n);
+            }
+            return compose::up(ctx, p, *o);
+        });
     });
 }
 

@@ -79,7 +79,11 @@ nlohmann::json Service::to_json() const {
 }
 
 std::string Service::config_hash() const {
-    return image::sha256_of(to_json().dump()).hex;
+    // The number of replicas is not part of a container's config: scaling
+    // adds or removes containers, it does not recreate the others.
+    auto j = to_json();
+    j.erase("deploy");
+    return image::sha256_of(j.dump()).hex;
 }
 
 std::string Service::image_name(const std::string& project) const {

@@ -55,6 +55,9 @@ Result<engine::RunRequest> run_request(const Project& p, const Service& s, int n
             }
         }
         for (const auto& n : names) r.network += (r.network.empty() ? "" : ",") + n;
+        // The engine keeps an alias to one container: replicas after the
+        // first answer to their own names only (docs/compose.md, "Not yet").
+        if (number > 1) r.network_aliases.clear();
     }
     // Published ports need the slirp4netns network; a service network
     // cannot publish yet (docs/networking.md, "Not yet").

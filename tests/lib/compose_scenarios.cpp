@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <thread>
@@ -355,6 +356,18 @@ void check_compose_interrupted() {
     auto after = ps_json_p(c);
     CHECK(after.size() == 2);
     CHECK(ids_by_service(after)["slow"] == before["slow"]);
+    // --scale: more containers of a service, the first one kept; back down
+    // without it (the replica count is not in the config hash).
+    auto scaled = cli(with({"up", "-d", "--scale", "app=2"}));
+    INFO(scaled.err);
+    REQUIRE(scaled.code == 0);
+    auto three = ps_json_p(c);
+    CHECK(three.size() == 3);
+    auto app1 = ids_by_service(after)["app"];
+    CHECK(std::count_if(three.begin(), three.end(), [&](const auto& e) { return e["ID"] == app1; }) == 1);
+    auto unscaled = cli(with({"up", "-d"}));
+    CHECK_THAT(unscaled.err, Catch::Contains("cut-app-2  Removed") && !Catch::Contains("Recreate"));
+    CHECK(ps_json_p(c).size() == 2);
     // Attached: the prefixed logs, then Ctrl-C stops the project.
     std::string log2 = tmp_dir() + "/up2.log";
     Pid attached = spawn_bock(with({"up"}), log2);
