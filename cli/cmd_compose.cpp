@@ -52,7 +52,11 @@ void add_up(CLI::App& parent, const std::shared_ptr<Global>& g) {
     cmd->add_option("--scale", *scale, "SERVICE=N: run N containers of the service (over deploy.replicas)")
         ->allow_extra_args(false);
     cmd->add_option("SERVICE", o->services, "Services to start (default: all), with their dependencies");
+    cmd->add_option("--exit-code-from", o->exit_code_from,
+                    "Exit with this service's container's code (implies --abort-on-container-exit)");
     cmd->callback([=] {
+        g->load.named = o->services;
+        if (!o->exit_code_from.empty()) o->abort_on_container_exit = true;
         if (o->wait) o->detach = true;
         if (o->detach && o->abort_on_container_exit) {
             exit_code = usage_error(cmd, "--abort-on-container-exit and -d cannot be combined");
@@ -297,6 +301,7 @@ void add_exec_build(CLI::App& parent, const std::shared_ptr<Global>& g) {
                 return;
             }
             o->service = rest[0];
+            g->load.named = {rest[0]};
             o->command.assign(rest.begin() + 1, rest.end());
             if (ep->count()) o->entrypoint = ep->as<std::string>();
             if (nm->count()) o->name = nm->as<std::string>();
@@ -374,6 +379,8 @@ void add_compose(CLI::App& app) {
                     "Project name (default: $COMPOSE_PROJECT_NAME, the file's `name:`, else the directory's name)");
     cmd->add_option("--project-directory", g->load.project_directory, "Base directory of relative paths (default: the first file's)");
     cmd->add_option("--env-file", g->load.env_files, "Variables for interpolation (default: PROJECT_DIR/.env)")
+        ->allow_extra_args(false);
+    cmd->add_option("--profile", g->load.profiles, "Enable the services of this profile (repeatable; also $COMPOSE_PROFILES)")
         ->allow_extra_args(false);
     cmd->footer("Docs: docs/compose.md. `bockrose ARGS` is `bock compose ARGS`.");
     add_up(*cmd, g);

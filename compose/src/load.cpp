@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <set>
 
+#include <fmt/ranges.h>
+
 #include <yaml-cpp/yaml.h>
 
 #include "bock/common/fs.hpp"
@@ -28,10 +30,10 @@ const std::set<std::string> kServiceKeys = {
     "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes", "networks",
     "network_mode", "depends_on", "healthcheck", "restart", "user", "working_dir", "hostname", "labels", "cap_add",
     "cap_drop", "read_only", "init", "tty", "stdin_open", "privileged", "stop_signal", "stop_grace_period", "tmpfs",
-    "dns", "extra_hosts", "deploy", "container_name"};
+    "dns", "extra_hosts", "deploy", "container_name", "profiles"};
 // Keys of the specification bockrose reads past with a warning.
 const std::set<std::string> kIgnoredServiceKeys = {
-    "ulimits", "sysctls", "shm_size", "logging", "secrets", "configs", "volumes_from", "extends", "profiles",
+    "ulimits", "sysctls", "shm_size", "logging", "secrets", "configs", "volumes_from", "extends",
     "platform", "pull_policy", "devices", "group_add", "pid", "ipc", "security_opt", "dns_search", "dns_opt",
     "domainname", "mac_address", "mem_limit", "cpus", "cpu_shares", "links", "external_links", "scale", "runtime",
     "cgroup_parent", "oom_score_adj", "userns_mode", "annotations", "attach", "develop", "blkio_config", "isolation",
@@ -329,6 +331,30 @@ Result<Project> load_project(const LoadOptions& opts) {
             .with_hint(fmt::format("e.g. -p {}", p.name));
 
     BOCK_TRY(parse_model(merged, p));
+
+    // Profiles: a service that names some is enabled by one of them being
+    // active (--profile, COMPOSE_PROFILES) or by being named.
+    std::set<std::string> active(opts.profiles.begin(), opts.profiles.end());
+    if (auto env = lookup("COMPOSE_PROFILES"))
+        for (const auto& pr : strings::split(*env, ',')) active.insert(pr);
+    std::map<std::string, std::string> disabled;  // service -> its profiles
+    for (auto it = p.services.begin(); it != p.services.end();) {
+        const auto& s = it->second;
+        bool on = s.profiles.empty() || active.contains("*") ||
+                  std::find(opts.named.begin(), opts.named.end(), s.name) != opts.named.end() ||
+                  std::any_of(s.profiles.begin(), s.profiles.end(), [&](const auto& pr) { return active.contains(pr); });
+        if (on) {
+            ++it;
+            continue;
+        }
+        disabled[s.name] = fmt::format("{}", fmt::join(s.profiles, ", "));
+        it = p.services.erase(it);
+    }
+    for (const auto& [name, s] : p.services)
+        for (const auto& [dep, d] : s.depends_on)
+            if (auto it = disabled.find(dep); it != disabled.end() && d.required)
+                return make_error("service `{}` depends on `{}`, which is only enabled by profile {}", name, dep, it->second)
+                    .with_hint(fmt::format("add --profile {} (or COMPOSE_PROFILES)", strings::split(it->second, ',')[0]));
     return p;
 }
 

@@ -166,6 +166,38 @@ volumes:
     (void)fs::remove_all(d);
 }
 
+TEST_CASE("profiles enable services", "[compose]") {
+    auto d = scratch();
+    REQUIRE(fs::write_file(d + "/compose.yaml", R"(services:
+  app: {image: x}
+  debug: {image: x, profiles: [dev]}
+  tools: {image: x, profiles: [dev, ops], depends_on: [debug]}
+)"));
+    LoadOptions o;
+    o.working_directory = d;
+    auto names = [&]() {
+        auto p = load_project(o);
+        INFO((p ? std::string() : p.error().message()));
+        REQUIRE(p);
+        std::vector<std::string> out;
+        for (const auto& [k, s] : p->services) out.push_back(k);
+        return out;
+    };
+    CHECK(names() == std::vector<std::string>{"app"});
+    o.profiles = {"dev"};
+    CHECK(names() == std::vector<std::string>{"app", "debug", "tools"});
+    o.profiles = {};
+    o.named = {"debug"};
+    CHECK(names() == std::vector<std::string>{"app", "debug"});
+    o.named = {};
+    ::setenv("COMPOSE_PROFILES", "ops", 1);
+    auto p = load_project(o);
+    ::unsetenv("COMPOSE_PROFILES");
+    REQUIRE(!p);
+    CHECK_THAT(p.error().message(), Catch::Contains("`tools` depends on `debug`") && Catch::Contains("profile dev"));
+    (void)fs::remove_all(d);
+}
+
 TEST_CASE("bad files are refused naming the place", "[compose]") {
     auto d = scratch();
     LoadOptions o;

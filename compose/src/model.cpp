@@ -75,6 +75,7 @@ nlohmann::json Service::to_json() const {
     if (!stop_signal.empty()) j["stop_signal"] = stop_signal;
     if (stop_grace_period) j["stop_grace_period"] = std::to_string(*stop_grace_period) + "s";
     if (replicas != 1) j["deploy"] = {{"replicas", replicas}};
+    if (!profiles.empty()) j["profiles"] = profiles;
     return j;
 }
 

@@ -268,6 +268,7 @@ Result<Service> service(const std::string& name, const YAML::Node& n, const Proj
             if (kv.first.Scalar() != "replicas")
                 log::warn("{}.deploy.{} is not supported by bockrose yet: ignored", w, kv.first.Scalar());
     }
+    if (n["profiles"]) s.profiles = BOCK_TRY(string_list(n["profiles"], w + ".profiles"));
     if (n["container_name"]) {
         if (s.replicas > 1) return bad(w, "`container_name` with more than one replica");
         s.labels.emplace("bock.compose.container_name", BOCK_TRY(scalar(n["container_name"], w + ".container_name")));

@@ -250,6 +250,8 @@ Result<int> up(engine::Context& ctx, const Project& p, const UpOptions& opts) {
     } else {
         levels = BOCK_TRY(start_levels(p, opts.services));
     }
+    if (!opts.exit_code_from.empty() && !p.services.contains(opts.exit_code_from))
+        return make_error("--exit-code-from {}: no such service", opts.exit_code_from);
     std::vector<std::string> selected;
     for (const auto& l : levels) selected.insert(selected.end(), l.begin(), l.end());
 
@@ -302,6 +304,10 @@ Result<int> up(engine::Context& ctx, const Project& p, const UpOptions& opts) {
             if (c) rc = c->exit_code.value_or(0);
         }
         BOCK_TRY(stop(ctx, p, selected, std::nullopt));
+        if (!opts.exit_code_from.empty()) {
+            auto cs = BOCK_TRY(service_containers(ctx, p, {opts.exit_code_from}));
+            rc = cs.empty() ? 0 : cs[0].exit_code.value_or(0);
+        }
         if (g_interrupted) rc = 130;
     }
     return rc;

@@ -315,6 +315,19 @@ void check_compose_failures() {
     CHECK_THAT(job.err, Catch::Contains("`migrate`") && Catch::Contains("exit code 3"));
     CHECK(cli({"ps", "-a", "-q", "--filter", "name=bad-app-1"}).out.empty());
     CHECK(cli({"ps", "-a", "-q", "--filter", "name=bad-sick-1"}).out.empty());  // the orphan went
+    // Attached up with --exit-code-from: the job's code, the others stopped.
+    REQUIRE(fs::write_file(dir + "/compose.yaml", R"(services:
+  job: {image: busybox, command: sh -c 'sleep 1; echo bye; exit 4'}
+  idle: {image: busybox, command: sleep 600, stop_signal: SIGKILL}
+  extra: {image: busybox, command: sleep 600, profiles: [debug]}
+)"));
+    auto attached = cli(with({"up", "--remove-orphans", "--exit-code-from", "job"}));
+    INFO(attached.out + attached.err);
+    CHECK(attached.code == 4);
+    CHECK_THAT(attached.out, Catch::Contains("bad-job-1   | bye"));
+    auto left = cli({"ps", "-a", "--format", "json"});
+    for (const auto& e : nlohmann::json::parse(left.out)) CHECK(e["State"] == "exited");
+    CHECK(cli({"ps", "-a", "-q", "--filter", "name=bad-extra-1"}).out.empty());  // its profile is not active
     auto down = cli(with({"down", "-v"}));
     INFO(down.err);
     CHECK(down.code == 0);

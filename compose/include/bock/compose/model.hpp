@@ -70,6 +70,7 @@ struct Service {
     std::string stop_signal;                 // empty: SIGTERM
     std::optional<int> stop_grace_period;    // seconds; empty: 10
     int replicas = 1;                        // deploy.replicas (scale)
+    std::vector<std::string> profiles;       // empty: always enabled
 
     nlohmann::json to_json() const;
     // sha256 hex of to_json()'s text: what com.docker.compose.config-hash holds.
@@ -108,6 +109,8 @@ struct LoadOptions {
     std::string project_directory;         // --project-directory; empty: the first file's directory
     std::vector<std::string> env_files;    // --env-file; empty: PROJECT_DIR/.env if it exists
     std::string working_directory = ".";   // where the default names are looked for
+    std::vector<std::string> profiles;     // --profile (COMPOSE_PROFILES is added to them)
+    std::vector<std::string> named;        // services named on the command line: enabled whatever their profiles
 };
 
 // A JSON value as block YAML (what `config` prints by default).

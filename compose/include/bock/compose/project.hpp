@@ -47,6 +47,7 @@ struct UpOptions {
     bool wait = false;              // --wait: until running/healthy
     int wait_timeout = 0;           // seconds; 0: none
     bool abort_on_container_exit = false;
+    std::string exit_code_from;     // --exit-code-from SERVICE
 };
 // Returns the exit status for the CLI (0, or the exit code of the
 // container that ended a foreground `up`).
