@@ -90,8 +90,20 @@ void add_down(CLI::App& parent, const std::shared_ptr<Global>& g) {
     cmd->add_flag("--remove-orphans", o->remove_orphans, "Remove the containers of services no longer in the file");
     cmd->callback([=] {
         if (t->count()) o->timeout = t->as<int>();
-        with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-            BOCK_TRY(compose::down(ctx, p, *o));
+        guarded([&]() -> Result<int> {
+            auto p = load(*g);
+            // `down -p NAME` without the file: the project as its containers'
+            // labels know it (all of them orphans), and its default network.
+            if (!p && p.error().code() == ENOENT && !g->load.project_name.empty() && g->load.files.empty()) {
+                compose::Project bare;
+                bare.name = g->load.project_name;
+                bare.networks["default"] = compose::NetworkDecl{bare.name + "_default", false, false, {}};
+                p = std::move(bare);
+                o->remove_orphans = true;
+            }
+            if (!p) return std::move(p.error());
+            auto ctx = BOCK_TRY(engine::open_context());
+            BOCK_TRY(compose::down(ctx, *p, *o));
             return 0;
         });
     });
