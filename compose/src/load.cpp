@@ -30,11 +30,12 @@ const std::set<std::string> kServiceKeys = {
     "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes", "networks",
     "network_mode", "depends_on", "healthcheck", "restart", "user", "working_dir", "hostname", "labels", "cap_add",
     "cap_drop", "read_only", "init", "tty", "stdin_open", "privileged", "stop_signal", "stop_grace_period", "tmpfs",
-    "dns", "extra_hosts", "deploy", "container_name", "profiles"};
+    "dns", "extra_hosts", "deploy", "container_name", "profiles", "dns_search", "dns_opt", "sysctls", "ulimits",
+    "devices", "group_add", "security_opt", "shm_size", "pid", "ipc"};
 // Keys of the specification bockrose reads past with a warning.
 const std::set<std::string> kIgnoredServiceKeys = {
-    "ulimits", "sysctls", "shm_size", "logging", "secrets", "configs", "volumes_from", "extends",
-    "platform", "pull_policy", "devices", "group_add", "pid", "ipc", "security_opt", "dns_search", "dns_opt",
+    "logging", "secrets", "configs", "volumes_from", "extends",
+    "platform", "pull_policy",
     "domainname", "mac_address", "mem_limit", "cpus", "cpu_shares", "links", "external_links", "scale", "runtime",
     "cgroup_parent", "oom_score_adj", "userns_mode", "annotations", "attach", "develop", "blkio_config", "isolation",
     "stop_timeout", "storage_opt", "uts", "volume_driver", "healthcheck_start_interval"};

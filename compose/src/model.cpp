@@ -67,12 +67,16 @@ nlohmann::json Service::to_json() const {
     if (!hostname.empty()) j["hostname"] = hostname;
     if (!labels.empty()) j["labels"] = labels;
     for (auto [key, list] : {std::pair{"cap_add", &cap_add}, {"cap_drop", &cap_drop}, {"tmpfs", &tmpfs},
-                             {"dns", &dns}, {"extra_hosts", &extra_hosts}})
+                             {"dns", &dns}, {"extra_hosts", &extra_hosts}, {"dns_search", &dns_search},
+                             {"dns_opt", &dns_opt}, {"sysctls", &sysctls}, {"ulimits", &ulimits}, {"devices", &devices},
+                             {"group_add", &group_add}, {"security_opt", &security_opt}})
         if (!list->empty()) j[key] = *list;
     for (auto [key, flag] : {std::pair{"read_only", read_only}, {"init", init}, {"tty", tty},
                              {"stdin_open", stdin_open}, {"privileged", privileged}})
         if (flag) j[key] = true;
     if (!stop_signal.empty()) j["stop_signal"] = stop_signal;
+    for (auto [key, field] : {std::pair{"shm_size", &shm_size}, {"pid", &pid}, {"ipc", &ipc}})
+        if (!field->empty()) j[key] = *field;
     if (stop_grace_period) j["stop_grace_period"] = std::to_string(*stop_grace_period) + "s";
     if (replicas != 1) j["deploy"] = {{"replicas", replicas}};
     if (!profiles.empty()) j["profiles"] = profiles;

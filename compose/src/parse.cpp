@@ -268,6 +268,26 @@ Result<Service> service(const std::string& name, const YAML::Node& n, const Proj
             if (kv.first.Scalar() != "replicas")
                 log::warn("{}.deploy.{} is not supported by bockrose yet: ignored", w, kv.first.Scalar());
     }
+    for (auto [key, field] : {std::pair{"dns_search", &s.dns_search}, {"dns_opt", &s.dns_opt}, {"devices", &s.devices},
+                              {"group_add", &s.group_add}, {"security_opt", &s.security_opt}})
+        if (n[key]) *field = BOCK_TRY(string_list(n[key], w + "." + key));
+    for (auto [key, field] : {std::pair{"shm_size", &s.shm_size}, {"pid", &s.pid}, {"ipc", &s.ipc}})
+        if (n[key]) *field = BOCK_TRY(scalar(n[key], w + "." + key));
+    if (n["sysctls"])
+        for (const auto& [k, v] : BOCK_TRY(string_map(n["sysctls"], w + ".sysctls"))) s.sysctls.push_back(k + "=" + v);
+    if (auto u = n["ulimits"]) {
+        if (!u.IsMap()) return bad(w + ".ulimits", "expected a mapping of NAME: N or NAME: {soft: N, hard: N}");
+        for (const auto& kv : u) {
+            auto uw = w + ".ulimits." + kv.first.Scalar();
+            if (kv.second.IsMap()) {
+                if (!kv.second["soft"] || !kv.second["hard"]) return bad(uw, "expected soft and hard");
+                s.ulimits.push_back(fmt::format("{}={}:{}", kv.first.Scalar(), BOCK_TRY(integer(kv.second["soft"], uw + ".soft")),
+                                                BOCK_TRY(integer(kv.second["hard"], uw + ".hard"))));
+            } else {
+                s.ulimits.push_back(fmt::format("{}={}", kv.first.Scalar(), BOCK_TRY(integer(kv.second, uw))));
+            }
+        }
+    }
     if (n["profiles"]) s.profiles = BOCK_TRY(string_list(n["profiles"], w + ".profiles"));
     if (n["container_name"]) {
         if (s.replicas > 1) return bad(w, "`container_name` with more than one replica");

@@ -125,6 +125,22 @@ Result<engine::RunRequest> run_request(const Project& p, const Service& s, int n
     r.security.cap_drop = s.cap_drop;
     r.security.read_only = s.read_only;
     r.security.privileged = s.privileged;
+    r.dns_search = s.dns_search;
+    r.dns_option = s.dns_opt;
+    r.security.sysctls = s.sysctls;
+    r.security.ulimits = s.ulimits;
+    r.security.devices = s.devices;
+    r.security.group_add = s.group_add;
+    r.security.security_opt = s.security_opt;
+    r.security.shm_size = s.shm_size;
+    // pid/ipc: host, or service:S -> the service's first container.
+    auto shared = [&](const std::string& v) {
+        return v.starts_with("service:") && p.services.contains(v.substr(8))
+                   ? "container:" + container_name(p, p.services.at(v.substr(8)), 1)
+                   : v;
+    };
+    r.security.pid = shared(s.pid);
+    r.security.ipc = shared(s.ipc);
     return r;
 }
 

@@ -71,6 +71,8 @@ const char* kOverride = R"(services:
     environment:
       MODE: override
     stop_grace_period: 2s
+    ulimits: {nofile: {soft: 512, hard: 1024}}
+    shm_size: 32m
 )";
 
 nlohmann::json ps_json(const std::string& dir, bool all = true) {
@@ -209,6 +211,10 @@ void check_compose_project() {
     // exec into a service, logs prefixed with the container's name.
     auto ex = cli(with({"exec", "-T", "worker", "sh", "-c", "echo $LEVEL $MODE"}));
     CHECK(ex.out == "1 override\n");
+    auto limits = cli(with({"exec", "-T", "worker", "sh", "-c", "ulimit -n; df -k /dev/shm"}));
+    INFO(limits.err);
+    CHECK(limits.out.starts_with("512\n"));
+    CHECK_THAT(limits.out, Catch::Contains(" 32768 "));
     auto logs = cli(with({"logs", "init"}));
     CHECK_THAT(logs.out, Catch::Contains("shop-init-1") && Catch::Contains("| init-done"));
 

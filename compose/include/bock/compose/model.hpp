@@ -66,6 +66,10 @@ struct Service {
     std::string user, working_dir, hostname;
     std::map<std::string, std::string> labels;
     std::vector<std::string> cap_add, cap_drop, tmpfs, dns, extra_hosts;
+    // As `bock run` takes them: --dns-search, --dns-option, --sysctl K=V,
+    // --ulimit NAME=SOFT[:HARD], --device, --group-add, --security-opt.
+    std::vector<std::string> dns_search, dns_opt, sysctls, ulimits, devices, group_add, security_opt;
+    std::string shm_size, pid, ipc;
     bool read_only = false, init = false, tty = false, stdin_open = false, privileged = false;
     std::string stop_signal;                 // empty: SIGTERM
     std::optional<int> stop_grace_period;    // seconds; empty: 10
