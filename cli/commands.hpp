@@ -65,7 +65,8 @@ void add_logs(CLI::App& app);
 void add_attach(CLI::App& app);
 void add_container(CLI::App& app);
 void add_system(CLI::App& app);
-void add_volume(CLI::App& app);  // `bock volume create|ls|inspect|rm|prune` (issue 17)
+void add_volume(CLI::App& app);
+void add_compose(CLI::App& app);  // `bock compose ...` = `bockrose ...` (compose/, docs/compose.md)  // `bock volume create|ls|inspect|rm|prune` (issue 17)
 // The prune commands' question; true when the answer is yes (cli/cmd_prune.cpp).
 bool confirmed(const std::string& what);
 

@@ -129,7 +129,17 @@ std::variant<std::vector<std::string>, int> runtime_argv(int argc, char** argv) 
 
 int main(int argc, char** argv) {
     using namespace bock;
-    log::set_program("bock");
+    // `bockrose ARGS` is `bock compose ARGS` (one binary, a symlink).
+    std::vector<char*> rose_argv;
+    if (std::string_view a0 = argv[0]; a0 == "bockrose" || a0.ends_with("/bockrose")) {
+        rose_argv.assign(argv, argv + argc);
+        static char compose_word[] = "compose";
+        rose_argv.insert(rose_argv.begin() + 1, compose_word);
+        rose_argv.push_back(nullptr);
+        argc += 1;
+        argv = rose_argv.data();
+    }
+    log::set_program(rose_argv.empty() ? "bock" : "bockrose");
     log::init_from_env();
 
     // argv[0] dispatch: the builder CLI under the name bock-runtime.
@@ -210,6 +220,7 @@ int main(int argc, char** argv) {
     cli::add_container(app);
     cli::add_system(app);
     cli::add_volume(app);
+    cli::add_compose(app);
     cli::add_completion(app);  // reads the whole command tree when it runs
     cli::add_not_built(app);  // after the real commands: a built one wins
     cli::group_commands(app);

@@ -39,6 +39,7 @@ set(BOCK_INCLUDE_RULES
     "runtime:common,userns,monitor"
     "engine:common,userns,runtime,monitor,image,layers,engine"
     "builder:common,engine,image"
+    "compose:common,engine,builder,image"
     "cli:common,engine,builder,compose")
 
 # Entry of `key` in a KEY:A,B list, as a CMake list; `found` tells if it exists.

@@ -12,7 +12,8 @@ build=(cmake g++ make ninja-build ccache pkg-config
 run=(uidmap busybox-static fuse-overlayfs fuse3 iproute2 util-linux procps nftables)
 # Peers used only by tests and benchmarks.
 # tmux: the terminal the exec -it tests type into and resize.
-peers=(podman runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc python3 python3-cryptography zstd tmux)
+# podman-compose: bench/compose's peer.
+peers=(podman podman-compose runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc python3 python3-cryptography zstd tmux)
 
 apt-get update
 apt-get install -y --no-install-recommends "${build[@]}" "${run[@]}" "${peers[@]}"

@@ -1,0 +1,17 @@
+// bockrose / bock compose as root (tests/lib/compose_scenarios.cpp): the
+// same scenarios as the rootless suite.
+#include <catch2/catch.hpp>
+
+#include "compose_scenarios.hpp"
+
+TEST_CASE("root: a compose project: up, idempotent up, recreate one service, down -v", "[root-compose]") {
+    bock::test::check_compose_project();
+}
+
+TEST_CASE("root: compose: unhealthy and failed dependencies, cycles", "[root-compose]") {
+    bock::test::check_compose_failures();
+}
+
+TEST_CASE("root: compose: up SIGKILLed converges on the next up; an attached up stops on Ctrl-C", "[root-compose]") {
+    bock::test::check_compose_interrupted();
+}
