@@ -59,14 +59,15 @@ Result<engine::RunRequest> run_request(const Project& p, const Service& s, int n
         // first answer to their own names only (docs/compose.md, "Not yet").
         if (number > 1) r.network_aliases.clear();
     }
-    // Published ports need the slirp4netns network; a service network
-    // cannot publish yet (docs/networking.md, "Not yet").
+    // Published ports: to the container's address on its first network
+    // (a service network's forwarder, docs/networking.md). A container
+    // sharing another's network namespace has no ports of its own.
     if (!s.ports.empty()) {
-        if (s.network_mode.empty() || s.network_mode.starts_with("service:") || s.network_mode.starts_with("container:") ||
-            s.network_mode == "none")
-            warnings.push_back(fmt::format("service `{}`: ports {} not published: Bock cannot publish ports of a container "
-                                           "on a service network yet (docs/compose.md)",
-                                           s.name, fmt::join(s.ports, ", ")));
+        if (s.network_mode.starts_with("service:") || s.network_mode.starts_with("container:") ||
+            s.network_mode == "none" || s.network_mode == "host")
+            warnings.push_back(fmt::format("service `{}`: ports {} not published: network_mode `{}` has no ports of "
+                                           "its own (publish them on the service that owns the network)",
+                                           s.name, fmt::join(s.ports, ", "), s.network_mode));
         else
             r.publish = s.ports;
     }
