@@ -1,8 +1,10 @@
 #include "container_dirs.hpp"
 
-#include <sys/random.h>
-
 #include <sys/mount.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "bock/common/fs.hpp"
 #include "bock/common/sys.hpp"
@@ -42,8 +44,17 @@ Result<void> ContainerDirs::unmount() const {
 }
 
 Result<void> ContainerDirs::remove() const {
-    auto a = fs::remove_all(bundle);
-    auto b = fs::remove_all(storage);
+    // A stopped container's monitor may still be writing its exit file and
+    // last log lines while this runs (`bock rm` right after `bock stop`):
+    // a file created behind the walk makes it ENOTEMPTY, so it walks again.
+    Result<void> a = ok(), b = ok();
+    for (int attempt = 0; attempt < 20; attempt++) {
+        a = fs::remove_all(bundle);
+        b = fs::remove_all(storage);
+        bool again = (!a && a.error().code() == ENOTEMPTY) || (!b && b.error().code() == ENOTEMPTY);
+        if (!again) break;
+        ::usleep(10 * 1000);
+    }
     if (!a) return std::move(a).error();
     if (!b) return std::move(b).error();
     return ok();
