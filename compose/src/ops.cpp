@@ -109,12 +109,14 @@ Result<void> print_images(engine::Context& ctx, const Project& p, const std::vec
     auto images = BOCK_TRY(engine::list_images(ctx));
     std::vector<std::vector<std::string>> rows{{"CONTAINER", "REPOSITORY", "TAG", "IMAGE ID", "SIZE"}};
     for (const auto& c : BOCK_TRY(service_containers(ctx, p, services))) {
-        auto it = std::find_if(images.begin(), images.end(), [&](const auto& i) { return i.config.hex == c.rec.image_id; });
-        std::string repo = "<none>", tag = "<none>", size = "";
-        if (it != images.end()) {
-            std::tie(repo, tag) = engine::repository_and_tag(*it);
-            size = fmt::format("{:.1f}MB", static_cast<double>(it->size) / 1e6);
+        // The name the container was created from (an image may have several).
+        std::string repo = c.rec.image, tag = "<none>", size;
+        if (auto colon = repo.rfind(':'); colon != std::string::npos && repo.find('/', colon) == std::string::npos) {
+            tag = repo.substr(colon + 1);
+            repo.resize(colon);
         }
+        auto it = std::find_if(images.begin(), images.end(), [&](const auto& i) { return i.config.hex == c.rec.image_id; });
+        if (it != images.end()) size = fmt::format("{:.1f}MB", static_cast<double>(it->size) / 1e6);
         rows.push_back({c.rec.name, repo, tag, c.rec.image_id.substr(0, 12), size});
     }
     print_table(rows);
