@@ -14,6 +14,7 @@
 
 #include "bock/common/fs.hpp"
 #include "net_fixtures.hpp"
+#include "registry.hpp"
 #include "testlib.hpp"
 
 namespace bock::test {
@@ -542,6 +543,28 @@ configs:
     CHECK(pulled.code != 0);
     CHECK_THAT(pulled.err, Catch::Contains("service `ghost`"));
     CHECK(cli(with({"--profile", "pull", "pull", "--ignore-pull-failures", "ghost"})).code == 0);
+    // push, then pull back, two services' images through a registry on loopback.
+    {
+        LocalRegistry reg;
+        std::string a = reg.host() + "/ops/a:1", b = reg.host() + "/ops/b:1";
+        REQUIRE(cli({"tag", "busybox", a}).code == 0);
+        REQUIRE(cli({"tag", "busybox", b}).code == 0);
+        REQUIRE(fs::write_file(dir + "/reg.yaml", fmt::format("services:\n  a: {{image: \"{}\"}}\n  b: {{image: \"{}\"}}\n"
+                                                              "  built: {{build: .}}\n", a, b)));
+        const std::vector<std::string> rc = {"compose", "-p", "reg", "-f", dir + "/reg.yaml"};
+        auto pushed = cli({rc[0], rc[1], rc[2], rc[3], rc[4], "push"});
+        INFO(pushed.err);
+        CHECK(pushed.code == 0);
+        CHECK_THAT(pushed.err, Catch::Contains(a + "  Pushed") && Catch::Contains(b + "  Pushed"));
+        CHECK(reg.skopeo({"inspect", "docker://" + b}).code == 0);
+        REQUIRE(cli({"rmi", a, b}).code == 0);
+        auto pulled2 = cli({rc[0], rc[1], rc[2], rc[3], rc[4], "pull"});
+        INFO(pulled2.err);
+        CHECK(pulled2.code == 0);
+        CHECK_THAT(pulled2.err, Catch::Contains(a + "  Pulled") && Catch::Contains(b + "  Pulled"));
+        CHECK(cli({"image", "inspect", a}).code == 0);
+        CHECK(cli({"image", "inspect", b}).code == 0);
+    }
 
     // down --rmi all: the containers, then the services' images.
     auto down = cli(with({"down", "-v", "--rmi", "all"}));
