@@ -564,6 +564,18 @@ configs:
         CHECK_THAT(pulled2.err, Catch::Contains(a + "  Pulled") && Catch::Contains(b + "  Pulled"));
         CHECK(cli({"image", "inspect", a}).code == 0);
         CHECK(cli({"image", "inspect", b}).code == 0);
+        // down --rmi local: the built image goes, the named ones stay.
+        REQUIRE(fs::write_file(dir + "/Containerfile", "FROM busybox\nLABEL ops=built\n"));
+        auto built = cli({rc[0], rc[1], rc[2], rc[3], rc[4], "build"});
+        INFO(built.out + built.err);
+        REQUIRE(built.code == 0);
+        REQUIRE(cli({"image", "inspect", "reg-built"}).code == 0);
+        auto local = cli({rc[0], rc[1], rc[2], rc[3], rc[4], "down", "--rmi", "local"});
+        INFO(local.err);
+        CHECK(local.code == 0);
+        CHECK(cli({"image", "inspect", "reg-built"}).code != 0);
+        CHECK(cli({"image", "inspect", a}).code == 0);
+        CHECK(cli({rc[0], rc[1], rc[2], rc[3], rc[4], "down", "--rmi", "bogus"}).code != 0);
     }
 
     // down --rmi all: the containers, then the services' images.
