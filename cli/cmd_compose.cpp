@@ -20,11 +20,14 @@ namespace {
 
 struct Global {
     compose::LoadOptions load;
+    bool ignore_limits = false;
 };
 
 // The project, or its error.
 Result<compose::Project> load(const Global& g) {
-    return compose::load_project(g.load);
+    auto p = BOCK_TRY(compose::load_project(g.load));
+    p.ignore_limits = g.ignore_limits;
+    return p;
 }
 
 template <class F>
@@ -512,6 +515,8 @@ void add_compose(CLI::App& app) {
         ->allow_extra_args(false);
     cmd->add_option("--profile", g->load.profiles, "Enable the services of this profile (repeatable; also $COMPOSE_PROFILES)")
         ->allow_extra_args(false);
+    cmd->add_flag("--ignore-limits", g->ignore_limits,
+                  "Run without deploy.resources.limits where they cannot be enforced (warned; as bock run --ignore-limits)");
     cmd->footer("Docs: docs/compose.md. `bockrose ARGS` is `bock compose ARGS`.");
     add_up(*cmd, g);
     add_down(*cmd, g);

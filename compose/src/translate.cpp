@@ -99,6 +99,7 @@ Result<engine::RunRequest> run_request(const Project& p, const Service& s, int n
     r.memory = s.mem_limit;
     r.cpus = s.cpus;
     r.pids_limit = s.pids_limit;
+    r.ignore_limits = p.ignore_limits;
     r.dns = s.dns;
     for (const auto& h : s.extra_hosts) {
         // Compose writes HOST:IP or HOST=IP; the engine takes HOST:IP.

@@ -536,6 +536,10 @@ configs:
     } else {
         CHECK(lim.code != 0);
         CHECK_THAT(lim.err, Catch::Contains("resource limits cannot be enforced here") && Catch::Contains("ignore_limits"));
+        auto opted = cli({"compose", "--ignore-limits", "-p", "ops", "-f", dir + "/compose.yaml", "run", "--rm", "-T", "lim", "true"});
+        INFO(opted.err);
+        CHECK(opted.code == 0);
+        CHECK_THAT(opted.err, Catch::Contains("not enforced"));
     }
 
     // pull: several at once; a failure names the service.

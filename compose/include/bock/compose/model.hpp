@@ -115,6 +115,9 @@ struct Project {
     // Top-level secrets and configs: their files (absolute). A service's
     // `secrets` / `configs` become read-only binds in its volumes.
     std::map<std::string, std::string> secrets, configs;
+    // `bockrose --ignore-limits`: deploy.resources.limits that cannot be
+    // enforced here are dropped with a warning (as `bock run --ignore-limits`).
+    bool ignore_limits = false;
 
     nlohmann::json to_json() const;
 };
