@@ -1,7 +1,8 @@
 // `bock compose` and `bockrose` (the same code: main.cpp dispatches on
 // argv[0]): Compose files, daemonless (compose/, docs/compose.md).
 //   bockrose [-f FILE]... [-p NAME] [--project-directory DIR] [--env-file F]
-//            up|down|ps|logs|config|start|stop|restart|kill|rm|build|exec|ls ...
+//            up|down|ps|logs|config|start|stop|restart|kill|rm|build|exec|ls|create|
+//            pause|unpause|top|port|images|wait|pull|push|events ...
 #include <unistd.h>
 
 #include <cstdlib>
@@ -19,11 +20,14 @@ namespace {
 
 struct Global {
     compose::LoadOptions load;
+    bool ignore_limits = false;
 };
 
 // The project, or its error.
 Result<compose::Project> load(const Global& g) {
-    return compose::load_project(g.load);
+    auto p = BOCK_TRY(compose::load_project(g.load));
+    p.ignore_limits = g.ignore_limits;
+    return p;
 }
 
 template <class F>
@@ -88,6 +92,8 @@ void add_down(CLI::App& parent, const std::shared_ptr<Global>& g) {
     auto t = cmd->add_option("-t,--timeout", "Seconds to wait for each container to stop (default: its stop_grace_period)");
     cmd->add_flag("-v,--volumes", o->volumes, "Remove the named volumes declared in the file and anonymous ones");
     cmd->add_flag("--remove-orphans", o->remove_orphans, "Remove the containers of services no longer in the file");
+    cmd->add_option("--rmi", o->rmi, "Also remove images: all (every service's) or local (the built ones)")
+        ->check(CLI::IsMember({"all", "local"}));
     cmd->callback([=] {
         if (t->count()) o->timeout = t->as<int>();
         guarded([&]() -> Result<int> {
@@ -378,6 +384,121 @@ void add_exec_build(CLI::App& parent, const std::shared_ptr<Global>& g) {
     }
 }
 
+// create, pause/unpause, top, port, images, wait, pull, push, events:
+// one engine operation each (compose/src/ops.cpp).
+void add_ops(CLI::App& parent, const std::shared_ptr<Global>& g) {
+    {
+        auto* cmd = parent.add_subcommand("create", "Create the services' containers without starting them");
+        auto o = std::make_shared<compose::UpOptions>();
+        o->no_start = true;
+        o->detach = true;
+        cmd->add_flag("--build", o->build, "Build the images of services with `build` first");
+        cmd->add_flag("--force-recreate", o->force_recreate, "Recreate the containers even if their config is unchanged");
+        cmd->add_flag("--no-recreate", o->no_recreate, "Keep existing containers even if their config changed");
+        cmd->add_flag("--remove-orphans", o->remove_orphans, "Remove the containers of services no longer in the file");
+        cmd->add_option("SERVICE", o->services, "Services to create (default: all), with their dependencies");
+        cmd->callback([=] {
+            g->load.named = o->services;
+            with_project(g, [&](engine::Context& ctx, const compose::Project& p) { return compose::up(ctx, p, *o); });
+        });
+    }
+    for (bool freeze : {true, false}) {
+        auto* cmd = parent.add_subcommand(freeze ? "pause" : "unpause",
+                                          freeze ? "Freeze the services' running containers" : "Thaw the services' paused containers");
+        auto services = std::make_shared<std::vector<std::string>>();
+        cmd->add_option("SERVICE", *services, "Only these services");
+        cmd->callback([=] {
+            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
+                BOCK_TRY(compose::pause(ctx, p, *services, freeze));
+                return 0;
+            });
+        });
+    }
+    {
+        auto* cmd = parent.add_subcommand("top", "Display the processes of the services' running containers");
+        auto services = std::make_shared<std::vector<std::string>>();
+        cmd->add_option("SERVICE", *services, "Only these services");
+        cmd->callback([=] {
+            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
+                BOCK_TRY(compose::print_top(ctx, p, *services));
+                return 0;
+            });
+        });
+    }
+    {
+        auto* cmd = parent.add_subcommand("port", "Print the host address a service's port is published on");
+        auto service = std::make_shared<std::string>(), port = std::make_shared<std::string>();
+        auto protocol = std::make_shared<std::string>("tcp");
+        auto index = std::make_shared<int>(1);
+        cmd->add_option("SERVICE", *service, "The service")->required();
+        cmd->add_option("PRIVATE_PORT", *port, "The container's port")->required();
+        cmd->add_option("--protocol", *protocol, "tcp (default) or udp");
+        cmd->add_option("--index", *index, "Which replica (default 1)");
+        cmd->callback([=] {
+            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
+                BOCK_TRY(compose::print_port(ctx, p, *service, *port, *protocol, *index));
+                return 0;
+            });
+        });
+    }
+    {
+        auto* cmd = parent.add_subcommand("images", "List the images the services' containers use");
+        auto services = std::make_shared<std::vector<std::string>>();
+        cmd->add_option("SERVICE", *services, "Only these services");
+        cmd->callback([=] {
+            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
+                BOCK_TRY(compose::print_images(ctx, p, *services));
+                return 0;
+            });
+        });
+    }
+    {
+        auto* cmd = parent.add_subcommand("wait", "Wait until the services' containers exit; print their exit codes");
+        auto services = std::make_shared<std::vector<std::string>>();
+        cmd->add_option("SERVICE", *services, "Only these services");
+        cmd->footer("Exit status: the first non-zero exit code, else 0.");
+        cmd->callback([=] {
+            with_project(g, [&](engine::Context& ctx, const compose::Project& p) { return compose::wait(ctx, p, *services); });
+        });
+    }
+    {
+        auto* cmd = parent.add_subcommand("pull", "Pull the services' images (all at once)");
+        auto services = std::make_shared<std::vector<std::string>>();
+        auto ignore = std::make_shared<bool>(false);
+        cmd->add_flag("--ignore-pull-failures", *ignore, "Pull what can be pulled; exit 0");
+        cmd->add_option("SERVICE", *services, "Only these services");
+        cmd->callback([=] {
+            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
+                BOCK_TRY(compose::pull(ctx, p, *services, *ignore));
+                return 0;
+            });
+        });
+    }
+    {
+        auto* cmd = parent.add_subcommand("push", "Push the services' images to their registries");
+        auto services = std::make_shared<std::vector<std::string>>();
+        cmd->add_option("SERVICE", *services, "Only these services");
+        cmd->callback([=] {
+            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
+                BOCK_TRY(compose::push(ctx, p, *services));
+                return 0;
+            });
+        });
+    }
+    {
+        auto* cmd = parent.add_subcommand("events", "Print the events of the project's containers (follows)");
+        auto json = std::make_shared<bool>(false), no_follow = std::make_shared<bool>(false);
+        cmd->add_flag("--json", *json, "One JSON object a line");
+        cmd->add_flag("--no-follow", *no_follow, "Print the past events and return (bockrose's addition)");
+        cmd->callback([=] {
+            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
+                BOCK_TRY(compose::print_events(ctx, p, *json, !*no_follow));
+                return 0;
+            });
+        });
+    }
+}
+
 }  // namespace
 
 void add_compose(CLI::App& app) {
@@ -394,6 +515,8 @@ void add_compose(CLI::App& app) {
         ->allow_extra_args(false);
     cmd->add_option("--profile", g->load.profiles, "Enable the services of this profile (repeatable; also $COMPOSE_PROFILES)")
         ->allow_extra_args(false);
+    cmd->add_flag("--ignore-limits", g->ignore_limits,
+                  "Run without deploy.resources.limits where they cannot be enforced (warned; as bock run --ignore-limits)");
     cmd->footer("Docs: docs/compose.md. `bockrose ARGS` is `bock compose ARGS`.");
     add_up(*cmd, g);
     add_down(*cmd, g);
@@ -402,6 +525,7 @@ void add_compose(CLI::App& app) {
     add_config(*cmd, g);
     add_simple(*cmd, g);
     add_exec_build(*cmd, g);
+    add_ops(*cmd, g);
     cmd->add_subcommand("version", "Print bockrose's version")->callback([] {
         fmt::print("bockrose version {} (bock compose)\n", BOCK_VERSION);
     });

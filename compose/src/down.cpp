@@ -5,6 +5,7 @@
 #include <set>
 
 #include "bock/common/log.hpp"
+#include "bock/engine/images.hpp"
 #include "bock/engine/svcnet.hpp"
 #include "bock/engine/volumes.hpp"
 #include "parallel.hpp"
@@ -128,6 +129,21 @@ Result<void> down(engine::Context& ctx, const Project& p, const DownOptions& opt
         if (std::none_of(nets.begin(), nets.end(), [&](const auto& n) { return n.name == d.name; })) continue;
         BOCK_TRY_CTX(engine::remove_network(ctx, d.name), fmt::format("remove network `{}`", d.name));
         progress("Network", d.name, "Removed");
+    }
+    if (!opts.rmi.empty()) {
+        std::set<std::string> done;
+        for (const auto& [name, s] : p.services) {
+            if (opts.rmi == "local" && !s.image.empty()) continue;
+            auto image = s.image_name(p.name);
+            if (!done.insert(image).second) continue;
+            auto found = engine::inspect_image(ctx, image);
+            if (!found || !*found) continue;
+            if (auto r = engine::remove_image(ctx, image, false); !r) {
+                log::warn("remove image {}: {}", image, r.error().message());  // in use by another container
+                continue;
+            }
+            progress("Image", image, "Removed");
+        }
     }
     if (opts.volumes)
         for (const auto& [key, d] : p.volumes) {

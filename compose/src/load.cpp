@@ -31,16 +31,17 @@ const std::set<std::string> kServiceKeys = {
     "network_mode", "depends_on", "healthcheck", "restart", "user", "working_dir", "hostname", "labels", "cap_add",
     "cap_drop", "read_only", "init", "tty", "stdin_open", "privileged", "stop_signal", "stop_grace_period", "tmpfs",
     "dns", "extra_hosts", "deploy", "container_name", "profiles", "dns_search", "dns_opt", "sysctls", "ulimits",
-    "devices", "group_add", "security_opt", "shm_size", "pid", "ipc"};
+    "devices", "group_add", "security_opt", "shm_size", "pid", "ipc", "logging", "secrets", "configs", "volumes_from",
+    "extends"};
 // Keys of the specification bockrose reads past with a warning.
 const std::set<std::string> kIgnoredServiceKeys = {
-    "logging", "secrets", "configs", "volumes_from", "extends",
     "platform", "pull_policy",
     "domainname", "mac_address", "mem_limit", "cpus", "cpu_shares", "links", "external_links", "scale", "runtime",
     "cgroup_parent", "oom_score_adj", "userns_mode", "annotations", "attach", "develop", "blkio_config", "isolation",
     "stop_timeout", "storage_opt", "uts", "volume_driver", "healthcheck_start_interval"};
-const std::set<std::string> kTopKeys = {"version", "name", "services", "volumes", "networks"};
-const std::set<std::string> kIgnoredTopKeys = {"secrets", "configs", "include"};
+const std::set<std::string> kTopKeys = {"version", "name", "services", "volumes", "networks", "secrets", "configs",
+                                        "include"};
+const std::set<std::string> kIgnoredTopKeys = {};
 
 std::string abs_path(const std::string& base, const std::string& p) {
     if (p.starts_with("/")) return p;
@@ -241,6 +242,167 @@ YAML::Node merge(const YAML::Node& base, const YAML::Node& over, const std::stri
     return over;
 }
 
+// A file read, checked, interpolated and normalised.
+Result<YAML::Node> read_file(const std::string& f, const Lookup& lookup) {
+    YAML::Node raw;
+    try {
+        raw = YAML::LoadFile(f);
+    } catch (const YAML::Exception& e) {
+        return make_error("`{}`:{}: {}", f, e.mark.line + 1, e.msg).with_hint("fix the YAML syntax at that line");
+    }
+    if (raw.IsNull()) return raw;
+    if (!raw.IsMap()) return make_error("`{}`: the top level is not a mapping", f).with_hint("a compose file starts with `services:`");
+    check_keys(raw, f);
+    auto r = BOCK_TRY(resolve(raw, lookup, f));
+    normalise_lists(r);
+    return r;
+}
+
+// A path relative to `dir` made absolute ("./x", "x", "../x"; not "~").
+std::string rebased(const std::string& dir, const std::string& path) {
+    return path.starts_with("/") || path.starts_with("~") ? path : abs_path(dir, path);
+}
+
+// The relative paths of a service read from another file than the
+// project's (extends.file, include) made absolute against that file's
+// directory: build context, env_file, bind sources.
+YAML::Node rebase_service(const YAML::Node& svc, const std::string& dir) {
+    YAML::Node out(YAML::NodeType::Map);
+    for (const auto& kv : svc) out[kv.first.Scalar()] = YAML::Clone(kv.second);
+    if (auto b = out["build"]) {
+        if (b.IsScalar()) out["build"] = rebased(dir, b.Scalar());
+        else if (b.IsMap()) b["context"] = rebased(dir, b["context"] ? b["context"].as<std::string>(".") : ".");
+    }
+    if (auto ef = out["env_file"]) {
+        if (ef.IsScalar()) out["env_file"] = rebased(dir, ef.Scalar());
+        else if (ef.IsSequence())
+            for (size_t i = 0; i < ef.size(); ++i)
+                if (ef[i].IsScalar()) ef[i] = rebased(dir, ef[i].Scalar());
+    }
+    if (auto vs = out["volumes"]; vs && vs.IsSequence())
+        for (size_t i = 0; i < vs.size(); ++i) {
+            if (vs[i].IsScalar() && vs[i].Scalar().starts_with(".")) {
+                auto v = vs[i].Scalar();
+                auto colon = v.find(':');
+                if (colon != std::string::npos) vs[i] = rebased(dir, v.substr(0, colon)) + v.substr(colon);
+            } else if (vs[i].IsMap() && vs[i]["type"] && vs[i]["type"].as<std::string>("") == "bind" && vs[i]["source"]) {
+                vs[i]["source"] = rebased(dir, vs[i]["source"].as<std::string>(""));
+            }
+        }
+    return out;
+}
+
+// Service `name` of `root` (read from `file`) with its `extends` chain
+// merged under it: the base first, the service's own keys over it, by the
+// same rules as override files. `seen` refuses a cycle.
+Result<YAML::Node> extended(const YAML::Node& root, const std::string& file, const std::string& name, const Lookup& lookup,
+                            std::vector<std::string>& seen) {
+    auto svc = root["services"] ? root["services"][name] : YAML::Node();
+    if (!svc || !svc.IsMap()) return make_error("extends: `{}` has no service `{}`", file, name).with_hint("fix `extends.service` (or `extends.file`)");
+    auto ext = svc["extends"];
+    if (!ext) return svc;
+    std::string key = file + ":" + name;
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        return make_error("services.{}.extends: a cycle: {} -> {}", name, fmt::join(seen, " -> "), key)
+            .with_hint("a service cannot extend itself, directly or not");
+    seen.push_back(key);
+    std::string base_name, base_file = file;
+    if (ext.IsScalar()) {
+        base_name = ext.Scalar();
+    } else if (ext.IsMap() && ext["service"]) {
+        base_name = ext["service"].as<std::string>("");
+        if (ext["file"]) base_file = abs_path(dirname(file), ext["file"].as<std::string>(""));
+    } else {
+        return make_error("services.{}.extends: expected a service name or {{service: S, file: F}}", name)
+            .with_hint("see docs/compose.md");
+    }
+    // (yaml-cpp's Node assignment writes through to the node referred to:
+    // fresh variables, never `root = other`.)
+    YAML::Node other;
+    if (base_file != file) {
+        if (!fs::exists(base_file))
+            return make_error("services.{}.extends.file: `{}`: no such file", name, base_file).with_hint("the path is relative to the extending file");
+        other = BOCK_TRY(read_file(base_file, lookup));
+    }
+    auto base = BOCK_TRY(extended(base_file != file ? other : root, base_file, base_name, lookup, seen));
+    seen.pop_back();
+    YAML::Node own(YAML::NodeType::Map);
+    for (const auto& kv : svc)
+        if (kv.first.Scalar() != "extends") own[kv.first.Scalar()] = kv.second;
+    YAML::Node copy(YAML::NodeType::Map);
+    for (const auto& kv : base)
+        if (kv.first.Scalar() != "extends") copy[kv.first.Scalar()] = kv.second;
+    return merge(base_file != file ? rebase_service(copy, dirname(base_file)) : copy, own, "");
+}
+
+Result<void> apply_extends(YAML::Node& root, const std::string& file, const Lookup& lookup) {
+    if (!root["services"] || !root["services"].IsMap()) return {};
+    std::vector<std::pair<std::string, YAML::Node>> done;
+    for (const auto& kv : root["services"])
+        if (kv.second.IsMap() && kv.second["extends"]) {
+            std::vector<std::string> seen;
+            done.emplace_back(kv.first.Scalar(), BOCK_TRY(extended(root, file, kv.first.Scalar(), lookup, seen)));
+        }
+    for (auto& [name, node] : done) root["services"][name] = node;
+    return {};
+}
+
+// Top-level `include`: each file (relative to the including one) read as
+// its own model, its relative paths made absolute against its directory,
+// its services, volumes, networks, secrets and configs added; a name
+// defined twice is refused.
+Result<void> apply_includes(YAML::Node& root, const std::string& file, const Lookup& lookup, std::vector<std::string>& chain) {
+    auto inc = root["include"];
+    if (!inc) return {};
+    if (!inc.IsSequence()) return make_error("{}: include: expected a list of paths or {{path: ...}}", file).with_hint("see docs/compose.md");
+    std::vector<std::string> paths;
+    for (const auto& e : inc) {
+        if (e.IsScalar()) paths.push_back(e.Scalar());
+        else if (e.IsMap() && e["path"] && e["path"].IsScalar()) paths.push_back(e["path"].Scalar());
+        else if (e.IsMap() && e["path"] && e["path"].IsSequence())
+            for (const auto& p : e["path"]) paths.push_back(p.as<std::string>(""));
+        else return make_error("{}: include: expected a path or {{path: ...}}", file).with_hint("see docs/compose.md");
+        if (e.IsMap() && (e["project_directory"] || e["env_file"]))
+            log::warn("{}: include: `project_directory` and `env_file` are not supported by bockrose yet: ignored", file);
+    }
+    for (const auto& rel : paths) {
+        auto f = abs_path(dirname(file), rel);
+        if (!fs::exists(f)) return make_error("{}: include: `{}`: no such file", file, f).with_hint("the path is relative to the including file");
+        if (std::find(chain.begin(), chain.end(), f) != chain.end())
+            return make_error("{}: include: a cycle: {} -> {}", file, fmt::join(chain, " -> "), f);
+        auto r = BOCK_TRY(read_file(f, lookup));
+        if (r.IsNull()) continue;
+        chain.push_back(f);
+        BOCK_TRY(apply_includes(r, f, lookup, chain));
+        chain.pop_back();
+        BOCK_TRY(apply_extends(r, f, lookup));
+        auto dir = dirname(f);
+        for (const char* section : {"services", "volumes", "networks", "secrets", "configs"}) {
+            auto from = r[section];
+            if (!from || !from.IsMap()) continue;
+            if (!root[section] || !root[section].IsMap()) root[section] = YAML::Node(YAML::NodeType::Map);
+            for (const auto& kv : from) {
+                auto k = kv.first.Scalar();
+                if (root[section][k])
+                    return make_error("{}: include `{}`: {} `{}` is defined in both", file, rel, std::string(section).substr(0, std::string(section).size() - 1), k)
+                        .with_hint("rename one of them (an included file's resources cannot be overridden in place)");
+                std::string sec = section;
+                if (sec == "services" && kv.second.IsMap()) {
+                    root[section][k] = rebase_service(kv.second, dir);
+                } else if ((sec == "secrets" || sec == "configs") && kv.second.IsMap() && kv.second["file"]) {
+                    YAML::Node v = YAML::Clone(kv.second);
+                    v["file"] = rebased(dir, kv.second["file"].as<std::string>(""));
+                    root[section][k] = v;
+                } else {
+                    root[section][k] = kv.second;
+                }
+            }
+        }
+    }
+    root.remove("include");
+    return {};
+}
+
 std::vector<std::string> find_files(const LoadOptions& opts) {
     std::vector<std::string> files;
     if (!opts.files.empty()) {
@@ -302,17 +464,11 @@ Result<Project> load_project(const LoadOptions& opts) {
 
     YAML::Node merged;
     for (const auto& f : p.files) {
-        YAML::Node raw;
-        try {
-            raw = YAML::LoadFile(f);
-        } catch (const YAML::Exception& e) {
-            return make_error("`{}`:{}: {}", f, e.mark.line + 1, e.msg).with_hint("fix the YAML syntax at that line");
-        }
-        if (raw.IsNull()) continue;
-        if (!raw.IsMap()) return make_error("`{}`: the top level is not a mapping", f).with_hint("a compose file starts with `services:`");
-        check_keys(raw, f);
-        auto r = BOCK_TRY(resolve(raw, lookup, f));
-        normalise_lists(r);
+        auto r = BOCK_TRY(read_file(f, lookup));
+        if (r.IsNull()) continue;
+        std::vector<std::string> chain{f};
+        BOCK_TRY(apply_includes(r, f, lookup, chain));
+        BOCK_TRY(apply_extends(r, f, lookup));
         merged = merged ? merge(merged, r, "") : r;
     }
     if (!merged || !merged["services"] || !merged["services"].IsMap() || merged["services"].size() == 0)

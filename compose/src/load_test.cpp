@@ -6,6 +6,7 @@
 
 #include "bock/common/fs.hpp"
 #include "bock/compose/model.hpp"
+#include "bock/compose/project.hpp"
 
 using namespace bock;
 using namespace bock::compose;
@@ -227,4 +228,173 @@ TEST_CASE("bad files are refused naming the place", "[compose]") {
     write("services:\n  a: {image: x, depends_on: {b: {condition: service_bogus}}}\n  b: {image: x}\n");
     CHECK_THAT(load_project(o).error().message(), Catch::Contains("service_bogus"));
     (void)fs::remove_all(d);
+}
+
+TEST_CASE("logging, resource limits, volumes_from, secrets and configs", "[compose]") {
+    auto d = scratch();
+    REQUIRE(fs::write_file(d + "/token.txt", "s3cret\n"));
+    REQUIRE(fs::write_file(d + "/app.conf", "level=2\n"));
+    REQUIRE(fs::write_file(d + "/compose.yaml", R"(
+name: lim
+services:
+  data:
+    image: busybox
+    volumes: [/shared]
+  app:
+    image: busybox
+    logging: {driver: json-file, options: {max-size: 1m}}
+    deploy:
+      replicas: 2
+      resources: {limits: {memory: 64m, cpus: "0.5", pids: 100}, reservations: {memory: 1m}}
+    volumes_from: ["data:ro", "container:other"]
+    secrets: [token, {source: token, target: api_key}]
+    configs: [{source: appconf, target: /etc/app.conf}, appconf]
+secrets:
+  token: {file: ./token.txt}
+configs:
+  appconf: {file: app.conf}
+)"));
+    LoadOptions o;
+    o.working_directory = d;
+    auto p = load_project(o);
+    REQUIRE(p);
+    const auto& app = p->services.at("app");
+    CHECK(app.mem_limit == "64m");
+    CHECK(app.cpus == "0.5");
+    CHECK(app.pids_limit == 100);
+    CHECK(app.replicas == 2);
+    CHECK(app.log_driver == "json-file");
+    CHECK(app.log_opts.at("max-size") == "1m");
+    CHECK(app.depends_on.contains("data"));  // volumes_from starts it first
+    REQUIRE(app.volumes.size() == 4);
+    CHECK(app.volumes[0].target == "/run/secrets/token");
+    CHECK(app.volumes[0].source == d + "/token.txt");
+    CHECK(app.volumes[0].read_only);
+    CHECK(app.volumes[1].target == "/run/secrets/api_key");
+    CHECK(app.volumes[2].target == "/etc/app.conf");
+    CHECK(app.volumes[3].target == "/appconf");
+    CHECK(app.volumes[3].source == d + "/app.conf");
+    auto levels = start_levels(*p, {"app"});
+    REQUIRE(levels);
+    CHECK(levels->front() == std::vector<std::string>{"data"});
+    // The model and the hash see the limits; scaling alone does not change the hash.
+    auto j = p->to_json();
+    CHECK(j["services"]["app"]["deploy"]["resources"]["limits"]["memory"] == "64m");
+    CHECK(j["secrets"]["token"]["file"] == d + "/token.txt");
+    auto scaled = app;
+    scaled.replicas = 5;
+    CHECK(scaled.config_hash() == app.config_hash());
+    auto limited = app;
+    limited.mem_limit = "128m";
+    CHECK(limited.config_hash() != app.config_hash());
+
+    std::vector<std::string> warnings;
+    auto r = run_request(*p, app, 1, warnings);
+    REQUIRE(r);
+    CHECK(r->memory == "64m");
+    CHECK(r->cpus == "0.5");
+    CHECK(r->pids_limit == 100);
+    CHECK(r->log_driver == "json-file");
+    CHECK(r->log_opts == std::vector<std::string>{"max-size=1m"});
+    CHECK(r->volumes_from == std::vector<std::string>{"lim-data-1:ro", "other"});
+    CHECK(std::find(r->volumes.begin(), r->volumes.end(), d + "/token.txt:/run/secrets/token:ro") != r->volumes.end());
+
+    // An undefined secret, and a secret that is not file-based, are refused.
+    REQUIRE(fs::write_file(d + "/compose.yaml", "services:\n  a: {image: busybox, secrets: [nope]}\n"));
+    auto bad = load_project(o);
+    REQUIRE(!bad);
+    CHECK_THAT(bad.error().message(), Catch::Contains("undefined secret `nope`"));
+    REQUIRE(fs::write_file(d + "/compose.yaml", "services:\n  a: {image: busybox}\nsecrets:\n  s: {environment: X}\n"));
+    bad = load_project(o);
+    REQUIRE(!bad);
+    CHECK_THAT(bad.error().message(), Catch::Contains("secrets.s") && Catch::Contains("file-based"));
+    REQUIRE(fs::write_file(d + "/compose.yaml", "services:\n  a: {image: busybox, volumes_from: [ghost]}\n"));
+    bad = load_project(o);
+    REQUIRE(!bad);
+    CHECK_THAT(bad.error().message(), Catch::Contains("volumes_from") && Catch::Contains("ghost"));
+}
+
+TEST_CASE("extends: a service of the same file or another one, merged under the service", "[compose]") {
+    auto d = scratch();
+    REQUIRE(fs::mkdir_p(d + "/common"));
+    REQUIRE(fs::write_file(d + "/common/base.yaml", R"(
+services:
+  base:
+    image: busybox
+    command: sleep 1
+    environment: {A: from-base, B: from-base}
+    ports: ["80"]
+)"));
+    REQUIRE(fs::write_file(d + "/compose.yaml", R"(
+services:
+  tmpl:
+    extends: {file: common/base.yaml, service: base}
+    environment: {B: from-tmpl}
+  web:
+    extends: tmpl
+    command: sleep 2
+    environment: [C=from-web]
+    ports: ["443"]
+)"));
+    LoadOptions o;
+    o.working_directory = d;
+    auto p = load_project(o);
+    if (!p) FAIL(p.error().message());
+    const auto& web = p->services.at("web");
+    CHECK(web.image == "busybox");
+    CHECK(*web.command == std::vector<std::string>{"sleep", "2"});
+    CHECK(*web.environment.at("A") == "from-base");
+    CHECK(*web.environment.at("B") == "from-tmpl");
+    CHECK(*web.environment.at("C") == "from-web");
+    CHECK(web.ports == std::vector<std::string>{"80", "443"});
+    CHECK(*p->services.at("tmpl").command == std::vector<std::string>{"sleep", "1"});
+    CHECK(!p->to_json()["services"]["web"].contains("extends"));
+
+    REQUIRE(fs::write_file(d + "/compose.yaml", "services:\n  a: {image: busybox, extends: b}\n  b: {image: busybox, extends: a}\n"));
+    auto cyc = load_project(o);
+    REQUIRE(!cyc);
+    CHECK_THAT(cyc.error().message(), Catch::Contains("cycle"));
+    REQUIRE(fs::write_file(d + "/compose.yaml", "services:\n  a: {extends: {service: nope}}\n"));
+    auto missing = load_project(o);
+    REQUIRE(!missing);
+    CHECK_THAT(missing.error().message(), Catch::Contains("no service `nope`"));
+}
+
+TEST_CASE("include: another file's services, its paths against its directory; a name defined twice refused", "[compose]") {
+    auto d = scratch();
+    REQUIRE(fs::mkdir_p(d + "/db"));
+    REQUIRE(fs::write_file(d + "/db/db.env", "DB=yes\n"));
+    REQUIRE(fs::write_file(d + "/db/compose.yaml", R"(
+services:
+  db:
+    image: busybox
+    env_file: db.env
+    volumes: [./data:/data, dbvol:/var]
+volumes:
+  dbvol: {}
+)"));
+    REQUIRE(fs::write_file(d + "/compose.yaml", R"(
+include: [db/compose.yaml]
+services:
+  app:
+    extends: {file: db/compose.yaml, service: db}
+    depends_on: [db]
+)"));
+    LoadOptions o;
+    o.working_directory = d;
+    auto p = load_project(o);
+    if (!p) FAIL(p.error().message());
+    const auto& db = p->services.at("db");
+    CHECK(*db.environment.at("DB") == "yes");
+    REQUIRE(db.volumes.size() == 2);
+    CHECK(db.volumes[0].source == d + "/db/data");
+    CHECK(p->volumes.contains("dbvol"));
+    const auto& app = p->services.at("app");  // extends from another file: its paths too
+    CHECK(*app.environment.at("DB") == "yes");
+    CHECK(app.volumes[0].source == d + "/db/data");
+
+    REQUIRE(fs::write_file(d + "/compose.yaml", "include: [db/compose.yaml]\nservices:\n  db: {image: busybox}\n"));
+    auto twice = load_project(o);
+    REQUIRE(!twice);
+    CHECK_THAT(twice.error().message(), Catch::Contains("service `db` is defined in both"));
 }

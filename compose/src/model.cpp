@@ -78,7 +78,13 @@ nlohmann::json Service::to_json() const {
     for (auto [key, field] : {std::pair{"shm_size", &shm_size}, {"pid", &pid}, {"ipc", &ipc}})
         if (!field->empty()) j[key] = *field;
     if (stop_grace_period) j["stop_grace_period"] = std::to_string(*stop_grace_period) + "s";
-    if (replicas != 1) j["deploy"] = {{"replicas", replicas}};
+    if (replicas != 1) j["deploy"]["replicas"] = replicas;
+    if (!mem_limit.empty()) j["deploy"]["resources"]["limits"]["memory"] = mem_limit;
+    if (!cpus.empty()) j["deploy"]["resources"]["limits"]["cpus"] = cpus;
+    if (pids_limit) j["deploy"]["resources"]["limits"]["pids"] = *pids_limit;
+    if (!log_driver.empty()) j["logging"]["driver"] = log_driver;
+    if (!log_opts.empty()) j["logging"]["options"] = log_opts;
+    if (!volumes_from.empty()) j["volumes_from"] = volumes_from;
     if (!profiles.empty()) j["profiles"] = profiles;
     return j;
 }
@@ -87,8 +93,17 @@ std::string Service::config_hash() const {
     // The number of replicas is not part of a container's config: scaling
     // adds or removes containers, it does not recreate the others.
     auto j = to_json();
-    j.erase("deploy");
+    if (j.contains("deploy")) {
+        j["deploy"].erase("replicas");
+        if (j["deploy"].empty()) j.erase("deploy");
+    }
     return image::sha256_of(j.dump()).hex;
+}
+
+std::string volumes_from_service(const std::string& entry) {
+    if (entry.starts_with("container:")) return "";
+    auto rest = entry.starts_with("service:") ? entry.substr(8) : entry;
+    return rest.substr(0, rest.find(':'));
 }
 
 std::string Service::image_name(const std::string& project) const {
@@ -107,6 +122,8 @@ nlohmann::json Project::to_json() const {
         if (!n.labels.empty()) v["labels"] = n.labels;
         ns[k] = v;
     }
+    for (auto [key, files] : {std::pair{"secrets", &secrets}, {"configs", &configs}})
+        for (const auto& [k, f] : *files) j[key][k] = {{"file", f}};
     if (!volumes.empty()) {
         auto& vs = j["volumes"] = nlohmann::json::object();
         for (const auto& [k, v] : volumes) {

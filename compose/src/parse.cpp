@@ -1,6 +1,7 @@
 // The typed model from the merged YAML tree: each service key checked and
 // normalised (short and long syntaxes to one form).
 #include <set>
+#include <tuple>
 
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
@@ -264,9 +265,62 @@ Result<Service> service(const std::string& name, const YAML::Node& n, const Proj
         if (!d.IsMap()) return bad(w + ".deploy", "expected a mapping");
         if (d["replicas"]) s.replicas = BOCK_TRY(integer(d["replicas"], w + ".deploy.replicas"));
         if (s.replicas < 0) return bad(w + ".deploy.replicas", "must not be negative");
-        for (const auto& kv : d)
-            if (kv.first.Scalar() != "replicas")
-                log::warn("{}.deploy.{} is not supported by bockrose yet: ignored", w, kv.first.Scalar());
+        for (const auto& kv : d) {
+            auto key = kv.first.Scalar();
+            if (key == "replicas") continue;
+            if (key != "resources") {
+                log::warn("{}.deploy.{} is not supported by bockrose yet: ignored", w, key);
+                continue;
+            }
+            for (const auto& r : kv.second) {
+                auto rw = w + ".deploy.resources." + r.first.Scalar();
+                if (r.first.Scalar() != "limits") {
+                    log::warn("{} is not supported by bockrose yet: ignored", rw);
+                    continue;
+                }
+                if (!r.second.IsMap()) return bad(rw, "expected a mapping (memory, cpus, pids)");
+                for (const auto& l : r.second) {
+                    auto lk = l.first.Scalar();
+                    if (lk == "memory") s.mem_limit = BOCK_TRY(scalar(l.second, rw + ".memory"));
+                    else if (lk == "cpus") s.cpus = BOCK_TRY(scalar(l.second, rw + ".cpus"));
+                    else if (lk == "pids") s.pids_limit = BOCK_TRY(integer(l.second, rw + ".pids"));
+                    else log::warn("{}.{} is not supported by bockrose yet: ignored", rw, lk);
+                }
+            }
+        }
+    }
+    if (auto lg = n["logging"]) {
+        if (!lg.IsMap()) return bad(w + ".logging", "expected a mapping with `driver` and `options`");
+        if (lg["driver"]) s.log_driver = BOCK_TRY(scalar(lg["driver"], w + ".logging.driver"));
+        if (lg["options"]) s.log_opts = BOCK_TRY(string_map(lg["options"], w + ".logging.options"));
+    }
+    if (n["volumes_from"]) s.volumes_from = BOCK_TRY(string_list(n["volumes_from"], w + ".volumes_from"));
+    for (const auto& vf : s.volumes_from)
+        if (auto src = volumes_from_service(vf); !src.empty()) s.depends_on.emplace(src, DependsOn{});
+    // secrets -> /run/secrets/NAME, configs -> /NAME (or the long syntax's
+    // target), read-only binds of the top-level declaration's file.
+    for (auto [key, decls, dir] : {std::tuple{"secrets", &p.secrets, "/run/secrets/"}, {"configs", &p.configs, "/"}}) {
+        if (!n[key]) continue;
+        auto list = n[key];
+        if (!list.IsSequence()) return bad(w + "." + key, "expected a list");
+        for (size_t i = 0; i < list.size(); ++i) {
+            auto iw = fmt::format("{}.{}[{}]", w, key, i);
+            std::string source, target;
+            if (list[i].IsMap()) {
+                if (!list[i]["source"]) return bad(iw, "the long syntax needs `source`");
+                source = BOCK_TRY(scalar(list[i]["source"], iw + ".source"));
+                if (list[i]["target"]) target = BOCK_TRY(scalar(list[i]["target"], iw + ".target"));
+            } else {
+                source = BOCK_TRY(scalar(list[i], iw));
+            }
+            auto it = decls->find(source);
+            if (it == decls->end())
+                return make_error("{}: service `{}` refers to undefined {} `{}`", iw, name, std::string(key).substr(0, 6), source)
+                    .with_hint(fmt::format("declare it under the top-level `{}:` ({}: {{file: ./PATH}})", key, source));
+            if (target.empty()) target = source;
+            if (!target.starts_with("/")) target = dir + target;
+            s.volumes.push_back(Mount{"bind", it->second, target, true});
+        }
     }
     for (auto [key, field] : {std::pair{"dns_search", &s.dns_search}, {"dns_opt", &s.dns_opt}, {"devices", &s.devices},
                               {"group_add", &s.group_add}, {"security_opt", &s.security_opt}})
@@ -318,6 +372,20 @@ Result<void> parse_model(const YAML::Node& root, Project& p) {
             p.volumes[kv.first.Scalar()] = v;
         }
     }
+    for (auto [key, files] : {std::pair{"secrets", &p.secrets}, {"configs", &p.configs}}) {
+        auto decls = root[key];
+        if (!decls) continue;
+        if (!decls.IsMap()) return bad(key, "expected a mapping");
+        for (const auto& kv : decls) {
+            auto where = std::string(key) + "." + kv.first.Scalar();
+            if (!kv.second.IsMap() || !kv.second["file"])
+                return bad(where, "bockrose reads file-based ones only (`file: ./PATH`)");
+            auto f = absolute(p.directory, BOCK_TRY(scalar(kv.second["file"], where + ".file")));
+            if (!fs::exists(f))
+                return make_error("{}.file: {}: no such file", where, f).with_hint("create it, or fix the path (relative to the project directory)");
+            (*files)[kv.first.Scalar()] = f;
+        }
+    }
     p.networks["default"] = NetworkDecl{p.name + "_default", false, false, {}};
     if (auto nets = root["networks"]) {
         if (!nets.IsMap()) return bad("networks", "expected a mapping");
@@ -336,6 +404,10 @@ Result<void> parse_model(const YAML::Node& root, Project& p) {
         p.services[name] = BOCK_TRY(service(name, kv.second, p));
     }
     for (const auto& [name, s] : p.services) {
+        for (const auto& vf : s.volumes_from)
+            if (auto src = volumes_from_service(vf); !src.empty() && !p.services.contains(src))
+                return make_error("services.{}.volumes_from: undefined service `{}`", name, src)
+                    .with_hint("name a service of the project, or container:NAME for another container");
         for (const auto& [dep, d] : s.depends_on)
             if (!p.services.contains(dep) && d.required)
                 return make_error("services.{}.depends_on: service `{}` depends on undefined service `{}`", name, name, dep)

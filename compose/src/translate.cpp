@@ -87,6 +87,19 @@ Result<engine::RunRequest> run_request(const Project& p, const Service& s, int n
         r.volumes.push_back((src.empty() ? "" : src + ":") + m.target + (m.read_only ? ":ro" : ""));
     }
     r.tmpfs.insert(r.tmpfs.end(), s.tmpfs.begin(), s.tmpfs.end());
+    for (const auto& vf : s.volumes_from) {
+        auto svc = volumes_from_service(vf);
+        auto mode = vf.rfind(':');
+        std::string suffix = mode != std::string::npos && (vf.substr(mode) == ":ro" || vf.substr(mode) == ":rw") ? vf.substr(mode) : "";
+        if (svc.empty()) r.volumes_from.push_back(vf.substr(10));  // container:C[:mode]
+        else r.volumes_from.push_back(container_name(p, p.services.at(svc), 1) + suffix);
+    }
+    if (!s.log_driver.empty()) r.log_driver = s.log_driver;
+    for (const auto& [k, v] : s.log_opts) r.log_opts.push_back(k + "=" + v);
+    r.memory = s.mem_limit;
+    r.cpus = s.cpus;
+    r.pids_limit = s.pids_limit;
+    r.ignore_limits = p.ignore_limits;
     r.dns = s.dns;
     for (const auto& h : s.extra_hosts) {
         // Compose writes HOST:IP or HOST=IP; the engine takes HOST:IP.

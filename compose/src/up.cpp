@@ -136,20 +136,21 @@ Result<void> stop_and_remove(engine::Context& ctx, const engine::ContainerInfo& 
     return {};
 }
 
-Result<void> create_one(engine::Context& ctx, const Project& p, const Service& s, int number) {
+Result<void> create_one(engine::Context& ctx, const Project& p, const Service& s, int number, bool start = true) {
     std::vector<std::string> warnings;
     auto req = BOCK_TRY(run_request(p, s, number, warnings));
     if (number == 1)
         for (const auto& w : warnings) log::warn("{}", w);
     auto name = *req.name;
-    BOCK_TRY_CTX(engine::create_container(ctx, req, true), fmt::format("service `{}`: start container {}", s.name, name));
-    progress("Container", name, "Started");
+    BOCK_TRY_CTX(engine::create_container(ctx, req, start),
+                 fmt::format("service `{}`: {} container {}", s.name, start ? "start" : "create", name));
+    progress("Container", name, start ? "Started" : "Created");
     return {};
 }
 
 // One service: its dependencies' conditions met, then its containers.
 Result<void> converge(engine::Context& ctx, const Project& p, const Service& s, const UpOptions& opts) {
-    if (!opts.no_deps)
+    if (!opts.no_deps && !opts.no_start)
         for (const auto& [dep, d] : s.depends_on)
             if (p.services.contains(dep)) BOCK_TRY(wait_dependency(ctx, p, s.name, dep, d));
     auto existing = BOCK_TRY(service_containers(ctx, p, {s.name}));
@@ -158,14 +159,18 @@ Result<void> converge(engine::Context& ctx, const Project& p, const Service& s, 
         auto it = std::find_if(existing.begin(), existing.end(),
                                [&](const auto& c) { return label_of(c, kNumberLabel) == std::to_string(n); });
         if (it == existing.end()) {
-            BOCK_TRY(create_one(ctx, p, s, n));
+            BOCK_TRY(create_one(ctx, p, s, n, !opts.no_start));
             continue;
         }
         bool same = label_of(*it, kHashLabel) == hash;
         if ((!same || opts.force_recreate) && !opts.no_recreate) {
             BOCK_TRY(stop_and_remove(ctx, *it));
             progress("Container", it->rec.name, "Recreate");
-            BOCK_TRY(create_one(ctx, p, s, n));
+            BOCK_TRY(create_one(ctx, p, s, n, !opts.no_start));
+            continue;
+        }
+        if (opts.no_start) {
+            progress("Container", it->rec.name, "Exists");
             continue;
         }
         if (it->status == "running" || it->status == "restarting") {
@@ -284,6 +289,7 @@ Result<int> up(engine::Context& ctx, const Project& p, const UpOptions& opts) {
                 .with_exit(1);
         if (g_interrupted) return make_error("interrupted").with_exit(130);
     }
+    if (opts.no_start) return 0;
     if (opts.wait)
         if (auto r = wait_ready(ctx, p, selected, opts.wait_timeout); !r) return std::move(r.error().with_exit(1));
     if (opts.detach) return 0;

@@ -14,6 +14,7 @@
 
 #include "bock/common/fs.hpp"
 #include "net_fixtures.hpp"
+#include "registry.hpp"
 #include "testlib.hpp"
 
 namespace bock::test {
@@ -415,6 +416,180 @@ void check_compose_interrupted() {
     INFO(down.err);
     CHECK(down.code == 0);
     check_clean("cut");
+}
+
+void check_compose_commands() {
+    std::string dir = tmp_dir() + "/ops";
+    REQUIRE(fs::mkdir_p(dir));
+    REQUIRE(fs::write_file(dir + "/token.txt", "s3cret\n"));
+    REQUIRE(fs::write_file(dir + "/app.conf", "level=2\n"));
+    REQUIRE(cli({"tag", "busybox", "ops-img:1"}).code == 0);
+    REQUIRE(fs::write_file(dir + "/compose.yaml", R"(services:
+  data:
+    image: ops-img:1
+    command: sh -c "echo shared > /shared/f; exec sleep 600"
+    volumes: [/shared]
+    stop_signal: SIGKILL
+  app:
+    image: ops-img:1
+    command: sh -c "echo app-line; exec sleep 600"
+    stop_signal: SIGKILL
+    ports: ["127.0.0.1::8080"]
+    logging: {driver: none}
+    volumes_from: ["data:ro"]
+    secrets: [token]
+    configs: [{source: appconf, target: /etc/app.conf}]
+  lim:
+    image: ops-img:1
+    profiles: [limits]
+    deploy: {resources: {limits: {memory: 32m, pids: 50}}}
+  ghost:
+    image: 127.0.0.1:1/ghost:1
+    profiles: [pull]
+secrets:
+  token: {file: ./token.txt}
+configs:
+  appconf: {file: ./app.conf}
+)"));
+    const std::vector<std::string> c = {"compose", "-p", "ops", "-f", dir + "/compose.yaml"};
+    auto with = [&](std::vector<std::string> more) {
+        auto v = c;
+        v.insert(v.end(), more.begin(), more.end());
+        return v;
+    };
+    // Events of another container are not the project's.
+    REQUIRE(cli({"run", "--rm", "--name", "outsider", "busybox", "true"}).code == 0);
+
+    // create: the containers made, none started; up starts them.
+    auto created = cli(with({"create"}));
+    INFO(created.err);
+    REQUIRE(created.code == 0);
+    CHECK_THAT(created.err, Catch::Contains("ops-app-1  Created") && Catch::Contains("ops-data-1  Created"));
+    auto ps = ps_json_p(c);
+    CHECK(ps.size() == 2);
+    for (const auto& e : ps) CHECK(e["State"] == "created");
+    auto up = cli(with({"up", "-d"}));
+    INFO(up.err);
+    REQUIRE(up.code == 0);
+    CHECK(up.err.find("ops-data-1  Started") < up.err.find("ops-app-1  Started"));  // volumes_from: data first
+
+    // secrets and configs read-only at their targets; data's volume through volumes_from, read-only.
+    auto in = cli(with({"exec", "-T", "app", "sh", "-c",
+                        "cat /run/secrets/token /etc/app.conf; for i in $(seq 50); do cat /shared/f 2>/dev/null && break; "
+                        "sleep 0.1; done; touch /run/secrets/token /shared/x 2>/dev/null || echo read-only"}));
+    INFO(in.err);
+    CHECK(in.out == "s3cret\nlevel=2\nshared\nread-only\n");
+    // logging: the driver reached the engine (none keeps no log).
+    auto logs = cli({"logs", "ops-app-1"});
+    CHECK(logs.code != 0);
+    CHECK_THAT(logs.err, Catch::Contains("none"));
+
+    // port, top, images.
+    auto port = cli(with({"port", "app", "8080"}));
+    INFO(port.err);
+    CHECK(port.code == 0);
+    CHECK_THAT(port.out, Catch::StartsWith("127.0.0.1:"));
+    auto unpublished = cli(with({"port", "app", "9999"}));
+    CHECK(unpublished.code != 0);
+    CHECK_THAT(unpublished.err, Catch::Contains("9999/tcp is not published"));
+    auto top = cli(with({"top", "app"}));
+    INFO(top.err);
+    CHECK(top.code == 0);
+    CHECK_THAT(top.out, Catch::StartsWith("ops-app-1\n") && Catch::Contains("sleep 600") && Catch::Contains("PID"));
+    auto images = cli(with({"images"}));
+    CHECK_THAT(images.out, Catch::Contains("ops-app-1") && Catch::Contains("ops-data-1") && Catch::Contains("ops-img"));
+
+    // events: the project's containers only (the engine records no
+    // `start` of a detached container yet: `create` is what both have).
+    auto ev = cli(with({"events", "--json", "--no-follow"}));
+    INFO(ev.err);
+    CHECK(ev.code == 0);
+    CHECK_THAT(ev.out, Catch::Contains("\"container\":\"ops-app-1\"") && Catch::Contains("\"action\":\"create\"") &&
+                           !Catch::Contains("outsider"));
+    CHECK_THAT(cli({"events"}).out, Catch::Contains("outsider"));  // the engine's log has it
+
+    // pause / unpause: as root through the freezer; rootless on cgroup v1
+    // the container has no cgroup of its own: refused, saying why.
+    auto paused = cli(with({"pause", "app"}));
+    INFO(paused.err);
+    if (is_root()) {
+        CHECK(paused.code == 0);
+        CHECK(cli({"inspect", "--format", "{{.State.Status}}", "ops-app-1"}).out == "paused\n");
+        CHECK(cli(with({"unpause"})).code == 0);
+        CHECK(cli({"inspect", "--format", "{{.State.Status}}", "ops-app-1"}).out == "running\n");
+    } else {
+        CHECK(paused.code != 0);
+        CHECK_THAT(paused.err, Catch::Contains("ops-app-1") && Catch::Contains("cgroup"));
+    }
+
+    // kill + wait: the exit code, printed and returned.
+    REQUIRE(cli(with({"kill", "data"})).code == 0);
+    auto waited = cli(with({"wait", "data"}));
+    CHECK(waited.out == "137\n");
+    CHECK(waited.code == 137);
+
+    // deploy.resources.limits as `bock run` takes them.
+    auto lim = cli(with({"run", "--rm", "-T", "lim", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"}));
+    INFO(lim.out + lim.err);
+    if (is_root()) {
+        CHECK(lim.code == 137);
+    } else {
+        CHECK(lim.code != 0);
+        CHECK_THAT(lim.err, Catch::Contains("resource limits cannot be enforced here") && Catch::Contains("ignore_limits"));
+        auto opted = cli({"compose", "--ignore-limits", "-p", "ops", "-f", dir + "/compose.yaml", "run", "--rm", "-T", "lim", "true"});
+        INFO(opted.err);
+        CHECK(opted.code == 0);
+        CHECK_THAT(opted.err, Catch::Contains("not enforced"));
+    }
+
+    // pull: several at once; a failure names the service.
+    auto pulled = cli(with({"--profile", "pull", "pull", "ghost"}));
+    CHECK(pulled.code != 0);
+    CHECK_THAT(pulled.err, Catch::Contains("service `ghost`"));
+    CHECK(cli(with({"--profile", "pull", "pull", "--ignore-pull-failures", "ghost"})).code == 0);
+    // push, then pull back, two services' images through a registry on loopback.
+    {
+        LocalRegistry reg;
+        std::string a = reg.host() + "/ops/a:1", b = reg.host() + "/ops/b:1";
+        REQUIRE(cli({"tag", "busybox", a}).code == 0);
+        REQUIRE(cli({"tag", "busybox", b}).code == 0);
+        REQUIRE(fs::write_file(dir + "/reg.yaml", fmt::format("services:\n  a: {{image: \"{}\"}}\n  b: {{image: \"{}\"}}\n"
+                                                              "  built: {{build: .}}\n", a, b)));
+        const std::vector<std::string> rc = {"compose", "-p", "reg", "-f", dir + "/reg.yaml"};
+        auto pushed = cli({rc[0], rc[1], rc[2], rc[3], rc[4], "push"});
+        INFO(pushed.err);
+        CHECK(pushed.code == 0);
+        CHECK_THAT(pushed.err, Catch::Contains(a + "  Pushed") && Catch::Contains(b + "  Pushed"));
+        CHECK(reg.skopeo({"inspect", "docker://" + b}).code == 0);
+        REQUIRE(cli({"rmi", a, b}).code == 0);
+        auto pulled2 = cli({rc[0], rc[1], rc[2], rc[3], rc[4], "pull"});
+        INFO(pulled2.err);
+        CHECK(pulled2.code == 0);
+        CHECK_THAT(pulled2.err, Catch::Contains(a + "  Pulled") && Catch::Contains(b + "  Pulled"));
+        CHECK(cli({"image", "inspect", a}).code == 0);
+        CHECK(cli({"image", "inspect", b}).code == 0);
+        // down --rmi local: the built image goes, the named ones stay.
+        REQUIRE(fs::write_file(dir + "/Containerfile", "FROM busybox\nLABEL ops=built\n"));
+        auto built = cli({rc[0], rc[1], rc[2], rc[3], rc[4], "build"});
+        INFO(built.out + built.err);
+        REQUIRE(built.code == 0);
+        REQUIRE(cli({"image", "inspect", "reg-built"}).code == 0);
+        auto local = cli({rc[0], rc[1], rc[2], rc[3], rc[4], "down", "--rmi", "local"});
+        INFO(local.err);
+        CHECK(local.code == 0);
+        CHECK(cli({"image", "inspect", "reg-built"}).code != 0);
+        CHECK(cli({"image", "inspect", a}).code == 0);
+        CHECK(cli({rc[0], rc[1], rc[2], rc[3], rc[4], "down", "--rmi", "bogus"}).code != 0);
+    }
+
+    // down --rmi all: the containers, then the services' images.
+    auto down = cli(with({"down", "-v", "--rmi", "all"}));
+    INFO(down.err);
+    CHECK(down.code == 0);
+    CHECK_THAT(down.err, Catch::Contains("ops-img:1  Removed"));
+    CHECK(cli({"image", "inspect", "ops-img:1"}).code != 0);
+    CHECK(cli({"image", "inspect", "busybox"}).code == 0);  // another name of the same image stays
+    check_clean("ops");
 }
 
 }  // namespace bock::test

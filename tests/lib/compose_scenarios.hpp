@@ -23,5 +23,12 @@ void check_compose_failures();
 // `up` shows the prefixed logs and Ctrl-C (SIGINT) stops the project;
 // down -v cleans everything.
 void check_compose_interrupted();
+// create (nothing started), then up; secrets and configs read-only at
+// their targets, volumes_from, logging's driver; port, top, images,
+// events (the project's only), pause/unpause (refused rootless on cgroup
+// v1 naming why), kill + wait (the exit code), deploy.resources.limits
+// (enforced as root, refused rootless on cgroup v1 naming the fix), pull
+// failing naming the service, down --rmi all removing the services' images.
+void check_compose_commands();
 
 }  // namespace bock::test

@@ -15,3 +15,7 @@ TEST_CASE("root: compose: unhealthy and failed dependencies, cycles", "[root-com
 TEST_CASE("root: compose: up SIGKILLed converges on the next up; an attached up stops on Ctrl-C", "[root-compose]") {
     bock::test::check_compose_interrupted();
 }
+
+TEST_CASE("compose: create, secrets/configs/volumes_from/logging/limits, port, top, images, events, pause, wait, pull, down --rmi", "[root-compose]") {
+    bock::test::check_compose_commands();
+}

@@ -14,3 +14,7 @@ TEST_CASE("compose: unhealthy and failed dependencies, cycles", "[compose]") {
 TEST_CASE("compose: up SIGKILLed converges on the next up; an attached up stops on Ctrl-C", "[compose]") {
     bock::test::check_compose_interrupted();
 }
+
+TEST_CASE("compose: create, secrets/configs/volumes_from/logging/limits, port, top, images, events, pause, wait, pull, down --rmi", "[compose]") {
+    bock::test::check_compose_commands();
+}

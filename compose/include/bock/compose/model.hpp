@@ -74,6 +74,15 @@ struct Service {
     std::string stop_signal;                 // empty: SIGTERM
     std::optional<int> stop_grace_period;    // seconds; empty: 10
     int replicas = 1;                        // deploy.replicas (scale)
+    // deploy.resources.limits, as `bock run` takes them (--memory, --cpus,
+    // --pids-limit): the same refusal where they cannot hold.
+    std::string mem_limit, cpus;
+    std::optional<int64_t> pids_limit;
+    std::string log_driver;                  // logging.driver; empty: the engine's default
+    std::map<std::string, std::string> log_opts;  // logging.options
+    // volumes_from: service:S / S (its first container) or container:C,
+    // with an optional :ro / :rw; S is also started first.
+    std::vector<std::string> volumes_from;
     std::vector<std::string> profiles;       // empty: always enabled
 
     nlohmann::json to_json() const;
@@ -103,6 +112,12 @@ struct Project {
     std::map<std::string, Service> services;
     std::map<std::string, VolumeDecl> volumes;
     std::map<std::string, NetworkDecl> networks;  // always holds `default` unless every service uses network_mode
+    // Top-level secrets and configs: their files (absolute). A service's
+    // `secrets` / `configs` become read-only binds in its volumes.
+    std::map<std::string, std::string> secrets, configs;
+    // `bockrose --ignore-limits`: deploy.resources.limits that cannot be
+    // enforced here are dropped with a warning (as `bock run --ignore-limits`).
+    bool ignore_limits = false;
 
     nlohmann::json to_json() const;
 };
@@ -143,6 +158,10 @@ Result<std::map<std::string, std::string>> read_dotenv(const std::string& path);
 // A command given as a string, split as a POSIX shell would split words
 // (quotes and backslashes; no expansion).
 Result<std::vector<std::string>> split_command(const std::string& text);
+
+// The service a volumes_from entry names (`S`, `service:S`, with an
+// optional `:ro`/`:rw`); "" for `container:C`.
+std::string volumes_from_service(const std::string& entry);
 
 // The services in dependency order (a service after everything it
 // depends on), grouped in levels whose services may start together. A

@@ -48,6 +48,7 @@ struct UpOptions {
     int wait_timeout = 0;           // seconds; 0: none
     bool abort_on_container_exit = false;
     std::string exit_code_from;     // --exit-code-from SERVICE
+    bool no_start = false;          // `create`: containers made, not started (nor waited on)
 };
 // Returns the exit status for the CLI (0, or the exit code of the
 // container that ended a foreground `up`).
@@ -76,6 +77,7 @@ struct DownOptions {
     bool volumes = false;           // -v: the project's named volumes too
     bool remove_orphans = false;
     std::optional<int> timeout;     // -t: seconds instead of each service's grace period
+    std::string rmi;                // --rmi all (every service's image) | local (the built ones); empty: none
 };
 Result<void> down(engine::Context& ctx, const Project& p, const DownOptions& opts);
 
@@ -93,5 +95,26 @@ Result<void> print_ps(engine::Context& ctx, const Project& p, const std::vector<
 // prefixed with the container's name; -f until they have all stopped.
 Result<void> print_logs(engine::Context& ctx, const Project& p, const std::vector<std::string>& services,
                         const engine::LogsOptions& opts);
+
+// ops.cpp: the commands that map onto one engine operation each.
+// pause / unpause the selected services' running containers.
+Result<void> pause(engine::Context& ctx, const Project& p, const std::vector<std::string>& services, bool freeze);
+// `top`: each running container's processes, under its name.
+Result<void> print_top(engine::Context& ctx, const Project& p, const std::vector<std::string>& services);
+// `port SERVICE PRIVATE_PORT [--protocol P] [--index N]`: the host address it is published on.
+Result<void> print_port(engine::Context& ctx, const Project& p, const std::string& service, const std::string& private_port,
+                        const std::string& protocol, int index);
+// `images`: the image of each container.
+Result<void> print_images(engine::Context& ctx, const Project& p, const std::vector<std::string>& services);
+// `wait`: until the containers have exited, printing each exit code;
+// returns the first non-zero one.
+Result<int> wait(engine::Context& ctx, const Project& p, const std::vector<std::string>& services);
+// `pull`: the services' images (those with `image:`), all at once.
+Result<void> pull(engine::Context& ctx, const Project& p, const std::vector<std::string>& services, bool ignore_failures);
+// `push`: the services' images (those with `image:`) to their registries.
+Result<void> push(engine::Context& ctx, const Project& p, const std::vector<std::string>& services);
+// `events [--json]`: the engine's events of the project's containers
+// (until interrupted with follow).
+Result<void> print_events(engine::Context& ctx, const Project& p, bool json, bool follow);
 
 }  // namespace bock::compose
