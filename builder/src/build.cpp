@@ -24,6 +24,7 @@
 #include "bock/builder/expand.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
+#include "bock/common/strings.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/engine/build_step.hpp"
 #include "bock/image/default_image.hpp"
@@ -188,11 +189,22 @@ Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
         for (auto& c : lfrom) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         for (int i = 0; i < st.index; ++i)
             if (!cf.stages[static_cast<size_t>(i)].name.empty() && cf.stages[static_cast<size_t>(i)].name == lfrom) d.insert(i);
-        for (const auto& ins : st.body)
+        for (const auto& ins : st.body) {
             if (auto f = ins.flag("from"); f && (ins.keyword == "COPY")) {
                 int r = stage_ref(cf, *f, st.index);
                 if (r >= 0) d.insert(r);
             }
+            // RUN --mount=type=bind,from=STAGE
+            if (ins.keyword == "RUN")
+                for (const auto& fl : ins.flags) {
+                    if (!fl.starts_with("--mount=")) continue;
+                    for (const auto& kv : strings::split(fl.substr(8), ','))
+                        if (kv.starts_with("from=")) {
+                            int r = stage_ref(cf, kv.substr(5), st.index);
+                            if (r >= 0) d.insert(r);
+                        }
+                }
+        }
     }
     std::set<int> needed;
     std::vector<int> todo{target};
