@@ -29,6 +29,8 @@
 #include "bock/runtime/state.hpp"
 #include "container_dirs.hpp"
 #include "network_setup.hpp"
+#include "run_isolation.hpp"
+#include "run_security.hpp"
 #include "user_lookup.hpp"
 
 namespace bock::engine {
@@ -154,7 +156,8 @@ std::vector<std::string> missing_dirs(int rootfd, const std::string& target) {
     return out;
 }
 
-Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess& p, ContainerNetwork* net) {
+Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess& p, const RunRequest& rr,
+                        ContainerNetwork* net) {
     Fd rootfd = BOCK_TRY(sys::open(sc.dirs.rootfs, O_PATH | O_DIRECTORY));
     auto user = BOCK_TRY(resolve_user(rootfd.get(), p.user));
     // RUN --mount=type=bind,from=: the images' roots, mounted for the run;
@@ -218,6 +221,9 @@ Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess
     if (!has_home) spec.process.env.push_back("HOME=" + user.home);
     spec.process.env.push_back("HOSTNAME=" + spec.hostname);
     if (net) BOCK_TRY(net->configure(ctx, sc.dirs, spec));
+    // bock run's security profile (capabilities, seccomp, no_new_privs,
+    // masked paths, ...), after the network has set up its namespaces.
+    BOCK_TRY(apply_security(ctx, rr, sc.dirs.rootfs, spec));
     for (const auto& m : mounts) {
         if (m.type == "tmpfs") spec.mounts.push_back({m.target, "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=755"}});
         else spec.mounts.push_back({m.target, "bind", m.source, {"rbind", m.readonly ? "ro" : "rw"}});
@@ -229,6 +235,7 @@ Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess
     ro.rootless = ctx.rootless;
     ro.pid_file = sc.dirs.pid_file();
     ro.forward_signals = p.forward_signals && !p.cancel;
+    ro.seccomp_cache_dir = fs::join(ctx.store_root, "seccomp-cache");  // the default profile, compiled once
     if (net) net->attach(ro);
     // With a cancel flag, a watcher kills the process when it is set.
     std::atomic<bool> done{false};
@@ -256,12 +263,13 @@ Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess
 Result<BuildStepResult> run_build_step(Context& ctx, const BuildStepRequest& req) {
     // The network (not for none, the runtime's own loopback-only
     // namespace): checked first, outliving the step's container.
+    // bock.conf's defaults as `bock run` takes them: the default network,
+    // the DNS upstream, the security profile.
+    RunRequest rr = with_config_defaults(ctx, RunRequest{});
+    if (req.process.network != "default") rr.network = req.process.network;
     std::optional<ContainerNetwork> net;
-    if (!req.process.args.empty() && req.process.network != "none") {
-        RunRequest rr;
-        rr.network = req.process.network == "default" ? ctx.config.default_network : req.process.network;
+    if (!req.process.args.empty() && rr.network != "none")
         net = BOCK_TRY(ContainerNetwork::prepare(ctx, rr).context("RUN --network=" + req.process.network));
-    }
     StepContainer sc(ctx);
     BOCK_TRY(mount_step(ctx, sc, req.base, net ? &*net : nullptr));
     if (req.fill) {
@@ -270,7 +278,7 @@ Result<BuildStepResult> run_build_step(Context& ctx, const BuildStepRequest& req
     }
     BuildStepResult out;
     if (!req.process.args.empty()) {
-        out.exit_code = BOCK_TRY(run_process(ctx, sc, req.process, net ? &*net : nullptr));
+        out.exit_code = BOCK_TRY(run_process(ctx, sc, req.process, rr, net ? &*net : nullptr));
         if (out.exit_code != 0) return out;
     }
     bool copied = sc.root.backend() == layers::Backend::vfs;

@@ -391,7 +391,7 @@ void check_build_errors_and_crash() {
     }
 }
 
-void check_build_run_network_and_bind() {
+void check_build_run_network_and_bind() {  // and the steps' security profile
     base_image();
     // The test's own server on the host's loopback: reached from a step
     // through the default network's gateway (bock.conf: slirp4netns with
@@ -414,20 +414,21 @@ void check_build_run_network_and_bind() {
                            "RUN mkdir /data && echo from-stage > /data/s.txt\n"
                            "FROM localhost/build-base:1\n"
                            "RUN --network=none sh -c '" + gw + " > /net-none 2>&1 || echo none-failed > /net-none'\n"
-                           "RUN " + gw + " > /net-default\n"
+                           "RUN " + gw + " > /net-default && grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status > /sec\n"
                            "RUN --network=host wget -qO- " + url + " > /net-host\n"
                            "RUN --mount=type=bind,from=data,source=/data/s.txt,target=/etc/s.txt cat /etc/s.txt > /bound-stage\n"
                            "RUN --mount=type=bind,source=src,target=/ctx sh -c 'cat /ctx/a.txt > /bound-ctx; "
                            "touch /ctx/w 2>/dev/null && echo writable >> /bound-ctx || echo read-only >> /bound-ctx'\n"
                            "RUN --mount=type=bind,target=/whole cat /whole/src/a.txt > /bound-whole\n"));
-    const std::string show = "cat /net-none /net-default /net-host /bound-stage /bound-ctx /bound-whole; "
+    const std::string show = "cat /sec /net-none /net-default /net-host /bound-stage /bound-ctx /bound-whole; "
                              "ls -d /ctx /whole /etc/s.txt /etc/hosts /etc/resolv.conf 2>&1 | grep -c 'No such'";
     auto b = cli({"build", "-t", "localhost/netbind:1", dir + "/ctx"}, conf);
     INFO(b.out << b.err);
     REQUIRE(b.code == 0);
     auto v = cli({"run", "--rm", "--network", "none", "localhost/netbind:1", "sh", "-c", show});
     INFO(v.err);
-    CHECK(v.out == "none-failed\nhello from the host\nhello from the host\nfrom-stage\ncontext one\nread-only\ncontext one\n5\n");
+    // Steps run with bock run's security profile (seccomp filter, no_new_privs).
+    CHECK(v.out == "NoNewPrivs:\t1\nSeccomp:\t2\nnone-failed\nhello from the host\nhello from the host\nfrom-stage\ncontext one\nread-only\ncontext one\n5\n");
     CHECK(!fs::exists(dir + "/ctx/src/w"));
     // What a bind shows is in the cache key: a changed file reruns the
     // steps from the first bind that shows it; the network steps are cached.
