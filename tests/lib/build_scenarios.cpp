@@ -227,6 +227,8 @@ void check_build_equals_buildah() {
             CHECK(mine.find("secret.txt") == std::string::npos);
             CHECK(mine.find("/etc/remove-me") == std::string::npos);
             CHECK(mine.find("/etc/app/config.ini f 0640 1000 1000") != std::string::npos);
+            // The RUN step's hardlink is one group of two (flatten_image.py's `=FIRST`).
+            CHECK(count(mine, " =/var/lib/app/greeting\n") == 2);
         }
     }
 }
