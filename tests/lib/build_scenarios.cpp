@@ -118,6 +118,7 @@ std::string write_context(const Corpus& c) {
     if (std::string(c.name) == "single") {
         REQUIRE(::symlink("src/main.c", (dir + "/link-in-context").c_str()) == 0);
         REQUIRE(::chmod((dir + "/src/main.c").c_str(), 0755) == 0);
+        REQUIRE(::link((dir + "/src/main.c").c_str(), (dir + "/src/main-hard.c").c_str()) == 0);  // COPY keeps the link
         REQUIRE(fs::mkdir_p(dir + "/tarsrc/inner"));
         REQUIRE(fs::write_file(dir + "/tarsrc/inner/x", "from the tar\n"));
         auto t = run({"tar", "--owner=0", "--group=0", "--numeric-owner", "-cf", dir + "/files.tar", "-C", dir + "/tarsrc", "."});
@@ -229,6 +230,7 @@ void check_build_equals_buildah() {
             CHECK(mine.find("/etc/app/config.ini f 0640 1000 1000") != std::string::npos);
             // The RUN step's hardlink is one group of two (flatten_image.py's `=FIRST`).
             CHECK(count(mine, " =/var/lib/app/greeting\n") == 2);
+            CHECK(count(mine, " =/srv/app/src/main-hard.c\n") == 2);  // and COPY's
         }
     }
 }
