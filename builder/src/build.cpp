@@ -133,7 +133,13 @@ int stage_ref(const Containerfile& cf, const std::string& ref, int before) {
 }  // namespace
 
 Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
-    if (req.format != "oci" && req.format != "docker")
+    if (!req.network.empty()) {
+        std::string kind = req.network.substr(0, req.network.find(':'));
+        if (kind != "none" && kind != "host" && kind != "slirp4netns" && kind != "default")
+            return make_error("--network {}: not a network build steps can use", req.network)
+                .with_hint("use --network none, host or slirp4netns[:allow_host_loopback=true]");
+    }
+        if (req.format != "oci" && req.format != "docker")
         return make_error("unknown image format `{}`", req.format).with_hint("use --format oci or --format docker");
     if (!fs::is_dir(req.context))
         return make_error("the build context `{}` is not a directory", req.context).with_hint("give the context directory as the last argument");

@@ -548,7 +548,7 @@ private:
             mounts.push_back(BOCK_TRY(run_mount(ins, f.substr(8), key)));
             mount_text += f + "\n" + key;
         }
-        std::string network = "default";
+        std::string network = b_.req.network.empty() ? "default" : b_.req.network;
         if (auto n = ins.flag("network")) {
             if (*n != "none" && *n != "default" && *n != "host")
                 return at(ins, fmt::format("RUN --network={}: not a network a step can use", *n))

@@ -443,6 +443,24 @@ void check_build_run_network_and_bind() {  // and the steps' security profile
     CHECK(count(again.out, "Using cache") == 5);
     v = cli({"run", "--rm", "--network", "none", "localhost/netbind:1", "sh", "-c", "cat /bound-ctx /bound-whole"});
     CHECK(v.out == "context two\nread-only\ncontext two\n");
+    // bock build --network: the network of RUN steps without the flag;
+    // --build-arg-file (comments and blank lines skipped; --build-arg wins).
+    REQUIRE(fs::write_file(dir + "/args", "# build args\nWHO=file\n\nWHAT=file\n"));
+    REQUIRE(fs::write_file(dir + "/ctx/Containerfile",
+                           "FROM localhost/build-base:1\nARG WHO\nARG WHAT\n"
+                           "RUN sh -c '" + gw + " > /n 2>&1 || echo none-failed > /n; echo $WHO $WHAT >> /n'\n"));
+    auto nb = cli({"build", "--network", "none", "--build-arg-file", dir + "/args", "--build-arg", "WHAT=flag", "-t",
+                   "localhost/netbind:2", dir + "/ctx"}, conf);
+    INFO(nb.out << nb.err);
+    REQUIRE(nb.code == 0);
+    CHECK(cli({"run", "--rm", "--network", "none", "localhost/netbind:2", "cat", "/n"}).out == "none-failed\nfile flag\n");
+    auto badnet = cli({"build", "--network", "bridge", dir + "/ctx"}, conf);
+    CHECK(badnet.code != 0);
+    CHECK(badnet.err.find("--network bridge: not a network build steps can use") != std::string::npos);
+    REQUIRE(fs::write_file(dir + "/args", "not a pair\n"));
+    auto badargs = cli({"build", "--build-arg-file", dir + "/args", dir + "/ctx"}, conf);
+    CHECK(badargs.code != 0);
+    CHECK(badargs.err.find(":1: `not a pair` is not KEY=VALUE") != std::string::npos);
     // Refused with a message: a writable bind, a missing source, an unknown network.
     for (auto [line, expect] : std::vector<std::pair<std::string, std::string>>{
              {"RUN --mount=type=bind,source=src,target=/x,rw true", "Bock binds read-only"},
