@@ -1,4 +1,4 @@
-// `bock build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE]
+// `bock build [-t NAME]... [-f FILE] [--build-arg K=V]... [--build-arg-file F]... [--network MODE] [--target STAGE]
 // [--no-cache] [--layers] [--timestamp N] [-q] [--format oci|docker]
 // [--secret id=ID,src=FILE] [--iidfile F] [--jobs N] [--print-containerfile]
 // [-o type=oci|docker|tar|local,dest=PATH] [--push] [--cache-from|--cache-to type=local,src|dest=DIR|type=registry,ref=R/N] CONTEXT`, like buildah bud / podman build: one line per step
@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "bock/builder/build.hpp"
+#include "bock/common/fs.hpp"
 #include "bock/common/strings.hpp"
 #include "bock/common/time.hpp"
 #include "commands.hpp"
@@ -84,6 +85,9 @@ void add_build(CLI::App& app) {
                     "The build file: a Containerfile or a Bockfile (*.yaml, *.yml, or YAML content) (default: CONTEXT/Containerfile, "
                     "else Dockerfile, else Bockfile.yaml; - reads stdin)");
     cmd->add_option("--build-arg", *args, "Set a build argument: KEY=VALUE (repeatable)")->allow_extra_args(false);
+    auto arg_files = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--build-arg-file", *arg_files, "Read build arguments from a file: KEY=VALUE lines, # comments (repeatable; --build-arg wins)")->allow_extra_args(false);
+    cmd->add_option("--network", req->network, "The network of RUN steps without --network=: none, host, slirp4netns[:allow_host_loopback=true] (default: bock.conf's default_network, else bock run's default)");
     cmd->add_option("--target", req->target, "Build up to this stage (name or index)");
     cmd->add_flag("--no-cache", req->no_cache, "Do not use the layer cache (steps are still cached for later builds)");
     cmd->add_flag("--layers", *layers, "Use the layer cache (the default; --layers=false is --no-cache)");
@@ -108,6 +112,20 @@ void add_build(CLI::App& app) {
     cmd->callback([=] {
         if (cache->parsed()) return;
         guarded([&]() -> Result<int> {
+            for (const auto& f : *arg_files) {
+                auto text = BOCK_TRY(fs::read_file(f).context("--build-arg-file"));
+                int line = 0;
+                for (auto l : strings::split(text, '\n')) {
+                    ++line;
+                    while (!l.empty() && (l.back() == '\r' || l.back() == ' ' || l.back() == '\t')) l.pop_back();
+                    while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.erase(0, 1);
+                    if (l.empty() || l[0] == '#') continue;
+                    auto eq = l.find('=');
+                    if (eq == std::string::npos || eq == 0)
+                        return make_error("--build-arg-file {}:{}: `{}` is not KEY=VALUE", f, line, l).with_hint("write one KEY=VALUE a line");
+                    req->build_args[l.substr(0, eq)] = l.substr(eq + 1);
+                }
+            }
             for (const auto& a : *args) {
                 auto eq = a.find('=');
                 if (eq == std::string::npos || eq == 0) {

@@ -24,6 +24,7 @@
 #include "bock/builder/expand.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
+#include "bock/common/strings.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/engine/build_step.hpp"
 #include "bock/image/default_image.hpp"
@@ -132,7 +133,13 @@ int stage_ref(const Containerfile& cf, const std::string& ref, int before) {
 }  // namespace
 
 Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
-    if (req.format != "oci" && req.format != "docker")
+    if (!req.network.empty()) {
+        std::string kind = req.network.substr(0, req.network.find(':'));
+        if (kind != "none" && kind != "host" && kind != "slirp4netns" && kind != "default")
+            return make_error("--network {}: not a network build steps can use", req.network)
+                .with_hint("use --network none, host or slirp4netns[:allow_host_loopback=true]");
+    }
+        if (req.format != "oci" && req.format != "docker")
         return make_error("unknown image format `{}`", req.format).with_hint("use --format oci or --format docker");
     if (!fs::is_dir(req.context))
         return make_error("the build context `{}` is not a directory", req.context).with_hint("give the context directory as the last argument");
@@ -188,11 +195,22 @@ Result<BuildResult> build(engine::Context& ctx, const BuildRequest& req) {
         for (auto& c : lfrom) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         for (int i = 0; i < st.index; ++i)
             if (!cf.stages[static_cast<size_t>(i)].name.empty() && cf.stages[static_cast<size_t>(i)].name == lfrom) d.insert(i);
-        for (const auto& ins : st.body)
+        for (const auto& ins : st.body) {
             if (auto f = ins.flag("from"); f && (ins.keyword == "COPY")) {
                 int r = stage_ref(cf, *f, st.index);
                 if (r >= 0) d.insert(r);
             }
+            // RUN --mount=type=bind,from=STAGE
+            if (ins.keyword == "RUN")
+                for (const auto& fl : ins.flags) {
+                    if (!fl.starts_with("--mount=")) continue;
+                    for (const auto& kv : strings::split(fl.substr(8), ','))
+                        if (kv.starts_with("from=")) {
+                            int r = stage_ref(cf, kv.substr(5), st.index);
+                            if (r >= 0) d.insert(r);
+                        }
+                }
+        }
     }
     std::set<int> needed;
     std::vector<int> todo{target};

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include "bock/common/fd.hpp"
 #include "bock/common/fs.hpp"
@@ -77,6 +79,12 @@ Result<void> copy_data(int in, int out, const std::string& what) {
 
 struct Copier {
     const CopyOptions& opts;
+    // Files with several links copied so far, by the source's (dev, inode):
+    // their copies, open, so that later names of the same file become
+    // hardlinks to the copy (as buildah's copier keeps them). Bounded: past
+    // kMaxLinked, further ones are copied as separate files.
+    static constexpr size_t kMaxLinked = 256;
+    std::map<std::pair<dev_t, ino_t>, Fd> linked = {};
 
     uint32_t uid(const struct stat& st) const { return opts.owner ? opts.owner->first : opts.keep_owner ? st.st_uid : 0; }
     uint32_t gid(const struct stat& st) const { return opts.owner ? opts.owner->second : opts.keep_owner ? st.st_gid : 0; }
@@ -133,8 +141,20 @@ struct Copier {
             return ok();
         }
         if (S_ISREG(st.st_mode)) {
+            auto key = std::pair{st.st_dev, st.st_ino};
+            if (st.st_nlink > 1)
+                if (auto it = linked.find(key); it != linked.end()) {
+                    // linkat through /proc/self/fd: AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH.
+                    char path[32];
+                    sys::raw::fd_path(path, it->second.get());
+                    if (::linkat(AT_FDCWD, path, dst, dname.c_str(), AT_SYMLINK_FOLLOW) < 0)
+                        return errno_error("create the hardlink `{}`", rel);
+                    return ok();
+                }
             Fd in = BOCK_TRY(sys::openat(src, sname, O_RDONLY | O_NOFOLLOW));
             Fd out = BOCK_TRY(sys::openat(dst, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
+            if (st.st_nlink > 1 && linked.size() < kMaxLinked)
+                linked.emplace(key, BOCK_TRY(sys::openat(dst, dname, O_PATH | O_NOFOLLOW)));
             BOCK_TRY(copy_data(in.get(), out.get(), rel));
             if (::fchown(out.get(), uid(st), gid(st)) < 0) return errno_error("chown `{}`", rel);
             if (::fchmod(out.get(), mode_of(st)) < 0) return errno_error("chmod `{}`", rel);

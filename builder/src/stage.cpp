@@ -4,6 +4,9 @@
 // step chains its parent's key with the instruction after substitution,
 // the build args in scope (RUN) and the digest of its sources (COPY/ADD).
 #include <fcntl.h>
+#include <sys/stat.h>
+
+#include <linux/openat2.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +15,7 @@
 #include "bock/common/log.hpp"
 #include "bock/common/paths.hpp"
 #include "bock/common/strings.hpp"
+#include "bock/common/sys.hpp"
 #include "bock/image/digest.hpp"
 #include "bock/engine/build_step.hpp"
 #include "bock/engine/images.hpp"
@@ -438,20 +442,43 @@ private:
         return ok();
     }
 
+    // --from=REF (COPY, RUN --mount=type=bind): a stage built before, or an image.
+    Result<image::ImageRecord> from_image(const Instruction& ins, const std::string& ref) {
+        std::string lref = ref;
+        for (auto& ch : lref) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (int i = 0; i < s_.index; ++i) {
+            const auto& other = b_.cf.stages[static_cast<size_t>(i)];
+            if ((!other.name.empty() && other.name == lref) || lref == std::to_string(i)) {
+                std::lock_guard lk(b_.mu);
+                auto& r = b_.results[static_cast<size_t>(i)];
+                if (!r) return at(ins, fmt::format("from={}: the stage was not built", ref));
+                return r->image;
+            }
+        }
+        if (lref == std::to_string(s_.index) || (!s_.name.empty() && lref == s_.name))
+            return at(ins, fmt::format("from={} names this stage itself", ref)).with_hint("name an earlier stage");
+        BOCK_TRY(engine::ensure_image(b_.ctx, ref, engine::PullPolicy::missing, {}).context(ins.where()));
+        return BOCK_TRY(engine::resolve_image(b_.ctx, ref).context(ins.where()));
+    }
+
     // --mount=type=cache|tmpfs,target=PATH[,id=ID][,sharing=...][,readonly]
-    Result<engine::StepMount> run_mount(const Instruction& ins, const std::string& spec) {
+    Result<engine::StepMount> run_mount(const Instruction& ins, const std::string& spec, std::string& key) {
         engine::StepMount m;
-        std::string type = "bind", id, required;
+        std::string type = "bind", id, required, source, from;
+        bool rw = false;
         for (const auto& kv : strings::split(spec, ',')) {
             auto eq = kv.find('=');
             std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
             if (k == "type") type = v;
+            else if (k == "source" || k == "src") source = v;
+            else if (k == "from") from = v;
+            else if (k == "rw" || k == "readwrite") rw = v.empty() || v == "true";
             else if (k == "target" || k == "dst" || k == "destination") m.target = abs_path(v, st_.config);
             else if (k == "id") id = v;
             else if (k == "readonly" || k == "ro") m.readonly = v.empty() || v == "true";
             else if (k == "required") required = v;
             else if (k == "sharing" || k == "mode" || k == "uid" || k == "gid") continue;
-            else return at(ins, fmt::format("RUN --mount: unknown option `{}`", k)).with_hint("type=cache|tmpfs|secret, target=PATH, id=ID, readonly");
+            else return at(ins, fmt::format("RUN --mount: unknown option `{}`", k)).with_hint("type=bind|cache|tmpfs|secret, target=PATH, source=PATH, from=STAGE, id=ID, readonly");
         }
         if (type == "secret") {
             // The file given with --secret id=ID,src=FILE, read-only; its content is not part of the cache key.
@@ -475,9 +502,39 @@ private:
             m.type = "bind";
             m.source = fs::join(b_.ctx.store_root, "build-cache-mounts/" + image::sha256_of(id.empty() ? m.target : id).hex.substr(0, 32));
             BOCK_TRY(fs::mkdir_p(m.source, 0755));
+        } else if (type == "bind") {
+            // Read-only, from the build context or (from=) a stage or an image.
+            if (rw)
+                return at(ins, "RUN --mount=type=bind,rw is not supported: Bock binds read-only")
+                    .with_hint("copy the files somewhere writable in the step, or COPY them");
+            m.type = "bind";
+            m.readonly = true;
+            while (source.starts_with("/") || source.starts_with("./")) source.erase(0, source[0] == '/' ? 1 : 2);
+            while (source.ends_with("/")) source.pop_back();
+            if (source == ".") source.clear();
+            if (!from.empty()) {
+                auto vars = scope(st_);
+                std::string ref = BOCK_TRY(expand_word(from, vars, b_.cf.escape).context(ins.where()));
+                m.image = BOCK_TRY(from_image(ins, ref));
+                m.source = "/" + source;
+                key = "from " + (m.image->manifest.hex.empty() ? "scratch" : m.image->config.hex) + "\n";
+                return m;
+            }
+            // The context's file or directory, resolved inside the context.
+            auto src = sys::openat2(b_.context_fd.get(), source.empty() ? "." : source, O_PATH, 0, RESOLVE_IN_ROOT);
+            if (!src)
+                return at(ins, fmt::format("RUN --mount=type=bind: `{}`: {}", source, src.error().message()))
+                    .with_hint("source= names a path in the build context (or in the from= stage)");
+            struct stat st {};
+            if (::fstat(src->get(), &st) < 0) return errno_error("stat `{}`", source);
+            char link[32];
+            sys::raw::fd_path(link, src->get());
+            m.source = BOCK_TRY(fs::readlink(link));
+            m.file = !S_ISDIR(st.st_mode);
+            key = BOCK_TRY(hash_sources(b_.context_fd.get(), {source}, &b_.ignore).context(ins.where())) + "\n";
         } else {
-            return at(ins, fmt::format("RUN --mount=type={} is not supported yet", type))
-                .with_hint("type=cache, tmpfs and secret are; COPY what the step needs for the others");
+            return at(ins, fmt::format("RUN --mount=type={} is not supported", type))
+                .with_hint("type=bind, cache, tmpfs and secret are");
         }
         return m;
     }
@@ -487,12 +544,20 @@ private:
         std::string mount_text;
         for (const auto& f : ins.flags) {
             if (!f.starts_with("--mount=")) continue;
-            mounts.push_back(BOCK_TRY(run_mount(ins, f.substr(8))));
-            mount_text += f + "\n";
+            std::string key;  // what a bind shows: the context's files, or the from= image
+            mounts.push_back(BOCK_TRY(run_mount(ins, f.substr(8), key)));
+            mount_text += f + "\n" + key;
         }
-        if (auto n = ins.flag("network"); n && *n != "none" && *n != "default")
-            return at(ins, fmt::format("RUN --network={}: Bock's build runs steps with --network=none or default", *n));
+        std::string network = b_.req.network.empty() ? "default" : b_.req.network;
+        if (auto n = ins.flag("network")) {
+            if (*n != "none" && *n != "default" && *n != "host")
+                return at(ins, fmt::format("RUN --network={}: not a network a step can use", *n))
+                    .with_hint("write --network=none, host or default");
+            network = *n;
+            mount_text += "network " + network + "\n";
+        }
         engine::BuildStepRequest req;
+        req.process.network = network;
         std::vector<std::string> args;
         if (!ins.heredocs.empty()) {
             std::string a = ins.args;
@@ -599,26 +664,7 @@ private:
         }
         // --from: a stage built before, or an image.
         std::string ref = BOCK_TRY(expand_word(*from, vars, esc).context(ins.where()));
-        image::ImageRecord src;
-        bool found = false;
-        std::string lref = ref;
-        for (auto& ch : lref) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        for (int i = 0; i < s_.index && !found; ++i) {
-            const auto& other = b_.cf.stages[static_cast<size_t>(i)];
-            if ((!other.name.empty() && other.name == lref) || lref == std::to_string(i)) {
-                std::lock_guard lk(b_.mu);
-                auto& r = b_.results[static_cast<size_t>(i)];
-                if (!r) return at(ins, fmt::format("--from={}: the stage was not built", ref));
-                src = r->image;
-                found = true;
-            }
-        }
-        if (!found) {
-            if (lref == std::to_string(s_.index) || (!s_.name.empty() && lref == s_.name))
-                return at(ins, fmt::format("--from={} names this stage itself", ref)).with_hint("copy from an earlier stage");
-            BOCK_TRY(engine::ensure_image(b_.ctx, ref, engine::PullPolicy::missing, {}).context(ins.where()));
-            src = BOCK_TRY(engine::resolve_image(b_.ctx, ref).context(ins.where()));
-        }
+        image::ImageRecord src = BOCK_TRY(from_image(ins, ref));
         std::string what = flags + "\nfrom " + (src.manifest.hex.empty() ? "scratch" : src.config.hex) + "\n" + dest;
         for (const auto& w : words) what += "\n" + w;
         auto& ctx = b_.ctx;

@@ -12,6 +12,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "bock/common/fs.hpp"
@@ -26,6 +28,9 @@
 #include "bock/runtime/spec.hpp"
 #include "bock/runtime/state.hpp"
 #include "container_dirs.hpp"
+#include "network_setup.hpp"
+#include "run_isolation.hpp"
+#include "run_security.hpp"
 #include "user_lookup.hpp"
 
 namespace bock::engine {
@@ -35,6 +40,37 @@ namespace {
 constexpr std::string_view kStepPrefix = "build-";
 
 bool is_scratch(const image::ImageRecord& r) { return r.manifest.hex.empty(); }
+
+// An image's root mounted read-only (overlay of its layers; the layer
+// directory itself for one layer; an empty directory for scratch), gone
+// with the object.
+struct ImageRoot {
+    std::string dir, root;
+    std::optional<ScopedMount> mount;
+    ImageRoot() = default;
+    ImageRoot(const ImageRoot&) = delete;
+    ~ImageRoot() {
+        mount.reset();
+        if (!dir.empty()) (void)fs::remove_all(dir);
+    }
+};
+
+Result<void> mount_image_root(Context& ctx, const image::ImageRecord& img, ImageRoot& out) {
+    BOCK_TRY(fs::mkdir_p(ctx.run_root, 0700));
+    out.dir = BOCK_TRY(fs::make_temp_dir(ctx.run_root, "build-from-"));
+    out.root = out.dir;
+    auto lowers = is_scratch(img) ? std::vector<std::string>{} : ctx.store->layer_dirs(img);
+    if (lowers.size() == 1) {
+        out.root = lowers[0];
+    } else if (lowers.size() > 1) {
+        layers::OverlaySpec ov;
+        ov.lowers = lowers;
+        ov.target = out.dir;
+        ov.userxattr = ctx.rootless;
+        out.mount = BOCK_TRY_CTX(layers::mount_overlay(ov), "mount the source image read-only");
+    }
+    return ok();
+}
 
 // The step's container: record (owned by this process), lease, directories.
 // Undone in reverse by the destructor unless a step above already did.
@@ -58,7 +94,7 @@ struct StepContainer {
     }
 };
 
-Result<void> mount_step(Context& ctx, StepContainer& sc, const image::ImageRecord& base) {
+Result<void> mount_step(Context& ctx, StepContainer& sc, const image::ImageRecord& base, ContainerNetwork* net) {
     ContainerRecord record;
     record.id = BOCK_TRY(new_container_id());
     record.name = std::string(kStepPrefix) + record.id.substr(0, 12);
@@ -76,6 +112,10 @@ Result<void> mount_step(Context& ctx, StepContainer& sc, const image::ImageRecor
     // The upper directory's own mode is the merged root's: 0755 as in images,
     // so that a step run as USER non-root can reach /.
     if (::chmod(sc.dirs.upper.c_str(), 0755) < 0) return errno_error("chmod `{}`", sc.dirs.upper);
+    if (net) {  // bock-netns starts now, in parallel with the rest (as in bock run)
+        net->describe(record);
+        BOCK_TRY(net->start(ctx, sc.dirs, record));
+    }
     BOCK_TRY(save_record(ctx, record));
     layers::LayersSpec ls;
     if (!is_scratch(base)) {
@@ -88,6 +128,9 @@ Result<void> mount_step(Context& ctx, StepContainer& sc, const image::ImageRecor
         BOCK_TRY(fs::mkdir_p(empty, 0755));
         ls.lowers.push_back(empty);
     }
+    // The network files' mount targets: a lower layer of their own, so the
+    // commit does not see them.
+    if (net) BOCK_TRY(net->add_mount_targets(ls));
     ls.upper = sc.dirs.upper;
     ls.work = sc.dirs.work;
     ls.target = sc.dirs.rootfs;
@@ -113,12 +156,32 @@ std::vector<std::string> missing_dirs(int rootfd, const std::string& target) {
     return out;
 }
 
-Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess& p) {
+Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess& p, const RunRequest& rr,
+                        ContainerNetwork* net) {
     Fd rootfd = BOCK_TRY(sys::open(sc.dirs.rootfs, O_PATH | O_DIRECTORY));
     auto user = BOCK_TRY(resolve_user(rootfd.get(), p.user));
+    // RUN --mount=type=bind,from=: the images' roots, mounted for the run;
+    // the source resolved inside its root.
+    std::vector<StepMount> mounts = p.mounts;
+    std::vector<std::unique_ptr<ImageRoot>> image_roots;
+    for (auto& m : mounts) {
+        if (!m.image) continue;
+        image_roots.push_back(std::make_unique<ImageRoot>());
+        BOCK_TRY(mount_image_root(ctx, *m.image, *image_roots.back()));
+        Fd iroot = BOCK_TRY(sys::open(image_roots.back()->root, O_PATH | O_DIRECTORY));
+        Fd src = BOCK_TRY(sys::openat2(iroot.get(), m.source.empty() ? "/" : m.source, O_PATH, 0, RESOLVE_IN_ROOT)
+                              .context(fmt::format("RUN --mount=type=bind: source `{}` in the image", m.source)));
+        struct stat st {};
+        if (::fstat(src.get(), &st) < 0) return errno_error("stat the bind source `{}`", m.source);
+        char link[32];
+        sys::raw::fd_path(link, src.get());
+        m.source = BOCK_TRY(fs::readlink(link));
+        m.file = !S_ISDIR(st.st_mode);
+        m.readonly = true;
+    }
     // Mount points made for RUN --mount, removed again after the run.
     std::vector<std::string> made;
-    for (const auto& m : p.mounts) {
+    for (const auto& m : mounts) {
         if (m.target.empty() || m.target[0] != '/') return make_error("RUN --mount target `{}` must be an absolute path", m.target);
         auto missing = missing_dirs(rootfd.get(), m.target);
         made.insert(made.end(), missing.begin(), missing.end());
@@ -157,7 +220,11 @@ Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess
     for (const auto& e : p.env) has_home = has_home || e.starts_with("HOME=");
     if (!has_home) spec.process.env.push_back("HOME=" + user.home);
     spec.process.env.push_back("HOSTNAME=" + spec.hostname);
-    for (const auto& m : p.mounts) {
+    if (net) BOCK_TRY(net->configure(ctx, sc.dirs, spec));
+    // bock run's security profile (capabilities, seccomp, no_new_privs,
+    // masked paths, ...), after the network has set up its namespaces.
+    BOCK_TRY(apply_security(ctx, rr, sc.dirs.rootfs, spec));
+    for (const auto& m : mounts) {
         if (m.type == "tmpfs") spec.mounts.push_back({m.target, "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=755"}});
         else spec.mounts.push_back({m.target, "bind", m.source, {"rbind", m.readonly ? "ro" : "rw"}});
     }
@@ -168,6 +235,8 @@ Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess
     ro.rootless = ctx.rootless;
     ro.pid_file = sc.dirs.pid_file();
     ro.forward_signals = p.forward_signals && !p.cancel;
+    ro.seccomp_cache_dir = fs::join(ctx.store_root, "seccomp-cache");  // the default profile, compiled once
+    if (net) net->attach(ro);
     // With a cancel flag, a watcher kills the process when it is set.
     std::atomic<bool> done{false};
     std::thread watcher;
@@ -192,15 +261,24 @@ Result<int> run_process(Context& ctx, const StepContainer& sc, const StepProcess
 }  // namespace
 
 Result<BuildStepResult> run_build_step(Context& ctx, const BuildStepRequest& req) {
+    // The network (not for none, the runtime's own loopback-only
+    // namespace): checked first, outliving the step's container.
+    // bock.conf's defaults as `bock run` takes them: the default network,
+    // the DNS upstream, the security profile.
+    RunRequest rr = with_config_defaults(ctx, RunRequest{});
+    if (req.process.network != "default") rr.network = req.process.network;
+    std::optional<ContainerNetwork> net;
+    if (!req.process.args.empty() && rr.network != "none")
+        net = BOCK_TRY(ContainerNetwork::prepare(ctx, rr).context("RUN --network=" + req.process.network));
     StepContainer sc(ctx);
-    BOCK_TRY(mount_step(ctx, sc, req.base));
+    BOCK_TRY(mount_step(ctx, sc, req.base, net ? &*net : nullptr));
     if (req.fill) {
         Fd rootfd = BOCK_TRY(sys::open(sc.dirs.rootfs, O_PATH | O_DIRECTORY));
         BOCK_TRY(req.fill(rootfd.get()));
     }
     BuildStepResult out;
     if (!req.process.args.empty()) {
-        out.exit_code = BOCK_TRY(run_process(ctx, sc, req.process));
+        out.exit_code = BOCK_TRY(run_process(ctx, sc, req.process, rr, net ? &*net : nullptr));
         if (out.exit_code != 0) return out;
     }
     bool copied = sc.root.backend() == layers::Backend::vfs;
@@ -227,28 +305,11 @@ Result<image::ImageRecord> commit_config_only(Context& ctx, const image::ImageRe
 }
 
 Result<void> with_image_root(Context& ctx, const image::ImageRecord& img, const std::function<Result<void>(int rootfd)>& f) {
-    BOCK_TRY(fs::mkdir_p(ctx.run_root, 0700));
-    auto dir = BOCK_TRY(fs::make_temp_dir(ctx.run_root, "build-from-"));
-    struct Gone {
-        std::string d;
-        ~Gone() { (void)fs::remove_all(d); }
-    } gone{dir};
-    auto lowers = is_scratch(img) ? std::vector<std::string>{} : ctx.store->layer_dirs(img);
-    std::optional<ScopedMount> mount;
-    std::string root = dir;
-    if (lowers.size() == 1) {
-        root = lowers[0];
-    } else if (lowers.size() > 1) {
-        layers::OverlaySpec ov;
-        ov.lowers = lowers;
-        ov.target = dir;
-        ov.userxattr = ctx.rootless;
-        mount = BOCK_TRY_CTX(layers::mount_overlay(ov), "mount the source image read-only");
-    }
-    Fd fd = BOCK_TRY(sys::open(root, O_PATH | O_DIRECTORY));
+    ImageRoot ir;
+    BOCK_TRY(mount_image_root(ctx, img, ir));
+    Fd fd = BOCK_TRY(sys::open(ir.root, O_PATH | O_DIRECTORY));
     auto r = f(fd.get());
     fd.reset();
-    mount.reset();
     return r;
 }
 

@@ -2,11 +2,14 @@
 
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <catch2/catch.hpp>
 
 #include "bock/common/fs.hpp"
+#include "net_fixtures.hpp"
 #include "testlib.hpp"
 
 namespace bock::test {
@@ -115,6 +118,7 @@ std::string write_context(const Corpus& c) {
     if (std::string(c.name) == "single") {
         REQUIRE(::symlink("src/main.c", (dir + "/link-in-context").c_str()) == 0);
         REQUIRE(::chmod((dir + "/src/main.c").c_str(), 0755) == 0);
+        REQUIRE(::link((dir + "/src/main.c").c_str(), (dir + "/src/main-hard.c").c_str()) == 0);  // COPY keeps the link
         REQUIRE(fs::mkdir_p(dir + "/tarsrc/inner"));
         REQUIRE(fs::write_file(dir + "/tarsrc/inner/x", "from the tar\n"));
         auto t = run({"tar", "--owner=0", "--group=0", "--numeric-owner", "-cf", dir + "/files.tar", "-C", dir + "/tarsrc", "."});
@@ -224,6 +228,9 @@ void check_build_equals_buildah() {
             CHECK(mine.find("secret.txt") == std::string::npos);
             CHECK(mine.find("/etc/remove-me") == std::string::npos);
             CHECK(mine.find("/etc/app/config.ini f 0640 1000 1000") != std::string::npos);
+            // The RUN step's hardlink is one group of two (flatten_image.py's `=FIRST`).
+            CHECK(count(mine, " =/var/lib/app/greeting\n") == 2);
+            CHECK(count(mine, " =/srv/app/src/main-hard.c\n") == 2);  // and COPY's
         }
     }
 }
@@ -386,6 +393,86 @@ void check_build_errors_and_crash() {
         CHECK(cli({"ps", "-a", "-q"}).out.empty());
         REQUIRE(cli({"rmi", "localhost/killed:1"}).code == 0);
     }
+}
+
+void check_build_run_network_and_bind() {  // and the steps' security profile
+    base_image();
+    // The test's own server on the host's loopback: reached from a step
+    // through the default network's gateway (bock.conf: slirp4netns with
+    // host loopback allowed), or on 127.0.0.1 with the host's network.
+    std::string dir = tmp_dir() + "/netbind";
+    REQUIRE(fs::mkdir_p(dir + "/www", 0755));
+    REQUIRE(fs::mkdir_p(dir + "/ctx/src", 0755));
+    REQUIRE(fs::write_file(dir + "/www/hello.txt", "hello from the host\n"));
+    uint16_t port = lo_free_port();
+    Pid httpd = loopback_httpd(dir + "/www", port);
+    const std::string url = fmt::format("http://127.0.0.1:{}/hello.txt", port);
+    for (int i = 0; i < 100 && run({"/bin/busybox", "wget", "-qO-", url}).code != 0; ++i) ::usleep(50000);
+    REQUIRE(fs::write_file(dir + "/bock.conf",
+                           "[network]\ndefault_network = \"slirp4netns:allow_host_loopback=true\"\ndns_upstream = \"127.0.0.1:9\"\n"));
+    const std::vector<std::string> conf = {"BOCK_CONFIG=" + dir + "/bock.conf"};
+    std::string gw = fmt::format("timeout 10 wget -qO- http://10.0.2.2:{}/hello.txt", port);
+    REQUIRE(fs::write_file(dir + "/ctx/src/a.txt", "context one\n"));
+    REQUIRE(fs::write_file(dir + "/ctx/Containerfile",
+                           "FROM localhost/build-base:1 AS data\n"
+                           "RUN mkdir /data && echo from-stage > /data/s.txt\n"
+                           "FROM localhost/build-base:1\n"
+                           "RUN --network=none sh -c '" + gw + " > /net-none 2>&1 || echo none-failed > /net-none'\n"
+                           "RUN " + gw + " > /net-default && grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status > /sec\n"
+                           "RUN --network=host wget -qO- " + url + " > /net-host\n"
+                           "RUN --mount=type=bind,from=data,source=/data/s.txt,target=/etc/s.txt cat /etc/s.txt > /bound-stage\n"
+                           "RUN --mount=type=bind,source=src,target=/ctx sh -c 'cat /ctx/a.txt > /bound-ctx; "
+                           "touch /ctx/w 2>/dev/null && echo writable >> /bound-ctx || echo read-only >> /bound-ctx'\n"
+                           "RUN --mount=type=bind,target=/whole cat /whole/src/a.txt > /bound-whole\n"));
+    const std::string show = "cat /sec /net-none /net-default /net-host /bound-stage /bound-ctx /bound-whole; "
+                             "ls -d /ctx /whole /etc/s.txt /etc/hosts /etc/resolv.conf 2>&1 | grep -c 'No such'";
+    auto b = cli({"build", "-t", "localhost/netbind:1", dir + "/ctx"}, conf);
+    INFO(b.out << b.err);
+    REQUIRE(b.code == 0);
+    auto v = cli({"run", "--rm", "--network", "none", "localhost/netbind:1", "sh", "-c", show});
+    INFO(v.err);
+    // Steps run with bock run's security profile (seccomp filter, no_new_privs).
+    CHECK(v.out == "NoNewPrivs:\t1\nSeccomp:\t2\nnone-failed\nhello from the host\nhello from the host\nfrom-stage\ncontext one\nread-only\ncontext one\n5\n");
+    CHECK(!fs::exists(dir + "/ctx/src/w"));
+    // What a bind shows is in the cache key: a changed file reruns the
+    // steps from the first bind that shows it; the network steps are cached.
+    REQUIRE(fs::write_file(dir + "/ctx/src/a.txt", "context two\n"));
+    auto again = cli({"build", "-t", "localhost/netbind:1", dir + "/ctx"}, conf);
+    INFO(again.out << again.err);
+    REQUIRE(again.code == 0);
+    CHECK(count(again.out, "Using cache") == 5);
+    v = cli({"run", "--rm", "--network", "none", "localhost/netbind:1", "sh", "-c", "cat /bound-ctx /bound-whole"});
+    CHECK(v.out == "context two\nread-only\ncontext two\n");
+    // bock build --network: the network of RUN steps without the flag;
+    // --build-arg-file (comments and blank lines skipped; --build-arg wins).
+    REQUIRE(fs::write_file(dir + "/args", "# build args\nWHO=file\n\nWHAT=file\n"));
+    REQUIRE(fs::write_file(dir + "/ctx/Containerfile",
+                           "FROM localhost/build-base:1\nARG WHO\nARG WHAT\n"
+                           "RUN sh -c '" + gw + " > /n 2>&1 || echo none-failed > /n; echo $WHO $WHAT >> /n'\n"));
+    auto nb = cli({"build", "--network", "none", "--build-arg-file", dir + "/args", "--build-arg", "WHAT=flag", "-t",
+                   "localhost/netbind:2", dir + "/ctx"}, conf);
+    INFO(nb.out << nb.err);
+    REQUIRE(nb.code == 0);
+    CHECK(cli({"run", "--rm", "--network", "none", "localhost/netbind:2", "cat", "/n"}).out == "none-failed\nfile flag\n");
+    auto badnet = cli({"build", "--network", "bridge", dir + "/ctx"}, conf);
+    CHECK(badnet.code != 0);
+    CHECK(badnet.err.find("--network bridge: not a network build steps can use") != std::string::npos);
+    REQUIRE(fs::write_file(dir + "/args", "not a pair\n"));
+    auto badargs = cli({"build", "--build-arg-file", dir + "/args", dir + "/ctx"}, conf);
+    CHECK(badargs.code != 0);
+    CHECK(badargs.err.find(":1: `not a pair` is not KEY=VALUE") != std::string::npos);
+    // Refused with a message: a writable bind, a missing source, an unknown network.
+    for (auto [line, expect] : std::vector<std::pair<std::string, std::string>>{
+             {"RUN --mount=type=bind,source=src,target=/x,rw true", "Bock binds read-only"},
+             {"RUN --mount=type=bind,source=nope,target=/x true", "Containerfile:2: RUN --mount=type=bind: `nope`"},
+             {"RUN --network=bridge true", "Containerfile:2: RUN --network=bridge"}}) {
+        REQUIRE(fs::write_file(dir + "/ctx/Containerfile", "FROM localhost/build-base:1\n" + line + "\n"));
+        auto r = cli({"build", dir + "/ctx"}, conf);
+        INFO(line << "\n" << r.err);
+        CHECK(r.code != 0);
+        CHECK(r.err.find(expect) != std::string::npos);
+    }
+    CHECK(cli({"ps", "-a", "-q"}).out.empty());
 }
 
 }  // namespace bock::test

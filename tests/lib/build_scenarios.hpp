@@ -23,6 +23,8 @@ void check_build_cache();
 // no container; a build killed at a named kill point leaves no image, and
 // the next build removes the dead step's container.
 void check_build_errors_and_crash();
+// RUN --network=none|host|default and RUN --mount=type=bind (context, from=stage).
+void check_build_run_network_and_bind();
 
 // The corpus' fixtures, for the Bockfile front end (bockfile_scenarios.cpp).
 struct BuildCorpusCase {

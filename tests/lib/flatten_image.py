@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prints an OCI archive's image as what a container would see: one line per
 path of the flattened layers (type, mode, owner, size, content digest or
-link target) and then the config fields `bock build` and `buildah bud` must
+link target; a file hardlinked to others in the image ends with
+`=FIRST`, the group's first path) and then the config fields `bock build` and `buildah bud` must
 agree on, as sorted JSON. Used by tests/lib/build_scenarios.cpp to compare
 the two tools' results.
 
@@ -30,7 +31,8 @@ def main():
     config = json.loads(blob(t, manifest["config"]["digest"]))
     tree = {}
     contents = {}
-    for layer in manifest["layers"]:
+    group = {}  # path -> its hardlink group (the layer and the path the links name)
+    for n, layer in enumerate(manifest["layers"]):
         lt = tarfile.open(fileobj=io.BytesIO(blob(t, layer["digest"])), mode="r:*")
         for e in lt.getmembers():
             p = posixpath.normpath("/" + e.name)
@@ -46,12 +48,14 @@ def main():
                 continue
             if p == "/":
                 continue
+            group.pop(p, None)  # a later layer's entry replaces the file and its links
             if e.isfile():
                 data = lt.extractfile(e).read()
                 contents[p] = data
                 what = ("f", len(data), hashlib.sha256(data).hexdigest()[:16])
             elif e.islnk():
                 target = posixpath.normpath("/" + e.linkname)
+                group[p] = group.setdefault(target, (n, target))
                 data = contents.get(target, b"")
                 contents[p] = data
                 what = ("f", len(data), hashlib.sha256(data).hexdigest()[:16])
@@ -70,8 +74,13 @@ def main():
                 del tree[p]
         if "/run" in tree and not any(k.startswith("/run/") for k in tree):
             del tree["/run"]
+    members = {}
+    for p, g in group.items():
+        if p in tree:
+            members.setdefault(g, []).append(p)
     for p in sorted(tree):
-        print(p, *tree[p])
+        g = members.get(group.get(p), [])
+        print(p, *tree[p], *(["=" + min(g)] if len(g) > 1 else []))
     c = config.get("config") or {}
     fields = {}
     for k in ("Env", "Cmd", "Entrypoint", "WorkingDir", "User", "Labels", "ExposedPorts", "Volumes",

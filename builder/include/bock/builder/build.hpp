@@ -22,6 +22,7 @@ struct BuildRequest {
     std::vector<std::string> tags;        // -t
     std::map<std::string, std::string> build_args;  // --build-arg K=V
     std::string target;                   // --target STAGE; empty: the last stage
+    std::string network;                  // --network: RUN steps' without --network=; empty: default
     bool no_cache = false;
     std::optional<int64_t> timestamp;     // --timestamp
     std::string format = "oci";           // oci | docker

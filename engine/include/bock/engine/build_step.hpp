@@ -21,7 +21,8 @@
 
 namespace bock::engine {
 
-// RUN --mount: a host directory (type=cache, bind) or a tmpfs at `target`.
+// RUN --mount: a host directory (type=cache, bind) or a tmpfs at `target`;
+// with `image`, a path inside that image's root (RUN --mount=type=bind,from=).
 // A target the step's root lacks is created for the run and removed before
 // the commit, so the mount leaves nothing in the layer.
 struct StepMount {
@@ -30,6 +31,9 @@ struct StepMount {
     std::string target;  // absolute, in the container
     bool readonly = false;
     bool file = false;   // bind a file (RUN --mount=type=secret), not a directory
+    // type bind: `source` is a path inside this image's root, mounted
+    // read-only for the run (a file or a directory, as it is there).
+    std::optional<image::ImageRecord> image;
 };
 
 // The process of a RUN step.
@@ -39,6 +43,9 @@ struct StepProcess {
     std::vector<std::string> env;   // K=V, the whole environment
     std::string cwd = "/";          // created when missing
     std::string user;               // UID[:GID] or NAME[:GROUP]; empty: root
+    // none (a namespace with loopback only), host, or default: bock.conf's
+    // default_network, else `bock run`'s default (network.hpp).
+    std::string network = "none";
     // Ctrl-C and other signals to bock reach the process (it then fails the
     // step, which is cleaned up). Off when steps run in several threads: the
     // forwarder is process-wide.
