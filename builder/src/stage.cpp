@@ -17,6 +17,7 @@
 #include "bock/common/strings.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/image/digest.hpp"
+#include "bock/image/http_get.hpp"
 #include "bock/engine/build_step.hpp"
 #include "bock/engine/images.hpp"
 #include "bock/engine/run.hpp"
@@ -621,12 +622,22 @@ private:
                 return at(ins, fmt::format("--chmod={} is not an octal mode", *v)).with_hint("write e.g. --chmod=0755");
             opts.mode = static_cast<mode_t>(m);
         }
-        if (add && ins.flag("checksum")) return at(ins, "ADD --checksum is for URLs, which Bock's ADD does not fetch");
-        for (const auto& w : words)
-            if (w.starts_with("http://") || w.starts_with("https://") || w.starts_with("git@"))
-                return at(ins, fmt::format("{} of the URL `{}`: Bock does not download build sources", ins.keyword, w))
-                    .with_hint("download it beforehand into the context and COPY it, or fetch it in a RUN step");
+        size_t nurls = 0;
+        for (const auto& w : words) {
+            if (w.starts_with("git@") || w.ends_with(".git"))
+                return at(ins, fmt::format("{} of the git repository `{}`: Bock does not clone build sources",
+                                           ins.keyword, w))
+                    .with_hint("clone it beforehand into the context and COPY it, or clone it in a RUN step");
+            if (w.starts_with("http://") || w.starts_with("https://")) nurls++;
+        }
+        if (nurls > 0 && !add)
+            return at(ins, "COPY takes files from the build context, not URLs").with_hint("write ADD to download a URL");
+        if (nurls > 0 && nurls != words.size())
+            return at(ins, "ADD cannot mix URLs and files of the context").with_hint("write one ADD for each");
+        if (add && ins.flag("checksum") && nurls != 1)
+            return at(ins, "ADD --checksum needs exactly one URL source").with_hint("write one ADD per URL");
         std::string flags = fmt::format("chown={} chmod={:o}", chown.value_or(""), opts.mode.value_or(0));
+        if (nurls > 0) return add_urls(ins, words, dest, flags, opts, chown, vars, esc);
 
         engine::BuildStepRequest req;
         // COPY <<EOF dest: files from the heredocs, named by the markers.
@@ -676,6 +687,54 @@ private:
                 auto sources = BOCK_TRY(expand_sources(sroot, words, nullptr).context(where));
                 return copy_sources(sroot, sources, root, dest, opts);
             });
+        };
+        return layer_step(ins, what, std::move(req));
+    }
+
+    // ADD URL... DEST: each downloaded once per build (the cache key is its
+    // content digest, as BuildKit's), written with mode 0600 unless
+    // --chmod, named by the URL's last path component when DEST is a
+    // directory; --checksum=sha256:HEX checked before anything is written.
+    template <typename Vars, typename Esc>
+    Result<void> add_urls(const Instruction& ins, const std::vector<std::string>& urls, const std::string& dest,
+                          const std::string& flags, CopyOptions opts, std::optional<std::string> chown,
+                          const Vars& vars, const Esc& esc) {
+        if (urls.size() > 1 && !dest.ends_with("/"))
+            return at(ins, "ADD of several URLs needs a directory destination").with_hint("end the destination with /");
+        std::optional<std::string> checksum;
+        if (auto v = ins.flag("checksum")) checksum = BOCK_TRY(expand_word(*v, vars, esc).context(ins.where()));
+        if (checksum && !checksum->starts_with("sha256:"))
+            return at(ins, fmt::format("--checksum={}: not a sha256 digest", *checksum))
+                .with_hint("write --checksum=sha256:<64 hex digits>");
+        if (!opts.mode) opts.mode = 0600;
+        std::vector<std::pair<std::string, std::string>> files;
+        std::string what = flags + "\nurl";
+        for (const auto& url : urls) {
+            b_.say(fmt::format("downloading {}", url));
+            auto got = BOCK_TRY(image::http_get(url, size_t{1} << 30).context(ins.where()));
+            auto digest = image::sha256_of(got.body);
+            if (checksum && digest.str() != *checksum)
+                return at(ins, fmt::format("ADD --checksum: `{}` has the digest {}, not {}", url, digest.str(), *checksum))
+                    .with_hint("check the URL, or the digest you expect");
+            std::string target = dest;
+            if (dest.ends_with("/")) {
+                std::string path = url.substr(url.find("://") + 3);
+                path = path.substr(0, path.find_first_of("?#"));
+                auto slash = path.find('/');
+                std::string name = slash == std::string::npos ? "" : path.substr(path.rfind('/') + 1);
+                if (name.empty())
+                    return at(ins, fmt::format("ADD `{}`: the URL names no file for the directory `{}`", url, dest))
+                        .with_hint("give the file's path as the destination");
+                target = dest + name;
+            }
+            what += "\n" + target + "\n" + url + "\n" + digest.hex;
+            files.push_back({target, std::move(got.body)});
+        }
+        engine::BuildStepRequest req;
+        req.fill = [this, files = std::move(files), opts, chown](int root) mutable -> Result<void> {
+            if (chown) opts.owner = BOCK_TRY(engine::resolve_chown(root, *chown));
+            for (const auto& [t, content] : files) BOCK_TRY(write_file_in_root(root, t, content, opts));
+            return ok();
         };
         return layer_step(ins, what, std::move(req));
     }

@@ -334,7 +334,8 @@ void check_build_errors_and_crash() {
         {"FROM localhost/build-base:1\nCOPY ../outside /x\n", "points outside the build context"},
         {"FROM localhost/build-base:1\nENV A=${B\n", "Containerfile:2:"},
         {"FROM localhost/build-base:1\nRUN <<EOF\necho unterminated\n", "the heredoc <<EOF is not closed"},
-        {"FROM localhost/build-base:1\nADD http://127.0.0.1:1/x /x\n", "does not download"},
+        {"FROM localhost/build-base:1\nADD http://127.0.0.1:1/x /x\n", "Containerfile:2: download `http://127.0.0.1:1/x`"},
+        {"FROM localhost/build-base:1\nCOPY http://127.0.0.1:1/x /x\n", "COPY takes files from the build context, not URLs"},
         {"FROM localhost/no-such-image:1\n", "Containerfile:1:"},
         {"FROM localhost/build-base:1\nEXPOSE 80/bogus\n", "invalid port"},
     };
@@ -472,6 +473,27 @@ void check_build_run_network_and_bind() {  // and the steps' security profile
         CHECK(r.code != 0);
         CHECK(r.err.find(expect) != std::string::npos);
     }
+    // ADD URL: downloaded by bock from the test's loopback server, mode
+    // 0600, named by the URL in a directory; --checksum checked before
+    // anything is written (a wrong one fails and tags nothing).
+    auto sum = run({"/usr/bin/sha256sum", dir + "/www/hello.txt"});
+    REQUIRE(sum.out.size() >= 64);
+    std::string digest = "sha256:" + sum.out.substr(0, 64);
+    REQUIRE(fs::write_file(dir + "/ctx/Containerfile", "FROM localhost/build-base:1\nADD " + url +
+                                                           " /dl/\nADD --checksum=" + digest + " " + url +
+                                                           " /named.txt\n"));
+    auto add = cli({"build", "-t", "localhost/addurl:1", dir + "/ctx"}, conf);
+    INFO(add.out << add.err);
+    REQUIRE(add.code == 0);
+    auto got = cli({"run", "--rm", "--network", "none", "localhost/addurl:1", "sh", "-c",
+                    "stat -c '%a %n' /dl/hello.txt /named.txt; cat /named.txt"});
+    CHECK(got.out == "600 /dl/hello.txt\n600 /named.txt\nhello from the host\n");
+    REQUIRE(fs::write_file(dir + "/ctx/Containerfile", "FROM localhost/build-base:1\nADD --checksum=sha256:" +
+                                                           std::string(64, '0') + " " + url + " /x\n"));
+    auto wrong = cli({"build", "-t", "localhost/addurl:2", dir + "/ctx"}, conf);
+    CHECK(wrong.code != 0);
+    CHECK(wrong.err.find("Containerfile:2: ADD --checksum: `" + url + "` has the digest " + digest) != std::string::npos);
+    CHECK(cli({"image", "inspect", "localhost/addurl:2"}).code != 0);
     CHECK(cli({"ps", "-a", "-q"}).out.empty());
 }
 
