@@ -1,8 +1,11 @@
 // `bock build [-t NAME]... [-f FILE] [--build-arg K=V]... [--build-arg-file F]... [--network MODE] [--target STAGE]
-// [--no-cache] [--layers] [--timestamp N] [-q] [--format oci|docker]
+// [--no-cache] [--layers] [--timestamp N] [-q] [--progress auto|plain|tty|quiet] [--format oci|docker]
 // [--secret id=ID,src=FILE] [--iidfile F] [--jobs N] [--print-containerfile]
 // [-o type=oci|docker|tar|local,dest=PATH] [--push] [--cache-from|--cache-to type=local,src|dest=DIR|type=registry,ref=R/N] CONTEXT`, like buildah bud / podman build: one line per step
 // (STEP n/m: ...), the image id last.
+#include <unistd.h>
+
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 
@@ -93,6 +96,11 @@ void add_build(CLI::App& app) {
     cmd->add_flag("--layers", *layers, "Use the layer cache (the default; --layers=false is --no-cache)");
     cmd->add_option("--timestamp", *timestamp, "Seconds since the epoch for the created times of the image and its layers");
     cmd->add_flag("-q,--quiet", *quiet, "Print only the image id");
+    auto progress = std::make_shared<std::string>("auto");
+    cmd->add_option("--progress", *progress,
+                    "auto (tty on a terminal, else plain), plain (one line per step and the steps' output), tty (the "
+                    "same, each line with the build's elapsed time and the steps highlighted), quiet (as -q)")
+        ->check(CLI::IsMember({"auto", "plain", "tty", "quiet"}));
     cmd->add_option("--format", req->format, "Image format: oci (default) or docker (keeps HEALTHCHECK, SHELL and ONBUILD)");
     auto secrets = std::make_shared<std::vector<std::string>>();
     cmd->add_option("--secret", *secrets, "A secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)")->allow_extra_args(false);
@@ -155,10 +163,22 @@ void add_build(CLI::App& app) {
             if (req->push && req->tags.empty()) return make_error("--push needs a name").with_hint("name the image with -t REGISTRY/NAME:TAG");
             if (!*layers) req->no_cache = true;
             if (*timestamp >= 0) req->timestamp = *timestamp;
-            if (!*quiet) req->progress = [](std::string_view line) {
+            if (*progress == "quiet") *quiet = true;
+            bool tty = *progress == "tty" || (*progress == "auto" && ::isatty(STDOUT_FILENO));
+            if (!*quiet && !tty) req->progress = [](std::string_view line) {
                     fmt::print("{}\n", line);
                     std::fflush(stdout);
                 };
+            if (!*quiet && tty) {
+                auto start = std::chrono::steady_clock::now();
+                req->progress = [start](std::string_view line) {
+                    double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                    bool step = line.starts_with("STEP ") || line.starts_with("[") || line.starts_with("-->");
+                    if (step) fmt::print("\033[2m{:6.1f}s\033[0m \033[1m{}\033[0m\n", t, line);
+                    else fmt::print("\033[2m{:6.1f}s\033[0m {}\n", t, line);
+                    std::fflush(stdout);
+                };
+            }
             auto ctx = BOCK_TRY(engine::open_context());
             auto r = BOCK_TRY(builder::build(ctx, *req));
             if (!*quiet) fmt::print("--> {}\n", r.image_id.substr(0, 12));

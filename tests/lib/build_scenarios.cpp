@@ -494,6 +494,20 @@ void check_build_run_network_and_bind() {  // and the steps' security profile
     CHECK(wrong.code != 0);
     CHECK(wrong.err.find("Containerfile:2: ADD --checksum: `" + url + "` has the digest " + digest) != std::string::npos);
     CHECK(cli({"image", "inspect", "localhost/addurl:2"}).code != 0);
+    // --progress: quiet prints only the id; tty marks each line with the
+    // build's elapsed time; a mode it does not know is refused.
+    REQUIRE(fs::write_file(dir + "/ctx/Containerfile", "FROM localhost/build-base:1\nRUN echo progress\n"));
+    auto q = cli({"build", "--progress", "quiet", dir + "/ctx"}, conf);
+    CHECK(q.code == 0);
+    CHECK(q.out.find("STEP") == std::string::npos);  // the RUN's own output only, then the id
+    CHECK(q.out == "progress\n" + q.out.substr(9, 64) + "\n");
+    auto t = cli({"build", "--progress", "tty", dir + "/ctx"}, conf);
+    CHECK(t.code == 0);
+    INFO(t.out);
+    CHECK(t.out.find("s\033[0m \033[1mSTEP 1/2: FROM localhost/build-base:1\033[0m\n") != std::string::npos);
+    auto p = cli({"build", "--progress", "fancy", dir + "/ctx"}, conf);
+    CHECK(p.code != 0);
+    CHECK(p.err.find("--progress") != std::string::npos);
     CHECK(cli({"ps", "-a", "-q"}).out.empty());
 }
 
