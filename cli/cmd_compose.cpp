@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
+#include <memory>
+#include <optional>
 
 #include "bock/builder/build.hpp"
 #include "bock/common/strings.hpp"
@@ -38,6 +41,25 @@ void with_project(const std::shared_ptr<Global>& g, F&& fn) {
         return fn(ctx, p);  // p is this call's own copy: --scale may change it
     });
 }
+
+// A subcommand of the named services (default all): `act` runs with the
+// project loaded and the services given; its own flags are added by the
+// caller on the returned command, bound to values `act` captured.
+using ServicesAction =
+    std::function<Result<int>(engine::Context&, const compose::Project&, const std::vector<std::string>&)>;
+CLI::App* add_services_command(CLI::App& parent, const std::shared_ptr<Global>& g, const std::string& name,
+                               const std::string& help, ServicesAction act) {
+    auto* cmd = parent.add_subcommand(name, help);
+    auto services = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("SERVICE", *services, "Only these services");
+    cmd->callback([=] {
+        with_project(g, [&](engine::Context& ctx, const compose::Project& p) { return act(ctx, p, *services); });
+    });
+    return cmd;
+}
+
+// -t's value: the services' own grace periods when not given.
+std::optional<int> timeout_of(int t) { return t >= 0 ? std::optional<int>(t) : std::nullopt; }
 
 void add_up(CLI::App& parent, const std::shared_ptr<Global>& g) {
     auto* cmd = parent.add_subcommand("up", "Create and start the services' containers (dependencies first)");
@@ -190,75 +212,45 @@ void add_config(CLI::App& parent, const std::shared_ptr<Global>& g) {
 
 // stop / restart / kill / rm / start: the named services (default all).
 void add_simple(CLI::App& parent, const std::shared_ptr<Global>& g) {
-    {
-        auto* cmd = parent.add_subcommand("stop", "Stop the services' containers (dependants first)");
-        auto services = std::make_shared<std::vector<std::string>>();
-        auto t = cmd->add_option("-t,--timeout", "Seconds before SIGKILL (default: each service's stop_grace_period)");
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->callback([=] {
-            std::optional<int> timeout;
-            if (t->count()) timeout = t->as<int>();
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-                BOCK_TRY(compose::stop(ctx, p, *services, timeout));
-                return 0;
-            });
-        });
-    }
-    {
-        auto* cmd = parent.add_subcommand("start", "Start the services' existing containers (dependencies first)");
-        auto services = std::make_shared<std::vector<std::string>>();
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->callback([=] {
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-                BOCK_TRY(compose::start(ctx, p, *services));
-                return 0;
-            });
-        });
-    }
-    {
-        auto* cmd = parent.add_subcommand("restart", "Stop, then start the services' containers");
-        auto services = std::make_shared<std::vector<std::string>>();
-        auto t = cmd->add_option("-t,--timeout", "Seconds before SIGKILL (default: each service's stop_grace_period)");
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->callback([=] {
-            std::optional<int> timeout;
-            if (t->count()) timeout = t->as<int>();
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-                BOCK_TRY(compose::stop(ctx, p, *services, timeout));
-                BOCK_TRY(compose::start(ctx, p, *services));
-                return 0;
-            });
-        });
-    }
-    {
-        auto* cmd = parent.add_subcommand("kill", "Send a signal to the services' containers");
-        auto services = std::make_shared<std::vector<std::string>>();
-        auto sig = std::make_shared<std::string>("SIGKILL");
-        cmd->add_option("-s,--signal", *sig, "The signal (default SIGKILL)");
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->callback([=] {
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-                int n = BOCK_TRY(engine::parse_signal_name(*sig));
-                BOCK_TRY(compose::kill(ctx, p, *services, n));
-                return 0;
-            });
-        });
-    }
-    {
-        auto* cmd = parent.add_subcommand("rm", "Remove the services' stopped containers");
-        auto services = std::make_shared<std::vector<std::string>>();
-        auto force = std::make_shared<bool>(false), stop_first = std::make_shared<bool>(false);
-        cmd->add_flag("-f,--force", *force, "Also running ones (killed)");
-        cmd->add_flag("-s,--stop", *stop_first, "Stop them first");
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->callback([=] {
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-                if (*stop_first) BOCK_TRY(compose::stop(ctx, p, *services, std::nullopt));
-                BOCK_TRY(compose::remove(ctx, p, *services, *force));
-                return 0;
-            });
-        });
-    }
+    const char* timeout_help = "Seconds before SIGKILL (default: each service's stop_grace_period)";
+    auto stop_t = std::make_shared<int>(-1);
+    add_services_command(parent, g, "stop", "Stop the services' containers (dependants first)",
+                         [stop_t](engine::Context& ctx, const compose::Project& p, const auto& s) -> Result<int> {
+                             BOCK_TRY(compose::stop(ctx, p, s, timeout_of(*stop_t)));
+                             return 0;
+                         })
+        ->add_option("-t,--timeout", *stop_t, timeout_help);
+    add_services_command(parent, g, "start", "Start the services' existing containers (dependencies first)",
+                         [](engine::Context& ctx, const compose::Project& p, const auto& s) -> Result<int> {
+                             BOCK_TRY(compose::start(ctx, p, s));
+                             return 0;
+                         });
+    auto restart_t = std::make_shared<int>(-1);
+    add_services_command(parent, g, "restart", "Stop, then start the services' containers",
+                         [restart_t](engine::Context& ctx, const compose::Project& p, const auto& s) -> Result<int> {
+                             BOCK_TRY(compose::stop(ctx, p, s, timeout_of(*restart_t)));
+                             BOCK_TRY(compose::start(ctx, p, s));
+                             return 0;
+                         })
+        ->add_option("-t,--timeout", *restart_t, timeout_help);
+    auto sig = std::make_shared<std::string>("SIGKILL");
+    add_services_command(parent, g, "kill", "Send a signal to the services' containers",
+                         [sig](engine::Context& ctx, const compose::Project& p, const auto& s) -> Result<int> {
+                             int n = BOCK_TRY(engine::parse_signal_name(*sig));
+                             BOCK_TRY(compose::kill(ctx, p, s, n));
+                             return 0;
+                         })
+        ->add_option("-s,--signal", *sig, "The signal (default SIGKILL)");
+    auto force = std::make_shared<bool>(false), stop_first = std::make_shared<bool>(false);
+    auto* rm = add_services_command(parent, g, "rm", "Remove the services' stopped containers",
+                                    [force, stop_first](engine::Context& ctx, const compose::Project& p,
+                                                        const auto& s) -> Result<int> {
+                                        if (*stop_first) BOCK_TRY(compose::stop(ctx, p, s, std::nullopt));
+                                        BOCK_TRY(compose::remove(ctx, p, s, *force));
+                                        return 0;
+                                    });
+    rm->add_flag("-f,--force", *force, "Also running ones (killed)");
+    rm->add_flag("-s,--stop", *stop_first, "Stop them first");
 }
 
 void add_exec_build(CLI::App& parent, const std::shared_ptr<Global>& g) {
@@ -402,29 +394,18 @@ void add_ops(CLI::App& parent, const std::shared_ptr<Global>& g) {
             with_project(g, [&](engine::Context& ctx, const compose::Project& p) { return compose::up(ctx, p, *o); });
         });
     }
-    for (bool freeze : {true, false}) {
-        auto* cmd = parent.add_subcommand(freeze ? "pause" : "unpause",
-                                          freeze ? "Freeze the services' running containers" : "Thaw the services' paused containers");
-        auto services = std::make_shared<std::vector<std::string>>();
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->callback([=] {
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-                BOCK_TRY(compose::pause(ctx, p, *services, freeze));
-                return 0;
-            });
-        });
-    }
-    {
-        auto* cmd = parent.add_subcommand("top", "Display the processes of the services' running containers");
-        auto services = std::make_shared<std::vector<std::string>>();
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->callback([=] {
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-                BOCK_TRY(compose::print_top(ctx, p, *services));
-                return 0;
-            });
-        });
-    }
+    for (bool freeze : {true, false})
+        add_services_command(parent, g, freeze ? "pause" : "unpause",
+                             freeze ? "Freeze the services' running containers" : "Thaw the services' paused containers",
+                             [freeze](engine::Context& ctx, const compose::Project& p, const auto& s) -> Result<int> {
+                                 BOCK_TRY(compose::pause(ctx, p, s, freeze));
+                                 return 0;
+                             });
+    add_services_command(parent, g, "top", "Display the processes of the services' running containers",
+                         [](engine::Context& ctx, const compose::Project& p, const auto& s) -> Result<int> {
+                             BOCK_TRY(compose::print_top(ctx, p, s));
+                             return 0;
+                         });
     {
         auto* cmd = parent.add_subcommand("port", "Print the host address a service's port is published on");
         auto service = std::make_shared<std::string>(), port = std::make_shared<std::string>();
@@ -441,50 +422,28 @@ void add_ops(CLI::App& parent, const std::shared_ptr<Global>& g) {
             });
         });
     }
-    {
-        auto* cmd = parent.add_subcommand("images", "List the images the services' containers use");
-        auto services = std::make_shared<std::vector<std::string>>();
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->callback([=] {
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-                BOCK_TRY(compose::print_images(ctx, p, *services));
-                return 0;
-            });
-        });
-    }
-    {
-        auto* cmd = parent.add_subcommand("wait", "Wait until the services' containers exit; print their exit codes");
-        auto services = std::make_shared<std::vector<std::string>>();
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->footer("Exit status: the first non-zero exit code, else 0.");
-        cmd->callback([=] {
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) { return compose::wait(ctx, p, *services); });
-        });
-    }
-    {
-        auto* cmd = parent.add_subcommand("pull", "Pull the services' images (all at once)");
-        auto services = std::make_shared<std::vector<std::string>>();
-        auto ignore = std::make_shared<bool>(false);
-        cmd->add_flag("--ignore-pull-failures", *ignore, "Pull what can be pulled; exit 0");
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->callback([=] {
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-                BOCK_TRY(compose::pull(ctx, p, *services, *ignore));
-                return 0;
-            });
-        });
-    }
-    {
-        auto* cmd = parent.add_subcommand("push", "Push the services' images to their registries");
-        auto services = std::make_shared<std::vector<std::string>>();
-        cmd->add_option("SERVICE", *services, "Only these services");
-        cmd->callback([=] {
-            with_project(g, [&](engine::Context& ctx, const compose::Project& p) -> Result<int> {
-                BOCK_TRY(compose::push(ctx, p, *services));
-                return 0;
-            });
-        });
-    }
+    add_services_command(parent, g, "images", "List the images the services' containers use",
+                         [](engine::Context& ctx, const compose::Project& p, const auto& s) -> Result<int> {
+                             BOCK_TRY(compose::print_images(ctx, p, s));
+                             return 0;
+                         });
+    add_services_command(parent, g, "wait", "Wait until the services' containers exit; print their exit codes",
+                         [](engine::Context& ctx, const compose::Project& p, const auto& s) {
+                             return compose::wait(ctx, p, s);
+                         })
+        ->footer("Exit status: the first non-zero exit code, else 0.");
+    auto ignore = std::make_shared<bool>(false);
+    add_services_command(parent, g, "pull", "Pull the services' images (all at once)",
+                         [ignore](engine::Context& ctx, const compose::Project& p, const auto& s) -> Result<int> {
+                             BOCK_TRY(compose::pull(ctx, p, s, *ignore));
+                             return 0;
+                         })
+        ->add_flag("--ignore-pull-failures", *ignore, "Pull what can be pulled; exit 0");
+    add_services_command(parent, g, "push", "Push the services' images to their registries",
+                         [](engine::Context& ctx, const compose::Project& p, const auto& s) -> Result<int> {
+                             BOCK_TRY(compose::push(ctx, p, s));
+                             return 0;
+                         });
     {
         auto* cmd = parent.add_subcommand("events", "Print the events of the project's containers (follows)");
         auto json = std::make_shared<bool>(false), no_follow = std::make_shared<bool>(false);
