@@ -22,10 +22,7 @@ sockaddr_in lo_v4(const char* ip, uint16_t port) {
     return a;
 }
 
-namespace {
-
-// HTTP/1.0 GET of `path` over s connected to `dst`: the whole answer.
-std::string get_on(const Fd& s, const sockaddr* dst, socklen_t len, const std::string& path) {
+std::string http_get_on(const Fd& s, const sockaddr* dst, socklen_t len, const std::string& path) {
     timeval tv{5, 0};
     ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (::connect(s.get(), dst, len) != 0) return "";
@@ -37,8 +34,6 @@ std::string get_on(const Fd& s, const sockaddr* dst, socklen_t len, const std::s
     while ((n = ::recv(s.get(), buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
     return out;
 }
-
-}  // namespace
 
 uint16_t lo_free_port(int type) {
     Fd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
@@ -56,7 +51,7 @@ std::string lo_http_get(uint16_t port, const std::string& path, const char* sour
         REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&src), sizeof src) == 0);
     }
     auto dst = lo_v4("127.0.0.1", port);
-    return get_on(s, reinterpret_cast<sockaddr*>(&dst), sizeof dst, path);
+    return http_get_on(s, reinterpret_cast<sockaddr*>(&dst), sizeof dst, path);
 }
 
 bool lo_port_bound(uint16_t port, int type) {
@@ -73,7 +68,7 @@ std::string lo_http_get6(uint16_t port, const std::string& path) {
     dst.sin6_family = AF_INET6;
     dst.sin6_addr = in6addr_loopback;
     dst.sin6_port = htons(port);
-    return get_on(s, reinterpret_cast<sockaddr*>(&dst), sizeof dst, path);
+    return http_get_on(s, reinterpret_cast<sockaddr*>(&dst), sizeof dst, path);
 }
 
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bock/common/fd.hpp"
 #include "bock/common/pid.hpp"
 
 namespace bock::test {
@@ -36,6 +37,9 @@ uint16_t lo_free_port(int type = SOCK_STREAM);
 // GET path over HTTP/1.0 from 127.0.0.1:port (from `source`, if given);
 // the whole answer, empty when nothing answered (5 s read timeout).
 std::string lo_http_get(uint16_t port, const std::string& path, const char* source = nullptr);
+// GET path over HTTP/1.0 on the socket `s` (bound as the caller likes) to
+// `dst`; the whole answer, empty when nothing answered (5 s read timeout).
+std::string http_get_on(const Fd& s, const sockaddr* dst, socklen_t len, const std::string& path);
 // The same to [::1]:port.
 std::string lo_http_get6(uint16_t port, const std::string& path);
 // A listener on 127.0.0.1:port (TCP) or a socket bound there (UDP).

@@ -192,21 +192,12 @@ socklen_t len_of(int family) { return family == AF_INET ? sizeof(sockaddr_in) : 
 // the whole response ("" when the connection failed).
 std::string http_get(int family, uint16_t port, const std::string& path, const char* source = nullptr) {
     Fd s(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    timeval tv{5, 0};
-    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (source) {
         auto src = loopback(family, 0, source);
         REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&src), len_of(family)) == 0);
     }
     auto dst = loopback(family, port);
-    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&dst), len_of(family)) != 0) return "";
-    std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-    if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) return "";
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(s.get(), buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-    return out;
+    return http_get_on(s, reinterpret_cast<sockaddr*>(&dst), len_of(family), path);
 }
 
 // A busybox httpd inside ns on ADDR:PORT whose /cgi-bin/addr prints the
