@@ -159,11 +159,17 @@ Result<int> cache_prune(engine::Context& ctx, std::optional<int64_t> max_age, bo
         removed++;
         if (e.valid) dropped_ids.insert(e.image_id);
     }
+    // An image with a name of its own (a built image, not only the cache's
+    // or the cache's import name) stays: every name counts, since lookup()
+    // picks one of them.
+    std::set<std::string> named;
+    if (!dropped_ids.empty())
+        for (const auto& r : BOCK_TRY(ctx.store->list()))
+            if (!r.name.empty() && !r.name.starts_with(kImportName)) named.insert(r.config.hex);
     for (const auto& id : dropped_ids) {
         if (kept_ids.count(id)) continue;
         auto rec = BOCK_TRY(ctx.store->lookup(id));
-        // tagged: a built image, not only the cache's (unless the cache imported it)
-        if (!rec || (!rec->name.empty() && !rec->name.starts_with(kImportName))) continue;
+        if (!rec || named.count(rec->config.hex)) continue;
         if (auto r = ctx.store->remove_image(id, false); !r)
             log::warn("remove the cached image {}: {}", id.substr(0, 12), r.error().to_string());
     }
