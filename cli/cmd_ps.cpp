@@ -11,9 +11,9 @@ namespace bock::cli {
 namespace {
 
 // The default table, as a template (podman's columns and headers).
-constexpr const char* kTable =
+constexpr const char* kPsTable =
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
-const std::map<std::string, std::string> kHeaders = {
+const std::map<std::string, std::string> kPsHeaders = {
     {"ID", "CONTAINER ID"}, {"Created", "CREATED"}, {"CreatedAt", "CREATED AT"}, {"RunningFor", "CREATED"},
     {"Names", "NAMES"},     {"Image", "IMAGE"},     {"Command", "COMMAND"},      {"Status", "STATUS"},
     {"Ports", "PORTS"},     {"ImageID", "IMAGE ID"}};
@@ -39,7 +39,7 @@ void add_ps(CLI::App& app) {
             auto filter = BOCK_TRY(engine::PsFilter::parse(*filters));
             std::optional<engine::Template> tmpl;
             if (*format != "json")
-                tmpl = BOCK_TRY(engine::Template::parse(*format == "table" ? kTable : *format, kHeaders));
+                tmpl = BOCK_TRY(engine::Template::parse(*format == "table" ? kPsTable : *format, kPsHeaders));
             auto ctx = BOCK_TRY(engine::open_context());
             auto list = BOCK_TRY(engine::list_containers(ctx));
             bool show_all = *all || filter.implies_all();

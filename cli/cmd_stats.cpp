@@ -15,10 +15,10 @@
 namespace bock::cli {
 namespace {
 
-constexpr const char* kTable =
+constexpr const char* kStatsTable =
     "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}\t{{.CPU}}"
     "\t{{.AVGCPU}}\t{{.PSI}}";
-const std::map<std::string, std::string> kHeaders = {
+const std::map<std::string, std::string> kStatsHeaders = {
     {"ID", "ID"},           {"Name", "NAME"},         {"CPUPerc", "CPU %"},          {"MemUsage", "MEM USAGE / LIMIT"},
     {"MemPerc", "MEM %"},   {"NetIO", "NET IO"},      {"BlockIO", "BLOCK IO"},       {"PIDs", "PIDS"},
     {"CPU", "CPU TIME"},    {"AVGCPU", "AVG CPU %"},  {"PSI", "PSI CPU/MEM/IO"},     {"UpTime", "UP TIME"},
@@ -45,7 +45,7 @@ void add_stats(CLI::App& app) {
         guarded([&]() -> Result<int> {
             std::optional<engine::Template> tmpl;
             if (*format != "json")
-                tmpl = BOCK_TRY(engine::Template::parse(*format == "table" ? kTable : *format, kHeaders));
+                tmpl = BOCK_TRY(engine::Template::parse(*format == "table" ? kStatsTable : *format, kStatsHeaders));
             auto ctx = BOCK_TRY(engine::open_context());
             std::map<std::string, engine::ContainerStats> previous;
             bool tty = ::isatty(1) == 1;

@@ -1,5 +1,8 @@
-#include <algorithm>
 #include "bock/common/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -71,6 +74,17 @@ std::string human_size(uint64_t b) {
         ++u;
     }
     return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.3g} {}", v, units[u]);
+}
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return std::string(s);
+}
+
+std::string env_or(const char* name, std::string fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::string(v) : fallback;
 }
 
 }  // namespace bock::strings

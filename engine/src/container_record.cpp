@@ -203,19 +203,13 @@ std::pair<pid_t, uint64_t> read_pid_start(const std::string& path) {
     return {static_cast<pid_t>(pid), start};
 }
 
-bool alive(pid_t pid, uint64_t start) {
-    if (pid <= 0) return false;
-    auto st = runtime::process_start_time(pid);
-    return st && *st == start;
-}
-
 }  // namespace
 
 ContainerInfo derive_with_facts(const Context& ctx, const ContainerRecord& rec) {
     if (rec.detached && rec.state == "exited" && rec.restarting) {
         // The cleanup (it keeps the monitor's pid) waits to start it again.
         ContainerInfo i = derive(rec);
-        if (alive(rec.monitor_pid, rec.monitor_start)) i.status = "restarting";
+        if (runtime::process_alive(rec.monitor_pid, rec.monitor_start)) i.status = "restarting";
         return i;
     }
     if (!rec.detached || rec.state == "exited") return derive(rec);
@@ -238,11 +232,11 @@ ContainerInfo derive_with_facts(const Context& ctx, const ContainerRecord& rec) 
             i.finished = j["time_ns"].get<int64_t>() / 1000000000;
         return i;
     }
-    if (alive(mpid, mstart)) {
+    if (runtime::process_alive(mpid, mstart)) {
         i.status = fs::exists(fs::join(dirs.bundle, monitor::kExecFifo)) ? "created" : "running";
         return i;
     }
-    if (alive(rec.owner_pid, rec.owner_start) && mpid <= 0) {
+    if (runtime::process_alive(rec.owner_pid, rec.owner_start) && mpid <= 0) {
         i.status = rec.state;  // its bock is still setting it up
         return i;
     }

@@ -48,17 +48,6 @@ Result<std::string> read_all(int fd) {
     return out;
 }
 
-// Does `pid` have a handler for `sig` (SigCgt in /proc/PID/status)? A pid
-// namespace's init without one never sees it: the kernel drops it.
-bool catches(pid_t pid, int sig) {
-    auto status = fs::read_file(fmt::format("/proc/{}/status", pid));
-    if (!status) return false;
-    auto at = status->find("SigCgt:");
-    if (at == std::string::npos) return false;
-    uint64_t mask = std::strtoull(status->c_str() + at + 7, nullptr, 16);
-    return (mask >> (sig - 1)) & 1;
-}
-
 // --health-on-failure: kill (SIGKILL), stop (SIGTERM, SIGKILL after 10 s or
 // at once when the process has no handler for it), restart (a detached
 // container: the record asks its cleanup to start it again whatever its
@@ -67,7 +56,7 @@ bool catches(pid_t pid, int sig) {
 Result<std::string> apply_on_failure(const Context& ctx, const ContainerInfo& c, const std::string& action) {
     if (action == "none") return std::string();
     auto st = BOCK_TRY(running_state(ctx, c));
-    if (action == "stop" && catches(st.pid, SIGTERM)) {
+    if (action == "stop" && runtime::catches_signal(st.pid, SIGTERM).value_or(false)) {
         BOCK_TRY(runtime::signal_container(st, SIGTERM, false));
         if (runtime::wait_stopped(st, 10000)) return std::string("stopped");
     }

@@ -32,25 +32,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool alive(pid_t pid, uint64_t start) {
-    if (pid <= 0) return false;
-    auto st = runtime::process_start_time(pid);
-    return st && *st == start;
-}
-
 // The process whose child the container's PID 1 is: its monitor, or the
 // foreground bock.
 pid_t parent_of(const ContainerInfo& c) { return c.rec.detached && c.rec.monitor_pid > 0 ? c.rec.monitor_pid : c.rec.owner_pid; }
-
-// SigCgt of /proc/PID/status: does the process catch `sig`?
-bool catches(pid_t pid, int sig) {
-    auto text = fs::read_file(fmt::format("/proc/{}/status", pid));
-    if (!text) return true;  // unknown: give it its timeout
-    auto at = text->find("\nSigCgt:\t");
-    if (at == std::string::npos) return true;
-    unsigned long long mask = std::strtoull(text->c_str() + at + 9, nullptr, 16);
-    return (mask >> (sig - 1)) & 1ULL;
-}
 
 // Polls a pidfd until the process ends; false on timeout.
 bool wait_pidfd(int fd, int timeout_ms) {
@@ -233,7 +217,7 @@ Result<std::string> stop_container(Context& ctx, const std::string& key, std::op
             int sig = c.rec.stop_signal > 0 ? c.rec.stop_signal : SIGTERM;
             int t = timeout.value_or(c.rec.stop_timeout);
             bool gone = false;
-            if (sig != SIGKILL && c.status == "running" && catches(*pid, sig)) {
+            if (sig != SIGKILL && c.status == "running" && runtime::catches_signal(*pid, sig).value_or(true)) {
                 (void)sys::pidfd_send_signal(fd->get(), sig);
                 thaw_if_paused(ctx, c);  // Docker's order: the signal, then unpause
                 gone = wait_pidfd(fd->get(), std::max(0, t) * 1000);
@@ -294,7 +278,7 @@ Result<void> cleanup_container(Context& ctx, const std::string& id) {
     // lock before this cleanup of the stopped run does) has a new monitor
     // that owns the record, the root and the cgroup now: nothing here is
     // ours to record or undo.
-    if (rec.monitor_pid > 0 && rec.monitor_pid != ::getpid() && alive(rec.monitor_pid, rec.monitor_start)) {
+    if (rec.monitor_pid > 0 && rec.monitor_pid != ::getpid() && runtime::process_alive(rec.monitor_pid, rec.monitor_start)) {
         log::debug("container {}: started again under monitor {}; the cleanup of the previous run stops here",
                    id.substr(0, 12), rec.monitor_pid);
         return ok();
@@ -369,7 +353,7 @@ Result<std::vector<std::string>> restart_policy_containers(Context& ctx) {
         auto now = BOCK_TRY(find_container(ctx, c.rec.id));
         if (now.status == "running" || now.status == "created" || now.status == "restarting") continue;
         // A monitor that is still cleaning up will restart it itself.
-        if (alive(now.rec.monitor_pid, now.rec.monitor_start)) continue;
+        if (runtime::process_alive(now.rec.monitor_pid, now.rec.monitor_start)) continue;
         auto rec = BOCK_TRY(load_record(ctx, c.rec.id));
         if (auto r = start_existing(ctx, rec); !r) {
             log::report(r.error());

@@ -20,7 +20,7 @@
 namespace bock::engine {
 namespace {
 
-bool valid_name(const std::string& n) {
+bool valid_container_name(const std::string& n) {
     if (n.empty() || !std::isalnum(static_cast<unsigned char>(n[0]))) return false;
     return std::all_of(n.begin(), n.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
@@ -32,7 +32,7 @@ bool stopped(const ContainerInfo& c) { return c.status != "running" && c.status 
 }  // namespace
 
 Result<std::string> rename_container(const Context& ctx, const std::string& key, const std::string& new_name) {
-    if (!valid_name(new_name))
+    if (!valid_container_name(new_name))
         return make_error("invalid container name `{}`", new_name)
             .with_hint("names are letters, digits and _ . -, starting with a letter or digit")
             .with_exit(125);

@@ -5,6 +5,7 @@
 
 #include <cctype>
 
+#include "bock/common/strings.hpp"
 #include "bock/common/time.hpp"
 
 namespace bock::image::detail {
@@ -13,11 +14,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return std::string(s);
-}
+using strings::trim;
 
 // JSON array (exec form) or a shell command.
 Result<json> command_form(const std::string& v, std::string_view what) {

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bock/common/strings.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 #include "bock/common/subprocess.hpp"
@@ -20,10 +21,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string env_or(const char* name, std::string fallback = {}) {
-    const char* v = std::getenv(name);
-    return v && *v ? std::string(v) : fallback;
-}
+using strings::env_or;
 
 std::string home() { return env_or("HOME", "/"); }
 

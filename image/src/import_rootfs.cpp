@@ -5,6 +5,7 @@
 
 #include <ctime>
 
+#include "bock/common/strings.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/common/time.hpp"
@@ -17,11 +18,7 @@ namespace bock::image {
 
 namespace {
 
-std::string trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return std::string(s);
-}
+using strings::trim;
 
 // CMD/ENTRYPOINT: JSON array (exec form) or a shell command.
 Result<std::vector<std::string>> command_form(const std::string& v, std::string_view what) {

@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 
+#include "bock/common/strings.hpp"
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
 
@@ -17,10 +18,7 @@ namespace bock::image {
 
 namespace {
 
-std::string env_or(const char* name, std::string fallback = {}) {
-    const char* v = std::getenv(name);
-    return v && *v ? std::string(v) : fallback;
-}
+using strings::env_or;
 
 std::string where(const std::string& path, const toml::node& n) {
     return fmt::format("{}:{}", path, n.source().begin.line);

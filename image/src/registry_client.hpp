@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bock/common/strings.hpp"
 #include "bock/common/error.hpp"
 #include "bock/image/credentials.hpp"
 #include "bock/image/digest.hpp"
@@ -29,7 +30,7 @@ namespace bock::image::detail {
 
 // ASCII lower-casing and whitespace trimming for HTTP header names and values.
 std::string lower(std::string_view s);
-std::string trim(std::string_view s);
+using strings::trim;
 
 struct FetchedManifest {
     std::string media_type;  // Content-Type, else the body's mediaType

@@ -14,6 +14,9 @@
 
 namespace bock::image::detail {
 
+// The OCI layout annotation naming an image in index.json.
+inline constexpr const char* kRefNameAnnotation = "org.opencontainers.image.ref.name";
+
 struct SourceImage {
     std::vector<std::string> names;  // full references (RepoTags, the ref.name annotation); may be empty
     std::string tag;                 // the raw ref.name annotation of an OCI source, if any

@@ -22,7 +22,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* ref_name_annotation = "org.opencontainers.image.ref.name";
 constexpr const char* containerd_name_annotation = "io.containerd.image.name";
 
 std::string blob_rel(const Digest& d) { return "blobs/" + d.algorithm + "/" + d.hex; }
@@ -59,7 +58,7 @@ std::optional<std::string> full_name(const std::string& v) {
 
 Result<SourceImage> oci_source(int root, const std::string& shown, Descriptor d) {
     SourceImage s;
-    if (auto it = d.annotations.find(ref_name_annotation); it != d.annotations.end()) {
+    if (auto it = d.annotations.find(kRefNameAnnotation); it != d.annotations.end()) {
         s.tag = it->second;
         if (auto n = full_name(it->second)) s.names.push_back(*n);
     }
@@ -128,7 +127,7 @@ Result<std::vector<SourceImage>> oci_sources(int root, const std::string& shown,
     std::vector<SourceImage> out;
     std::vector<std::string> tags;
     for (const auto& d : all) {
-        auto it = d.annotations.find(ref_name_annotation);
+        auto it = d.annotations.find(kRefNameAnnotation);
         std::string tag = it == d.annotations.end() ? "" : it->second;
         if (!tag.empty()) tags.push_back(tag);
         if (!want.empty() && tag != want && !(full_name(tag) && same_ref(tag, want))) continue;

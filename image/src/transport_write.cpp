@@ -19,7 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* ref_name_annotation = "org.opencontainers.image.ref.name";
 constexpr const char* oci_layout_text = R"({"imageLayoutVersion":"1.0.0"})";
 
 int64_t fd_size(int fd) {
@@ -72,7 +71,7 @@ Descriptor index_entry(const NamedSource& n) {
     Descriptor d = n.image->manifest_desc;
     if (d.media_type.empty()) d.media_type = media::oci_manifest;
     d.annotations.clear();
-    if (!n.tag.empty()) d.annotations[ref_name_annotation] = n.tag;
+    if (!n.tag.empty()) d.annotations[kRefNameAnnotation] = n.tag;
     return d;
 }
 
@@ -150,7 +149,7 @@ Result<void> write_oci_dir(const std::string& dir, const std::vector<NamedSource
             json kept = json::array();
             for (const auto& m : manifests) {
                 auto a = m.find("annotations");
-                bool same = a != m.end() && a->is_object() && a->value(ref_name_annotation, "") == n.tag;
+                bool same = a != m.end() && a->is_object() && a->value(kRefNameAnnotation, "") == n.tag;
                 if (!same) kept.push_back(m);
             }
             manifests = kept;

@@ -91,10 +91,21 @@ std::optional<uint64_t> process_start_time(pid_t pid) {
     return v;
 }
 
-bool process_alive(const ContainerState& s) {
-    if (s.pid <= 0) return false;
-    auto t = process_start_time(s.pid);
-    return t && *t == s.start_time;
+bool process_alive(const ContainerState& s) { return process_alive(s.pid, s.start_time); }
+
+bool process_alive(pid_t pid, uint64_t start_time) {
+    if (pid <= 0) return false;
+    auto t = process_start_time(pid);
+    return t && *t == start_time;
+}
+
+std::optional<bool> catches_signal(pid_t pid, int sig) {
+    auto text = fs::read_file(fmt::format("/proc/{}/status", pid));
+    if (!text) return std::nullopt;
+    auto at = text->find("\nSigCgt:\t");
+    if (at == std::string::npos) return std::nullopt;
+    unsigned long long mask = std::strtoull(text->c_str() + at + 9, nullptr, 16);
+    return ((mask >> (sig - 1)) & 1ULL) != 0;
 }
 
 Result<int> parse_signal(std::string_view text) {

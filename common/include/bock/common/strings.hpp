@@ -19,6 +19,11 @@ std::string human_size(uint64_t bytes);
 
 size_t edit_distance(std::string_view a, std::string_view b);
 
+// `s` without leading and trailing white space.
+std::string trim(std::string_view s);
+// The environment variable `name`, or `fallback` when unset or empty.
+std::string env_or(const char* name, std::string fallback = {});
+
 // An environment list of "K=V" entries: set_env replaces K's entry or
 // appends `kv` (a bare "K" is matched and kept as is); has_env says
 // whether K has an entry.

@@ -72,6 +72,10 @@ nlohmann::json state_json(const ContainerState& s, Status status);
 std::optional<uint64_t> process_start_time(pid_t pid);
 // The recorded process, alive and the same one (start time).
 bool process_alive(const ContainerState& s);
+bool process_alive(pid_t pid, uint64_t start_time);
+// Does `pid` have a handler for `sig` (SigCgt in /proc/PID/status)? A pid
+// namespace's init without one never sees it. nullopt when unknown (gone).
+std::optional<bool> catches_signal(pid_t pid, int sig);
 
 // "TERM", "SIGTERM", "term", "15" -> 15; unknown names are an error.
 Result<int> parse_signal(std::string_view text);
