@@ -14,6 +14,7 @@ set(BOCK_EDGES
     "bock_fuseov:bock_common"
     "bock-fuse-overlay:bock_fuseov,bock_common"
     "bock-netns:bock_netns,bock_common"
+    "bock-netns-bpfgen:bock_common"
     "bock-dns:bock_common"
     "bock_runtime:bock_common,bock_userns"
     "bock-oci:bock_runtime,bock_userns,bock_common"

@@ -3,6 +3,7 @@
 #include "bock/common/sys.hpp"
 
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/inotify.h>
@@ -89,6 +90,25 @@ Result<pid_t> clone_fork(unsigned long flags) {
     return static_cast<pid_t>(r);
 }
 
+Result<std::vector<sock_filter>> read_bpf_program(int fd) {
+    off_t size = ::lseek(fd, 0, SEEK_END);
+    if (size < 0) return errno_error("seccomp: size of the exported filter");
+    if (size == 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0)
+        return make_error("seccomp: the exported filter has a bad size ({} bytes)", size);
+    std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
+    auto* bytes = reinterpret_cast<char*>(prog.data());
+    for (size_t done = 0, want = static_cast<size_t>(size); done < want;) {
+        ssize_t n = ::pread(fd, bytes + done, want - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return errno_error("seccomp: read back the exported filter");
+        done += static_cast<size_t>(n);
+    }
+    if (prog.size() > BPF_MAXINSNS)
+        return make_error("seccomp: the filter has {} instructions, the kernel accepts at most {}", prog.size(),
+                          BPF_MAXINSNS);
+    return prog;
+}
+
 namespace raw {
 
 int mount(const char* source, const char* target, const char* fstype, unsigned long flags,
@@ -97,6 +117,14 @@ int mount(const char* source, const char* target, const char* fstype, unsigned l
 }
 
 int umount2(const char* target, int flags) { return ::umount2(target, flags) < 0 ? -errno : 0; }
+
+long seccomp_set_filter(const sock_filter* prog, size_t len, unsigned flags) {
+    sock_fprog p{};
+    p.len = static_cast<unsigned short>(len);
+    p.filter = const_cast<sock_filter*>(prog);
+    long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &p);
+    return r < 0 ? -errno : r;
+}
 
 int pivot_root(const char* new_root, const char* put_old) {
     return ::syscall(SYS_pivot_root, new_root, put_old) < 0 ? -errno : 0;

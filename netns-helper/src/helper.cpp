@@ -114,15 +114,15 @@ Result<void> run_helper(const Options& opts) {
     raise_fd_limit();
     int port_start = read_unprivileged_port_start();
 
-    // 4. (run while the TAP thread of step 3 works, or, with
-    //    --netns-sock, before the pid is even known) Everything bound on
-    //    the host before the sandbox hides it; libslirp and the seccomp
-    //    filter prepared.
+    // 4. (run by the TAP thread of step 3 before it joins the container's
+    //    namespace, while this one builds the sandbox; with --netns-sock,
+    //    here, before the pid is even known) Everything bound on the host
+    //    before the sandbox hides it; libslirp prepared (the seccomp
+    //    filter is compiled at build time).
     Ports ports(port_start);
     std::unique_ptr<ApiServer> api;
     std::unique_ptr<EventLoop> loop;
     std::unique_ptr<DnsForwarder> dns;
-    std::optional<SeccompFilter> filter;
     auto prepare = [&]() -> Result<void> {
         for (const auto& f : o.publish) BOCK_TRY(ports.add(f));
         if (!o.api_socket.empty()) api = BOCK_TRY(ApiServer::listen(o.api_socket));
@@ -132,7 +132,6 @@ Result<void> run_helper(const Options& opts) {
             dns = std::make_unique<DnsForwarder>(*loop, *o.dns_upstream);
             loop->set_dns_forwarder(dns.get());
         }
-        if (o.seccomp) filter.emplace(BOCK_TRY(SeccompFilter::build()));
         return ok();
     };
     if (o.netns_sock >= 0) BOCK_TRY(prepare());
@@ -160,11 +159,18 @@ Result<void> run_helper(const Options& opts) {
     //    is handed the namespace's fd over a pipe, at once or once
     //    received; EOF: nothing to do (a way out before that). Joined on
     //    every way out.
+    //    With the pid known from the start, the same thread first does
+    //    step 4 (its host sockets are bound before it joins the
+    //    container's namespace): on two cores, a third thread for it only
+    //    took turns with these two.
     TapConfig tc{o.tap_name, o.mtu, o.ipv6, o.set_ping_group_range};
     OutboundRedirect redirect;
     Result<Fd> tap = make_error("not run");
+    Result<void> prepared = ok();
+    bool prepare_first = !loop;
     FdPair handoff = BOCK_TRY(sys::pipe());
     std::jthread tap_thread([&, in = handoff.first.get()] {
+        if (prepare_first && !(prepared = prepare())) return;
         int fd = -1;
         if (sys::raw::read_all(in, &fd, sizeof fd) == static_cast<int>(sizeof fd))
             tap = open_tap_in(fd, tc, o.allow_host_loopback, &redirect);
@@ -173,14 +179,6 @@ Result<void> run_helper(const Options& opts) {
     Fd handoff_w = std::move(handoff.second);
     if (netns) hand_over(handoff_w, netns.get());
 
-    // 4. (see above) When the pid was known from the start, on a thread
-    //    of its own while this one builds the sandbox (step 5): that thread
-    //    keeps the old mount namespace, so the API socket's path is still
-    //    there to bind, and nothing it makes is used before the join.
-    Result<void> prepared = ok();
-    std::optional<std::jthread> prepare_thread;
-    if (!loop) prepare_thread.emplace([&] { prepared = prepare(); });
-
     // 5. Lock down: this thread's mount namespace (the TAP thread keeps the
     //    old one), then the forwarder threads, started side by side (each
     //    joins its namespace and drops its own privileges), then ours and
@@ -188,9 +186,6 @@ Result<void> run_helper(const Options& opts) {
     //    before the pid comes, off the container's start path.
     auto sandboxed = o.sandbox ? enter_mount_sandbox() : ok();
     stage("sandbox");
-    prepare_thread.reset();  // joined
-    stage("prepared");
-    if (!prepared) return std::move(prepared).error();
     if (!sandboxed) return std::move(sandboxed).error();
     // 6. The forwarder threads, which share the sandbox's mount namespace
     //    (so started only now): the inside one joins the container's
@@ -223,6 +218,7 @@ Result<void> run_helper(const Options& opts) {
     }
     tap_thread.join();
     stage("tap");
+    if (!prepared) return std::move(prepared).error();
     if (!tap) return std::move(tap).error();
     loop->set_tap(std::move(*tap));
     if (o.sandbox) BOCK_TRY(drop_privileges());
@@ -236,7 +232,7 @@ Result<void> run_helper(const Options& opts) {
         nft_exit = BOCK_TRY(sys::pidfd_open(redirect.nft.get()));
     }
     stage("forwarders");
-    if (filter) BOCK_TRY(filter->load());
+    if (o.seccomp) BOCK_TRY(load_seccomp_filter());
 
     // 7. Serve; stop when the exit fd closes or init exits.
     if (o.exit_fd >= 0) {

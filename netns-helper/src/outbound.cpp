@@ -1,6 +1,8 @@
 #include "outbound.hpp"
 
 #include <arpa/inet.h>
+#include <sched.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +31,32 @@ Result<Fd> listen_on_loopback(uint16_t& port) {
 
 }  // namespace
 
+struct NftChildMemory {
+    std::string nft, rules;
+    int go = -1, other = -1;  // the pipe's ends: the child reads go, closes other
+    char* argv[3] = {nullptr, nullptr, nullptr};
+    char* envp[1] = {nullptr};
+    alignas(16) char stack[32 * 1024];
+};
+
+void NftChildMemoryDeleter::operator()(NftChildMemory* m) const { delete m; }
+
+namespace {
+
+// The child: other threads exist and the memory is shared, so it calls only
+// close, read, dup2, execve and _exit, on its own stack.
+int nft_child(void* arg) {
+    auto* m = static_cast<NftChildMemory*>(arg);
+    ::close(m->other);
+    char c = 0;
+    if (::read(m->go, &c, 1) != 1) ::_exit(0);  // the helper stopped before ready
+    ::dup2(m->go, 0);
+    ::execve(m->argv[0], m->argv, m->envp);
+    ::_exit(127);
+}
+
+}  // namespace
+
 void OutboundRedirect::go() {
     if (go_fd) (void)!::write(go_fd.get(), "1", 1);
     go_fd.reset();
@@ -51,22 +79,16 @@ Result<OutboundRedirect> setup_outbound_redirect() {
         "redirect to :{0}",
         port);
     auto pipe = BOCK_TRY(sys::pipe());
-    // Everything the child touches is ready before fork: other threads
-    // exist, so the child calls only read, execve and _exit.
-    char* argv[] = {nft->data(), rules.data(), nullptr};
-    char* envp[] = {nullptr};
-    int go = pipe.first.get();
-    int other = pipe.second.get();
-    pid_t pid = ::fork();
-    if (pid < 0) return errno_error("fork for nft");
-    if (pid == 0) {
-        ::close(other);
-        char c = 0;
-        if (::read(go, &c, 1) != 1) ::_exit(0);  // the helper stopped before ready
-        ::dup2(go, 0);
-        ::execve(argv[0], argv, envp);
-        ::_exit(127);
-    }
+    r.child_memory.reset(new NftChildMemory);
+    NftChildMemory* m = r.child_memory.get();
+    m->nft = std::move(*nft);
+    m->rules = std::move(rules);
+    m->go = pipe.first.get();
+    m->other = pipe.second.get();
+    m->argv[0] = m->nft.data();
+    m->argv[1] = m->rules.data();
+    pid_t pid = ::clone(nft_child, m->stack + sizeof m->stack, CLONE_VM | SIGCHLD, m);
+    if (pid < 0) return errno_error("start nft");
     r.nft = Pid(pid);
     r.go_fd = std::move(pipe.second);
     return r;

@@ -9,7 +9,6 @@
 //  - a seccomp deny list (seccomp.cpp, rules in seccomp.rules).
 #pragma once
 
-#include <utility>
 
 #include "bock/common/error.hpp"
 
@@ -20,19 +19,8 @@ namespace bock::netns {
 Result<void> enter_mount_sandbox();
 // Drops every capability of the calling thread and sets no_new_privs.
 Result<void> drop_privileges();
-// The seccomp filter, compiled early (while the TAP thread works) and
-// loaded for every thread (TSYNC) as the last step before ready.
-class SeccompFilter {
-public:
-    static Result<SeccompFilter> build();
-    SeccompFilter(SeccompFilter&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
-    SeccompFilter& operator=(SeccompFilter&&) = delete;
-    ~SeccompFilter();
-    Result<void> load();
-
-private:
-    explicit SeccompFilter(void* ctx) : ctx_(ctx) {}
-    void* ctx_;
-};
+// The seccomp deny list (seccomp.rules, compiled to BPF at build time),
+// loaded for every thread (TSYNC) with no_new_privs.
+Result<void> load_seccomp_filter();
 
 }  // namespace bock::netns

@@ -24,6 +24,7 @@
 
 #include "bock/common/fd.hpp"
 #include "bock/common/log.hpp"
+#include "bock/common/sys.hpp"
 
 namespace bock::runtime {
 
@@ -175,24 +176,7 @@ Result<std::vector<sock_filter>> export_bpf(scmp_filter_ctx ctx) {
     if (!fd) return errno_error("linux.seccomp: create a memfd for the filter");
     int r = seccomp_export_bpf(ctx, fd.get());
     if (r < 0) return Error(-r, "linux.seccomp: export the filter as BPF");
-    off_t size = ::lseek(fd.get(), 0, SEEK_END);
-    if (size < 0) return errno_error("linux.seccomp: size of the exported filter");
-    if (size == 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0)
-        return make_error("linux.seccomp: the exported filter has a bad size ({} bytes)", size);
-    std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
-    size_t want = static_cast<size_t>(size);
-    size_t done = 0;
-    auto* bytes = reinterpret_cast<char*>(prog.data());
-    while (done < want) {
-        ssize_t n = ::pread(fd.get(), bytes + done, want - done, static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return errno_error("linux.seccomp: read back the exported filter");
-        done += static_cast<size_t>(n);
-    }
-    if (prog.size() > BPF_MAXINSNS)
-        return make_error("linux.seccomp: the filter has {} instructions, the kernel accepts at most {}",
-                          prog.size(), BPF_MAXINSNS);
-    return prog;
+    return BOCK_TRY_CTX(sys::read_bpf_program(fd.get()), "linux.seccomp");
 }
 
 }  // namespace
@@ -294,11 +278,8 @@ Result<SeccompProgram> build_seccomp(const Seccomp& s) {
 }
 
 int load_seccomp(const SeccompProgram& p) {
-    struct sock_fprog prog = {};
-    prog.len = static_cast<unsigned short>(p.filter.size());
-    prog.filter = const_cast<sock_filter*>(p.filter.data());
-    long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p.flags, &prog);
-    if (r < 0) return -errno;
+    long r = sys::raw::seccomp_set_filter(p.filter.data(), p.filter.size(), p.flags);
+    if (r < 0) return static_cast<int>(r);
     if (p.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) return static_cast<int>(r);  // the notify fd
     if (r > 0) return -ESRCH;  // TSYNC: thread r could not be synchronized
     return 0;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -37,6 +38,12 @@ Result<Fd> inotify_watch(const std::string& path, uint32_t mask);
 // parent, 0 in the child. The child runs on a copy of the parent's stack.
 Result<pid_t> clone_fork(unsigned long flags);
 
+// A seccomp program that libseccomp exported into `fd` (seccomp_export_bpf
+// into a memfd): read back, checked (whole instructions, at most
+// BPF_MAXINSNS). Generating it is the slow part of loading a filter, so
+// callers do it ahead and load the result with raw::seccomp_set_filter.
+Result<std::vector<sock_filter>> read_bpf_program(int fd);
+
 namespace raw {
 // All return 0 (or a value >= 0) on success and -errno on failure.
 int mount(const char* source, const char* target, const char* fstype, unsigned long flags,
@@ -45,6 +52,10 @@ int umount2(const char* target, int flags);
 int pivot_root(const char* new_root, const char* put_old);
 int openat2(int dirfd, const char* path, int flags, mode_t mode, uint64_t resolve);
 int setns(int fd, int nstype);
+// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): its value (a notify fd
+// with SECCOMP_FILTER_FLAG_NEW_LISTENER, a thread id when TSYNC failed)
+// or -errno. no_new_privs (or CAP_SYS_ADMIN) is the caller's.
+long seccomp_set_filter(const sock_filter* prog, size_t len, unsigned flags);
 int write_all(int fd, const void* buf, size_t len);
 int read_all(int fd, void* buf, size_t len);  // returns bytes read (short only at EOF)
 // Writes "/proc/self/fd/N" into buf (at least 32 bytes).
