@@ -41,7 +41,8 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run) {
         ->multi_option_policy(CLI::MultiOptionPolicy::Join)
         ->delimiter(',');
     add_svcnet_flags(cmd, req);
-    cmd->add_option("-p,--publish", req.publish, "Publish a port: [IP:][HOST:]CONTAINER[/tcp|udp] (slirp4netns, or a service network: to the container's address on its first network)")->take_all()->allow_extra_args(false);
+    cmd->add_option("-p,--publish", req.publish, "Publish a port: [IP:][HOST:]CONTAINER[/tcp|udp], ports or ranges (8080-8081:80-81) (slirp4netns, or a service network: to the container's address on its first network)")->take_all()->allow_extra_args(false);
+    cmd->add_flag("-P,--publish-all", req.publish_all, "Publish every port the image exposes to a free port of the host's");
     cmd->add_option("--dns", req.dns, "A nameserver for /etc/resolv.conf (default 10.0.2.3)")->take_all()->allow_extra_args(false);
     cmd->add_option("--dns-search", req.dns_search, "A search domain for /etc/resolv.conf")->take_all()->allow_extra_args(false);
     cmd->add_option("--dns-option", req.dns_option, "An option for /etc/resolv.conf")->take_all()->allow_extra_args(false);

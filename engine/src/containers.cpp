@@ -143,7 +143,11 @@ Result<std::string> remove_container(const Context& ctx, const std::string& key,
     }
     std::optional<runtime::CgroupPaths> fg_cgroup;
     if (c.status == "running" || c.status == "created" || c.status == "restarting") {
-        if (!force)
+        // One made by `bock create` (held by its monitor, its command not
+        // started) goes without -f, as in podman; a foreground run caught
+        // between its creation and its start does not.
+        bool never_started = c.status == "created" && c.rec.detached;
+        if (!force && !never_started)
             return make_error("container {} is running", c.rec.id.substr(0, 12))
                 .with_hint(fmt::format("stop it first, or remove it anyway with `bock rm -f {}`", key))
                 .with_exit(2);

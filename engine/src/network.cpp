@@ -39,7 +39,8 @@ bool is_ip(const std::string& s) {
     return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
-Result<uint16_t> free_host_port(const std::string& ip, const std::string& proto) {
+// Binds `port` (0: any) on `ip` to see that it is free; the port bound.
+Result<uint16_t> free_host_port(const std::string& ip, const std::string& proto, uint16_t port = 0) {
     bool v6 = ip.find(':') != std::string::npos;
     Fd s(::socket(v6 ? AF_INET6 : AF_INET, (proto == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
     if (!s) return errno_error("pick a free host port");
@@ -49,17 +50,30 @@ Result<uint16_t> free_host_port(const std::string& ip, const std::string& proto)
         auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
         a->sin6_family = AF_INET6;
         if (!ip.empty()) ::inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr);
+        a->sin6_port = htons(port);
         len = sizeof *a;
     } else {
         auto* a = reinterpret_cast<sockaddr_in*>(&ss);
         a->sin_family = AF_INET;
         if (!ip.empty()) ::inet_pton(AF_INET, ip.c_str(), &a->sin_addr);
+        a->sin_port = htons(port);
         len = sizeof *a;
     }
     if (::bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
         ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
         return errno_error("pick a free host port");
     return ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+// "P" or "P1-P2" (P1 <= P2): the first and last port.
+std::optional<std::pair<uint16_t, uint16_t>> parse_port_range(std::string_view s) {
+    auto dash = s.find('-');
+    auto a = parse_port(s.substr(0, dash));
+    if (!a) return std::nullopt;
+    if (dash == std::string_view::npos) return std::pair{*a, *a};
+    auto b = parse_port(s.substr(dash + 1));
+    if (!b || *b < *a) return std::nullopt;
+    return std::pair{*a, *b};
 }
 
 }  // namespace
@@ -124,7 +138,7 @@ Result<NetworkMode> parse_network(const std::string& typed, bool rootless) {
         .with_hint("use slirp4netns (the rootless default), none, host, container:NAME, ns:PATH or a network name");
 }
 
-Result<PortMapping> parse_publish(const std::string& typed) {
+Result<std::vector<PortMapping>> parse_publish(const std::string& typed) {
     PortMapping p;
     std::string s = typed;
     if (auto slash = s.rfind('/'); slash != std::string::npos) {
@@ -162,17 +176,43 @@ Result<PortMapping> parse_publish(const std::string& typed) {
         return make_error("-p {}: expected [IP:][HOST:]CONTAINER[/tcp|udp]", typed);
     }
     if (!p.host_ip.empty() && !is_ip(p.host_ip)) return make_error("-p {}: `{}` is not an IP address", typed, p.host_ip);
-    auto cport = parse_port(parts.back());
-    if (!cport) return make_error("-p {}: `{}` is not a port (1-65535)", typed, parts.back());
-    p.container_port = *cport;
-    if (host_port.empty()) {
-        p.host_port = BOCK_TRY(free_host_port(p.host_ip, p.proto));
-    } else {
-        auto hp = parse_port(host_port);
-        if (!hp) return make_error("-p {}: `{}` is not a port (1-65535)", typed, host_port);
-        p.host_port = *hp;
+    auto cports = parse_port_range(parts.back());
+    if (!cports)
+        return make_error("-p {}: `{}` is not a port (1-65535) or a range of them (8080-8090)", typed, parts.back());
+    unsigned count = cports->second - cports->first + 1u;
+    std::vector<PortMapping> out;
+    if (host_port.empty()) {  // each a free port of the host's
+        for (unsigned i = 0; i < count; ++i) {
+            p.container_port = static_cast<uint16_t>(cports->first + i);
+            p.host_port = BOCK_TRY(free_host_port(p.host_ip, p.proto));
+            out.push_back(p);
+        }
+        return out;
     }
-    return p;
+    auto hports = parse_port_range(host_port);
+    if (!hports)
+        return make_error("-p {}: `{}` is not a port (1-65535) or a range of them (8080-8090)", typed, host_port);
+    unsigned hcount = hports->second - hports->first + 1u;
+    if (count == 1 && hcount > 1) {  // one container port: the first free port of the host's range
+        p.container_port = cports->first;
+        for (unsigned port = hports->first; port <= hports->second; ++port)
+            if (free_host_port(p.host_ip, p.proto, static_cast<uint16_t>(port))) {
+                p.host_port = static_cast<uint16_t>(port);
+                out.push_back(p);
+                return out;
+            }
+        return make_error("-p {}: every port of {} is in use", typed, host_port)
+            .with_hint("name a range with a free port, or leave the host port out for any free one");
+    }
+    if (hcount != count)
+        return make_error("-p {}: {} host ports for {} container ports", typed, hcount, count)
+            .with_hint("give ranges of the same length (8080-8081:80-81), or one container port");
+    for (unsigned i = 0; i < count; ++i) {
+        p.host_port = static_cast<uint16_t>(hports->first + i);
+        p.container_port = static_cast<uint16_t>(cports->first + i);
+        out.push_back(p);
+    }
+    return out;
 }
 
 std::string helper_publish_spec(const PortMapping& p) {
@@ -447,7 +487,8 @@ Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunReques
     ContainerNetwork n;
     n.store_root_ = ctx.store_root;
     n.mode_ = BOCK_TRY(parse_network(req.network, ctx.rootless));
-    for (const auto& p : req.publish) n.ports_.push_back(BOCK_TRY(parse_publish(p)));
+    for (const auto& p : req.publish)
+        for (auto& m : BOCK_TRY(parse_publish(p))) n.ports_.push_back(std::move(m));
     if (n.mode_.kind == "svcnet") BOCK_TRY(n.prepare_svcnet(ctx, req));
     if (!n.ports_.empty() && n.mode_.kind != "slirp4netns" && n.mode_.kind != "svcnet")
         return make_error("-p needs the slirp4netns network or a service network, not `{}`", n.mode_.kind)

@@ -292,10 +292,30 @@ Result<runtime::Spec> make_container(Context& ctx, const RunRequest& req, const 
     return spec;
 }
 
+// -P: a -p for each port the image exposes ("80/tcp", "53/udp", "8080"),
+// to a free port of the host's on all its addresses (podman's -P).
+Result<void> add_exposed_ports(Context& ctx, RunRequest& req) {
+    if (!req.publish_all) return ok();
+    auto rec = BOCK_TRY(resolve_image(ctx, req.image));
+    auto cfg = BOCK_TRY(ctx.store->config(rec));
+    if (cfg.exposed_ports.empty()) log::info("-P: image {} exposes no port", req.image);
+    for (const auto& port : cfg.exposed_ports) {
+        auto slash = port.find('/');
+        std::string proto = slash == std::string::npos ? "tcp" : port.substr(slash + 1);
+        if (proto != "tcp" && proto != "udp") {
+            log::warn("-P: the image exposes {}: only tcp and udp are published", port);
+            continue;
+        }
+        req.publish.push_back(port.substr(0, slash) + "/" + proto);
+    }
+    return ok();
+}
+
 }  // namespace
 
 Result<int> run_container(Context& ctx, const RunRequest& asked) {
     RunRequest req = with_config_defaults(ctx, asked);
+    BOCK_TRY(add_exposed_ports(ctx, req));
     // User namespace and limits: checked before anything is made.
     auto uns = BOCK_TRY(plan_userns(ctx, req));
     auto limits = BOCK_TRY(plan_limits(ctx, req));
@@ -360,6 +380,7 @@ Result<int> run_container(Context& ctx, const RunRequest& asked) {
 
 Result<std::string> create_container(Context& ctx, const RunRequest& asked, bool start) {
     RunRequest req = with_config_defaults(ctx, asked);
+    BOCK_TRY(add_exposed_ports(ctx, req));
     auto uns = BOCK_TRY(plan_userns(ctx, req));
     auto limits = BOCK_TRY(plan_limits(ctx, req));
     // The same network as in the foreground: bock-netns is started here,

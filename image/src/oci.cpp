@@ -137,6 +137,10 @@ Result<ImageConfig> parse_image_config(std::string_view text) {
         c.working_dir = BOCK_TRY(get_string(*cf, "WorkingDir", w, false));
         c.user = BOCK_TRY(get_string(*cf, "User", w, false));
         c.labels = BOCK_TRY(get_string_map(*cf, "Labels", w));
+        if (auto ep = cf->find("ExposedPorts"); ep != cf->end() && !ep->is_null()) {
+            if (!ep->is_object()) return make_error("image config: config.ExposedPorts is not an object");
+            for (const auto& [port, _] : ep->items()) c.exposed_ports.push_back(port);
+        }
     }
     auto rootfs = j.find("rootfs");
     if (rootfs == j.end() || !rootfs->is_object())
@@ -160,6 +164,7 @@ std::string serialize(const ImageConfig& c) {
     if (!c.working_dir.empty()) cf["WorkingDir"] = c.working_dir;
     if (!c.user.empty()) cf["User"] = c.user;
     if (!c.labels.empty()) cf["Labels"] = c.labels;
+    for (const auto& p : c.exposed_ports) cf["ExposedPorts"][p] = json::object();
     j["config"] = cf;
     json ids = json::array();
     for (const auto& d : c.diff_ids) ids.push_back(d.str());

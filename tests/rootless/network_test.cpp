@@ -247,6 +247,66 @@ TEST_CASE("bock run -p [::1]:PORT publishes on IPv6 loopback; the server sees ::
     CHECK(our_helpers().empty());
 }
 
+TEST_CASE("a range of published ports, and -P for the ports the image exposes", "[network]") {
+    require_tun();
+    // Two neighbouring free ports of the host's loopback.
+    uint16_t base = 0;
+    for (int i = 0; i < 50 && !base; ++i) {
+        uint16_t p = lo_free_port();
+        if (p < 65535 && !lo_port_bound(static_cast<uint16_t>(p + 1))) base = p;
+    }
+    REQUIRE(base != 0);
+    const char* two_servers =
+        "mkdir -p /a /b && echo first > /a/x.txt && echo second > /b/x.txt && "
+        "httpd -p 8080 -h /a && exec httpd -f -p 8081 -h /b";
+    std::string log = tmp_dir() + "/range.log";
+    Pid server = spawn_bock({"run", "--rm", "--dns-upstream", kNoDns, "-p",
+                             fmt::format("127.0.0.1:{}-{}:8080-8081", base, base + 1), "busybox", "sh", "-c",
+                             two_servers},
+                            log);
+    bool up = wait_until([&] { return !lo_http_get(static_cast<uint16_t>(base + 1), "/x.txt").empty(); }, 20000);
+    INFO(fs::read_file(log).value_or(""));
+    REQUIRE(up);
+    CHECK(lo_http_get(base, "/x.txt").find("first") != std::string::npos);
+    CHECK(lo_http_get(static_cast<uint16_t>(base + 1), "/x.txt").find("second") != std::string::npos);
+    std::string id = running_id("8081");
+    REQUIRE(!id.empty());
+    CHECK(cli({"port", id}).out ==
+          fmt::format("8080/tcp -> 127.0.0.1:{}\n8081/tcp -> 127.0.0.1:{}\n", base, base + 1));
+    CHECK(cli({"rm", "-f", id}).code == 0);
+    CHECK(!lo_port_bound(base));
+
+    // Ranges of different lengths, and a bad range, are refused.
+    auto uneven = cli({"run", "--rm", "-p", "127.0.0.1:9000-9002:80-81", "busybox", "true"});
+    CHECK(uneven.code != 0);
+    CHECK_THAT(uneven.err, Catch::Contains("3 host ports for 2 container ports"));
+    auto reversed = cli({"run", "--rm", "-p", "9005-9001:80", "busybox", "true"});
+    CHECK(reversed.code != 0);
+    CHECK_THAT(reversed.err, Catch::Contains("is not a port (1-65535) or a range"));
+
+    // -P: an image that exposes 8080 (committed with EXPOSE), published to
+    // a free host port, shown by `bock port` and served.
+    auto base_ctr = cli({"create", "busybox", "true"});
+    REQUIRE(base_ctr.code == 0);
+    std::string bid = base_ctr.out.substr(0, base_ctr.out.find('\n'));
+    REQUIRE(cli({"commit", "-c", "EXPOSE 8080", bid, "localhost/exposes:1"}).code == 0);
+    CHECK(cli({"rm", bid}).code == 0);  // created, never started: no -f needed
+    auto det = cli({"run", "-d", "-P", "--dns-upstream", kNoDns, "localhost/exposes:1", "sh", "-c", kHttpdScript});
+    INFO(det.err);
+    REQUIRE(det.code == 0);
+    std::string did = det.out.substr(0, det.out.find('\n'));
+    auto port_out = cli({"port", did}).out;
+    INFO(port_out);
+    auto arrow = port_out.find("8080/tcp -> 0.0.0.0:");
+    REQUIRE(arrow != std::string::npos);
+    uint16_t published = static_cast<uint16_t>(std::stoi(port_out.substr(arrow + 20)));
+    CHECK(wait_until([&] { return lo_http_get(published, "/hello.txt").find("hello from the container") != std::string::npos; },
+                     20000));
+    CHECK(cli({"rm", "-f", did}).code == 0);
+    CHECK(!lo_port_bound(published));
+    CHECK(our_helpers().empty());
+}
+
 TEST_CASE("10,000 connections to one published port do not stop the helper serving another", "[network]") {
     require_tun();
     uint16_t flooded = lo_free_port(), other = lo_free_port();

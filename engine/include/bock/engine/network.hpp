@@ -28,9 +28,11 @@ struct NetworkMode {
 // Parses --network; the default when `typed` is empty.
 Result<NetworkMode> parse_network(const std::string& typed, bool rootless);
 
-// Parses -p [IP:][HOST:]CONTAINER[/tcp|udp]; a missing HOST port is a free
-// one picked now.
-Result<PortMapping> parse_publish(const std::string& typed);
+// Parses -p [IP:][HOST:]CONTAINER[/tcp|udp], where HOST and CONTAINER may
+// be ranges (8080-8081:80-81, the same length; 8000-8010:80, the first
+// free port of the host's range); a missing HOST port is a free one picked
+// now (for each port of a CONTAINER range).
+Result<std::vector<PortMapping>> parse_publish(const std::string& typed);
 // The form bock-netns --publish takes: [IP:]HOST:CONTAINER/PROTO.
 std::string helper_publish_spec(const PortMapping& p);
 // podman's `port` form: "80/tcp -> 127.0.0.1:8080".

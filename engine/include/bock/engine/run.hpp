@@ -23,7 +23,8 @@ struct RunRequest {
     bool remove = false;            // --rm
     // Networking (engine/include/bock/engine/network.hpp).
     std::string network;                    // --network; empty: the default
-    std::vector<std::string> publish;       // -p [IP:][HOST:]CONTAINER[/tcp|udp]
+    std::vector<std::string> publish;       // -p [IP:][HOST:]CONTAINER[/tcp|udp], ports or ranges
+    bool publish_all = false;               // -P: every port the image exposes, to free host ports
     std::vector<std::string> dns, dns_search, dns_option, add_host;
     std::string dns_upstream;               // --dns-upstream (else $BOCK_DNS_UPSTREAM)
     // Service networks (svcnet.hpp): --network NAME[,NAME...] names them.

@@ -54,6 +54,7 @@ struct ImageConfig {
     std::string working_dir;
     std::string user;
     std::map<std::string, std::string> labels;
+    std::vector<std::string> exposed_ports;  // ExposedPorts' keys: "80/tcp", "53/udp", "8080"
     std::vector<Digest> diff_ids;
 };
 
