@@ -54,6 +54,28 @@ std::string v4_text(uint32_t a);
 // The IPv6 address on the network for an IPv4 one (the same host part).
 std::string v6_for(const ServiceNetwork& n, const std::string& ipv4);
 
+// --- root in the host's network namespace (svcnet_host.cpp) ---
+
+// Real root (not in a user namespace): the bridges are the host's.
+bool host_mode(const Context& ctx);
+// The host-wide lock (/run/lock/bock-net.lock) under which every run root
+// claims bridge names and subnets and changes `table inet bock`; taken
+// after a store's network lock, never before it.
+Result<FileLock> host_lock();
+// What on the host overlaps `c` ("the route 10.0.0.0/8 on eth0"); empty: nothing.
+std::string host_overlap(const Cidr& c);
+bool host_link_exists(const std::string& name);
+// Under host_lock: the network's bridge on the host (made, marked as this
+// store's with its ifalias, with the gateway's address, up), IPv4
+// forwarding on, and its chains in `table inet bock`. Idempotent.
+Result<void> host_bridge_up(const Context& ctx, const ServiceNetwork& n);
+// Under host_lock: its chains and jumps (the table when no network's chain
+// is left), and the bridge if it is this network's.
+Result<void> host_bridge_down(const Context& ctx, const ServiceNetwork& n);
+// Under host_lock: bridges marked as this store's whose record is gone (a
+// `network create` or `rm` killed half-way), with their chains.
+void host_collect(const Context& ctx, const std::vector<ServiceNetwork>& records);
+
 // --- the data plane (svcnet_link.cpp) ---
 
 // Makes sure the network's bridge exists in the private network namespace

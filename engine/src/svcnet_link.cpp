@@ -94,6 +94,14 @@ Result<Fd> private_netns(const Context& ctx) {
     return sys::open(path, O_RDONLY);
 }
 
+// Runs fn where the bridges are: the host's namespace as real root (this
+// thread), else the private namespace (a thread that joined it).
+Result<void> bridge_side(const Context& ctx, const std::function<Result<void>()>& fn) {
+    if (host_mode(ctx)) return fn();
+    Fd ns = BOCK_TRY(private_netns(ctx));
+    return in_netns(ns.get(), fn);
+}
+
 Result<void> add_v4(Netlink& nl, int index, const std::string& ip, int prefix) {
     auto a = parse_v4(ip);
     if (!a) return make_error("`{}` is not an IPv4 address", ip);
@@ -193,8 +201,9 @@ Result<void> add_watch(const Context& ctx, std::vector<std::string>& argv) {
 
 Result<void> start_responder(const Context& ctx, const ServiceNetwork& n, const std::string& upstream) {
     std::string exe = BOCK_TRY(paths::helper_path("bock-dns"));
-    std::vector<std::string> argv = {exe, "--netns", netns_file(ctx), "--listen", n.gateway,
-                                     "--hosts", hosts_file(ctx, n.name), "--ready-fd", "3"};
+    std::vector<std::string> argv = {exe, "--listen", n.gateway, "--hosts", hosts_file(ctx, n.name), "--ready-fd", "3"};
+    // As real root it stays in the host's namespace, where the bridge is.
+    if (!host_mode(ctx)) argv.insert(argv.end(), {"--netns", netns_file(ctx)});
     if (n.ipv6) argv.insert(argv.end(), {"--listen", n.gateway6});
     if (!upstream.empty()) argv.insert(argv.end(), {"--upstream", upstream});
     BOCK_TRY(add_watch(ctx, argv));
@@ -266,11 +275,17 @@ Result<void> ensure_outbound(const Context& ctx, int ns) {
             if (alive(st)) return ok();
         }
     }
-    // bock-netns's TAP is persistent: one left by a helper that died goes first.
-    BOCK_TRY(delete_tap(ns));
     std::string exe = BOCK_TRY(paths::helper_path("bock-netns"));
-    std::vector<std::string> argv = {exe, "--netns-path", netns_file(ctx), "--ready-fd", "3", "--disable-ipv6",
-                                     "--no-ping-group-range"};
+    std::vector<std::string> argv = {exe, "--ready-fd", "3", "--disable-ipv6", "--no-ping-group-range"};
+    if (ns < 0) {
+        // Real root: the host routes the way out; the helper only forwards
+        // published ports, from the host's namespace (no TAP, no slirp).
+        argv.insert(argv.end(), {"--netns-path", "/proc/self/ns/net", "--forward-only"});
+    } else {
+        // bock-netns's TAP is persistent: one left by a helper that died goes first.
+        BOCK_TRY(delete_tap(ns));
+        argv.insert(argv.end(), {"--netns-path", netns_file(ctx)});
+    }
     // Published ports of the networks' containers are added through it.
     if (auto sock = outbound_socket(ctx); !sock.empty()) {
         ::unlink(sock.c_str());  // a previous helper's
@@ -354,6 +369,13 @@ Result<nlohmann::json> outbound_call(const Context& ctx, const nlohmann::json& r
 
 Result<void> publish(const Context& ctx, const std::string& container_id, pid_t container_pid,
                      const std::string& ipv4, const std::vector<PortMapping>& ports) {
+    if (host_mode(ctx)) {
+        // Started with the first published port of the run root.
+        BOCK_TRY(fs::mkdir_p(runtime_dir(ctx), 0700));
+        auto guard = BOCK_TRY(FileLock::acquire(runtime_dir(ctx) + "/lock", FileLock::Mode::exclusive,
+                                                "the service networks' helper"));
+        BOCK_TRY(ensure_outbound(ctx, -1));
+    }
     // A previous start's, if its helper did not see that container go yet.
     BOCK_TRY(outbound_call(ctx, {{"op", "remove_owner"}, {"owner", container_id}}));
     for (const auto& p : ports) {
@@ -392,6 +414,19 @@ std::optional<pid_t> responder_pid(const Context& ctx, const std::string& networ
 }
 
 Result<void> ensure_up(const Context& ctx, const ServiceNetwork& n, const std::string& dns_upstream) {
+    if (host_mode(ctx)) {
+        {
+            auto host = BOCK_TRY(host_lock());
+            BOCK_TRY(host_bridge_up(ctx, n));
+        }
+        BOCK_TRY(fs::mkdir_p(runtime_dir(ctx), 0700));
+        auto guard = BOCK_TRY(FileLock::acquire(runtime_dir(ctx) + "/lock", FileLock::Mode::exclusive,
+                                                "the service networks' responders"));
+        auto s = read_state(ctx, n.name);
+        if (s && alive(*s)) return ok();
+        BOCK_TRY(write_hosts(ctx, n));
+        return start_responder(ctx, n, dns_upstream);
+    }
     Fd ns = BOCK_TRY(private_netns(ctx));
     auto guard = BOCK_TRY(FileLock::acquire(runtime_dir(ctx) + "/lock", FileLock::Mode::exclusive,
                                             "the service networks' namespace"));
@@ -418,11 +453,10 @@ Result<void> ensure_up(const Context& ctx, const ServiceNetwork& n, const std::s
 }
 
 Result<void> plug(const Context& ctx, const ServiceNetwork& n, const Endpoint& ep, pid_t container_pid, int index) {
-    Fd ns = BOCK_TRY(private_netns(ctx));
     Fd cns = BOCK_TRY_CTX(sys::open(fmt::format("/proc/{}/ns/net", container_pid), O_RDONLY),
                           "open the container's network namespace");
     std::string inside = "eth" + std::to_string(index);
-    BOCK_TRY(in_netns(ns.get(), [&]() -> Result<void> {
+    BOCK_TRY(bridge_side(ctx, [&]() -> Result<void> {
         auto nl = BOCK_TRY(Netlink::open());
         // A link left by a container that died before its namespace went
         // (the kernel removes the pair with the namespace, asynchronously).
@@ -473,10 +507,9 @@ Result<int> free_inside_index(pid_t container_pid) {
 }
 
 Result<void> unplug(const Context& ctx, const ServiceNetwork& n, const std::string& container_id) {
-    if (!is_nsfs(netns_file(ctx))) return ok();
-    Fd ns = BOCK_TRY(sys::open(netns_file(ctx), O_RDONLY));
+    if (!host_mode(ctx) && !is_nsfs(netns_file(ctx))) return ok();
     std::string link = link_name(container_id, n);
-    return in_netns(ns.get(), [&]() -> Result<void> {
+    return bridge_side(ctx, [&]() -> Result<void> {
         int idx = static_cast<int>(::if_nametoindex(link.c_str()));
         if (idx == 0) return ok();
         auto nl = BOCK_TRY(Netlink::open());
@@ -488,7 +521,10 @@ Result<void> unplug(const Context& ctx, const ServiceNetwork& n, const std::stri
 Result<void> take_down(const Context& ctx, const ServiceNetwork& n) {
     if (auto s = read_state(ctx, n.name); s && !kill_and_wait(s->pid, s->start, 5000))
         return make_error("network `{}`: its DNS responder {} did not exit after SIGKILL", n.name, s->pid);
-    if (is_nsfs(netns_file(ctx))) {
+    if (host_mode(ctx)) {
+        auto host = BOCK_TRY(host_lock());
+        BOCK_TRY(host_bridge_down(ctx, n));
+    } else if (is_nsfs(netns_file(ctx))) {
         Fd ns = BOCK_TRY(sys::open(netns_file(ctx), O_RDONLY));
         BOCK_TRY(in_netns(ns.get(), [&]() -> Result<void> {
             if (int idx = static_cast<int>(::if_nametoindex(n.bridge.c_str())); idx > 0) {

@@ -274,15 +274,22 @@ Result<ServiceNetwork> create_network(Context& ctx, const NetworkCreateRequest& 
     auto all = BOCK_TRY(load_all_locked(ctx));
     for (const auto& o : all)
         if (o.name == n.name) return make_error("network `{}` already exists", n.name).with_hint("pick another name, or `bock network rm " + n.name + "` first");
+    // As real root the bridges are the host's: names and subnets are
+    // claimed host-wide, under the host's lock (every run root's).
+    std::optional<FileLock> host;
+    if (host_mode(ctx)) {
+        host = BOCK_TRY(host_lock());
+        host_collect(ctx, all);
+    }
     auto overlaps = [&](const Cidr& c) {
         for (const auto& o : all) {
             auto oc = parse_cidr(o.subnet);
             if (!oc) continue;
             int p = std::min(c.prefix, oc->prefix);
             uint32_t mask = ~uint32_t{0} << (32 - p);
-            if ((c.base & mask) == (oc->base & mask)) return o.name;
+            if ((c.base & mask) == (oc->base & mask)) return fmt::format("network `{}`", o.name);
         }
-        return std::string();
+        return host ? host_overlap(c) : std::string();
     };
     int number = 0;  // the subnet's third byte for the default 10.89.N.0/24
     if (req.subnet.empty()) {
@@ -295,7 +302,7 @@ Result<ServiceNetwork> create_network(Context& ctx, const NetworkCreateRequest& 
         if (!c)
             return make_error("--subnet {}: expected an IPv4 CIDR from /8 to /30, e.g. 10.90.0.0/24", req.subnet);
         if (auto other = overlaps(*c); !other.empty())
-            return make_error("--subnet {}: overlaps network `{}`", req.subnet, other);
+            return make_error("--subnet {}: overlaps {}", req.subnet, other).with_hint("pick another --subnet");
         n.subnet = v4_text(c->base) + "/" + std::to_string(c->prefix);
         number = static_cast<int>((c->base >> 8) & 0xff);
     }
@@ -317,13 +324,24 @@ Result<ServiceNetwork> create_network(Context& ctx, const NetworkCreateRequest& 
     std::set<std::string> bridges;
     for (const auto& o : all) bridges.insert(o.bridge);
     for (int i = 1;; ++i)
-        if (!bridges.count("bock" + std::to_string(i))) {
+        if (!bridges.count("bock" + std::to_string(i)) && !(host && host_link_exists("bock" + std::to_string(i)))) {
             n.bridge = "bock" + std::to_string(i);
             break;
         }
     n.id = BOCK_TRY(new_container_id());
     (void)number;
-    BOCK_TRY(save(ctx, n));
+    if (host) {
+        // The bridge is the claim other run roots see: made before the
+        // record (one killed in between is collected by the next create).
+        if (auto up = host_bridge_up(ctx, n); !up) {
+            (void)host_bridge_down(ctx, n);
+            return std::move(up).error();
+        }
+    }
+    if (auto saved = save(ctx, n); !saved) {
+        if (host) (void)host_bridge_down(ctx, n);
+        return std::move(saved).error();
+    }
     return n;
 }
 
