@@ -79,8 +79,9 @@ void host_collect(const Context& ctx, const std::vector<ServiceNetwork>& records
 // --- the data plane (svcnet_link.cpp) ---
 
 // Makes sure the network's bridge exists in the private network namespace
-// (made on first use, bind-mounted at <runtime_dir>/netns) with the
-// gateway's address, and its DNS responder runs.
+// (made on first use, bind-mounted at <runtime_dir>/netns; as real root:
+// on the host, host_bridge_up) with the gateway's address, and its DNS
+// responder runs.
 Result<void> ensure_up(const Context& ctx, const ServiceNetwork& n, const std::string& dns_upstream);
 // A veth pair from the network's bridge to the container's namespace
 // (eth<index> there, with its address; index 0 gets the default route).

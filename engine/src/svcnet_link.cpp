@@ -1,9 +1,11 @@
 // The service networks' data plane: one private network namespace per
-// session (rootless) or per host run root (root), bind-mounted at
+// session (rootless), bind-mounted at
 // <run_root>/svcnet/netns; a Linux bridge per network in it, with the
 // gateway's address; a veth pair per container and network; a DNS
 // responder (bock-dns, docs/svcnet-dns.md) per network listening on the
-// gateway (docs/networking.md, "Service networks").
+// gateway (docs/networking.md, "Service networks"). As real root the
+// bridges are the host's instead (svcnet_host.cpp): no private namespace,
+// no outbound helper but a forward-only one for published ports.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
