@@ -25,7 +25,14 @@ namespace {
 constexpr const char* kHostLock = "/run/lock/bock-net.lock";
 constexpr const char* kTable = "inet bock";
 // The table's base chains; every other chain belongs to one network.
-const std::set<std::string> kBaseChains = {"forward", "postrouting", "input"};
+const std::set<std::string> kBaseChains = {"forward", "postrouting", "input", "prerouting"};
+constexpr const char* kBaseChainsText =
+    "table inet bock {\n"
+    "  chain forward { type filter hook forward priority filter; policy accept; }\n"
+    "  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+    "  chain input { type filter hook input priority filter; policy accept; }\n"
+    "  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+    "}\n";
 
 std::string alias_path(const std::string& link) { return "/sys/class/net/" + link + "/ifalias"; }
 
@@ -83,10 +90,9 @@ std::vector<std::string> chains_of(const std::string& bridge) {
     return {bridge + "-fwd", bridge + "-nat", bridge + "-in"};
 }
 
-// The commands deleting a bridge's chains and the base chains' jumps to
-// them (by handle); the table too when no other network's chain is left.
-std::string removal_script(const std::vector<nlohmann::json>& items, const std::string& bridge) {
-    auto ours = chains_of(bridge);
+// The commands deleting these chains and the base chains' jumps to them
+// (by handle); the table too when no other chain is left.
+std::string removal_script(const std::vector<nlohmann::json>& items, const std::vector<std::string>& ours) {
     auto is_ours = [&](const std::string& c) { return std::find(ours.begin(), ours.end(), c) != ours.end(); };
     std::string rules, chains;
     bool others = false;
@@ -112,22 +118,20 @@ std::string removal_script(const std::vector<nlohmann::json>& items, const std::
 // The network's chains, jumped to from the base chains (policy accept:
 // nothing else on the host changes). Only drops and returns in them, so
 // that one network's chain never decides for another's:
-//   forward: within the bridge accepted; into it only answers (nothing
-//            from another bridge or outside); out of an --internal one nothing;
+//   forward: within the bridge accepted; into it only answers and
+//            published ports (DNAT), nothing else from another bridge or
+//            outside; out of an --internal one nothing;
 //   postrouting: its subnet masqueraded when it leaves by another link
 //            (not --internal);
 //   input (--internal): from it only its gateway (DNS) on the host.
 std::string add_script(const ServiceNetwork& n) {
     const std::string& b = n.bridge;
-    std::string s = fmt::format(
-        "table {0} {{\n"
-        "  chain forward {{ type filter hook forward priority filter; policy accept; }}\n"
-        "  chain postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}\n"
-        "  chain input {{ type filter hook input priority filter; policy accept; }}\n"
-        "}}\n"
+    std::string s = kBaseChainsText;
+    s += fmt::format(
         "add chain {0} {1}-fwd\n"
         "add rule {0} {1}-fwd iifname \"{1}\" oifname \"{1}\" accept\n"
         "add rule {0} {1}-fwd oifname \"{1}\" ct state established,related return\n"
+        "add rule {0} {1}-fwd oifname \"{1}\" ct status dnat return\n"
         "add rule {0} {1}-fwd oifname \"{1}\" drop\n",
         kTable, b);
     if (n.internal) s += fmt::format("add rule {0} {1}-fwd iifname \"{1}\" drop\n", kTable, b);
@@ -219,7 +223,7 @@ void host_collect(const Context& ctx, const std::vector<ServiceNetwork>& records
         if (a != owner_alias(ctx, probe)) continue;  // another store's
         if (std::any_of(records.begin(), records.end(), [&](const auto& n) { return n.id == probe.id; })) continue;
         log::debug("removing bridge {}: its network's record is gone", link);
-        if (auto s = removal_script(table_items(), link); !s.empty()) (void)nft(s);
+        if (auto s = removal_script(table_items(), chains_of(link)); !s.empty()) (void)nft(s);
         if (auto nl = Netlink::open()) {
             if (int idx = static_cast<int>(::if_nametoindex(link.c_str())); idx > 0) (void)nl->delete_link(idx);
         }
@@ -270,11 +274,54 @@ Result<void> host_bridge_down(const Context& ctx, const ServiceNetwork& n) {
         log::debug("network {}: the host link {} is not its bridge: left alone", n.name, n.bridge);
         return ok();
     }
-    if (auto s = removal_script(table_items(), n.bridge); !s.empty())
+    if (auto s = removal_script(table_items(), chains_of(n.bridge)); !s.empty())
         BOCK_TRY_CTX(nft(s), fmt::format("network `{}`: remove its nftables chains", n.name));
     if (idx == 0) return ok();
     auto nl = BOCK_TRY(Netlink::open());
     return nl.delete_link(idx).context(fmt::format("network `{}`: remove bridge {}", n.name, n.bridge));
+}
+
+namespace {
+
+std::string dnat_chain(const std::string& container_id) { return "ctr-" + container_id.substr(0, 12); }
+
+// A published port DNAT can serve: an IPv4 host address that is not
+// loopback (all addresses included); 127.0.0.1 and IPv6 stay with the
+// userspace forwarder (DNAT to another host reaches loopback only with
+// route_localnet, and the container has no IPv6 address to DNAT to).
+bool dnat_serves(const PortMapping& p) {
+    if (p.host_ip.empty() || p.host_ip == "0.0.0.0") return true;
+    auto a = parse_v4(p.host_ip);
+    return a && (*a >> 24) != 127;
+}
+
+}  // namespace
+
+Result<bool> host_dnat_add(const std::string& container_id, const std::string& ipv4,
+                           const std::vector<PortMapping>& ports) {
+    std::string c = dnat_chain(container_id), rules;
+    for (const auto& p : ports) {
+        if (!dnat_serves(p)) continue;
+        std::string match = p.host_ip.empty() || p.host_ip == "0.0.0.0" ? "fib daddr type local"
+                                                                          : "ip daddr " + p.host_ip;
+        rules += fmt::format("add rule {} {} {} {} dport {} dnat ip to {}:{}\n", kTable, c, match, p.proto,
+                             p.host_port, ipv4, p.container_port);
+    }
+    if (rules.empty()) return false;
+    std::string s = removal_script(table_items(), {c});
+    // The table itself must stay: only this chain's commands from the removal.
+    if (auto t = s.find("delete table"); t != std::string::npos) s.erase(t);
+    s += kBaseChainsText;
+    s += fmt::format("add chain {0} {1}\n", kTable, c) + rules +
+         fmt::format("add rule {0} prerouting jump {1}\n", kTable, c);
+    BOCK_TRY_CTX(nft(s), "the published ports' DNAT rules");
+    return true;
+}
+
+Result<void> host_dnat_remove(const std::string& container_id) {
+    if (auto s = removal_script(table_items(), {dnat_chain(container_id)}); !s.empty())
+        BOCK_TRY_CTX(nft(s), "remove the published ports' DNAT rules");
+    return ok();
 }
 
 }  // namespace bock::engine::svcnet

@@ -75,6 +75,12 @@ Result<void> host_bridge_down(const Context& ctx, const ServiceNetwork& n);
 // Under host_lock: bridges marked as this store's whose record is gone (a
 // `network create` or `rm` killed half-way), with their chains.
 void host_collect(const Context& ctx, const std::vector<ServiceNetwork>& records);
+// Under host_lock: the container's published ports that DNAT can serve
+// (IPv4, not loopback) as `dnat to` rules in its chain `ctr-<id 12>`,
+// jumped to from `prerouting` (replacing what it had); false: none to add.
+Result<bool> host_dnat_add(const std::string& container_id, const std::string& ipv4,
+                           const std::vector<PortMapping>& ports);
+Result<void> host_dnat_remove(const std::string& container_id);
 
 // --- the data plane (svcnet_link.cpp) ---
 

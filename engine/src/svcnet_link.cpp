@@ -145,6 +145,10 @@ bool alive(const ResponderState& s) {
 Result<void> start_responder(const Context& ctx, const ServiceNetwork& n, const std::string& upstream);
 
 std::string outbound_state(const Context& ctx) { return runtime_dir(ctx) + "/outbound"; }
+// Root: the container has DNAT rules for its published ports.
+std::string dnat_marker(const Context& ctx, const std::string& container_id) {
+    return runtime_dir(ctx) + "/" + container_id.substr(0, 12) + ".dnat";
+}
 // The outbound helper's API socket (published ports); empty when the path
 // would not fit in sun_path.
 std::string outbound_socket(const Context& ctx) {
@@ -388,11 +392,34 @@ Result<void> publish(const Context& ctx, const std::string& container_id, pid_t 
             return std::move(r).error();
         }
     }
+    if (host_mode(ctx)) {
+        // Traffic from other hosts to a non-loopback address goes through
+        // DNAT rules instead (the server sees the client); the forwarder's
+        // listener still reserves the port and serves the host's own
+        // connections. The marker tells `rm` there are rules to delete.
+        auto host = BOCK_TRY(host_lock());
+        auto added = host_dnat_add(container_id, ipv4, ports);
+        if (!added) {
+            unpublish(ctx, container_id);
+            return std::move(added).error();
+        }
+        if (*added) BOCK_TRY(fs::write_file(dnat_marker(ctx, container_id), ""));
+    }
     log::debug("container {}: {} port(s) published to {}", container_id.substr(0, 12), ports.size(), ipv4);
     return ok();
 }
 
 void unpublish(const Context& ctx, const std::string& container_id) {
+    if (host_mode(ctx) && fs::exists(dnat_marker(ctx, container_id))) {
+        auto removed = [&]() -> Result<void> {
+            auto host = BOCK_TRY(host_lock());
+            BOCK_TRY(host_dnat_remove(container_id));
+            if (::unlink(dnat_marker(ctx, container_id).c_str()) != 0 && errno != ENOENT)
+                return errno_error("remove `{}`", dnat_marker(ctx, container_id));
+            return ok();
+        }();
+        if (!removed) log::warn("unpublish {}: {}", container_id.substr(0, 12), removed.error().to_string());
+    }
     if (auto sock = outbound_socket(ctx); sock.empty() || !fs::exists(sock)) return;
     if (auto r = outbound_call(ctx, {{"op", "remove_owner"}, {"owner", container_id}}); !r)
         log::debug("unpublish {}: {}", container_id.substr(0, 12), r.error().to_string());

@@ -272,6 +272,27 @@ void check_network_records() {
     // Root: nothing of the three networks left on the host.
     if (is_root()) CHECK(host_leftovers({alpha_br, beta_br, gamma_br}, {pre + ".1", "10.123.0.254"}) == "");
     CHECK(cli({"network", "ls", "-q"}).out.empty());
+    if (is_root()) {
+        // A `network create` killed after it made its bridge, before its
+        // record: the bridge (marked as this store's, no record) is
+        // collected by the next create. A bridge not marked as this
+        // store's is never touched.
+        std::string orphan = fmt::format("bkorph{}", ::getpid() % 100000);
+        std::string foreign = fmt::format("bkforn{}", ::getpid() % 100000);
+        REQUIRE(run({"ip", "link", "add", orphan, "type", "bridge"}).code == 0);
+        REQUIRE(run({"ip", "link", "add", foreign, "type", "bridge"}).code == 0);
+        CHECK(fs::write_file("/sys/class/net/" + orphan + "/ifalias",
+                             "bock-net 0123456789abcdef " + env_or("BOCK_ROOT", "/nonexistent") + "/networks"));
+        auto next = cli({"network", "create", "epsilon"});
+        CHECK(next.code == 0);
+        CHECK(!fs::exists("/sys/class/net/" + orphan));
+        CHECK(fs::exists("/sys/class/net/" + foreign));
+        (void)run({"ip", "link", "del", orphan});
+        (void)run({"ip", "link", "del", foreign});
+        std::string eps_br = bridge_of("epsilon");
+        CHECK(cli({"network", "rm", "epsilon"}).code == 0);
+        CHECK(host_leftovers({eps_br}, {}) == "");
+    }
     // --network with an unknown name: refused before anything is made.
     auto unknown = cli({"run", "--rm", "--network", "nosuch", "busybox", "true"});
     CHECK(unknown.code == 125);
@@ -533,6 +554,40 @@ void check_network_ports() {
                      "wget -qO- http://" + side_ip + "/index.html 2>/dev/null || echo unreachable"});
     CHECK_THAT(gone.out, Catch::Contains("unreachable") && !Catch::Contains("hello-published"));
     CHECK(cli({"network", "rm", "side"}).code == 0);
+    if (is_root()) {
+        // Root: a port published on a non-loopback host address goes through
+        // nftables DNAT (the container's chain ctr-<id 12> in `table inet
+        // bock`): a client in a namespace the test joined to the host
+        // reaches it there, and the server sees the client itself (through
+        // the userspace forwarder it would see the gateway). rm -f removes
+        // the chain.
+        Outside outside = make_outside();
+        uint16_t dp = lo_free_port();
+        const std::string cgi =
+            "mkdir -p /www/cgi-bin && printf '#!/bin/sh\\nprintf \"Content-Type: text/plain\\\\r\\\\n\\\\r\\\\n"
+            "remote=%%s\\\\n\" \"$REMOTE_ADDR\"\\n' > /www/cgi-bin/addr && chmod 755 /www/cgi-bin/addr && "
+            "exec httpd -f -p 80 -h /www";
+        auto dn = cli({"run", "-d", "--name", "dnweb", "--network", "pubnet", "-p",
+                       fmt::format("{}:{}:80", outside.host_ip, dp), "busybox", "sh", "-c", cgi});
+        INFO(dn.err);
+        REQUIRE(dn.code == 0);
+        std::string chain = "ctr-" + dn.out.substr(0, 12);
+        CHECK_THAT(host_table(), Catch::Contains("\"" + chain + "\""));
+        std::string get = fmt::format("for i in $(seq 50); do busybox wget -qO- http://{}:{}/cgi-bin/addr 2>/dev/null "
+                                      "&& exit 0; sleep 0.2; done; echo unreachable",
+                                      outside.host_ip, dp);
+        auto seen = run({"nsenter", "-t", std::to_string(outside.server.get()), "-n", "sh", "-c", get});
+        INFO(seen.out + seen.err);
+        CHECK_THAT(seen.out, Catch::Contains("remote=") && Catch::Contains(outside.ip));  // ([::ffff:10.201.N.2]: httpd listens on [::])
+        CHECK(cli({"rm", "-f", "dnweb"}).code == 0);
+        CHECK_THAT(host_table(), !Catch::Contains("\"" + chain + "\""));
+        auto after = run({"nsenter", "-t", std::to_string(outside.server.get()), "-n", "sh", "-c",
+                          fmt::format("timeout 3 busybox wget -qO- http://{}:{}/cgi-bin/addr || echo unreachable",
+                                      outside.host_ip, dp)});
+        CHECK_THAT(after.out, Catch::Contains("unreachable") && !Catch::Contains("remote="));
+        (void)outside.server.kill(SIGKILL);
+        (void)outside.server.wait();
+    }
     // A foreground bock run SIGKILLed: the next `bock rm -f` frees its port.
     uint16_t k = lo_free_port();
     std::string klog = tmp_dir() + "/killed.log";
