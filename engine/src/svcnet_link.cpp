@@ -396,14 +396,19 @@ Result<void> publish(const Context& ctx, const std::string& container_id, pid_t 
         // Traffic from other hosts to a non-loopback address goes through
         // DNAT rules instead (the server sees the client); the forwarder's
         // listener still reserves the port and serves the host's own
-        // connections. The marker tells `rm` there are rules to delete.
-        auto host = BOCK_TRY(host_lock());
-        auto added = host_dnat_add(container_id, ipv4, ports);
-        if (!added) {
+        // connections. The marker, written first (a bock killed in between
+        // leaves a marker without rules, never rules without one), tells
+        // `rm` there may be rules to delete.
+        BOCK_TRY(fs::write_file(dnat_marker(ctx, container_id), ""));
+        auto added = [&]() -> Result<bool> {
+            auto host = BOCK_TRY(host_lock());
+            return host_dnat_add(container_id, ipv4, ports);
+        }();
+        if (!added) {  // (the host lock released: unpublish takes it)
             unpublish(ctx, container_id);
             return std::move(added).error();
         }
-        if (*added) BOCK_TRY(fs::write_file(dnat_marker(ctx, container_id), ""));
+        if (!*added) ::unlink(dnat_marker(ctx, container_id).c_str());
     }
     log::debug("container {}: {} port(s) published to {}", container_id.substr(0, 12), ports.size(), ipv4);
     return ok();
