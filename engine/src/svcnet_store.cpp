@@ -323,7 +323,9 @@ Result<ServiceNetwork> create_network(Context& ctx, const NetworkCreateRequest& 
     // The bridge: bock1, bock2, ... (bock0 is the root default's name).
     std::set<std::string> bridges;
     for (const auto& o : all) bridges.insert(o.bridge);
-    for (int i = 1;; ++i)
+    // bock0: root's bridge network's, when free (another run root's may hold it).
+    if (n.name == kBridgeNetwork && host && !bridges.count("bock0") && !host_link_exists("bock0")) n.bridge = "bock0";
+    for (int i = 1; n.bridge.empty(); ++i)
         if (!bridges.count("bock" + std::to_string(i)) && !(host && host_link_exists("bock" + std::to_string(i)))) {
             n.bridge = "bock" + std::to_string(i);
             break;
@@ -343,6 +345,17 @@ Result<ServiceNetwork> create_network(Context& ctx, const NetworkCreateRequest& 
         return std::move(saved).error();
     }
     return n;
+}
+
+Result<void> ensure_bridge_network(Context& ctx) {
+    if (find_network(ctx, kBridgeNetwork)) return ok();
+    NetworkCreateRequest req;
+    req.name = kBridgeNetwork;
+    auto made = create_network(ctx, req);
+    // Made by another bock at the same time: as good.
+    if (!made && !find_network(ctx, kBridgeNetwork))
+        return std::move(made).error().wrap(fmt::format("--network bridge: create the network `{}`", kBridgeNetwork));
+    return ok();
 }
 
 Result<std::vector<ServiceNetwork>> list_networks(Context& ctx) {

@@ -139,3 +139,27 @@ TEST_CASE("root: run -d --network slirp4netns -p: the helper outlives bock, foll
     CHECK(cli({"exec", nid, "ls", "/sys/class/net"}).out == "lo\n");
     CHECK(cli({"rm", "-f", nid}).code == 0);
 }
+
+TEST_CASE("root: --network bridge: the network bock on a host bridge, made on first use", "[root-network]") {
+    auto a = cli({"run", "-d", "--name", "b1", "--network", "bridge", "busybox", "sh", "-c",
+                  "mkdir -p /www && echo from-b1 > /www/index.html && exec httpd -f -p 80 -h /www"});
+    INFO(a.err);
+    REQUIRE(a.code == 0);
+    CHECK(cli({"network", "ls", "-q"}).out == "bock\n");
+    auto j = nlohmann::json::parse(cli({"network", "inspect", "bock"}).out);
+    REQUIRE(j.size() == 1);
+    // bock0 when no other run root holds it (tests running beside this one may).
+    std::string bridge = j[0]["network_interface"].get<std::string>();
+    CHECK(bridge.starts_with("bock"));
+    CHECK(fs::exists("/sys/class/net/" + bridge));
+    // A second container on it reaches the first by name.
+    auto b = cli({"run", "--rm", "--network", "bridge", "busybox", "sh", "-c",
+                  "for i in $(seq 50); do wget -qO- http://b1/index.html 2>/dev/null && exit 0; sleep 0.2; done; exit 1"});
+    INFO(b.out + b.err);
+    CHECK_THAT(b.out, Catch::Contains("from-b1"));
+    CHECK(cli({"rm", "-f", "b1"}).code == 0);
+    CHECK(cli({"network", "rm", "bock"}).code == 0);
+    // Gone (or, at once, another run root's: then not marked as this store's).
+    CHECK_THAT(fs::read_file("/sys/class/net/" + bridge + "/ifalias").value_or(""),
+               !Catch::Contains(env_or("BOCK_ROOT", "/nonexistent") + "/"));
+}
