@@ -135,7 +135,11 @@ Outside make_outside() {
         ::_exit(127);
     }
     Outside o{Pid(p), "", ""};
+    // A /24 no other test beside this one holds on the host now.
     int n = static_cast<int>(::getpid() % 200) + 20;
+    auto addrs = run({"ip", "-br", "-4", "addr"}).out;
+    for (int i = 0; i < 200 && addrs.find(fmt::format(" 10.201.{}.", n)) != std::string::npos; ++i)
+        n = (n - 20 + 1) % 200 + 20;
     o.host_ip = fmt::format("10.201.{}.1", n);
     o.ip = fmt::format("10.201.{}.2", n);
     std::string link = fmt::format("bkt{}", ::getpid() % 1000000), pid = std::to_string(p);
