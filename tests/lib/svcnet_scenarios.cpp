@@ -187,6 +187,12 @@ void check_network_records() {
         CHECK_THAT(table, Catch::Contains("\"" + alpha_br + "-fwd\"") && Catch::Contains("\"" + alpha_br + "-nat\""));
         CHECK_THAT(table, Catch::Contains("\"" + beta_br + "-fwd\"") && Catch::Contains("\"" + beta_br + "-in\""));
         CHECK_THAT(table, !Catch::Contains("\"" + beta_br + "-nat\""));
+        // A subnet the host already routes is refused, naming what holds it;
+        // nothing is made.
+        auto held = cli({"network", "create", "--subnet", "127.0.0.0/24", "held"});
+        CHECK(held.code != 0);
+        CHECK_THAT(held.err, Catch::Contains("overlaps the address 127.0.0.1/8 on lo"));
+        CHECK(cli({"network", "inspect", "held"}).code != 0);
     }
     // Bad input: refused, nothing made.
     auto dup = cli({"network", "create", "alpha"});
