@@ -155,19 +155,8 @@ std::string add_script(const ServiceNetwork& n) {
     return s;
 }
 
-Result<void> add_v4(Netlink& nl, int index, const std::string& ip, int prefix) {
-    auto a = parse_v4(ip);
-    if (!a) return make_error("`{}` is not an IPv4 address", ip);
-    in_addr x{htonl(*a)};
-    auto r = nl.add_address(index, AF_INET, &x, prefix);
-    if (!r && r.error().code() == EEXIST) return ok();
-    return r;
-}
-
-Result<void> add_v6(Netlink& nl, int index, const std::string& ip, int prefix) {
-    in6_addr x{};
-    if (::inet_pton(AF_INET6, ip.c_str(), &x) != 1) return make_error("`{}` is not an IPv6 address", ip);
-    auto r = nl.add_address(index, AF_INET6, &x, prefix);
+// An address the bridge has already (made before a crash) is as good.
+Result<void> existing_ok(Result<void> r) {
     if (!r && r.error().code() == EEXIST) return ok();
     return r;
 }
@@ -251,9 +240,10 @@ Result<void> host_bridge_up(const Context& ctx, const ServiceNetwork& n) {
             return std::move(w).error().wrap(fmt::format("network `{}`: mark bridge {}", n.name, n.bridge));
         }
     }
-    BOCK_TRY_CTX(add_v4(nl, idx, n.gateway, parse_cidr(n.subnet)->prefix),
+    BOCK_TRY_CTX(existing_ok(add_v4(nl, idx, n.gateway, parse_cidr(n.subnet)->prefix)),
                  fmt::format("network `{}`: the gateway's address", n.name));
-    if (n.ipv6) BOCK_TRY_CTX(add_v6(nl, idx, n.gateway6, 64), fmt::format("network `{}`: the IPv6 gateway", n.name));
+    if (n.ipv6)
+        BOCK_TRY_CTX(existing_ok(add_v6(nl, idx, n.gateway6, 64)), fmt::format("network `{}`: the IPv6 gateway", n.name));
     BOCK_TRY(nl.set_link_up(idx, 0));
     // The way out is the host's routing, as docker's: on with the first bridge.
     if (!n.internal && fs::read_file("/proc/sys/net/ipv4/ip_forward").value_or("1").rfind('1', 0) != 0)

@@ -10,6 +10,7 @@
 
 #include "bock/common/error.hpp"
 #include "bock/common/lock.hpp"
+#include "bock/common/netlink.hpp"
 #include "bock/engine/context.hpp"
 #include "bock/engine/network.hpp"
 #include "bock/engine/svcnet.hpp"
@@ -53,6 +54,10 @@ std::optional<uint32_t> parse_v4(const std::string& s);
 std::string v4_text(uint32_t a);
 // The IPv6 address on the network for an IPv4 one (the same host part).
 std::string v6_for(const ServiceNetwork& n, const std::string& ipv4);
+
+// An address on link `index` (svcnet_link.cpp).
+Result<void> add_v4(bock::Netlink& nl, int index, const std::string& ip, int prefix);
+Result<void> add_v6(bock::Netlink& nl, int index, const std::string& ip, int prefix);
 
 // --- root in the host's network namespace (svcnet_host.cpp) ---
 

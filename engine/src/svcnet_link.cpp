@@ -104,6 +104,8 @@ Result<void> bridge_side(const Context& ctx, const std::function<Result<void>()>
     return in_netns(ns.get(), fn);
 }
 
+}  // namespace
+
 Result<void> add_v4(Netlink& nl, int index, const std::string& ip, int prefix) {
     auto a = parse_v4(ip);
     if (!a) return make_error("`{}` is not an IPv4 address", ip);
@@ -116,6 +118,8 @@ Result<void> add_v6(Netlink& nl, int index, const std::string& ip, int prefix) {
     if (::inet_pton(AF_INET6, ip.c_str(), &x) != 1) return make_error("`{}` is not an IPv6 address", ip);
     return nl.add_address(index, AF_INET6, &x, prefix);
 }
+
+namespace {
 
 struct ResponderState {
     pid_t pid = 0;
