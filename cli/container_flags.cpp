@@ -36,8 +36,9 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run) {
     cmd->add_option("--log-opt", req.log_opts, "Log driver option: max-size=SIZE (rotate at SIZE)")->allow_extra_args(false);
     cmd->add_flag("--init", req.init, "Run Bock's minimal init as PID 1 (reaps zombies, forwards signals)");
     cmd->add_option("--network,--net", req.network,
-                    "none, host, slirp4netns[:allow_host_loopback=true], container:NAME, ns:PATH, or the NAME of "
-                    "a service network (repeatable for several; default rootless: slirp4netns; root: none)")
+                    "none, host, slirp4netns[:allow_host_loopback=true], container:NAME, ns:PATH, bridge (root: "
+                    "the network `bock` on a host bridge, made on first use), or the NAME of a service network "
+                    "(repeatable for several; default rootless: slirp4netns; root: none)")
         ->multi_option_policy(CLI::MultiOptionPolicy::Join)
         ->delimiter(',');
     add_svcnet_flags(cmd, req);

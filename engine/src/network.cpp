@@ -120,6 +120,12 @@ Result<NetworkMode> parse_network(const std::string& typed, bool rootless) {
     if (kind == "pasta")
         return make_error("--network pasta is not supported, use slirp4netns")
             .with_hint("bock's slirp4netns is bock-netns, which splices published ports as pasta does");
+    if (kind == "bridge" && colon == std::string::npos && !rootless) {
+        m.kind = "svcnet";
+        m.target = kBridgeNetwork;
+        m.make_default = true;
+        return m;
+    }
     if (colon == std::string::npos && kind != "bridge" && kind != "private" && kind != "slirp") {
         // Service networks by name (svcnet.hpp), several separated by commas.
         for (const auto& name : strings::split(typed, ','))
@@ -132,7 +138,8 @@ Result<NetworkMode> parse_network(const std::string& typed, bool rootless) {
         return m;
     }
     if (kind == "bridge" || kind == "private" || kind == "slirp")
-        return make_error("--network {}: not supported yet (root's default bridge is not built)", kind)
+        return make_error("--network {}: not supported yet rootless (as root it is the network `{}`)", kind,
+                          kBridgeNetwork)
             .with_hint("create a service network (`bock network create NAME`) and use --network NAME");
     return make_error("--network {}: not a network mode", typed)
         .with_hint("use slirp4netns (the rootless default), none, host, container:NAME, ns:PATH or a network name");

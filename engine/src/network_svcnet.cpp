@@ -14,6 +14,7 @@
 namespace bock::engine {
 
 Result<void> ContainerNetwork::prepare_svcnet(Context& ctx, const RunRequest& req) {
+    if (mode_.make_default) BOCK_TRY(ensure_bridge_network(ctx));
     for (const auto& name : strings::split(mode_.target, ',')) {
         auto n = BOCK_TRY_CTX(find_network(ctx, name), "--network " + name);
         if (std::any_of(svc_.begin(), svc_.end(), [&](const auto& o) { return o.name == n.name; }))

@@ -10,6 +10,7 @@
 
 #include "bock/common/error.hpp"
 #include "bock/common/lock.hpp"
+#include "bock/common/netlink.hpp"
 #include "bock/engine/context.hpp"
 #include "bock/engine/network.hpp"
 #include "bock/engine/svcnet.hpp"
@@ -54,11 +55,44 @@ std::string v4_text(uint32_t a);
 // The IPv6 address on the network for an IPv4 one (the same host part).
 std::string v6_for(const ServiceNetwork& n, const std::string& ipv4);
 
+// An address on link `index` (svcnet_link.cpp).
+Result<void> add_v4(bock::Netlink& nl, int index, const std::string& ip, int prefix);
+Result<void> add_v6(bock::Netlink& nl, int index, const std::string& ip, int prefix);
+
+// --- root in the host's network namespace (svcnet_host.cpp) ---
+
+// Real root (not in a user namespace): the bridges are the host's.
+bool host_mode(const Context& ctx);
+// The host-wide lock (/run/lock/bock-net.lock) under which every run root
+// claims bridge names and subnets and changes `table inet bock`; taken
+// after a store's network lock, never before it.
+Result<FileLock> host_lock();
+// What on the host overlaps `c` ("the route 10.0.0.0/8 on eth0"); empty: nothing.
+std::string host_overlap(const Cidr& c);
+bool host_link_exists(const std::string& name);
+// Under host_lock: the network's bridge on the host (made, marked as this
+// store's with its ifalias, with the gateway's address, up), IPv4
+// forwarding on, and its chains in `table inet bock`. Idempotent.
+Result<void> host_bridge_up(const Context& ctx, const ServiceNetwork& n);
+// Under host_lock: its chains and jumps (the table when no network's chain
+// is left), and the bridge if it is this network's.
+Result<void> host_bridge_down(const Context& ctx, const ServiceNetwork& n);
+// Under host_lock: bridges marked as this store's whose record is gone (a
+// `network create` or `rm` killed half-way), with their chains.
+void host_collect(const Context& ctx, const std::vector<ServiceNetwork>& records);
+// Under host_lock: the container's published ports that DNAT can serve
+// (IPv4, not loopback) as `dnat to` rules in its chain `ctr-<id 12>`,
+// jumped to from `prerouting` (replacing what it had); false: none to add.
+Result<bool> host_dnat_add(const std::string& container_id, const std::string& ipv4,
+                           const std::vector<PortMapping>& ports);
+Result<void> host_dnat_remove(const std::string& container_id);
+
 // --- the data plane (svcnet_link.cpp) ---
 
 // Makes sure the network's bridge exists in the private network namespace
-// (made on first use, bind-mounted at <runtime_dir>/netns) with the
-// gateway's address, and its DNS responder runs.
+// (made on first use, bind-mounted at <runtime_dir>/netns; as real root:
+// on the host, host_bridge_up) with the gateway's address, and its DNS
+// responder runs.
 Result<void> ensure_up(const Context& ctx, const ServiceNetwork& n, const std::string& dns_upstream);
 // A veth pair from the network's bridge to the container's namespace
 // (eth<index> there, with its address; index 0 gets the default route).

@@ -1,9 +1,11 @@
 // The service networks' data plane: one private network namespace per
-// session (rootless) or per host run root (root), bind-mounted at
+// session (rootless), bind-mounted at
 // <run_root>/svcnet/netns; a Linux bridge per network in it, with the
 // gateway's address; a veth pair per container and network; a DNS
 // responder (bock-dns, docs/svcnet-dns.md) per network listening on the
-// gateway (docs/networking.md, "Service networks").
+// gateway (docs/networking.md, "Service networks"). As real root the
+// bridges are the host's instead (svcnet_host.cpp): no private namespace,
+// no outbound helper but a forward-only one for published ports.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -94,6 +96,16 @@ Result<Fd> private_netns(const Context& ctx) {
     return sys::open(path, O_RDONLY);
 }
 
+// Runs fn where the bridges are: the host's namespace as real root (this
+// thread), else the private namespace (a thread that joined it).
+Result<void> bridge_side(const Context& ctx, const std::function<Result<void>()>& fn) {
+    if (host_mode(ctx)) return fn();
+    Fd ns = BOCK_TRY(private_netns(ctx));
+    return in_netns(ns.get(), fn);
+}
+
+}  // namespace
+
 Result<void> add_v4(Netlink& nl, int index, const std::string& ip, int prefix) {
     auto a = parse_v4(ip);
     if (!a) return make_error("`{}` is not an IPv4 address", ip);
@@ -106,6 +118,8 @@ Result<void> add_v6(Netlink& nl, int index, const std::string& ip, int prefix) {
     if (::inet_pton(AF_INET6, ip.c_str(), &x) != 1) return make_error("`{}` is not an IPv6 address", ip);
     return nl.add_address(index, AF_INET6, &x, prefix);
 }
+
+namespace {
 
 struct ResponderState {
     pid_t pid = 0;
@@ -135,6 +149,10 @@ bool alive(const ResponderState& s) {
 Result<void> start_responder(const Context& ctx, const ServiceNetwork& n, const std::string& upstream);
 
 std::string outbound_state(const Context& ctx) { return runtime_dir(ctx) + "/outbound"; }
+// Root: the container has DNAT rules for its published ports.
+std::string dnat_marker(const Context& ctx, const std::string& container_id) {
+    return runtime_dir(ctx) + "/" + container_id.substr(0, 12) + ".dnat";
+}
 // The outbound helper's API socket (published ports); empty when the path
 // would not fit in sun_path.
 std::string outbound_socket(const Context& ctx) {
@@ -193,8 +211,9 @@ Result<void> add_watch(const Context& ctx, std::vector<std::string>& argv) {
 
 Result<void> start_responder(const Context& ctx, const ServiceNetwork& n, const std::string& upstream) {
     std::string exe = BOCK_TRY(paths::helper_path("bock-dns"));
-    std::vector<std::string> argv = {exe, "--netns", netns_file(ctx), "--listen", n.gateway,
-                                     "--hosts", hosts_file(ctx, n.name), "--ready-fd", "3"};
+    std::vector<std::string> argv = {exe, "--listen", n.gateway, "--hosts", hosts_file(ctx, n.name), "--ready-fd", "3"};
+    // As real root it stays in the host's namespace, where the bridge is.
+    if (!host_mode(ctx)) argv.insert(argv.end(), {"--netns", netns_file(ctx)});
     if (n.ipv6) argv.insert(argv.end(), {"--listen", n.gateway6});
     if (!upstream.empty()) argv.insert(argv.end(), {"--upstream", upstream});
     BOCK_TRY(add_watch(ctx, argv));
@@ -266,11 +285,17 @@ Result<void> ensure_outbound(const Context& ctx, int ns) {
             if (alive(st)) return ok();
         }
     }
-    // bock-netns's TAP is persistent: one left by a helper that died goes first.
-    BOCK_TRY(delete_tap(ns));
     std::string exe = BOCK_TRY(paths::helper_path("bock-netns"));
-    std::vector<std::string> argv = {exe, "--netns-path", netns_file(ctx), "--ready-fd", "3", "--disable-ipv6",
-                                     "--no-ping-group-range"};
+    std::vector<std::string> argv = {exe, "--ready-fd", "3", "--disable-ipv6", "--no-ping-group-range"};
+    if (ns < 0) {
+        // Real root: the host routes the way out; the helper only forwards
+        // published ports, from the host's namespace (no TAP, no slirp).
+        argv.insert(argv.end(), {"--netns-path", "/proc/self/ns/net", "--forward-only"});
+    } else {
+        // bock-netns's TAP is persistent: one left by a helper that died goes first.
+        BOCK_TRY(delete_tap(ns));
+        argv.insert(argv.end(), {"--netns-path", netns_file(ctx)});
+    }
     // Published ports of the networks' containers are added through it.
     if (auto sock = outbound_socket(ctx); !sock.empty()) {
         ::unlink(sock.c_str());  // a previous helper's
@@ -354,6 +379,13 @@ Result<nlohmann::json> outbound_call(const Context& ctx, const nlohmann::json& r
 
 Result<void> publish(const Context& ctx, const std::string& container_id, pid_t container_pid,
                      const std::string& ipv4, const std::vector<PortMapping>& ports) {
+    if (host_mode(ctx)) {
+        // Started with the first published port of the run root.
+        BOCK_TRY(fs::mkdir_p(runtime_dir(ctx), 0700));
+        auto guard = BOCK_TRY(FileLock::acquire(runtime_dir(ctx) + "/lock", FileLock::Mode::exclusive,
+                                                "the service networks' helper"));
+        BOCK_TRY(ensure_outbound(ctx, -1));
+    }
     // A previous start's, if its helper did not see that container go yet.
     BOCK_TRY(outbound_call(ctx, {{"op", "remove_owner"}, {"owner", container_id}}));
     for (const auto& p : ports) {
@@ -364,11 +396,39 @@ Result<void> publish(const Context& ctx, const std::string& container_id, pid_t 
             return std::move(r).error();
         }
     }
+    if (host_mode(ctx)) {
+        // Traffic from other hosts to a non-loopback address goes through
+        // DNAT rules instead (the server sees the client); the forwarder's
+        // listener still reserves the port and serves the host's own
+        // connections. The marker, written first (a bock killed in between
+        // leaves a marker without rules, never rules without one), tells
+        // `rm` there may be rules to delete.
+        BOCK_TRY(fs::write_file(dnat_marker(ctx, container_id), ""));
+        auto added = [&]() -> Result<bool> {
+            auto host = BOCK_TRY(host_lock());
+            return host_dnat_add(container_id, ipv4, ports);
+        }();
+        if (!added) {  // (the host lock released: unpublish takes it)
+            unpublish(ctx, container_id);
+            return std::move(added).error();
+        }
+        if (!*added) ::unlink(dnat_marker(ctx, container_id).c_str());
+    }
     log::debug("container {}: {} port(s) published to {}", container_id.substr(0, 12), ports.size(), ipv4);
     return ok();
 }
 
 void unpublish(const Context& ctx, const std::string& container_id) {
+    if (host_mode(ctx) && fs::exists(dnat_marker(ctx, container_id))) {
+        auto removed = [&]() -> Result<void> {
+            auto host = BOCK_TRY(host_lock());
+            BOCK_TRY(host_dnat_remove(container_id));
+            if (::unlink(dnat_marker(ctx, container_id).c_str()) != 0 && errno != ENOENT)
+                return errno_error("remove `{}`", dnat_marker(ctx, container_id));
+            return ok();
+        }();
+        if (!removed) log::warn("unpublish {}: {}", container_id.substr(0, 12), removed.error().to_string());
+    }
     if (auto sock = outbound_socket(ctx); sock.empty() || !fs::exists(sock)) return;
     if (auto r = outbound_call(ctx, {{"op", "remove_owner"}, {"owner", container_id}}); !r)
         log::debug("unpublish {}: {}", container_id.substr(0, 12), r.error().to_string());
@@ -392,6 +452,19 @@ std::optional<pid_t> responder_pid(const Context& ctx, const std::string& networ
 }
 
 Result<void> ensure_up(const Context& ctx, const ServiceNetwork& n, const std::string& dns_upstream) {
+    if (host_mode(ctx)) {
+        {
+            auto host = BOCK_TRY(host_lock());
+            BOCK_TRY(host_bridge_up(ctx, n));
+        }
+        BOCK_TRY(fs::mkdir_p(runtime_dir(ctx), 0700));
+        auto guard = BOCK_TRY(FileLock::acquire(runtime_dir(ctx) + "/lock", FileLock::Mode::exclusive,
+                                                "the service networks' responders"));
+        auto s = read_state(ctx, n.name);
+        if (s && alive(*s)) return ok();
+        BOCK_TRY(write_hosts(ctx, n));
+        return start_responder(ctx, n, dns_upstream);
+    }
     Fd ns = BOCK_TRY(private_netns(ctx));
     auto guard = BOCK_TRY(FileLock::acquire(runtime_dir(ctx) + "/lock", FileLock::Mode::exclusive,
                                             "the service networks' namespace"));
@@ -418,11 +491,10 @@ Result<void> ensure_up(const Context& ctx, const ServiceNetwork& n, const std::s
 }
 
 Result<void> plug(const Context& ctx, const ServiceNetwork& n, const Endpoint& ep, pid_t container_pid, int index) {
-    Fd ns = BOCK_TRY(private_netns(ctx));
     Fd cns = BOCK_TRY_CTX(sys::open(fmt::format("/proc/{}/ns/net", container_pid), O_RDONLY),
                           "open the container's network namespace");
     std::string inside = "eth" + std::to_string(index);
-    BOCK_TRY(in_netns(ns.get(), [&]() -> Result<void> {
+    BOCK_TRY(bridge_side(ctx, [&]() -> Result<void> {
         auto nl = BOCK_TRY(Netlink::open());
         // A link left by a container that died before its namespace went
         // (the kernel removes the pair with the namespace, asynchronously).
@@ -473,10 +545,9 @@ Result<int> free_inside_index(pid_t container_pid) {
 }
 
 Result<void> unplug(const Context& ctx, const ServiceNetwork& n, const std::string& container_id) {
-    if (!is_nsfs(netns_file(ctx))) return ok();
-    Fd ns = BOCK_TRY(sys::open(netns_file(ctx), O_RDONLY));
+    if (!host_mode(ctx) && !is_nsfs(netns_file(ctx))) return ok();
     std::string link = link_name(container_id, n);
-    return in_netns(ns.get(), [&]() -> Result<void> {
+    return bridge_side(ctx, [&]() -> Result<void> {
         int idx = static_cast<int>(::if_nametoindex(link.c_str()));
         if (idx == 0) return ok();
         auto nl = BOCK_TRY(Netlink::open());
@@ -488,7 +559,10 @@ Result<void> unplug(const Context& ctx, const ServiceNetwork& n, const std::stri
 Result<void> take_down(const Context& ctx, const ServiceNetwork& n) {
     if (auto s = read_state(ctx, n.name); s && !kill_and_wait(s->pid, s->start, 5000))
         return make_error("network `{}`: its DNS responder {} did not exit after SIGKILL", n.name, s->pid);
-    if (is_nsfs(netns_file(ctx))) {
+    if (host_mode(ctx)) {
+        auto host = BOCK_TRY(host_lock());
+        BOCK_TRY(host_bridge_down(ctx, n));
+    } else if (is_nsfs(netns_file(ctx))) {
         Fd ns = BOCK_TRY(sys::open(netns_file(ctx), O_RDONLY));
         BOCK_TRY(in_netns(ns.get(), [&]() -> Result<void> {
             if (int idx = static_cast<int>(::if_nametoindex(n.bridge.c_str())); idx > 0) {

@@ -274,15 +274,22 @@ Result<ServiceNetwork> create_network(Context& ctx, const NetworkCreateRequest& 
     auto all = BOCK_TRY(load_all_locked(ctx));
     for (const auto& o : all)
         if (o.name == n.name) return make_error("network `{}` already exists", n.name).with_hint("pick another name, or `bock network rm " + n.name + "` first");
+    // As real root the bridges are the host's: names and subnets are
+    // claimed host-wide, under the host's lock (every run root's).
+    std::optional<FileLock> host;
+    if (host_mode(ctx)) {
+        host = BOCK_TRY(host_lock());
+        host_collect(ctx, all);
+    }
     auto overlaps = [&](const Cidr& c) {
         for (const auto& o : all) {
             auto oc = parse_cidr(o.subnet);
             if (!oc) continue;
             int p = std::min(c.prefix, oc->prefix);
             uint32_t mask = ~uint32_t{0} << (32 - p);
-            if ((c.base & mask) == (oc->base & mask)) return o.name;
+            if ((c.base & mask) == (oc->base & mask)) return fmt::format("network `{}`", o.name);
         }
-        return std::string();
+        return host ? host_overlap(c) : std::string();
     };
     int number = 0;  // the subnet's third byte for the default 10.89.N.0/24
     if (req.subnet.empty()) {
@@ -295,7 +302,7 @@ Result<ServiceNetwork> create_network(Context& ctx, const NetworkCreateRequest& 
         if (!c)
             return make_error("--subnet {}: expected an IPv4 CIDR from /8 to /30, e.g. 10.90.0.0/24", req.subnet);
         if (auto other = overlaps(*c); !other.empty())
-            return make_error("--subnet {}: overlaps network `{}`", req.subnet, other);
+            return make_error("--subnet {}: overlaps {}", req.subnet, other).with_hint("pick another --subnet");
         n.subnet = v4_text(c->base) + "/" + std::to_string(c->prefix);
         number = static_cast<int>((c->base >> 8) & 0xff);
     }
@@ -316,15 +323,39 @@ Result<ServiceNetwork> create_network(Context& ctx, const NetworkCreateRequest& 
     // The bridge: bock1, bock2, ... (bock0 is the root default's name).
     std::set<std::string> bridges;
     for (const auto& o : all) bridges.insert(o.bridge);
-    for (int i = 1;; ++i)
-        if (!bridges.count("bock" + std::to_string(i))) {
+    // bock0: root's bridge network's, when free (another run root's may hold it).
+    if (n.name == kBridgeNetwork && host && !bridges.count("bock0") && !host_link_exists("bock0")) n.bridge = "bock0";
+    for (int i = 1; n.bridge.empty(); ++i)
+        if (!bridges.count("bock" + std::to_string(i)) && !(host && host_link_exists("bock" + std::to_string(i)))) {
             n.bridge = "bock" + std::to_string(i);
             break;
         }
     n.id = BOCK_TRY(new_container_id());
     (void)number;
-    BOCK_TRY(save(ctx, n));
+    if (host) {
+        // The bridge is the claim other run roots see: made before the
+        // record (one killed in between is collected by the next create).
+        if (auto up = host_bridge_up(ctx, n); !up) {
+            (void)host_bridge_down(ctx, n);
+            return std::move(up).error();
+        }
+    }
+    if (auto saved = save(ctx, n); !saved) {
+        if (host) (void)host_bridge_down(ctx, n);
+        return std::move(saved).error();
+    }
     return n;
+}
+
+Result<void> ensure_bridge_network(Context& ctx) {
+    if (find_network(ctx, kBridgeNetwork)) return ok();
+    NetworkCreateRequest req;
+    req.name = kBridgeNetwork;
+    auto made = create_network(ctx, req);
+    // Made by another bock at the same time: as good.
+    if (!made && !find_network(ctx, kBridgeNetwork))
+        return std::move(made).error().wrap(fmt::format("--network bridge: create the network `{}`", kBridgeNetwork));
+    return ok();
 }
 
 Result<std::vector<ServiceNetwork>> list_networks(Context& ctx) {

@@ -42,7 +42,7 @@ struct Options {
 };
 
 const char* kUsage =
-    "usage: bock-dns --netns PATH --hosts FILE --listen ADDR [--listen ADDR6] [--upstream ADDR[:PORT]] "
+    "usage: bock-dns [--netns PATH] --hosts FILE --listen ADDR [--listen ADDR6] [--upstream ADDR[:PORT]] "
     "[--ready-fd N] [--watch-pid PID]\n";
 
 Result<Options> parse_args(int argc, char** argv) {
@@ -63,8 +63,7 @@ Result<Options> parse_args(int argc, char** argv) {
         else if (a == "--watch-pid") o.watch_pid = std::atoi(v.c_str());
         else return make_error("unknown option `{}`", a);
     }
-    if (o.netns.empty() || o.hosts.empty() || o.listen.empty())
-        return make_error("--netns, --hosts and --listen are required");
+    if (o.hosts.empty() || o.listen.empty()) return make_error("--hosts and --listen are required");
     return o;
 }
 
@@ -237,14 +236,17 @@ int run(const Options& o) {
             return 1;
         }
     }
-    auto ns = sys::open(o.netns, O_RDONLY);
-    if (!ns) {
-        log::error("{}", ns.error().to_string());
-        return 1;
-    }
-    if (auto r = sys::setns(ns->get(), CLONE_NEWNET); !r) {
-        log::error("enter the network namespace `{}`: {}", o.netns, r.error().to_string());
-        return 1;
+    // Without --netns (real root, the bridges on the host): where it was started.
+    if (!o.netns.empty()) {
+        auto ns = sys::open(o.netns, O_RDONLY);
+        if (!ns) {
+            log::error("{}", ns.error().to_string());
+            return 1;
+        }
+        if (auto r = sys::setns(ns->get(), CLONE_NEWNET); !r) {
+            log::error("enter the network namespace `{}`: {}", o.netns, r.error().to_string());
+            return 1;
+        }
     }
     std::vector<Fd> listeners;
     for (const auto& l : o.listen) {

@@ -177,7 +177,8 @@ Result<void> run_helper(const Options& opts) {
     });
     // Declared after the thread: closed (EOF for it) before it is joined.
     Fd handoff_w = std::move(handoff.second);
-    if (netns) hand_over(handoff_w, netns.get());
+    if (netns && !o.forward_only) hand_over(handoff_w, netns.get());
+    if (o.forward_only) handoff_w.reset();  // EOF: the TAP thread has nothing to do
 
     // 5. Lock down: this thread's mount namespace (the TAP thread keeps the
     //    old one), then the forwarder threads, started side by side (each
@@ -211,7 +212,7 @@ Result<void> run_helper(const Options& opts) {
             return make_error("no network namespace came with pid {} on the netns socket", target.pid)
                 .with_hint("send the fd of /proc/PID/ns/net with the pid (SCM_RIGHTS)");
         netns = std::move(target.netns);
-        hand_over(handoff_w, netns.get());
+        if (!o.forward_only) hand_over(handoff_w, netns.get());
         hand_over(fw_handoff_w, netns.get());
         if (o.watch_pid == 0) o.watch_pid = target.pid;
         watch = BOCK_TRY_CTX(sys::pidfd_open(o.watch_pid), "watch the container's init");
@@ -219,8 +220,10 @@ Result<void> run_helper(const Options& opts) {
     tap_thread.join();
     stage("tap");
     if (!prepared) return std::move(prepared).error();
-    if (!tap) return std::move(tap).error();
-    loop->set_tap(std::move(*tap));
+    if (!o.forward_only) {
+        if (!tap) return std::move(tap).error();
+        loop->set_tap(std::move(*tap));
+    }
     if (o.sandbox) BOCK_TRY(drop_privileges());
     BOCK_TRY(fw->wait_started());
     netns.reset();

@@ -144,6 +144,8 @@ network:
   --dns-upstream A[:PORT]  forward 10.0.2.3's DNS to this resolver
   --publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|udp]   repeatable
   --no-ping-group-range    leave net.ipv4.ping_group_range as it is
+  --forward-only           no TAP and no slirp traffic: only published ports, forwarded
+                           from the joined namespace (root's service networks)
   --no-sandbox, --no-seccomp   for debugging only
 )";
 }
@@ -197,6 +199,8 @@ Result<Options> parse_options(int argc, char** argv, bool& help) {
             o.publish.push_back(BOCK_TRY(parse_publish(BOCK_TRY(value(i, a)))));
         } else if (a == "--no-ping-group-range") {
             o.set_ping_group_range = false;
+        } else if (a == "--forward-only") {
+            o.forward_only = true;
         } else if (a == "--no-sandbox") {
             o.sandbox = false;
         } else if (a == "--no-seccomp") {

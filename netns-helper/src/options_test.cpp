@@ -75,4 +75,9 @@ TEST_CASE("command lines", "[netns]") {
     CHECK_FALSE(parse({"--netns-sock", "4", "--netns-pid", "1"}));
     CHECK_FALSE(parse({"--netns-sock", "4", "--netns-path", "/x"}));
     CHECK_FALSE(parse({"--netns-sock", "4", "--userns-path", "/proc/1/ns/user"}));
+    // Root's service networks: published ports only, no TAP.
+    o = parse({"--netns-path", "/proc/self/ns/net", "--forward-only", "--api-socket", "/x.sock"});
+    REQUIRE(o);
+    CHECK(o->forward_only);
+    CHECK_FALSE(parse({"--netns-pid", "1"})->forward_only);
 }

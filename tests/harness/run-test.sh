@@ -50,6 +50,15 @@ cleanup() {
     if [ -f "$pidfile" ]; then
         kill -KILL "$(cut -d' ' -f1 "$pidfile")" 2>/dev/null
     fi
+    if [ "$me" = 0 ] && [ "$mode" = root ] && [ -d "$tmp/store/networks" ] && declare -p envs >/dev/null 2>&1; then
+        # Root's service networks are host bridges with nftables chains
+        # (docs/networking.md, "Root: bridges on the host"), which removing
+        # the store would leave on the host: a test that failed half-way
+        # gets its containers and networks removed first.
+        ids=$(env -i "${envs[@]}" "$bindir/bock" ps -aq 2>/dev/null)
+        [ -n "$ids" ] && env -i "${envs[@]}" "$bindir/bock" rm -f $ids >/dev/null 2>&1
+        env -i "${envs[@]}" "$bindir/bock" network prune -f >/dev/null 2>&1
+    fi
     if [ "$me" = 0 ]; then
         # Unmount anything a failed test left behind before removing.
         grep -F " $tmp/" /proc/self/mountinfo | awk '{print $5}' | sort -r |

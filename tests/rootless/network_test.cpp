@@ -439,7 +439,7 @@ TEST_CASE("bock run refuses a port in use and a privileged port with their reaso
     CHECK_THAT(pasta.err, Catch::Contains("not supported, use slirp4netns"));
     auto bridge = cli({"run", "--rm", "--network", "bridge", "busybox", "true"});
     CHECK(bridge.code == 125);
-    CHECK_THAT(bridge.err, Catch::Contains("not supported yet") && Catch::Contains("bock network create"));
+    CHECK_THAT(bridge.err, Catch::Contains("not supported yet rootless") && Catch::Contains("bock network create"));
     auto unknown = cli({"run", "--rm", "--network", "nosuch", "busybox", "true"});
     CHECK(unknown.code == 125);
     CHECK_THAT(unknown.err, Catch::Contains("network `nosuch`: no such network"));

@@ -23,6 +23,9 @@ struct NetworkMode {
     std::string kind;  // none | host | slirp4netns | container | ns
     std::string target;  // container:NAME's NAME, ns:PATH's PATH
     bool allow_host_loopback = false;
+    // `--network bridge` as root: the service network `bock` (target), made
+    // on first use (docs/networking.md, "Root: bridges on the host").
+    bool make_default = false;
 };
 
 // Parses --network; the default when `typed` is empty.

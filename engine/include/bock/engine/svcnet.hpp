@@ -53,6 +53,11 @@ struct NetworkCreateRequest {
 };
 
 Result<ServiceNetwork> create_network(Context& ctx, const NetworkCreateRequest& req);
+// Root's bridge network (`--network bridge`): a service network of this
+// name, made on first use with the defaults, on bridge bock0 when that is
+// free on the host.
+inline constexpr const char* kBridgeNetwork = "bock";
+Result<void> ensure_bridge_network(Context& ctx);
 Result<std::vector<ServiceNetwork>> list_networks(Context& ctx);
 Result<ServiceNetwork> find_network(Context& ctx, const std::string& name_or_id);
 // Refuses a network with containers, naming them.

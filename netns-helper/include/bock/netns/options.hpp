@@ -66,6 +66,10 @@ struct Options {
     bool allow_host_loopback = false;
     std::optional<HostAddr> dns_upstream;  // default: the host's resolv.conf
     bool set_ping_group_range = true;
+    // No TAP: only the published ports' forwarder, connecting from the
+    // namespace joined (the service networks as real root, whose bridges
+    // are the host's and whose way out is the host's routing).
+    bool forward_only = false;
     bool sandbox = true;
     bool seccomp = true;
     std::vector<Forward> publish;
