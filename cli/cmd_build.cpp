@@ -90,7 +90,7 @@ void add_build(CLI::App& app) {
     cmd->add_option("--build-arg", *args, "Set a build argument: KEY=VALUE (repeatable)")->allow_extra_args(false);
     auto arg_files = std::make_shared<std::vector<std::string>>();
     cmd->add_option("--build-arg-file", *arg_files, "Read build arguments from a file: KEY=VALUE lines, # comments (repeatable; --build-arg wins)")->allow_extra_args(false);
-    cmd->add_option("--network", req->network, "The network of RUN steps without --network=: none, host, slirp4netns[:allow_host_loopback=true] (default: bock.conf's default_network, else bock run's default)");
+    cmd->add_option("--network", req->network, "The network of RUN steps without --network=: none, host, slirp4netns[:allow_host_loopback=true] (default: bock.conf's default_network, else none as root and bock run's default rootless)");
     cmd->add_option("--target", req->target, "Build up to this stage (name or index)");
     cmd->add_flag("--no-cache", req->no_cache, "Do not use the layer cache (steps are still cached for later builds)");
     cmd->add_flag("--layers", *layers, "Use the layer cache (the default; --layers=false is --no-cache)");

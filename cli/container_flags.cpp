@@ -38,7 +38,7 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App* cmd, bool run) {
     cmd->add_option("--network,--net", req.network,
                     "none, host, slirp4netns[:allow_host_loopback=true], container:NAME, ns:PATH, bridge (root: "
                     "the network `bock` on a host bridge, made on first use), or the NAME of a service network "
-                    "(repeatable for several; default rootless: slirp4netns; root: none)")
+                    "(repeatable for several; default rootless: slirp4netns; root: bridge)")
         ->multi_option_policy(CLI::MultiOptionPolicy::Join)
         ->delimiter(',');
     add_svcnet_flags(cmd, req);

@@ -267,6 +267,10 @@ Result<BuildStepResult> run_build_step(Context& ctx, const BuildStepRequest& req
     // the DNS upstream, the security profile.
     RunRequest rr = with_config_defaults(ctx, RunRequest{});
     if (req.process.network != "default") rr.network = req.process.network;
+    // As root a step stays off `bock run`'s default bridge (a network
+    // endpoint needs a container record, which a step has not): `none`
+    // unless asked (RUN --network=host, bock build --network host).
+    if (rr.network.empty() && !ctx.rootless) rr.network = "none";
     std::optional<ContainerNetwork> net;
     if (!req.process.args.empty() && rr.network != "none")
         net = BOCK_TRY(ContainerNetwork::prepare(ctx, rr).context("RUN --network=" + req.process.network));

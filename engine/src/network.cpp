@@ -81,7 +81,15 @@ std::optional<std::pair<uint16_t, uint16_t>> parse_port_range(std::string_view s
 Result<NetworkMode> parse_network(const std::string& typed, bool rootless) {
     NetworkMode m;
     if (typed.empty()) {
-        m.kind = rootless ? "slirp4netns" : "none";
+        // Rootless: bock-netns. Root: the network `bock` on a host bridge
+        // (bock0), made on first use, as podman's `podman` network.
+        if (rootless) {
+            m.kind = "slirp4netns";
+        } else {
+            m.kind = "svcnet";
+            m.target = kBridgeNetwork;
+            m.make_default = true;
+        }
         return m;
     }
     auto colon = typed.find(':');
@@ -499,7 +507,8 @@ Result<ContainerNetwork> ContainerNetwork::prepare(Context& ctx, const RunReques
     if (n.mode_.kind == "svcnet") BOCK_TRY(n.prepare_svcnet(ctx, req));
     if (!n.ports_.empty() && n.mode_.kind != "slirp4netns" && n.mode_.kind != "svcnet")
         return make_error("-p needs the slirp4netns network or a service network, not `{}`", n.mode_.kind)
-            .with_hint("publish with --network slirp4netns (the rootless default) or --network NAME");
+            .with_hint("publish with the default network (slirp4netns rootless, the bridge network `bock` as root), "
+                       "--network slirp4netns or --network NAME");
     n.dns_upstream_ = req.dns_upstream;
     if (n.dns_upstream_.empty())
         if (const char* e = std::getenv("BOCK_DNS_UPSTREAM")) n.dns_upstream_ = e;

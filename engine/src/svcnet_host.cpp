@@ -61,9 +61,18 @@ int prefix_of(uint32_t mask_host_order) {
 
 std::vector<std::string> host_links() { return fs::list_dir("/sys/class/net").value_or(std::vector<std::string>{}); }
 
+}  // namespace
+
+std::string nft_program() {
+    if (auto p = find_program("nft")) return *p;
+    return find_program("nft", "/usr/sbin:/sbin").value_or("nft");
+}
+
+namespace {
+
 Result<std::string> nft(const std::string& script, const std::vector<std::string>& args = {"-f", "-"}) {
     SpawnOptions so;
-    so.argv = {"nft"};
+    so.argv = {nft_program()};
     so.argv.insert(so.argv.end(), args.begin(), args.end());
     if (!script.empty()) so.stdin_data = script;
     so.capture_stdout = true;

@@ -106,6 +106,8 @@ Result<int> free_inside_index(pid_t container_pid);
 // Deletes the container's veth pair on network n (a running container
 // disconnected); none there is not an error.
 Result<void> unplug(const Context& ctx, const ServiceNetwork& n, const std::string& container_id);
+// The responder and its files (started again by ensure_up).
+Result<void> stop_responder(const Context& ctx, const ServiceNetwork& n);
 // The bridge, the responder and its files. The namespace stays.
 Result<void> take_down(const Context& ctx, const ServiceNetwork& n);
 // Published ports (-p) of a container on a service network: forwards in
@@ -120,6 +122,9 @@ void unpublish(const Context& ctx, const std::string& container_id);
 Result<void> stop_outbound(const Context& ctx);
 // The private namespace itself (its bind mount), when no network is left.
 Result<void> remove_namespace(const Context& ctx);
+// nft: from PATH, else /usr/sbin or /sbin (root's PATH without sbin, as
+// `su` or a cron job gives); "nft" when absent (its error names it).
+std::string nft_program();
 // Is the responder of this network running?
 std::optional<pid_t> responder_pid(const Context& ctx, const std::string& network);
 

@@ -253,7 +253,7 @@ Result<void> write_rules(const Context& ctx, int ns) {
                      "enable forwarding in the service networks' namespace");
         // nft spawned from this thread runs in the private namespace.
         SpawnOptions so;
-        so.argv = {"nft", "-f", "-"};
+        so.argv = {nft_program(), "-f", "-"};
         so.stdin_data = rules;
         so.capture_stderr = true;
         auto r = BOCK_TRY_CTX(run_program(so), "run nft");
@@ -556,9 +556,16 @@ Result<void> unplug(const Context& ctx, const ServiceNetwork& n, const std::stri
     });
 }
 
-Result<void> take_down(const Context& ctx, const ServiceNetwork& n) {
+Result<void> stop_responder(const Context& ctx, const ServiceNetwork& n) {
     if (auto s = read_state(ctx, n.name); s && !kill_and_wait(s->pid, s->start, 5000))
         return make_error("network `{}`: its DNS responder {} did not exit after SIGKILL", n.name, s->pid);
+    for (const auto& f : {responder_state(ctx, n.name), responder_state(ctx, n.name) + ".log"})
+        if (::unlink(f.c_str()) != 0 && errno != ENOENT) return errno_error("remove `{}`", f);
+    return ok();
+}
+
+Result<void> take_down(const Context& ctx, const ServiceNetwork& n) {
+    BOCK_TRY(stop_responder(ctx, n));
     if (host_mode(ctx)) {
         auto host = BOCK_TRY(host_lock());
         BOCK_TRY(host_bridge_down(ctx, n));

@@ -398,11 +398,12 @@ Result<void> remove_network(Context& ctx, const std::string& key) {
     BOCK_TRY(take_down(ctx, *it));
     if (::unlink((networks_dir(ctx) + "/" + it->name + ".json").c_str()) != 0 && errno != ENOENT)
         return errno_error("remove the record of network `{}`", it->name);
-    // The last network gone: its way out too.
-    if (all.size() == 1) {
-        BOCK_TRY(stop_outbound(ctx));
-        BOCK_TRY(remove_namespace(ctx));
-    }
+    // The last network gone: its way out too. As root the helper only
+    // forwards published ports: it goes when no network has a container
+    // left (root's default network `bock` stays in the store).
+    bool idle = std::all_of(all.begin(), all.end(), [&](const auto& o) { return o.endpoints.empty(); });
+    if (all.size() == 1 || (host_mode(ctx) && idle)) BOCK_TRY(stop_outbound(ctx));
+    if (all.size() == 1) BOCK_TRY(remove_namespace(ctx));
     return ok();
 }
 
@@ -490,15 +491,30 @@ Result<void> disconnect_network(Context& ctx, const std::string& network, const 
 
 Result<void> release_endpoints(const Context& ctx, const std::string& container_id) {
     auto guard = BOCK_TRY(lock(ctx));
-    for (auto& n : BOCK_TRY(load_all_locked(ctx))) {
-        auto before = n.endpoints.size();
-        std::erase_if(n.endpoints, [&](const Endpoint& e) { return e.container_id == container_id; });
-        if (before != n.endpoints.size()) BOCK_TRY(save(ctx, n));
-    }
     // Its published ports, if the helper has not removed them yet (its
     // endpoints may be gone already: load_all_locked drops those whose
     // container record is removed, which `bock rm` does first).
     svcnet::unpublish(ctx, container_id);
+    bool in_use = false, stopped = false;
+    for (auto& n : BOCK_TRY(load_all_locked(ctx))) {
+        auto before = n.endpoints.size();
+        std::erase_if(n.endpoints, [&](const Endpoint& e) { return e.container_id == container_id; });
+        in_use = in_use || !n.endpoints.empty();
+        if (before != n.endpoints.size()) BOCK_TRY(save(ctx, n));
+        // Root's default network keeps no process for nobody: its DNS
+        // responder stops with its last container (whose endpoint
+        // load_all_locked may have dropped already), as aardvark-dns does
+        // with podman's networks. Its bridge and chains stay, as docker0
+        // does (the subnet stays claimed on the host); the next container
+        // starts the responder again (ensure_up).
+        if (n.name == kBridgeNetwork && n.endpoints.empty() && host_mode(ctx) && responder_pid(ctx, n.name)) {
+            BOCK_TRY_CTX(stop_responder(ctx, n), fmt::format("network `{}`", n.name));
+            stopped = true;
+        }
+    }
+    // ... and the forwarder of published loopback ports with it when no
+    // network has a container left.
+    if (stopped && !in_use) BOCK_TRY(stop_outbound(ctx));
     return ok();
 }
 

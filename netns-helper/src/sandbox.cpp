@@ -27,11 +27,10 @@ Result<void> make_readonly_tree(const std::string& path) {
     return ok();
 }
 
-Result<void> bind_readonly(const std::string& from, const std::string& root) {
+Result<void> bind(const std::string& from, const std::string& root) {
     std::string to = root + from;
     if (::mkdir(to.c_str(), 0755) < 0) return errno_error("mkdir `{}`", to);
-    BOCK_TRY(sys::mount(from, to, nullptr, MS_BIND | MS_REC));
-    return make_readonly_tree(to);
+    return sys::mount(from, to, nullptr, MS_BIND | MS_REC);
 }
 
 }  // namespace
@@ -42,15 +41,16 @@ Result<void> enter_mount_sandbox() {
     BOCK_TRY_CTX(sys::mount("tmpfs", kRoot, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k"),
                  "sandbox");
     std::string root = kRoot;
-    BOCK_TRY_CTX(bind_readonly("/etc", root), "sandbox");
-    if (::access("/run", F_OK) == 0) BOCK_TRY_CTX(bind_readonly("/run", root), "sandbox");
-    std::string old = root + "/old";
-    if (::mkdir(old.c_str(), 0700) < 0) return errno_error("sandbox: mkdir `{}`", old);
-    if (int r = sys::raw::pivot_root(kRoot, old.c_str()); r < 0)
-        return Error(-r, fmt::format("sandbox: pivot_root to `{}`", kRoot));
+    BOCK_TRY_CTX(bind("/etc", root), "sandbox");
+    if (::access("/run", F_OK) == 0) BOCK_TRY_CTX(bind("/run", root), "sandbox");
+    // pivot_root(".", "."): the old root ends up stacked on the new one,
+    // and is detached from there (no directory for it to be made and
+    // removed).
+    if (::chdir(kRoot) < 0) return errno_error("sandbox: chdir `{}`", kRoot);
+    if (int r = sys::raw::pivot_root(".", "."); r < 0) return Error(-r, fmt::format("sandbox: pivot_root to `{}`", kRoot));
+    BOCK_TRY_CTX(sys::umount(".", MNT_DETACH), "sandbox: detach the old root");
     if (::chdir("/") < 0) return errno_error("sandbox: chdir /");
-    BOCK_TRY_CTX(sys::umount("/old", MNT_DETACH), "sandbox");
-    ::rmdir("/old");
+    // Read-only, nosuid, nodev, noexec: the root and, recursively, the binds.
     BOCK_TRY_CTX(make_readonly_tree("/"), "sandbox");
     return ok();
 }

@@ -1,6 +1,7 @@
-// bock run's --network as root (docs/networking.md): the default is none
-// (root bridges are another issue); host, ns:PATH and an explicit
-// slirp4netns with -p through bock-netns work. Traffic only to the host's
+// bock run's --network as root (docs/networking.md): the default is the
+// network `bock` on a host bridge (taken down with its last container);
+// none, host, ns:PATH and an explicit slirp4netns with -p through
+// bock-netns work. Traffic only to the host's
 // loopback and a namespace the test makes.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -47,9 +48,45 @@ std::string stable_links(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("root: --network none (the default), host, ns:PATH", "[root-network]") {
-    auto def = cli({"run", "--rm", "busybox", "ls", "/sys/class/net"});
-    CHECK(def.out == "lo\n");
+// The default network's bridge (its record's network_interface), while
+// this store's: its ifalias names the store (docs/networking.md "Root").
+static std::string default_bridge() {
+    auto j = nlohmann::json::parse(cli({"network", "inspect", "bock"}).out, nullptr, false);
+    if (j.is_discarded() || j.empty()) return "";
+    return j[0]["network_interface"].get<std::string>();
+}
+static bool ours_up(const std::string& bridge) {
+    return !bridge.empty() && fs::read_file("/sys/class/net/" + bridge + "/ifalias")
+                                  .value_or("")
+                                  .find(env_or("BOCK_ROOT", "/nonexistent") + "/") != std::string::npos;
+}
+// This test's helper processes of that name (their command line or
+// environment names its run root), zombies aside.
+static size_t our_helpers(const std::string& comm) {
+    size_t n = 0;
+    std::string runroot = env_or("BOCK_RUNROOT", "/nonexistent");
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        auto stat = fs::read_file(e.path().string() + "/stat").value_or("");
+        auto close = stat.rfind(')');
+        if (close == std::string::npos || stat.compare(close + 2, 1, "Z") == 0) continue;
+        if (stat.substr(stat.find('(') + 1, close - stat.find('(') - 1) != comm) continue;
+        auto all = fs::read_file(e.path().string() + "/cmdline").value_or("") +
+                   fs::read_file(e.path().string() + "/environ").value_or("");
+        if (all.find(runroot) != std::string::npos) ++n;
+    }
+    return n;
+}
+
+TEST_CASE("root: the default network (bridge, taken down after its last container), none, host, ns:PATH",
+          "[root-network]") {
+    auto def = cli({"run", "--rm", "busybox", "sh", "-c", "ls /sys/class/net; ip -4 route"});
+    INFO(def.err);
+    CHECK_THAT(def.out, Catch::StartsWith("eth0\nlo\n"));
+    CHECK_THAT(def.out, Catch::Contains("default via 10."));
+    CHECK(cli({"network", "ls", "-q"}).out == "bock\n");
+    // Its bridge stays (as docker0 does); its DNS responder went with the container.
+    CHECK(ours_up(default_bridge()));
+    CHECK(our_helpers("bock-dns") == 0);
     auto none = cli({"run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"});
     CHECK(none.out == "lo\n");
     std::string host_links;
@@ -73,12 +110,13 @@ TEST_CASE("root: --network none (the default), host, ns:PATH", "[root-network]")
     CHECK_THAT(missing.err, Catch::Contains("no such file"));
 }
 
-TEST_CASE("root: -p needs --network slirp4netns; through bock-netns it publishes and is freed", "[root-network]") {
+TEST_CASE("root: -p is refused with --network none; through bock-netns it publishes and is freed", "[root-network]") {
     if (::access("/dev/net/tun", R_OK | W_OK) != 0) skip("/dev/net/tun is missing");
     uint16_t port = lo_free_port();
-    auto refused = cli({"run", "--rm", "-p", fmt::format("127.0.0.1:{}:8080", port), "busybox", "true"});
+    auto refused = cli({"run", "--rm", "--network", "none", "-p", fmt::format("127.0.0.1:{}:8080", port), "busybox",
+                        "true"});
     CHECK(refused.code == 125);
-    CHECK_THAT(refused.err, Catch::Contains("-p needs the slirp4netns network"));
+    CHECK_THAT(refused.err, Catch::Contains("-p needs the slirp4netns network or a service network, not `none`"));
     CHECK_THAT(refused.err, Catch::Contains("--network slirp4netns"));
 
     std::string log = tmp_dir() + "/root-httpd.log";
@@ -132,12 +170,45 @@ TEST_CASE("root: run -d --network slirp4netns -p: the helper outlives bock, foll
     CHECK(lines(cli({"ps", "-q"}).out).size() == 1);  // still running: the stopped run's cleanup left it alone
     CHECK(cli({"rm", "-f", id}).code == 0);
     CHECK(!lo_port_bound(port));
-    // The default as root stays none, for detached containers too.
-    auto none = cli({"run", "-d", "busybox", "sleep", "1000"});
-    REQUIRE(none.code == 0);
-    std::string nid = lines(none.out).at(0);
-    CHECK(cli({"exec", nid, "ls", "/sys/class/net"}).out == "lo\n");
-    CHECK(cli({"rm", "-f", nid}).code == 0);
+}
+
+TEST_CASE("root: the default network for detached containers: -p, by name, down after the last rm", "[root-network]") {
+    uint16_t port = lo_free_port();
+    auto up = [&] {
+        for (int i = 0; i < 500; ++i) {
+            if (lo_http_get(port, "/i.txt").find("root-default") != std::string::npos) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    };
+    auto d = cli({"run", "-d", "--name", "web", "-p", fmt::format("127.0.0.1:{}:8080", port), "busybox", "sh", "-c",
+                  "mkdir -p /www && echo root-default > /www/i.txt && exec httpd -f -p 8080 -h /www"});
+    INFO(d.err);
+    REQUIRE(d.code == 0);
+    std::string id = lines(d.out).at(0);
+    CHECK(up());
+    std::string bridge = default_bridge();
+    CHECK(ours_up(bridge));
+    CHECK(our_helpers("bock-dns") == 1);
+    CHECK(cli({"exec", id, "ls", "/sys/class/net"}).out == "eth0\nlo\n");
+    // A second container reaches it by name; its removal leaves the network up.
+    auto b = cli({"run", "--rm", "busybox", "sh", "-c",
+                  "for i in $(seq 50); do wget -qO- http://web:8080/i.txt 2>/dev/null && exit 0; sleep 0.2; done; exit 1"});
+    INFO(b.out + b.err);
+    CHECK_THAT(b.out, Catch::Contains("root-default"));
+    CHECK(ours_up(bridge));
+    CHECK(up());
+    CHECK(cli({"rm", "-f", id}).code == 0);
+    CHECK(!lo_port_bound(port));
+    // No helper of it left (the responder, the loopback forwarder); its
+    // bridge and chains until `network rm bock`.
+    CHECK(our_helpers("bock-dns") == 0);
+    CHECK(our_helpers("bock-netns") == 0);
+    CHECK(ours_up(bridge));
+    CHECK(cli({"network", "rm", "bock"}).code == 0);
+    CHECK(!ours_up(bridge));
+    auto nft = run({"/usr/sbin/nft", "list", "table", "inet", "bock"});
+    CHECK_THAT(nft.out, !Catch::Contains(bridge + "-"));
 }
 
 TEST_CASE("root: --network bridge: the network bock on a host bridge, made on first use", "[root-network]") {
