@@ -12,6 +12,7 @@
 
 #include "api.hpp"
 #include "bock/common/log.hpp"
+#include "bock/common/memory.hpp"
 #include "bock/common/sys.hpp"
 #include "dns.hpp"
 #include "event_loop.hpp"
@@ -266,6 +267,9 @@ Result<void> run_helper(const Options& opts) {
     BOCK_TRY(write_ready(o.ready_fd));
     stage("ready");
     redirect.go();
+    // Idle from here: the code it ran to start need not stay resident (a
+    // second on, when the nft child and the first packets are done).
+    loop->after(1000, [] { shed_startup_pages(); });
     auto r = loop->run();
     // Stopping: the listeners first (the forwarders own them) and the API
     // socket, then the ready fd says so. Closing the TAP (the loop's) takes

@@ -25,6 +25,7 @@
 
 #include "bock/common/fs.hpp"
 #include "bock/common/log.hpp"
+#include "bock/common/memory.hpp"
 #include "bock/common/pid.hpp"
 #include "bock/common/sys.hpp"
 #include "bock/common/time.hpp"
@@ -77,6 +78,7 @@ private:
     // -t, stdin closed by a client: the terminal's EOF character written,
     // and again when the terminal's mode changes (check_terminal_eof).
     bool eof_pending_ = false;
+    bool shed_ = false;  // the start's code dropped (shed_startup_pages)
     bool eof_canonical_ = false;  // ICANON when it was last written
     int eof_writes_ = 0;
     // The terminal's modes when the monitor started, and whether the
@@ -384,11 +386,16 @@ int Monitor::run() {
         std::erase_if(clients_, [](const Client& c) { return !c.fd; });
         for (auto& c : clients_) fds.push_back({c.fd.get(), POLLIN, 0});
         // While a terminal EOF is pending its mode is looked at every 20 ms.
-        int n = ::poll(fds.data(), fds.size(), eof_pending_ ? 20 : -1);
+        // The first second idle sheds the code only the start ran.
+        int n = ::poll(fds.data(), fds.size(), eof_pending_ ? 20 : shed_ ? -1 : 1000);
         if (n < 0) {
             if (errno == EINTR) continue;
             log::error("poll: {}", std::strerror(errno));
             break;
+        }
+        if (n == 0 && !shed_) {
+            shed_startup_pages();
+            shed_ = true;
         }
         check_terminal_eof();
         if (fds[2].revents) on_output(out_fd_, 1);
