@@ -13,7 +13,11 @@ run=(uidmap busybox-static fuse-overlayfs fuse3 iproute2 util-linux procps nftab
 # Peers used only by tests and benchmarks.
 # tmux: the terminal the exec -it tests type into and resize.
 # podman-compose: bench/compose's peer.
-peers=(podman podman-compose runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc python3 python3-cryptography zstd tmux)
+# buildah: the builder's peer (rootless.build builds a corpus with both).
+# fio, stress-ng: the FUSE overlay's stress cases (tests/rootless/fuse_overlay_cases.sh).
+# iperf3, slirp4netns, passt: bench/net's tool and peers.
+peers=(podman podman-compose buildah runc crun containerd skopeo umoci docker-registry hyperfine tar findutils time bc
+       python3 python3-cryptography zstd tmux fio stress-ng iperf3 slirp4netns passt)
 
 apt-get update
 apt-get install -y --no-install-recommends "${build[@]}" "${run[@]}" "${peers[@]}"
