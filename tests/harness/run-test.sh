@@ -59,6 +59,15 @@ cleanup() {
         [ -n "$ids" ] && env -i "${envs[@]}" "$bindir/bock" rm -f $ids >/dev/null 2>&1
         env -i "${envs[@]}" "$bindir/bock" network prune -f >/dev/null 2>&1
     fi
+    if [ "$me" = 0 ] && [ "$mode" = root ] && declare -p envs >/dev/null 2>&1; then
+        # Other stores a test made in its scratch space (a puller's, a
+        # second engine's): root's default network there is a host bridge
+        # too, kept like docker0 until `network rm`.
+        find "$tmp" -mindepth 2 -maxdepth 5 -type d -name networks 2>/dev/null | while read -r n; do
+            [ "$n" = "$tmp/store/networks" ] && continue
+            env -i "${envs[@]}" BOCK_ROOT="$(dirname "$n")" "$bindir/bock" network prune -f >/dev/null 2>&1
+        done
+    fi
     if [ "$me" = 0 ]; then
         # Unmount anything a failed test left behind before removing.
         grep -F " $tmp/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
