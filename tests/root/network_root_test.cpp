@@ -48,6 +48,15 @@ std::string stable_links(const std::string& text) {
 
 }  // namespace
 
+// Does the host's loopback port answer /i.txt with `text` (within 10 s)?
+static bool serves(uint16_t port, const std::string& text) {
+    for (int i = 0; i < 500; ++i) {
+        if (lo_http_get(port, "/i.txt").find(text) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
 // The default network's bridge (its record's network_interface), while
 // this store's: its ifalias names the store (docs/networking.md "Root").
 static std::string default_bridge() {
@@ -150,13 +159,7 @@ TEST_CASE("root: run -d --network slirp4netns -p: the helper outlives bock, foll
           "[root-network]") {
     if (::access("/dev/net/tun", R_OK | W_OK) != 0) skip("/dev/net/tun is missing");
     uint16_t port = lo_free_port();
-    auto up = [&] {
-        for (int i = 0; i < 500; ++i) {
-            if (lo_http_get(port, "/i.txt").find("root-detached") != std::string::npos) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return false;
-    };
+    auto up = [&] { return serves(port, "root-detached"); };
     auto d = cli({"run", "-d", "--network", "slirp4netns", "--dns-upstream", "127.0.0.1:9", "-p",
                   fmt::format("127.0.0.1:{}:8080", port), "busybox", "sh", "-c",
                   "mkdir -p /www && echo root-detached > /www/i.txt && exec httpd -f -p 8080 -h /www"});
@@ -172,15 +175,10 @@ TEST_CASE("root: run -d --network slirp4netns -p: the helper outlives bock, foll
     CHECK(!lo_port_bound(port));
 }
 
-TEST_CASE("root: the default network for detached containers: -p, by name, down after the last rm", "[root-network]") {
+TEST_CASE("root: the default network for detached containers: -p, by name, no helper after the last rm",
+          "[root-network]") {
     uint16_t port = lo_free_port();
-    auto up = [&] {
-        for (int i = 0; i < 500; ++i) {
-            if (lo_http_get(port, "/i.txt").find("root-default") != std::string::npos) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return false;
-    };
+    auto up = [&] { return serves(port, "root-default"); };
     auto d = cli({"run", "-d", "--name", "web", "-p", fmt::format("127.0.0.1:{}:8080", port), "busybox", "sh", "-c",
                   "mkdir -p /www && echo root-default > /www/i.txt && exec httpd -f -p 8080 -h /www"});
     INFO(d.err);
