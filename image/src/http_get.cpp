@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include "curl_lazy.hpp"
+
 #include <memory>
 
 #include <fmt/format.h>
@@ -34,7 +36,9 @@ struct CurlDeleter {
 
 Result<HttpGetResult> http_get(const std::string& url, size_t max_bytes) {
     static const bool ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-    if (!ready) return make_error("initialise libcurl");
+    if (!ready)
+        return make_error("initialise libcurl: {}", curl_load_error().empty() ? "curl_global_init failed" : curl_load_error())
+            .with_hint("Debian's libcurl4 package provides libcurl.so.4");
     std::unique_ptr<CURL, CurlDeleter> h(curl_easy_init());
     if (!h) return make_error("initialise libcurl: out of memory");
     CURL* c = h.get();

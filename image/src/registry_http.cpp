@@ -5,6 +5,8 @@
 // Scheme: https; a loopback or insecure registry that does not speak TLS
 // is retried once over plain http and remembered (podman's behaviour).
 #include <curl/curl.h>
+
+#include "curl_lazy.hpp"
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -177,7 +179,9 @@ std::string RegistryClient::absolute(const std::string& url) const {
 }
 
 Result<RegistryClient::Response> RegistryClient::perform(const Request& req) {
-    if (!curl_ready()) return make_error("initialise libcurl");
+    if (!curl_ready())
+        return make_error("initialise libcurl: {}", curl_load_error().empty() ? "curl_global_init failed" : curl_load_error())
+            .with_hint("Debian's libcurl4 package provides libcurl.so.4");
     bool relative = !req.url.starts_with("http://") && !req.url.starts_with("https://");
     bool probing;
     {
