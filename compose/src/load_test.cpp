@@ -2,6 +2,9 @@
 // merging, project names, normalised forms, the hash and dependency order.
 #include <cstdlib>
 
+#include <filesystem>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "bock/common/fs.hpp"
@@ -13,9 +16,18 @@ using namespace bock::compose;
 
 namespace {
 
+// A directory of the test's own, removed when the test binary exits.
 std::string scratch() {
+    static struct Made {
+        std::vector<std::string> dirs;
+        ~Made() {
+            std::error_code ec;
+            for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+        }
+    } made;
     auto d = fs::make_temp_dir("/tmp", "bockrose-unit-");
     REQUIRE(d);
+    made.dirs.push_back(*d);
     return *d;
 }
 
