@@ -96,13 +96,10 @@ Result<std::vector<sock_filter>> read_bpf_program(int fd) {
     if (size == 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0)
         return make_error("seccomp: the exported filter has a bad size ({} bytes)", size);
     std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
-    auto* bytes = reinterpret_cast<char*>(prog.data());
-    for (size_t done = 0, want = static_cast<size_t>(size); done < want;) {
-        ssize_t n = ::pread(fd, bytes + done, want - done, static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return errno_error("seccomp: read back the exported filter");
-        done += static_cast<size_t>(n);
-    }
+    if (::lseek(fd, 0, SEEK_SET) < 0) return errno_error("seccomp: rewind the exported filter");
+    int n = raw::read_all(fd, prog.data(), static_cast<size_t>(size));
+    if (n < 0) return Error(-n, "seccomp: read back the exported filter");
+    if (n != size) return make_error("seccomp: the exported filter ended after {} of {} bytes", n, size);
     if (prog.size() > BPF_MAXINSNS)
         return make_error("seccomp: the filter has {} instructions, the kernel accepts at most {}", prog.size(),
                           BPF_MAXINSNS);

@@ -47,12 +47,6 @@ std::string read_alias(const std::string& link) {
     return a;
 }
 
-bool overlap(const Cidr& a, const Cidr& b) {
-    int p = std::min(a.prefix, b.prefix);
-    uint32_t mask = p == 0 ? 0 : ~uint32_t{0} << (32 - p);
-    return (a.base & mask) == (b.base & mask);
-}
-
 int prefix_of(uint32_t mask_host_order) {
     int p = 0;
     while (p < 32 && (mask_host_order & (uint32_t{1} << (31 - p)))) ++p;

@@ -50,6 +50,8 @@ struct Cidr {
     int prefix = 0;
 };
 std::optional<Cidr> parse_cidr(const std::string& s);
+// Do the two share an address?
+bool overlap(const Cidr& a, const Cidr& b);
 std::optional<uint32_t> parse_v4(const std::string& s);
 std::string v4_text(uint32_t a);
 // The IPv6 address on the network for an IPv4 one (the same host part).

@@ -151,6 +151,12 @@ std::optional<Cidr> parse_cidr(const std::string& s) {
     return Cidr{*a & mask, prefix};
 }
 
+bool overlap(const Cidr& a, const Cidr& b) {
+    int p = std::min(a.prefix, b.prefix);
+    uint32_t mask = p == 0 ? 0 : ~uint32_t{0} << (32 - p);
+    return (a.base & mask) == (b.base & mask);
+}
+
 std::optional<uint32_t> parse_v4(const std::string& s) {
     in_addr a{};
     if (::inet_pton(AF_INET, s.c_str(), &a) != 1) return std::nullopt;
@@ -282,13 +288,8 @@ Result<ServiceNetwork> create_network(Context& ctx, const NetworkCreateRequest& 
         host_collect(ctx, all);
     }
     auto overlaps = [&](const Cidr& c) {
-        for (const auto& o : all) {
-            auto oc = parse_cidr(o.subnet);
-            if (!oc) continue;
-            int p = std::min(c.prefix, oc->prefix);
-            uint32_t mask = ~uint32_t{0} << (32 - p);
-            if ((c.base & mask) == (oc->base & mask)) return fmt::format("network `{}`", o.name);
-        }
+        for (const auto& o : all)
+            if (auto oc = parse_cidr(o.subnet); oc && overlap(c, *oc)) return fmt::format("network `{}`", o.name);
         return host ? host_overlap(c) : std::string();
     };
     int number = 0;  // the subnet's third byte for the default 10.89.N.0/24
